@@ -1,0 +1,76 @@
+// PatientFacts: what the service knows about the patient, each fact with the FHIR resource it came from.
+import type { Quantity } from './units.js';
+
+/** Where a fact came from: a FHIR reference (e.g. "Observation/123") and the clinically relevant date. */
+export interface SourceRef {
+  reference: string;
+  /** effective/issued date of the source, ISO 8601 */
+  date?: string;
+  /** how we obtained it: from the hook's prefetch or a query we made ourselves */
+  via?: 'prefetch' | 'query' | 'context';
+}
+
+export interface Fact<T> {
+  value: T;
+  source: SourceRef;
+}
+
+export type AdministrativeSex = 'male' | 'female' | 'other' | 'unknown';
+
+/** Race categories used by the IWPC equations (OMB race → IWPC groups). */
+export type IwpcRace = 'White' | 'Asian' | 'Black' | 'MissingOrMixed';
+
+/** A pharmacogenomic result for one gene, normalised from any Genomics Reporting IG generation. */
+export interface GeneResult {
+  /** HGNC symbol, e.g. "CYP2C9", "VKORC1", "HLA-B" */
+  gene: string;
+  /** star-allele diplotype in CPIC notation without the gene prefix, e.g. "*1/*3" */
+  diplotype?: string;
+  /** single-variant genotype: rsID and the two alleles as reported on the gene's coding strand where known */
+  variant?: { rsid: string; genotype: string; strand?: 'plus' | 'gene' };
+  /** HLA allele carriage, e.g. { allele: "*57:01", positive: true } */
+  hla?: { allele: string; positive: boolean };
+  /** phenotype as stated by the lab (e.g. "Poor Metabolizer", "Likely Intermediate Metabolizer") */
+  phenotype?: string;
+  /** drug the stated phenotype/implication applies to (RxNorm code), when the result is drug-specific */
+  drugRxNorm?: string;
+  /** the human-readable result as sent */
+  text: string;
+  source: SourceRef;
+  /** present when other results for the same gene were set aside (disagreement, older result) */
+  notes?: string[];
+}
+
+/** An active co-medication (MedicationRequest or MedicationStatement). */
+export interface MedicationFact {
+  /** RxNorm codes found on the medication (product or ingredient) */
+  rxnorm: string[];
+  /** display text (lower-cased names are matched as a fallback) */
+  text: string;
+  source: SourceRef;
+}
+
+export interface ConditionFact {
+  codes: { system?: string; code?: string; display?: string }[];
+  text: string;
+  source: SourceRef;
+}
+
+export interface PatientFacts {
+  patientId: string;
+  birthDate?: Fact<string>;
+  /** age in whole years at the time of the hook call */
+  ageYears?: Fact<number>;
+  sex?: Fact<AdministrativeSex>;
+  race?: Fact<IwpcRace>;
+  weight?: Fact<Quantity>; // kg
+  height?: Fact<Quantity>; // cm
+  serumCreatinine?: Fact<Quantity>; // mg/dL
+  egfr?: Fact<Quantity>; // mL/min/{1.73_m2}
+  inr?: Fact<number>[]; // newest first
+  genes: GeneResult[];
+  medications: MedicationFact[];
+  conditions: ConditionFact[];
+  /** data the service tried to obtain and could not (e.g. "Observation?code=29463-7: FHIR server timeout") */
+  unavailable: string[];
+}

@@ -1,0 +1,103 @@
+// Recommendation: the one object every evaluator returns; cards, the SMART app and the audit record render from it.
+import type { SourceRef } from './facts.js';
+import type { Quantity } from './units.js';
+
+export type RecommendationKind =
+  | 'dose' // a personalised dose for the ordered drug
+  | 'alternative' // choose another drug
+  | 'dose-adjustment' // change the ordered dose (e.g. reduce by 50%)
+  | 'missing-data' // cannot compute: says what is missing
+  | 'test-suggested' // order a genetic/lab test first
+  | 'info'; // nothing actionable; shown in the SMART app only
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** One input used (or looked for) by a method, rendered in the card detail and the SMART app. */
+export interface RecommendationInput {
+  /** stable key, e.g. "weight" */
+  key: string;
+  /** label for humans, e.g. "Body weight" */
+  label: string;
+  /** displayed value, e.g. 72.5 or "*1/*3" */
+  value: string | number | boolean;
+  unit?: string;
+  source?: SourceRef;
+  /** e.g. "assumed not taking: no active order found" */
+  note?: string;
+}
+
+export interface Evidence {
+  citation: string;
+  url?: string;
+  /** e.g. CPIC "Strong" */
+  strength?: string;
+}
+
+/** Signed contribution of one factor to the dose, in the dose's unit. */
+export interface DoseFactor {
+  key: string;
+  label: string;
+  contribution: number;
+  unit: string;
+}
+
+export interface ProposedDose {
+  /** daily dose to write on the order, e.g. { value: 5, unit: "mg" } with frequency once daily */
+  perDose: Quantity;
+  /** the same regimen per week, when weekly dosing is the clinical convention (warfarin) */
+  perWeek?: Quantity;
+  /** how the dose is taken, e.g. "once daily" */
+  frequencyText: string;
+  /** FHIR Timing repeat for the order */
+  timing: { frequency: number; period: number; periodUnit: 'd' | 'h' | 'wk' };
+  /** the unrounded estimate the dose was rounded from */
+  estimate?: Quantity;
+  /** e.g. "rounded to the nearest 0.5 mg/day" */
+  roundingNote?: string;
+}
+
+export interface ComparatorDose {
+  method: string;
+  dose: Quantity;
+}
+
+export interface MethodRef {
+  id: string;
+  name: string;
+  version: string;
+}
+
+/** A pharmacogenomic chain: result → phenotype → recommendation. */
+export interface GeneFinding {
+  gene: string;
+  result: string;
+  phenotype?: string;
+  /** what it implies for this drug */
+  implication?: string;
+  source?: SourceRef;
+}
+
+export interface Recommendation {
+  /** uuid, also the SMART app's appContext */
+  id: string;
+  drug: { name: string; rxnorm?: string };
+  /** the draft order this is about, e.g. "MedicationRequest/103" */
+  orderRef?: string;
+  kind: RecommendationKind;
+  severity: Severity;
+  /** one line (< 140 chars) the card uses as its summary */
+  headline: string;
+  proposedDose?: ProposedDose;
+  /** 80% prediction interval of the dose, same unit as the estimate */
+  interval?: { low: Quantity; high: Quantity; level: number };
+  comparators?: ComparatorDose[];
+  factors?: DoseFactor[];
+  genes?: GeneFinding[];
+  inputs: RecommendationInput[];
+  /** labels of data that were needed but missing */
+  missing: string[];
+  method: MethodRef;
+  evidence: Evidence[];
+  /** cautions and explanations shown with the recommendation */
+  notes: string[];
+}
