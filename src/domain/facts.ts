@@ -26,6 +26,8 @@ export interface GeneResult {
   gene: string;
   /** star-allele diplotype in CPIC notation without the gene prefix, e.g. "*1/*3" */
   diplotype?: string;
+  /** a single star allele reported on its own (one haplotype Observation), e.g. "*4"; never a diplotype */
+  haplotype?: string;
   /** single-variant genotype: rsID and the two alleles as reported on the gene's coding strand where known */
   variant?: { rsid: string; genotype: string; strand?: 'plus' | 'gene' };
   /** HLA allele carriage, e.g. { allele: "*57:01", positive: true } */
@@ -71,6 +73,8 @@ export interface PatientFacts {
   genes: GeneResult[];
   medications: MedicationFact[];
   conditions: ConditionFact[];
-  /** data the service tried to obtain and could not (e.g. "Observation?code=29463-7: FHIR server timeout") */
+  /** data the service tried to obtain and could not, by kind (e.g. "weight: timeout") */
   unavailable: string[];
+  /** values set aside and why (implausible, unknown unit, another patient, future date): PHI-free */
+  notes: string[];
 }

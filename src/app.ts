@@ -1,0 +1,164 @@
+// Express assembly: security headers, CORS, body limits, health, CDS Hooks routes, errors as JSON (never a stack).
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config.js';
+import { createAuthMiddleware, createCdsAuthContext, type CdsAuthContext } from './cds/auth.js';
+import { handleHook, type HookEngine } from './cds/hookService.js';
+import { parseFeedback, RequestValidationError } from './cds/protocol.js';
+import { discoveryDocument, type ServiceCatalog } from './cds/services.js';
+import type { TrustedClients } from './cds/trustedClients.js';
+import type { CardTemplates } from './cards/render.js';
+import type { DrugDictionary } from './domain/drugs.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  config: AppConfig;
+  logger: Logger;
+  catalog: ServiceCatalog;
+  drugs: DrugDictionary;
+  templates: CardTemplates;
+  store: Store;
+  clients: TrustedClients;
+  /** shared across app instances in tests; built from clients when absent */
+  authContext?: CdsAuthContext;
+  newId?: () => string;
+  /** readiness: true once everything is loaded and the process is not shutting down */
+  isReady?: () => boolean;
+}
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  next();
+};
+
+/** CDS clients may be browser-based (e.g. the CDS Hooks sandbox): answer preflights, allow the headers they send. */
+const cors: RequestHandler = (req, res, next) => {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+  res.setHeader('Access-Control-Max-Age', '600');
+  if (req.method === 'OPTIONS') {
+    res.status(204).end();
+    return;
+  }
+  next();
+};
+
+/** POST bodies must be JSON; say so plainly instead of failing later. */
+const requireJson: RequestHandler = (req, res, next) => {
+  if (req.method === 'POST' && !req.is(['application/json', 'application/*+json'])) {
+    res.status(415).json({ error: 'Content-Type must be application/json' });
+    return;
+  }
+  next();
+};
+
+export function createApp(d: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(securityHeaders);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const store = await d.store.health();
+    const ready = (d.isReady?.() ?? true) && store.ok;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', store: store.ok ? 'ok' : 'down' });
+  });
+
+  const engine: HookEngine = {
+    config: d.config,
+    catalog: d.catalog,
+    drugs: d.drugs,
+    templates: d.templates,
+    store: d.store,
+    logger: d.logger,
+    ...(d.newId ? { newId: d.newId } : {}),
+  };
+  const auth =
+    d.config.auth.mode === 'disabled'
+      ? createAuthMiddleware({ mode: 'disabled', logger: d.logger })
+      : createAuthMiddleware({
+          mode: 'enforce',
+          publicBaseUrl: d.config.publicBaseUrl,
+          context:
+            d.authContext ??
+            createCdsAuthContext({ clients: d.clients, clockSkewSec: d.config.auth.clockSkewSeconds, logger: d.logger }),
+        });
+
+  const cds = express.Router();
+  cds.use(cors);
+  cds.use(auth);
+  cds.use(requireJson);
+  cds.use(express.json({ limit: d.config.bodyLimit, type: ['application/json', 'application/*+json'], strict: true }));
+
+  cds.get('/', (_req, res) => {
+    res.json(discoveryDocument(d.catalog));
+  });
+
+  cds.post('/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const out = await handleHook(req.params.id, req.body, res.locals.cdsClient!, engine);
+    res.status(out.status).json(out.body);
+  });
+
+  cds.post('/:id/feedback', async (req: Request<{ id: string }>, res: Response) => {
+    if (!d.catalog.byId.has(req.params.id)) {
+      res.status(404).json({ error: `unknown service "${req.params.id}"` });
+      return;
+    }
+    let items;
+    try {
+      items = parseFeedback(req.body);
+    } catch (err) {
+      if (err instanceof RequestValidationError) {
+        res.status(400).json({ error: err.message, details: err.issues });
+        return;
+      }
+      throw err;
+    }
+    const result = await d.store.recordFeedback(req.params.id, res.locals.cdsClient!.iss, items);
+    d.logger.info({ event: 'feedback', serviceId: req.params.id, iss: res.locals.cdsClient!.iss, ...result });
+    res.status(200).json(result);
+  });
+
+  app.use('/cds-services', cds);
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+
+  const onError: ErrorRequestHandler = (err: { type?: string; status?: number; name?: string }, req, res, _next) => {
+    // body-parser errors are the client's: a clear 4xx, never a stack trace
+    const clientErrors: Record<string, [number, string]> = {
+      'entity.parse.failed': [400, 'request body is not valid JSON'],
+      'entity.too.large': [413, `request body larger than ${d.config.bodyLimit}`],
+      'encoding.unsupported': [415, 'unsupported content encoding'],
+      'charset.unsupported': [415, 'unsupported charset'],
+      'request.aborted': [400, 'request aborted'],
+      'entity.verify.failed': [400, 'request body rejected'],
+      'request.size.invalid': [400, 'request size did not match Content-Length'],
+    };
+    const known = err?.type ? clientErrors[err.type] : undefined;
+    if (known) {
+      res.status(known[0]).json({ error: known[1] });
+      return;
+    }
+    if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      res.status(err.status).json({ error: 'bad request' });
+      return;
+    }
+    d.logger.error({ event: 'unhandled_error', error: err?.name, method: req.method, path: req.path }, 'unhandled error');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,174 @@
+// Recommendation → CDS Hooks cards, using the clinical wording in the top-level cards/ folder.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MedicationRequest } from 'fhir/r4';
+import type { Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { DraftOrder } from '../cds/orders.js';
+import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+
+interface KindTemplate {
+  topic: { code: string; display: string };
+  sourceUrl?: string;
+  summary: string;
+  detailFile: string;
+  suggestionLabel?: string;
+  overrideReasons: { code: string; display: string }[];
+}
+
+interface TemplateFile {
+  source: { label: string; topicSystem: string };
+  overrideReasonSystem: string;
+  kinds: Record<string, KindTemplate>;
+}
+
+export class CardTemplates {
+  readonly details = new Map<string, string>();
+  constructor(
+    readonly file: TemplateFile,
+    dir: string,
+  ) {
+    for (const k of Object.values(file.kinds)) this.details.set(k.detailFile, readFileSync(path.join(dir, k.detailFile), 'utf8'));
+  }
+  static load(dir = path.resolve(process.cwd(), 'cards')): CardTemplates {
+    return new CardTemplates(JSON.parse(readFileSync(path.join(dir, 'templates.json'), 'utf8')) as TemplateFile, dir);
+  }
+  kind(name: string): KindTemplate {
+    const k = this.file.kinds[name];
+    if (!k) throw new Error(`no card template "${name}" in cards/templates.json`);
+    return k;
+  }
+}
+
+/** Replace {{name}} placeholders; a line whose placeholders are all empty is dropped (no empty sections). */
+export function fillTemplate(tpl: string, vars: Record<string, string | undefined>): string {
+  const lines = tpl.split('\n').flatMap((line) => {
+    const names = [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!);
+    if (names.length > 0 && names.every((n) => !vars[n])) return [];
+    return [line.replace(/\{\{(\w+)\}\}/g, (_m, n: string) => vars[n] ?? '')];
+  });
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** Markdown-safe cell text: no pipes or newlines from data. */
+function cell(v: unknown): string {
+  return String(v).replace(/[|\r\n]+/g, ' ').slice(0, 200);
+}
+
+function fmtNum(v: number, digits = 1): string {
+  return Number(v.toFixed(digits)).toString();
+}
+
+function sourceText(i: RecommendationInput): string {
+  if (i.source) {
+    const date = i.source.date ? `, ${i.source.date.slice(0, 10)}` : '';
+    return cell(`${i.source.reference}${date}`);
+  }
+  return cell(i.note ?? '—');
+}
+
+function inputsTable(r: Recommendation): string {
+  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit && i.unit !== 'a' ? ` ${i.unit}` : i.unit === 'a' ? ' years' : ''}`)} | ${sourceText(i)} |`).join('\n');
+}
+
+/** The draft order with the proposed dose written into dosageInstruction[0] (everything else kept as sent). */
+export function withProposedDose(order: MedicationRequest, r: Recommendation): MedicationRequest {
+  const dose = r.proposedDose!;
+  const copy = structuredClone(order);
+  const dis = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction.length > 0 ? copy.dosageInstruction : [{}];
+  const first = { ...dis[0] };
+  first.text = `${fmtNum(dose.perDose.value, 2)} ${dose.perDose.unit} ${dose.frequencyText}`;
+  first.timing = { ...(first.timing ?? {}), repeat: { ...(first.timing?.repeat ?? {}), ...dose.timing } };
+  delete first.timing.code;
+  const rate = Array.isArray(first.doseAndRate) && first.doseAndRate.length > 0 ? first.doseAndRate : [{}];
+  const dr = { ...rate[0] };
+  delete dr.doseRange;
+  dr.doseQuantity = { value: dose.perDose.value, unit: dose.perDose.unit, system: 'http://unitsofmeasure.org', code: dose.perDose.unit };
+  first.doseAndRate = [dr, ...rate.slice(1)];
+  copy.dosageInstruction = [first, ...dis.slice(1)];
+  return copy;
+}
+
+export interface RenderContext {
+  templates: CardTemplates;
+  newId: () => string;
+}
+
+export interface RenderedCard {
+  card: Card;
+  recommendationId: string;
+}
+
+/** Should this recommendation interrupt the prescriber? Informational results and matching doses stay in the app. */
+export function isActionable(r: Recommendation, order: DraftOrder | undefined): boolean {
+  if (r.kind === 'info') return false;
+  if (r.kind === 'dose' && r.proposedDose && order?.currentDose?.frequencyPerDay !== undefined) {
+    const currentDaily = order.currentDose.value * order.currentDose.frequencyPerDay;
+    const proposedDaily = r.proposedDose.perDose.value * r.proposedDose.timing.frequency * (r.proposedDose.timing.periodUnit === 'd' ? 1 / r.proposedDose.timing.period : 1);
+    if (Math.abs(currentDaily - proposedDaily) < 1e-9) return false;
+  }
+  return true;
+}
+
+function overrideReasons(t: CardTemplates, k: KindTemplate): Coding[] {
+  return k.overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
+}
+
+export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
+  if (!isActionable(r, order)) return undefined;
+  const t = ctx.templates;
+  const kindName = r.kind === 'missing-data' ? 'missing-data' : `${r.drug.name}-${r.kind}`;
+  const k = t.kind(kindName);
+  const dose = r.proposedDose;
+  const vars: Record<string, string | undefined> = {
+    headline: r.headline,
+    drug: r.drug.name,
+    dose: dose ? fmtNum(dose.perDose.value, 2) : undefined,
+    weekly: dose?.perWeek ? fmtNum(dose.perWeek.value) : undefined,
+    methodName: `${r.method.name} (v${r.method.version})`,
+    currentOrderLine:
+      order?.currentDose !== undefined
+        ? `The draft order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
+        : 'The draft order has no dose yet.',
+    inputsTable: inputsTable(r),
+    baseWeekly: r.factors && dose?.estimate ? fmtNum(dose.estimate.value - r.factors.reduce((s, f) => s + f.contribution, 0)) : undefined,
+    factorsList: r.factors?.length
+      ? r.factors.map((f) => `- ${cell(f.label)}: ${f.contribution >= 0 ? '+' : '−'}${fmtNum(Math.abs(f.contribution))} ${f.unit}`).join('\n')
+      : undefined,
+    comparatorsList: r.comparators?.length
+      ? `For comparison: ${r.comparators.map((c) => `${c.method}: ${fmtNum(c.dose.value)} ${c.dose.unit}`).join('; ')}.`
+      : undefined,
+    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n)}`).join('\n') : undefined,
+    missingList: r.missing.length ? r.missing.map((m) => `- ${cell(m)}`).join('\n') : undefined,
+    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+  };
+  const summary = fillTemplate(k.summary, vars).slice(0, 139);
+  const card: Card = {
+    uuid: ctx.newId(),
+    summary,
+    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
+    indicator: r.severity,
+    source: {
+      label: t.file.source.label,
+      ...(k.sourceUrl ? { url: k.sourceUrl } : {}),
+      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
+    },
+    overrideReasons: overrideReasons(t, k),
+  };
+  if (dose && order?.ref && k.suggestionLabel) {
+    const suggestion: Suggestion = {
+      label: fillTemplate(k.suggestionLabel, vars),
+      uuid: ctx.newId(),
+      isRecommended: true,
+      actions: [
+        {
+          type: 'update',
+          description: `Set the dose of ${order.ref} to ${fmtNum(dose.perDose.value, 2)} mg ${dose.frequencyText}`,
+          resource: withProposedDose(order.resource, r),
+        },
+      ],
+    };
+    card.suggestions = [suggestion];
+    card.selectionBehavior = 'at-most-one';
+  }
+  return { card, recommendationId: r.id };
+}

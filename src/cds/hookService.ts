@@ -1,0 +1,136 @@
+// One hook call end to end: validate → orders in scope → gather FHIR data → PatientFacts → evaluate → cards → store.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.js';
+import type { DrugDictionary } from '../domain/drugs.js';
+import type { PatientFacts } from '../domain/facts.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { evaluateWarfarin } from '../dosing/warfarin/evaluator.js';
+import { extractFacts } from '../fhir/facts.js';
+import { gatherData, type GatherResult } from '../fhir/gather.js';
+import { renderCard, type CardTemplates } from '../cards/render.js';
+import type { Store } from '../store/store.js';
+import type { CdsClientIdentity } from './auth.js';
+import { ordersInScope, type DraftOrder } from './orders.js';
+import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
+import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
+
+export interface HookEngine {
+  config: AppConfig;
+  catalog: ServiceCatalog;
+  drugs: DrugDictionary;
+  templates: CardTemplates;
+  store: Store;
+  logger: Logger;
+  newId?: () => string;
+}
+
+/** Evaluators per ingredient; each returns the Recommendations for one draft order (pure). */
+type Evaluator = (facts: PatientFacts, order: DraftOrder, engine: HookEngine, newId: () => string) => Recommendation[];
+
+const EVALUATORS: Record<string, Evaluator> = {
+  warfarin: (facts, order, e, newId) => [
+    evaluateWarfarin(facts, order, e.drugs, { roundingMgPerDay: e.config.cards.warfarinRoundingMgPerDay, newId }),
+  ],
+};
+
+export interface HookOutcome {
+  status: number;
+  body: CdsResponse | { error: string; details?: string[] };
+}
+
+export async function handleHook(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine): Promise<HookOutcome> {
+  const t0 = performance.now();
+  const service = e.catalog.byId.get(serviceId);
+  if (!service) return { status: 404, body: { error: `unknown service "${serviceId}"` } };
+  let req;
+  try {
+    req = parseHookRequest(body, service.hook);
+  } catch (err) {
+    if (err instanceof RequestValidationError) return { status: 400, body: { error: err.message, details: err.issues } };
+    throw err;
+  }
+  const newId = e.newId ?? randomUUID;
+  const log = e.logger.child({ hookInstance: req.hookInstance, serviceId, iss: client.iss });
+
+  const orders = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => EVALUATORS[d.ingredient]));
+  if (orders.length === 0) {
+    log.info({ event: 'hook', outcome: 'no-card', reason: 'no order with an evaluator', totalMs: ms(t0) });
+    return { status: 200, body: { cards: [] } };
+  }
+
+  const queries = Object.fromEntries(
+    Object.entries(e.catalog.prefetch).map(([k, tpl]) => [k, renderPrefetchTemplate(tpl, req.context as Record<string, unknown>)]),
+  );
+  const gathered: GatherResult = await gatherData({
+    queries,
+    prefetch: req.prefetch,
+    fhirServer: req.fhirServer,
+    fhirAuthorization: req.fhirAuthorization,
+    deadlineMs: e.config.fhir.deadlineMs,
+    maxPages: e.config.fhir.maxPages,
+    policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
+  });
+  const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
+  const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId };
+  if (failedRequired.length > 0) {
+    const reasons = failedRequired.map((k) => `${k}: ${gathered.byKey[k]?.error ?? 'unavailable'}`);
+    log.warn({ event: 'hook', outcome: 'precondition-failed', reasons, fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
+    await safeRecord(e, log, { ...base, outcome: 'precondition-failed', recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } });
+    return { status: 412, body: { error: 'required data could not be obtained (prefetch absent and FHIR query failed)', details: reasons } };
+  }
+
+  const tEval = performance.now();
+  const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date() });
+  const recommendations: Recommendation[] = [];
+  const cards: Card[] = [];
+  const cardRecords: { uuid: string; recommendationId: string; suggestionUuids: string[] }[] = [];
+  for (const order of orders) {
+    for (const d of order.drugs) {
+      const evaluate = EVALUATORS[d.ingredient];
+      if (!evaluate) continue;
+      for (const rec of evaluate(facts, order, e, newId)) {
+        recommendations.push(rec);
+        const rendered = renderCard(rec, order, { templates: e.templates, newId });
+        if (rendered) {
+          cards.push(rendered.card);
+          cardRecords.push({
+            uuid: rendered.card.uuid!,
+            recommendationId: rec.id,
+            suggestionUuids: (rendered.card.suggestions ?? []).map((s) => s.uuid!),
+          });
+        }
+      }
+    }
+  }
+  const evaluateMs = ms(tEval);
+  const outcome = cards.length > 0 ? 'cards' : 'no-card';
+  await safeRecord(e, log, { ...base, outcome, recommendations, cards: cardRecords, timings: { fhirMs: gathered.fhirMs, evaluateMs, totalMs: ms(t0) } });
+  log.info({
+    event: 'hook',
+    outcome,
+    cards: cards.length,
+    recommendations: recommendations.map((r) => ({ id: r.id, drug: r.drug.name, kind: r.kind, method: r.method.id })),
+    fhirCalls: gathered.fhirCalls,
+    fhirMs: round(gathered.fhirMs),
+    evaluateMs: round(evaluateMs),
+    totalMs: ms(t0),
+  });
+  return { status: 200, body: { cards } };
+}
+
+async function safeRecord(e: HookEngine, log: Logger, r: Parameters<Store['recordHook']>[0]): Promise<void> {
+  try {
+    await e.store.recordHook(r);
+  } catch (err) {
+    // The prescriber must not wait on the audit store; the failure is logged (the persistence issue adds spooling).
+    log.error({ event: 'store_write_failed', error: (err as Error).name }, 'could not record hook call');
+  }
+}
+
+function ms(t0: number): number {
+  return round(performance.now() - t0);
+}
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}

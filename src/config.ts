@@ -1,0 +1,104 @@
+// Typed configuration: config/default.json (or CONFIG_FILE) overlaid by environment variables, validated at start.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const ConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    publicBaseUrl: z
+      .string()
+      .url()
+      .transform((u) => u.replace(/\/+$/, '')),
+    cdsClientsFile: z.string().min(1),
+    auth: z
+      .object({
+        mode: z.enum(['enforce', 'disabled']),
+        clockSkewSeconds: z.number().int().min(0).max(300),
+      })
+      .strict(),
+    dataDir: z.string().min(1),
+    databaseUrl: z.string(),
+    fhir: z
+      .object({
+        deadlineMs: z.number().int().min(50).max(30000),
+        maxPages: z.number().int().min(1).max(50),
+        /** URL prefixes of FHIR servers the service may call; empty = any (https, or http on loopback when allowed) */
+        allowedServers: z.array(z.string().url()),
+        allowInsecureLoopback: z.boolean(),
+      })
+      .strict(),
+    /** hard deadline for a whole hook call; must exceed fhir.deadlineMs */
+    requestDeadlineMs: z.number().int().min(100).max(60000),
+    bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'bodyLimit must look like 512kb or 1mb'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** SMART app launch URL for card links; empty = "<publicBaseUrl>/smart/launch.html" */
+    smartLaunchUrl: z.string(),
+    cards: z.object({ warfarinRoundingMgPerDay: z.number().positive().max(5) }).strict(),
+  })
+  .strict()
+  .refine((c) => c.requestDeadlineMs > c.fhir.deadlineMs, {
+    message: 'requestDeadlineMs must be larger than fhir.deadlineMs',
+    path: ['requestDeadlineMs'],
+  });
+
+export type AppConfig = z.infer<typeof ConfigSchema>;
+
+/** Environment variables that override the file, with the config path they set. */
+export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => unknown; description: string }[] = [
+  { env: 'PORT', path: 'port', parse: Number, description: 'TCP port to listen on' },
+  { env: 'HOST', path: 'host', parse: String, description: 'interface to bind (0.0.0.0 in containers)' },
+  { env: 'PUBLIC_BASE_URL', path: 'publicBaseUrl', parse: String, description: 'externally visible base URL; the JWT `aud` must equal this + the endpoint path' },
+  { env: 'CDS_CLIENTS_FILE', path: 'cdsClientsFile', parse: String, description: 'JSON file of trusted CDS clients (iss + jwks or allowlisted jku)' },
+  { env: 'DATABASE_URL', path: 'databaseUrl', parse: String, description: 'PostgreSQL URL; empty = embedded SQLite in DATA_DIR' },
+  { env: 'DATA_DIR', path: 'dataDir', parse: String, description: 'directory for the SQLite database' },
+  { env: 'CDS_AUTH_MODE', path: 'auth.mode', parse: String, description: '`enforce` (default) or `disabled` (development only; logged loudly)' },
+  { env: 'FHIR_DEADLINE_MS', path: 'fhir.deadlineMs', parse: Number, description: 'deadline for all FHIR queries of one hook call' },
+  { env: 'FHIR_ALLOWED_SERVERS', path: 'fhir.allowedServers', parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean), description: 'comma-separated FHIR base URL prefixes the service may query' },
+  { env: 'REQUEST_DEADLINE_MS', path: 'requestDeadlineMs', parse: Number, description: 'hard deadline for a whole hook call' },
+  { env: 'LOG_LEVEL', path: 'logLevel', parse: String, description: 'pino log level' },
+  { env: 'SMART_LAUNCH_URL', path: 'smartLaunchUrl', parse: String, description: 'SMART app launch URL used in card links' },
+];
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node: Record<string, unknown> = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k];
+    if (typeof next !== 'object' || next === null) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Load and validate configuration; throws ConfigError with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<string, unknown>> = {}): AppConfig {
+  const file = env['CONFIG_FILE'] ?? path.resolve(process.cwd(), 'config/default.json');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(e as Error).message}`);
+  }
+  for (const o of ENV_OVERRIDES) {
+    const v = env[o.env];
+    if (v !== undefined && v !== '') setPath(raw, o.path, o.parse(v));
+    else if (v === '' && o.env === 'DATABASE_URL') setPath(raw, o.path, '');
+  }
+  for (const [k, v] of Object.entries(overrides)) setPath(raw, k, v);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const p = i.path.join('.');
+      const envName = ENV_OVERRIDES.find((o) => o.path === p)?.env;
+      return `  - ${p}${envName ? ` (env ${envName})` : ''}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration (${file}):\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

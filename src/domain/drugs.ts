@@ -1,0 +1,73 @@
+// Drug identification: RxNorm ingredient or product code → ingredient, with a display-text fallback.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CodeableConcept } from 'fhir/r4';
+
+export const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+export interface DrugCodes {
+  ingredients: { name: string; rxcui: string; synonyms: string[] }[];
+  products: { rxcui: string; ingredient: string; display: string }[];
+}
+
+export interface IdentifiedDrug {
+  /** ingredient name, lower case, e.g. "warfarin" */
+  ingredient: string;
+  /** RxNorm ingredient CUI */
+  rxcui: string;
+  /** how it was recognised: the code sent, or the text when no code matched */
+  matchedBy: 'ingredient-code' | 'product-code' | 'text';
+}
+
+export class DrugDictionary {
+  private readonly byIngredientCode = new Map<string, { name: string; rxcui: string }>();
+  private readonly byProductCode = new Map<string, string>();
+  private readonly synonyms: { re: RegExp; name: string }[] = [];
+  private readonly byName = new Map<string, { name: string; rxcui: string }>();
+
+  constructor(codes: DrugCodes) {
+    for (const i of codes.ingredients) {
+      this.byIngredientCode.set(i.rxcui, i);
+      this.byName.set(i.name, i);
+      for (const s of i.synonyms) this.synonyms.push({ re: new RegExp(`(^|[^a-z])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`), name: i.name });
+    }
+    for (const p of codes.products) this.byProductCode.set(p.rxcui, p.ingredient);
+  }
+
+  static load(file = path.resolve(process.cwd(), 'knowledge/drug-codes.json')): DrugDictionary {
+    return new DrugDictionary(JSON.parse(readFileSync(file, 'utf8')) as DrugCodes);
+  }
+
+  ingredient(name: string): { name: string; rxcui: string } | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Identify from RxNorm codes first, then from the text (only when no RxNorm code was recognised). */
+  identify(codes: string[], text: string | undefined): IdentifiedDrug[] {
+    const found = new Map<string, IdentifiedDrug>();
+    for (const c of codes) {
+      const ing = this.byIngredientCode.get(c);
+      if (ing) found.set(ing.name, { ingredient: ing.name, rxcui: ing.rxcui, matchedBy: 'ingredient-code' });
+      const prod = this.byProductCode.get(c);
+      const pi = prod ? this.byName.get(prod) : undefined;
+      if (pi && !found.has(pi.name)) found.set(pi.name, { ingredient: pi.name, rxcui: pi.rxcui, matchedBy: 'product-code' });
+    }
+    if (found.size === 0 && text) {
+      const t = text.toLowerCase().slice(0, 1000);
+      for (const s of this.synonyms) {
+        if (!found.has(s.name) && s.re.test(t)) {
+          const i = this.byName.get(s.name)!;
+          found.set(s.name, { ingredient: s.name, rxcui: i.rxcui, matchedBy: 'text' });
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  identifyConcept(cc: CodeableConcept | undefined): IdentifiedDrug[] {
+    const codings = Array.isArray(cc?.coding) ? cc!.coding : [];
+    const codes = codings.filter((c) => c?.system === RXNORM_SYSTEM && typeof c.code === 'string').map((c) => c.code!);
+    const text = [cc?.text, ...codings.map((c) => c?.display)].filter((s): s is string => typeof s === 'string').join(' | ');
+    return this.identify(codes, text);
+  }
+}

@@ -1,0 +1,219 @@
+// Warfarin initiation dose: IWPC pharmacogenetic equation when a genotype is known, clinical equation otherwise (pure).
+import type { GeneResult, PatientFacts } from '../../domain/facts.js';
+import type { DrugDictionary } from '../../domain/drugs.js';
+import type { DoseFactor, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
+import type { DraftOrder } from '../../cds/orders.js';
+import {
+  IWPC_CITATION,
+  IWPC_URL,
+  iwpcAgeDecade,
+  iwpcClinical,
+  iwpcPharmacogenetic,
+  type Cyp2c9IwpcGenotype,
+  type IwpcInputs,
+  type IwpcResult,
+  type Vkorc1Genotype,
+} from './iwpc.js';
+
+export const WARFARIN_METHOD_VERSION = '1.0.0';
+export const CPIC_WARFARIN = {
+  citation: 'Johnson JA et al. Clinical Pharmacogenetics Implementation Consortium (CPIC) Guideline for Pharmacogenetics-Guided Warfarin Dosing: 2017 Update. Clin Pharmacol Ther 2017;102:397-404',
+  url: 'https://cpicpgx.org/guidelines/guideline-for-warfarin-and-cyp2c9-and-vkorc1/',
+};
+
+const ENZYME_INDUCERS = ['carbamazepine', 'phenytoin', 'fosphenytoin', 'rifampin'];
+const IWPC_CYP2C9 = new Set<string>(['*1/*1', '*1/*2', '*1/*3', '*2/*2', '*2/*3', '*3/*3']);
+/** The IWPC cohort's adult range; outside it the equations are extrapolations. */
+const ADULT_MIN_AGE = 18;
+/** Safe bounds of a proposed starting dose, mg/day (outside: clamped and said). */
+export const WARFARIN_DAILY_BOUNDS = { min: 0.5, max: 15 };
+
+export interface WarfarinOptions {
+  roundingMgPerDay: number;
+  newId: () => string;
+}
+
+function geneResult(facts: PatientFacts, gene: string): GeneResult | undefined {
+  return facts.genes.find((g) => g.gene === gene);
+}
+
+/** CYP2C9 diplotype in the IWPC equation's categories; other alleles (*5, *6, *8, *11 …) count as unknown. */
+export function cyp2c9ForIwpc(g: GeneResult | undefined): { value?: Cyp2c9IwpcGenotype; note?: string } {
+  if (!g?.diplotype) {
+    if (g?.phenotype) return { note: `CYP2C9 phenotype "${g.phenotype}" without a diplotype cannot be used by the IWPC equation (treated as unknown)` };
+    return {};
+  }
+  const [a, b] = g.diplotype.split('/');
+  const sorted = [a, b].sort((x, y) => Number(x?.replace(/\D/g, '')) - Number(y?.replace(/\D/g, ''))).join('/');
+  if (IWPC_CYP2C9.has(sorted)) return { value: sorted as Cyp2c9IwpcGenotype };
+  return { note: `CYP2C9 ${g.diplotype} includes an allele the IWPC equation does not model (treated as unknown); CPIC advises caution, particularly for *5, *6, *8, *11 in patients of African ancestry` };
+}
+
+export function vkorc1ForIwpc(g: GeneResult | undefined): Vkorc1Genotype | undefined {
+  const v = g?.variant;
+  if (!v || v.rsid !== 'rs9923231') return undefined;
+  return v.genotype === 'G/G' || v.genotype === 'A/G' || v.genotype === 'A/A' ? v.genotype : undefined;
+}
+
+function roundTo(v: number, step: number): number {
+  return Math.round(v / step) * step;
+}
+
+function fmt(v: number, digits = 1): string {
+  return Number(v.toFixed(digits)).toString();
+}
+
+/**
+ * Exact additive split of the squared equation into mg/week: with s = Σ tᵢ, dose = s² = Σ tᵢ·s,
+ * so each term contributes tᵢ·s (the intercept's share is the base value).
+ */
+export function iwpcFactors(r: IwpcResult): { base: number; factors: DoseFactor[] } {
+  const s = Math.max(0, r.sqrtDose);
+  const base = (r.terms.find((t) => t.key === 'intercept')?.sqrtContribution ?? 0) * s;
+  const factors = r.terms
+    .filter((t) => t.key !== 'intercept' && t.sqrtContribution !== 0)
+    .map((t) => ({ key: t.key, label: t.label, contribution: t.sqrtContribution * s, unit: 'mg/wk' }))
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  return { base, factors };
+}
+
+export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: DrugDictionary, o: WarfarinOptions): Recommendation {
+  const warfarin = dict.ingredient('warfarin')!;
+  const inputs: RecommendationInput[] = [];
+  const missing: string[] = [];
+  const notes: string[] = [];
+  const method = { id: 'iwpc-2009', name: 'IWPC warfarin dosing equation', version: WARFARIN_METHOD_VERSION };
+  const evidence = [
+    { citation: IWPC_CITATION, url: IWPC_URL },
+    { citation: CPIC_WARFARIN.citation, url: CPIC_WARFARIN.url, strength: 'Strong (use a pharmacogenetic algorithm when genotypes are known)' },
+  ];
+  const base = {
+    id: o.newId(),
+    drug: { name: 'warfarin', rxnorm: warfarin.rxcui },
+    ...(order.ref ? { orderRef: order.ref } : {}),
+    method,
+    evidence,
+    inputs,
+    missing,
+    notes,
+  };
+
+  if (facts.ageYears) inputs.push({ key: 'age', label: 'Age', value: facts.ageYears.value, unit: 'a', source: facts.ageYears.source });
+  else missing.push('age (Patient.birthDate)');
+  if (facts.height) inputs.push({ key: 'height', label: 'Height', value: Number(facts.height.value.value.toFixed(1)), unit: 'cm', source: facts.height.source });
+  else missing.push('body height (LOINC 8302-2)');
+  if (facts.weight) inputs.push({ key: 'weight', label: 'Weight', value: Number(facts.weight.value.value.toFixed(1)), unit: 'kg', source: facts.weight.source });
+  else missing.push('body weight (LOINC 29463-7)');
+
+  const race = facts.race?.value ?? 'MissingOrMixed';
+  inputs.push({
+    key: 'race',
+    label: 'Race (IWPC group)',
+    value: race === 'MissingOrMixed' ? 'missing or mixed' : race,
+    ...(facts.race ? { source: facts.race.source } : { note: 'no US Core race recorded' }),
+  });
+
+  const cyp = geneResult(facts, 'CYP2C9');
+  const cypIwpc = cyp2c9ForIwpc(cyp);
+  if (cypIwpc.note) notes.push(cypIwpc.note);
+  inputs.push({
+    key: 'cyp2c9',
+    label: 'CYP2C9',
+    value: cypIwpc.value ?? (cyp ? `${cyp.text} (not usable)` : 'no result on file'),
+    ...(cyp ? { source: cyp.source } : {}),
+  });
+  const vk = geneResult(facts, 'VKORC1');
+  const vkIwpc = vkorc1ForIwpc(vk);
+  if (vk && !vkIwpc) notes.push('A VKORC1 result is on file but is not an rs9923231 (-1639G>A) genotype; treated as unknown');
+  inputs.push({
+    key: 'vkorc1',
+    label: 'VKORC1 rs9923231 (-1639G>A)',
+    value: vkIwpc ?? (vk ? `${vk.text} (not usable)` : 'no result on file'),
+    ...(vk ? { source: vk.source } : {}),
+  });
+  for (const g of [cyp, vk]) for (const n of g?.notes ?? []) notes.push(n);
+
+  const others = facts.medications.filter((m) => !dict.identify(m.rxnorm, m.text).some((d) => d.ingredient === 'warfarin'));
+  const taking = (names: string[]) => others.find((m) => dict.identify(m.rxnorm, m.text).some((d) => names.includes(d.ingredient)));
+  const amio = taking(['amiodarone']);
+  const inducer = taking(ENZYME_INDUCERS);
+  const medsUnavailable = facts.unavailable.some((u) => u.startsWith('medicationRequests') || u.startsWith('medicationStatements'));
+  inputs.push({
+    key: 'amiodarone',
+    label: 'Amiodarone',
+    value: amio ? 'taking' : 'not taking',
+    ...(amio ? { source: amio.source } : { note: medsUnavailable ? 'medication list could not be fully retrieved: counted as not taking' : 'no active order or statement found' }),
+  });
+  inputs.push({
+    key: 'enzymeInducer',
+    label: 'Enzyme inducer (carbamazepine, phenytoin, rifampin)',
+    value: inducer ? 'taking' : 'not taking',
+    ...(inducer ? { source: inducer.source } : { note: medsUnavailable ? 'medication list could not be fully retrieved: counted as not taking' : 'no active order or statement found' }),
+  });
+  if (facts.unavailable.some((u) => u.startsWith('genomics'))) notes.push('Genomic results could not be retrieved; genotypes were treated as unknown');
+
+  const cyp4f2 = geneResult(facts, 'CYP4F2');
+  if (cyp4f2?.diplotype && /\*3/.test(cyp4f2.diplotype)) {
+    notes.push(`CYP4F2 ${cyp4f2.diplotype}: CPIC suggests increasing the calculated dose by 5–10% in CYP4F2*3 carriers (not applied automatically)`);
+  }
+
+  if (missing.length > 0) {
+    return {
+      ...base,
+      kind: 'missing-data',
+      severity: 'info',
+      headline: `Warfarin dose not personalized: missing ${missing.map((m) => m.replace(/ \(.*\)$/, '')).join(', ')}`,
+    };
+  }
+  if (facts.ageYears!.value < ADULT_MIN_AGE) {
+    notes.push('The IWPC equations were derived in adults; no dose is proposed for patients under 18 years');
+    return { ...base, kind: 'missing-data', severity: 'info', headline: 'Warfarin dose not personalized: IWPC equations apply to adults only' };
+  }
+
+  const iw: IwpcInputs = {
+    ageDecade: iwpcAgeDecade(facts.ageYears!.value),
+    heightCm: facts.height!.value.value,
+    weightKg: facts.weight!.value.value,
+    race,
+    enzymeInducer: inducer !== undefined,
+    amiodarone: amio !== undefined,
+    ...(vkIwpc ? { vkorc1: vkIwpc } : {}),
+    ...(cypIwpc.value ? { cyp2c9: cypIwpc.value } : {}),
+  };
+  const pgx = iw.vkorc1 !== undefined || iw.cyp2c9 !== undefined;
+  const result = pgx ? iwpcPharmacogenetic(iw) : iwpcClinical(iw);
+  const comparator = pgx ? iwpcClinical(iw) : undefined;
+  method.id = pgx ? 'iwpc-2009-pharmacogenetic' : 'iwpc-2009-clinical';
+  method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : 'IWPC clinical warfarin equation (no genotype on file)';
+
+  const estimateDaily = result.weeklyDoseMg / 7;
+  let daily = roundTo(estimateDaily, o.roundingMgPerDay);
+  if (daily < WARFARIN_DAILY_BOUNDS.min || daily > WARFARIN_DAILY_BOUNDS.max) {
+    const clamped = Math.min(WARFARIN_DAILY_BOUNDS.max, Math.max(WARFARIN_DAILY_BOUNDS.min, daily));
+    notes.push(`The equation gives ${fmt(estimateDaily, 2)} mg/day, outside the ${WARFARIN_DAILY_BOUNDS.min}–${WARFARIN_DAILY_BOUNDS.max} mg/day range this service proposes; ${clamped} mg/day is shown — review carefully`);
+    daily = clamped;
+  }
+  const { factors } = iwpcFactors(result);
+  if (!pgx) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
+
+  const current = order.currentDose;
+  const currentDaily = current && current.frequencyPerDay !== undefined ? current.value * current.frequencyPerDay : undefined;
+  // A proposal that differs from the order by more than 20% is worth interrupting for; otherwise informational.
+  const differs = currentDaily !== undefined && Math.abs(currentDaily - daily) / daily > 0.2;
+  return {
+    ...base,
+    kind: 'dose',
+    severity: differs ? 'warning' : 'info',
+    headline: `Warfarin ${fmt(daily)} mg daily (${fmt(daily * 7)} mg/week) suggested by the IWPC ${pgx ? 'pharmacogenetic' : 'clinical'} equation`,
+    proposedDose: {
+      perDose: { value: daily, unit: 'mg' },
+      perWeek: { value: Number((daily * 7).toFixed(2)), unit: 'mg/wk' },
+      frequencyText: 'once daily',
+      timing: { frequency: 1, period: 1, periodUnit: 'd' },
+      estimate: { value: Number(result.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' },
+      roundingNote: `rounded to the nearest ${o.roundingMgPerDay} mg/day`,
+    },
+    ...(comparator ? { comparators: [{ method: 'IWPC clinical equation (without genotype)', dose: { value: Number(comparator.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } }] } : {}),
+    factors,
+  };
+}

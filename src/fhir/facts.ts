@@ -1,0 +1,240 @@
+// PatientFacts from gathered FHIR resources: newest valid value per fact, units converted, sources kept.
+import type {
+  Coding,
+  Condition,
+  Extension,
+  FhirResource,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+  Reference,
+} from 'fhir/r4';
+import type { AdministrativeSex, ConditionFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
+import type { Quantity } from '../domain/units.js';
+import { readGeneResults } from './genomics.js';
+import type { GatherResult } from './gather.js';
+import { toCanonical, type Dimension } from './units.js';
+
+export const LOINC = 'http://loinc.org';
+export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+/** LOINC codes per measured fact, with the dimension and the plausible range (canonical units) for adults and children. */
+export const MEASUREMENTS = {
+  weight: { codes: ['29463-7', '3141-9'], dim: 'mass', min: 0.3, max: 400, label: 'Body weight' },
+  height: { codes: ['8302-2', '8306-3', '3137-7'], dim: 'length', min: 25, max: 260, label: 'Body height' },
+  serumCreatinine: { codes: ['2160-0', '38483-4', '14682-9'], dim: 'creatinine', min: 0.05, max: 30, label: 'Serum creatinine' },
+  egfr: { codes: ['98979-8', '62238-1', '33914-3'], dim: 'egfr', min: 1, max: 250, label: 'eGFR' },
+  inr: { codes: ['6301-6', '34714-6', '46418-0'], dim: 'ratio', min: 0.5, max: 20, label: 'INR' },
+} as const satisfies Record<string, { codes: readonly string[]; dim: Dimension; min: number; max: number; label: string }>;
+
+type MeasurementKey = keyof typeof MEASUREMENTS;
+const CODE_TO_MEASUREMENT = new Map<string, MeasurementKey>(
+  (Object.keys(MEASUREMENTS) as MeasurementKey[]).flatMap((k) => MEASUREMENTS[k].codes.map((c) => [c, k] as [string, MeasurementKey])),
+);
+
+const USABLE_OBSERVATION_STATUS = new Set(['final', 'amended', 'corrected']);
+/** allow small clock differences between EHR and service; anything later is a data error */
+const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
+
+export function referenceOf(r: FhirResource): string {
+  return `${r.resourceType}/${r.id ?? 'unknown'}`;
+}
+
+/** Does a subject/patient reference point at this patient ("Patient/123", or an absolute URL ending in it)? */
+export function refersToPatient(ref: Reference | undefined, patientId: string): boolean {
+  const s = ref?.reference;
+  if (typeof s !== 'string') return false;
+  return s === `Patient/${patientId}` || s.endsWith(`/Patient/${patientId}`);
+}
+
+function observationDate(o: Observation): string | undefined {
+  const d = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.end ?? o.effectivePeriod?.start ?? o.issued;
+  return typeof d === 'string' && !Number.isNaN(Date.parse(d)) ? d : undefined;
+}
+
+function codingsOf(cc: { coding?: Coding[] } | undefined): Coding[] {
+  return Array.isArray(cc?.coding) ? cc!.coding.filter((c) => typeof c === 'object' && c !== null) : [];
+}
+
+/** Age in whole years on `now`; partial dates (YYYY or YYYY-MM) use the earliest possible birthday. */
+export function ageInYears(birthDate: string, now: Date): number | undefined {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(birthDate);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  const mo = m[2] ? Number(m[2]) : 1;
+  const d = m[3] ? Number(m[3]) : 1;
+  let age = now.getUTCFullYear() - y;
+  if (now.getUTCMonth() + 1 < mo || (now.getUTCMonth() + 1 === mo && now.getUTCDate() < d)) age--;
+  return age >= 0 && age < 130 ? age : undefined;
+}
+
+const US_CORE_RACE = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race';
+const OMB_TO_IWPC: Record<string, IwpcRace> = { '2106-3': 'White', '2028-9': 'Asian', '2054-5': 'Black' };
+
+/** IWPC race group from the US Core race extension (OMB categories); several categories count as mixed. */
+export function iwpcRaceOf(p: Patient): IwpcRace | undefined {
+  const ext = (Array.isArray(p.extension) ? p.extension : []).find((e: Extension) => e?.url === US_CORE_RACE);
+  if (!ext) return undefined;
+  const omb = (Array.isArray(ext.extension) ? ext.extension : [])
+    .filter((e) => e?.url === 'ombCategory' && typeof e.valueCoding?.code === 'string')
+    .map((e) => e.valueCoding!.code!);
+  if (omb.length === 0) return undefined;
+  if (omb.length > 1) return 'MissingOrMixed';
+  return OMB_TO_IWPC[omb[0]!] ?? 'MissingOrMixed';
+}
+
+function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceRef['via']): MedicationFact | undefined {
+  let cc = r.medicationCodeableConcept;
+  if (!cc && r.medicationReference?.reference?.startsWith('#')) {
+    const id = r.medicationReference.reference.slice(1);
+    const contained = (Array.isArray(r.contained) ? r.contained : []).find((c) => c.resourceType === 'Medication' && c.id === id);
+    if (contained && contained.resourceType === 'Medication') cc = contained.code;
+  }
+  const codings = codingsOf(cc);
+  const rxnorm = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
+  const text = [cc?.text, ...codings.map((c) => c.display), r.medicationReference?.display]
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .join(' | ')
+    .slice(0, 500);
+  if (rxnorm.length === 0 && !text) return undefined;
+  const date = r.resourceType === 'MedicationRequest' ? r.authoredOn : r.dateAsserted ?? r.effectiveDateTime;
+  return { rxnorm, text, source: { reference: referenceOf(r), ...(date ? { date } : {}), via } };
+}
+
+export interface ExtractOptions {
+  patientId: string;
+  now: Date;
+}
+
+/** Build PatientFacts from everything gathered (prefetch and queries), checking each resource belongs to the patient. */
+export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
+  const notes: string[] = [];
+  const unavailable: string[] = [];
+  for (const [key, k] of Object.entries(g.byKey)) {
+    if (k.status === 'failed') unavailable.push(`${key}: ${k.error ?? 'unavailable'}`);
+    else if (k.incomplete) unavailable.push(`${key}: not all result pages could be read`);
+  }
+
+  // one pool of resources, deduplicated by reference, remembering how each arrived
+  const pool = new Map<string, { r: FhirResource; via: SourceRef['via'] }>();
+  for (const k of Object.values(g.byKey)) {
+    const via: SourceRef['via'] = k.status === 'query' ? 'query' : 'prefetch';
+    for (const r of k.resources) {
+      const ref = r.id ? referenceOf(r) : `${r.resourceType}/#${pool.size}`;
+      if (!pool.has(ref)) pool.set(ref, { r, via });
+    }
+  }
+
+  const facts: PatientFacts = { patientId: o.patientId, genes: [], medications: [], conditions: [], unavailable, notes };
+  const nowMs = o.now.getTime();
+  const observations: Observation[] = [];
+  const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via'] }[]>> = {};
+
+  for (const { r, via } of pool.values()) {
+    switch (r.resourceType) {
+      case 'Patient': {
+        if (r.id !== o.patientId) {
+          notes.push(`${referenceOf(r)} ignored: not the patient in context`);
+          break;
+        }
+        const src: SourceRef = { reference: referenceOf(r), via };
+        if (typeof r.birthDate === 'string') {
+          const age = ageInYears(r.birthDate, o.now);
+          if (age !== undefined) {
+            facts.birthDate = { value: r.birthDate, source: src };
+            facts.ageYears = { value: age, source: src };
+          } else notes.push('Patient.birthDate not usable');
+        }
+        if (r.gender === 'male' || r.gender === 'female' || r.gender === 'other' || r.gender === 'unknown')
+          facts.sex = { value: r.gender as AdministrativeSex, source: src };
+        const race = iwpcRaceOf(r);
+        if (race) facts.race = { value: race, source: src };
+        break;
+      }
+      case 'Observation': {
+        if (!refersToPatient(r.subject, o.patientId)) {
+          notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
+          break;
+        }
+        observations.push(r);
+        const code = codingsOf(r.code).find((c) => c.system === LOINC && c.code && CODE_TO_MEASUREMENT.has(c.code));
+        if (!code) break;
+        const key = CODE_TO_MEASUREMENT.get(code.code!)!;
+        const spec = MEASUREMENTS[key];
+        const ref = referenceOf(r);
+        if (!USABLE_OBSERVATION_STATUS.has(String(r.status))) {
+          notes.push(`${ref} (${spec.label}) ignored: status ${String(r.status)}`);
+          break;
+        }
+        const date = observationDate(r);
+        const ms = date ? Date.parse(date) : Number.NEGATIVE_INFINITY;
+        if (ms > nowMs + FUTURE_TOLERANCE_MS) {
+          notes.push(`${ref} (${spec.label}) ignored: dated in the future`);
+          break;
+        }
+        const q = toCanonical(r.valueQuantity, spec.dim);
+        if (!q) {
+          notes.push(`${ref} (${spec.label}) ignored: no numeric value with a known UCUM unit`);
+          break;
+        }
+        if (q.value < spec.min || q.value > spec.max) {
+          notes.push(`${ref} (${spec.label}) ignored: ${round(q.value)} ${q.unit} is outside ${spec.min}–${spec.max}`);
+          break;
+        }
+        (best[key] ??= []).push({ q, ...(date ? { date } : {}), ms, ref, via });
+        break;
+      }
+      case 'MedicationRequest':
+      case 'MedicationStatement': {
+        if (!refersToPatient(r.subject, o.patientId)) break;
+        if (r.status !== 'active') break;
+        const m = medicationFact(r, via);
+        if (m) facts.medications.push(m);
+        break;
+      }
+      case 'Condition': {
+        const c = r as Condition;
+        if (!refersToPatient(c.subject, o.patientId)) break;
+        const codes = codingsOf(c.code).map((x) => ({
+          ...(x.system ? { system: x.system } : {}),
+          ...(x.code ? { code: x.code } : {}),
+          ...(x.display ? { display: x.display } : {}),
+        }));
+        const text = (c.code?.text ?? codes.find((x) => x.display)?.display ?? '').slice(0, 300);
+        const cf: ConditionFact = { codes, text, source: { reference: referenceOf(c), ...(c.recordedDate ? { date: c.recordedDate } : {}), via } };
+        facts.conditions.push(cf);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  const newest = (key: MeasurementKey): Fact<Quantity> | undefined => {
+    const list = best[key];
+    if (!list?.length) return undefined;
+    list.sort((a, b) => b.ms - a.ms);
+    const top = list[0]!;
+    return { value: top.q, source: { reference: top.ref, ...(top.date ? { date: top.date } : {}), via: top.via } };
+  };
+  const w = newest('weight');
+  if (w) facts.weight = w;
+  const h = newest('height');
+  if (h) facts.height = h;
+  const cr = newest('serumCreatinine');
+  if (cr) facts.serumCreatinine = cr;
+  const e = newest('egfr');
+  if (e) facts.egfr = e;
+  const inrs = best.inr?.sort((a, b) => b.ms - a.ms);
+  if (inrs?.length) facts.inr = inrs.map((x) => ({ value: x.q.value, source: { reference: x.ref, ...(x.date ? { date: x.date } : {}), via: x.via } }));
+
+  const genomics = readGeneResults(observations);
+  facts.genes = genomics.results;
+  for (const ig of genomics.ignored) notes.push(`${ig.reference} ignored: ${ig.reason}`);
+  return facts;
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}

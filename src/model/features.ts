@@ -1,0 +1,194 @@
+// Feature schema of the warfarin dose model: how a WarfarinModelInput (what the service can read from FHIR at
+// prescribing time) becomes the numeric vector the ONNX graph takes. Missing values are NaN; the model handles them.
+import type { Cyp2c9IwpcGenotype, Vkorc1Genotype } from '../dosing/warfarin/iwpc.js';
+import { iwpcAgeDecade } from '../dosing/warfarin/iwpc.js';
+import type { IwpcRace } from '../domain/facts.js';
+
+export interface WarfarinModelInput {
+  ageYears?: number;
+  sex?: 'male' | 'female';
+  heightCm?: number;
+  weightKg?: number;
+  race?: IwpcRace;
+  vkorc1?: Vkorc1Genotype;
+  cyp2c9?: Cyp2c9IwpcGenotype;
+  amiodarone: boolean;
+  enzymeInducer: boolean;
+  /** heart valve replacement (Condition / Procedure); undefined = not recorded = false */
+  valveReplacement?: boolean;
+  /** active statin order (simvastatin, atorvastatin, …); undefined = none found = false */
+  statin?: boolean;
+  /** detailed race (US Core race extension, CDC Race & Ethnicity detailed codes), when reported */
+  raceDetail?: RaceDetail;
+  /** current smoker (Observation 72166-2); undefined = not recorded = false */
+  smoker?: boolean;
+  /** active aspirin order; undefined = none found = false */
+  aspirin?: boolean;
+  /** diabetes mellitus on the problem list; undefined = not recorded = false */
+  diabetes?: boolean;
+  /** heart failure or cardiomyopathy on the problem list; undefined = not recorded = false */
+  heartFailure?: boolean;
+  /** indications for warfarin (Condition / the order's reasonCode); undefined = not recorded */
+  indications?: WarfarinIndication[];
+}
+
+export type WarfarinIndication = 'VTE' | 'AtrialFibrillation' | 'HeartValve' | 'Stroke' | 'PostOrthopedic';
+
+export type RaceDetail = 'Japanese' | 'Korean' | 'Chinese' | 'Malay' | 'AsianIndian';
+
+/** One column of the model's input vector. */
+export interface FeatureColumn {
+  name: string;
+  /** factor the column's contribution is reported under (several columns can share one factor) */
+  factor: string;
+  /** used by the linear (sqrt-scale) part */
+  linear: boolean;
+  /** used by the boosted trees */
+  tree: boolean;
+}
+
+/** Input vector of the ONNX graph (float32, NaN = missing). Order matters: it is the model's contract. */
+export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
+  { name: 'age_decade', factor: 'age', linear: true, tree: true },
+  { name: 'height_cm', factor: 'height', linear: true, tree: true },
+  { name: 'weight_kg', factor: 'weight', linear: true, tree: true },
+  { name: 'male', factor: 'sex', linear: true, tree: true },
+  { name: 'race_asian', factor: 'race', linear: true, tree: true },
+  { name: 'race_black', factor: 'race', linear: true, tree: true },
+  { name: 'race_missing_or_mixed', factor: 'race', linear: true, tree: true },
+  { name: 'vkorc1_a_alleles', factor: 'vkorc1', linear: false, tree: true },
+  { name: 'vkorc1_ag', factor: 'vkorc1', linear: true, tree: false },
+  { name: 'vkorc1_aa', factor: 'vkorc1', linear: true, tree: false },
+  { name: 'vkorc1_unknown', factor: 'vkorc1', linear: true, tree: false },
+  { name: 'cyp2c9_star2_alleles', factor: 'cyp2c9', linear: false, tree: true },
+  { name: 'cyp2c9_star3_alleles', factor: 'cyp2c9', linear: false, tree: true },
+  { name: 'cyp2c9_12', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'cyp2c9_13', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'cyp2c9_22', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'cyp2c9_23', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'cyp2c9_33', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'cyp2c9_unknown', factor: 'cyp2c9', linear: true, tree: false },
+  { name: 'amiodarone', factor: 'amiodarone', linear: true, tree: true },
+  { name: 'enzyme_inducer', factor: 'enzymeInducer', linear: true, tree: true },
+  { name: 'valve_replacement', factor: 'valveReplacement', linear: true, tree: true },
+  { name: 'statin', factor: 'statin', linear: true, tree: true },
+  { name: 'race_japanese', factor: 'raceDetail', linear: true, tree: true },
+  { name: 'race_korean', factor: 'raceDetail', linear: true, tree: true },
+  { name: 'race_chinese', factor: 'raceDetail', linear: true, tree: true },
+  { name: 'race_malay', factor: 'raceDetail', linear: true, tree: true },
+  { name: 'race_asian_indian', factor: 'raceDetail', linear: true, tree: true },
+  { name: 'smoker', factor: 'smoker', linear: true, tree: true },
+  { name: 'aspirin', factor: 'aspirin', linear: true, tree: true },
+  { name: 'diabetes', factor: 'diabetes', linear: true, tree: true },
+  { name: 'heart_failure', factor: 'heartFailure', linear: true, tree: true },
+  { name: 'ind_vte', factor: 'indication', linear: true, tree: true },
+  { name: 'ind_af', factor: 'indication', linear: true, tree: true },
+  { name: 'ind_valve', factor: 'indication', linear: true, tree: true },
+  { name: 'ind_stroke', factor: 'indication', linear: true, tree: true },
+  { name: 'ind_ortho', factor: 'indication', linear: true, tree: true },
+];
+
+export const N_FEATURES = FEATURE_COLUMNS.length;
+
+/** Allowed ranges of the numeric inputs (the IWPC training data's range, rounded outwards). */
+export const INPUT_RANGES = {
+  ageYears: { min: 18, max: 105, unit: 'a' },
+  heightCm: { min: 125, max: 215, unit: 'cm' },
+  weightKg: { min: 30, max: 240, unit: 'kg' },
+} as const;
+
+/** Safety bounds of the served weekly dose (and interval ends), mg/week. */
+export const DOSE_BOUNDS = { min: 3, max: 140 } as const;
+
+const VK_A: Record<Vkorc1Genotype, number> = { 'G/G': 0, 'A/G': 1, 'A/A': 2 };
+const CYP_COUNTS: Record<Cyp2c9IwpcGenotype, [number, number]> = {
+  '*1/*1': [0, 0],
+  '*1/*2': [1, 0],
+  '*1/*3': [0, 1],
+  '*2/*2': [2, 0],
+  '*2/*3': [1, 1],
+  '*3/*3': [0, 2],
+};
+
+const b = (v: boolean | undefined): number => (v ? 1 : 0);
+const n = (v: number | undefined): number => (v === undefined || !Number.isFinite(v) ? NaN : v);
+
+/** Encode one patient. Does not check ranges (see checkInputRanges). */
+export function encodeFeatures(i: WarfarinModelInput): number[] {
+  const race = i.race ?? 'MissingOrMixed';
+  const vk = i.vkorc1;
+  const cyp = i.cyp2c9;
+  const counts = cyp ? CYP_COUNTS[cyp] : undefined;
+  const ageDecade = i.ageYears === undefined || !Number.isFinite(i.ageYears) ? NaN : iwpcAgeDecade(i.ageYears);
+  const v = [
+    ageDecade,
+    n(i.heightCm),
+    n(i.weightKg),
+    i.sex === 'male' ? 1 : i.sex === 'female' ? 0 : NaN,
+    b(race === 'Asian'),
+    b(race === 'Black'),
+    b(race === 'MissingOrMixed'),
+    vk ? VK_A[vk] : NaN,
+    b(vk === 'A/G'),
+    b(vk === 'A/A'),
+    b(vk === undefined),
+    counts ? counts[0] : NaN,
+    counts ? counts[1] : NaN,
+    b(cyp === '*1/*2'),
+    b(cyp === '*1/*3'),
+    b(cyp === '*2/*2'),
+    b(cyp === '*2/*3'),
+    b(cyp === '*3/*3'),
+    b(cyp === undefined),
+    b(i.amiodarone),
+    b(i.enzymeInducer),
+    b(i.valveReplacement),
+    b(i.statin),
+    b(i.raceDetail === 'Japanese'),
+    b(i.raceDetail === 'Korean'),
+    b(i.raceDetail === 'Chinese'),
+    b(i.raceDetail === 'Malay'),
+    b(i.raceDetail === 'AsianIndian'),
+    b(i.smoker),
+    b(i.aspirin),
+    b(i.diabetes),
+    b(i.heartFailure),
+    b(i.indications?.includes('VTE')),
+    b(i.indications?.includes('AtrialFibrillation')),
+    b(i.indications?.includes('HeartValve')),
+    b(i.indications?.includes('Stroke')),
+    b(i.indications?.includes('PostOrthopedic')),
+  ];
+  if (v.length !== N_FEATURES) throw new Error('feature encoding out of sync with FEATURE_COLUMNS');
+  return v;
+}
+
+/** Human-readable label of a factor's value for this patient, e.g. "VKORC1 A/A". */
+export function factorLabel(factor: string, i: WarfarinModelInput): string {
+  switch (factor) {
+    case 'age':
+      return i.ageYears === undefined ? 'Age unknown' : `Age ${Math.floor(i.ageYears)} y`;
+    case 'height':
+      return i.heightCm === undefined ? 'Height unknown' : `Height ${Math.round(i.heightCm)} cm`;
+    case 'weight':
+      return i.weightKg === undefined ? 'Weight unknown' : `Weight ${Math.round(i.weightKg)} kg`;
+    case 'sex':
+      return i.sex === undefined ? 'Sex unknown' : i.sex === 'male' ? 'Male' : 'Female';
+    case 'race':
+      return i.race === undefined || i.race === 'MissingOrMixed' ? 'Race missing or mixed' : `Race: ${i.race}`;
+    case 'vkorc1':
+      return i.vkorc1 ? `VKORC1 ${i.vkorc1}` : 'VKORC1 unknown';
+    case 'cyp2c9':
+      return i.cyp2c9 ? `CYP2C9 ${i.cyp2c9}` : 'CYP2C9 unknown';
+    case 'amiodarone':
+      return i.amiodarone ? 'Amiodarone' : 'No amiodarone';
+    case 'enzymeInducer':
+      return i.enzymeInducer ? 'Enzyme inducer' : 'No enzyme inducer';
+    case 'valveReplacement':
+      return i.valveReplacement ? 'Heart valve replacement' : 'No valve replacement';
+    case 'statin':
+      return i.statin ? 'Statin' : 'No statin';
+    default:
+      return factor;
+  }
+}

@@ -1,0 +1,75 @@
+// Model card of the warfarin dose model (models/warfarin-dose-v1.card.json). The serving code reads the input
+// ranges and the ONNX file's sha256 from it; everything else is documentation for people.
+
+export interface FeatureDoc {
+  key: string;
+  label: string;
+  type: 'number' | 'boolean' | 'category';
+  unit?: string;
+  range?: { min: number; max: number };
+  values?: string[];
+  /** where the service reads it from in FHIR R4 / US Core */
+  fhirSource: string;
+  /** what happens when it is absent */
+  whenMissing: string;
+  /** model input columns built from it */
+  columns: string[];
+}
+
+export interface BandFigures {
+  n: number;
+  mae: number;
+  pw20: number;
+  coverage80: number;
+  iwpc_n: number;
+  iwpc_mae: number;
+  iwpc_pw20: number;
+  mae_complete: number;
+  pw20_complete: number;
+}
+
+export interface ModelCard {
+  name: string;
+  version: string;
+  modelFile: string;
+  modelSha256: string;
+  modelBytes: number;
+  description: string;
+  intendedUse: string[];
+  outOfScope: string[];
+  output: { name: string; unit: string; doseBounds: { min: number; max: number }; interval: string; explanation: string };
+  inputRanges: Record<'ageYears' | 'heightCm' | 'weightKg', { min: number; max: number; unit: string }>;
+  features: FeatureDoc[];
+  inputColumns: string[];
+  trainingData: {
+    citation: string;
+    doi: string;
+    source: string;
+    licence: string;
+    file: string;
+    sha256: string;
+    rows: number;
+    rowsUsed: number;
+    cleaning: string[];
+  };
+  training: {
+    command: string;
+    procedure: string[];
+    hyperparameters: Record<string, unknown>;
+    rounds: number;
+    trees: number;
+    seed: number;
+  };
+  evaluation: {
+    method: string;
+    folds: number;
+    foldRounds: number[];
+    iwpcNote: string;
+    overall: Record<string, number>;
+    byBand: Record<string, BandFigures>;
+    perFold: { fold: number; n_complete: number; mae_complete: number; iwpc_mae: number; pw20_complete: number; iwpc_pw20: number }[];
+    targets: Record<string, string>;
+  };
+  limitations: string[];
+  onnx: { opsets: Record<string, number>; inputs: string[]; outputs: string[] };
+}

@@ -1,0 +1,242 @@
+// Builds the model card (JSON + Markdown) of the warfarin dose model.
+import { DOSE_BOUNDS, FEATURE_COLUMNS, INPUT_RANGES } from '../features.js';
+import type { FeatureDoc, ModelCard } from '../modelCard.js';
+
+const cols = (factor: string): string[] => FEATURE_COLUMNS.filter((c) => c.factor === factor).map((c) => c.name);
+
+export const FEATURE_DOCS: FeatureDoc[] = [
+  {
+    key: 'ageYears',
+    label: 'Age',
+    type: 'number',
+    unit: 'a (years); used as the IWPC age decade floor(age/10), capped at 9',
+    range: { min: INPUT_RANGES.ageYears.min, max: INPUT_RANGES.ageYears.max },
+    fhirSource: 'Patient.birthDate → age in whole years at the time of the hook call',
+    whenMissing: 'predicted without it (training mean in the linear part, learned NaN branch in the trees)',
+    columns: cols('age'),
+  },
+  {
+    key: 'sex',
+    label: 'Sex',
+    type: 'category',
+    values: ['male', 'female'],
+    fhirSource: 'Patient.gender (other/unknown → missing)',
+    whenMissing: 'predicted without it',
+    columns: cols('sex'),
+  },
+  {
+    key: 'heightCm',
+    label: 'Height',
+    type: 'number',
+    unit: 'cm',
+    range: { min: INPUT_RANGES.heightCm.min, max: INPUT_RANGES.heightCm.max },
+    fhirSource: 'latest Observation LOINC 8302-2 (body height), converted by UCUM unit',
+    whenMissing: 'predicted without it',
+    columns: cols('height'),
+  },
+  {
+    key: 'weightKg',
+    label: 'Weight',
+    type: 'number',
+    unit: 'kg',
+    range: { min: INPUT_RANGES.weightKg.min, max: INPUT_RANGES.weightKg.max },
+    fhirSource: 'latest Observation LOINC 29463-7 (body weight), converted by UCUM unit',
+    whenMissing: 'predicted without it',
+    columns: cols('weight'),
+  },
+  {
+    key: 'race',
+    label: 'Race (IWPC groups)',
+    type: 'category',
+    values: ['White', 'Asian', 'Black', 'MissingOrMixed'],
+    fhirSource: 'US Core race extension, ombCategory (2106-3 White, 2028-9 Asian, 2054-5 Black or African American; other, several or none → MissingOrMixed)',
+    whenMissing: 'MissingOrMixed',
+    columns: cols('race'),
+  },
+  {
+    key: 'raceDetail',
+    label: 'Detailed race (Asian subgroups)',
+    type: 'category',
+    values: ['Japanese', 'Korean', 'Chinese', 'Malay', 'AsianIndian'],
+    fhirSource:
+      'US Core race extension, detailed (CDC Race & Ethnicity code system): 2039-6 Japanese, 2040-4 Korean, 2034-7 Chinese, 2029-7 Asian Indian, Malay/Malaysian (2052-9 Malaysian)',
+    whenMissing: 'none of the subgroups (all indicator columns 0)',
+    columns: cols('raceDetail'),
+  },
+  {
+    key: 'vkorc1',
+    label: 'VKORC1 rs9923231 (-1639 G>A)',
+    type: 'category',
+    values: ['G/G', 'A/G', 'A/A'],
+    fhirSource:
+      'Genomics Reporting Observation for VKORC1 rs9923231 (gene strand; plus-strand C/C, C/T, T/T = G/G, A/G, A/A); other VKORC1 SNPs are not used',
+    whenMissing: 'unknown (indicator column; NaN allele count in the trees)',
+    columns: cols('vkorc1'),
+  },
+  {
+    key: 'cyp2c9',
+    label: 'CYP2C9 diplotype',
+    type: 'category',
+    values: ['*1/*1', '*1/*2', '*1/*3', '*2/*2', '*2/*3', '*3/*3'],
+    fhirSource: 'Genomics Reporting Observation for CYP2C9 (diplotype); other star alleles (*5, *6, *8, *11, …) → unknown',
+    whenMissing: 'unknown (indicator column; NaN allele counts in the trees)',
+    columns: cols('cyp2c9'),
+  },
+  {
+    key: 'amiodarone',
+    label: 'Amiodarone',
+    type: 'boolean',
+    fhirSource: 'active MedicationRequest/MedicationStatement with RxNorm ingredient 703 (amiodarone)',
+    whenMissing: 'not taking',
+    columns: cols('amiodarone'),
+  },
+  {
+    key: 'enzymeInducer',
+    label: 'Enzyme inducer',
+    type: 'boolean',
+    fhirSource: 'active order of carbamazepine (RxNorm 2002), phenytoin (8183) or rifampin (9384)',
+    whenMissing: 'not taking',
+    columns: cols('enzymeInducer'),
+  },
+];
+
+export interface CardInputs {
+  version: string;
+  modelFile: string;
+  modelSha256: string;
+  modelBytes: number;
+  trainingFile: string;
+  trainingSha256: string;
+  rows: number;
+  rowsUsed: number;
+  hyperparameters: Record<string, unknown>;
+  rounds: number;
+  trees: number;
+  seed: number;
+  evaluation: ModelCard['evaluation'];
+}
+
+export function buildCard(c: CardInputs): ModelCard {
+  return {
+    name: 'warfarin-dose-v1',
+    version: c.version,
+    modelFile: c.modelFile,
+    modelSha256: c.modelSha256,
+    modelBytes: c.modelBytes,
+    description:
+      'Stable weekly warfarin dose (mg/week) for adults starting warfarin: IWPC-style linear model on the square-root scale, re-fitted, plus gradient-boosted trees on its residuals; 80% prediction interval; per-factor contributions in mg/week.',
+    intendedUse: [
+      'Decision support for the initial warfarin dose of adults (18+) at the time of prescribing, shown next to the IWPC pharmacogenetic equation.',
+      'The clinician reviews the inputs, the contributions and the interval; INR monitoring and dose titration remain necessary.',
+    ],
+    outOfScope: [
+      'Children and adolescents (paediatric patients were excluded from the service; IWPC has only 10 patients aged 10–19).',
+      'Dose adjustment from observed INR values (the model predicts the stable dose from baseline data only).',
+      'Patients outside the input ranges below (the service then withholds the model and falls back to the IWPC equation).',
+    ],
+    output: {
+      name: 'weekly warfarin dose',
+      unit: 'mg/wk',
+      doseBounds: { min: DOSE_BOUNDS.min, max: DOSE_BOUNDS.max },
+      interval:
+        '80% prediction interval: asymmetric offsets on the sqrt scale, piecewise linear in the predicted sqrt dose, calibrated on inner cross-validation residuals so that about 80% of doses fall inside overall and in each actual dose band (≤21, 21–49, ≥49 mg/week). Interval ends are clamped to the dose bounds.',
+      explanation:
+        'Contributions are computed on the sqrt(dose) scale — exact linear terms w·(x − training mean) plus exact path-dependent TreeSHAP values of the trees (node covers = training rows) — grouped by factor, then mapped to mg/week by distributing dose − base value proportionally to the sqrt-scale contributions (dose − base = (√dose − √base)(√dose + √base)), so they sum exactly to prediction − base value. Base value = the model output for the average training patient (mean training sqrt dose, squared). When the dose is clamped, the clamp appears as its own contribution.',
+    },
+    inputRanges: {
+      ageYears: { ...INPUT_RANGES.ageYears },
+      heightCm: { ...INPUT_RANGES.heightCm },
+      weightKg: { ...INPUT_RANGES.weightKg },
+    },
+    features: FEATURE_DOCS,
+    inputColumns: FEATURE_COLUMNS.map((f) => f.name),
+    trainingData: {
+      citation:
+        'International Warfarin Pharmacogenetics Consortium. Estimation of the warfarin dose with clinical and pharmacogenetic data. N Engl J Med 2009;360:753-64.',
+      doi: '10.1056/NEJMoa0809329',
+      source: 'PharmGKB/ClinPGx "IWPC Data" (5,700 patients, 21 sites); training portion of a fixed split',
+      licence:
+        'CC BY-SA 4.0 (PharmGKB/ClinPGx data; attribution and share-alike; PharmGKB asks that its data not be sold). This model is trained on it and carries the same attribution.',
+      file: c.trainingFile,
+      sha256: c.trainingSha256,
+      rows: c.rows,
+      rowsUsed: c.rowsUsed,
+      cleaning: [
+        'Derived cleaned columns of the file are used (age_decade, height_cm, weight_kg, race_iwpc, vkorc1_rs9923231, cyp2c9_iwpc, enzyme_inducer, amiodarone, dose_mg_week); "Race (Reported)" for the detailed Asian subgroups; Gender.',
+        'Rows without a positive dose are skipped; missing height/weight/age/sex/genotypes are kept as missing (NaN); NA co-medication = not taking.',
+        'Never used: identifiers, Project Site, split columns, pred_* columns, INR on the therapeutic dose, other post-dose fields.',
+      ],
+    },
+    training: {
+      command: 'npm run train:warfarin [-- <csv>]',
+      procedure: [
+        'Linear part: ridge regression (λ small) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown") plus sex and detailed Asian subgroups; NaN → training mean.',
+        'Boosted trees (depth ≤ 3, min 40 rows per leaf, learning rate 0.03, L2 leaf penalty, 70% row subsampling, Huber loss on the sqrt scale) on the residuals; missing values follow a learned branch.',
+        'Number of trees chosen by inner 5-fold CV (minimum MAE in mg/week); the inner out-of-fold residuals calibrate the interval.',
+        'Deterministic: seeded PRNG (mulberry32), fixed fold assignment; same data → same bytes.',
+      ],
+      hyperparameters: c.hyperparameters,
+      rounds: c.rounds,
+      trees: c.trees,
+      seed: c.seed,
+    },
+    evaluation: c.evaluation,
+    limitations: [
+      'IWPC patients are mostly White (54%) and Asian (29%); Black patients are few (about 8%) and African-specific CYP2C9 alleles (*5, *6, *8, *11) are treated as unknown — estimates for Black patients are less reliable.',
+      'Paediatric patients are excluded; very old patients (90+) are few.',
+      'Detailed Asian subgroups (Japanese, Korean, Chinese, Malay, Asian Indian) are each largely from one or two IWPC sites, so their effect mixes biology with local practice (e.g. lower target INR in Japan).',
+      'Co-medications other than amiodarone and enzyme inducers, target INR, smoking and comorbidities are not used (they did not improve cross-validated accuracy).',
+      'Accuracy is similar to the IWPC equation for most patients; about half of the patients get a dose more than 20% away from their stable dose. The 80% interval is calibrated on IWPC data only.',
+      'IWPC equation figures are over complete cases only (age, height and weight present): the equation cannot be computed otherwise.',
+    ],
+    onnx: {
+      opsets: { '': 17, 'ai.onnx.ml': 3 },
+      inputs: ['features: float32 [N, ' + FEATURE_COLUMNS.length + '] (NaN = missing; column order = inputColumns)'],
+      outputs: ['sqrt_dose [N,1]', 'dose_mg_week [N,1] (unclamped)', 'interval_low [N,1]', 'interval_high [N,1]'],
+    },
+  };
+}
+
+const fmt = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(2));
+
+export function cardMarkdown(card: ModelCard): string {
+  const e = card.evaluation;
+  const o = e.overall;
+  const lines: string[] = [];
+  lines.push(`# Model card: ${card.name} (version ${card.version})`, '');
+  lines.push(card.description, '');
+  lines.push(`- Model file: \`models/${card.modelFile}\` (${card.modelBytes} bytes, sha256 \`${card.modelSha256}\`)`);
+  lines.push(`- Training data: ${card.trainingData.citation} doi:${card.trainingData.doi}. ${card.trainingData.source}.`);
+  lines.push(`- Licence of the data: ${card.trainingData.licence}`);
+  lines.push(`- Training file sha256: \`${card.trainingData.sha256}\` (${card.trainingData.rows} rows, ${card.trainingData.rowsUsed} used)`);
+  lines.push(`- Train: \`${card.training.command}\`; evaluate: \`npm run --silent evaluate:warfarin -- <csv>\``, '');
+  lines.push('## Intended use', '', ...card.intendedUse.map((s) => `- ${s}`), '', '## Out of scope', '', ...card.outOfScope.map((s) => `- ${s}`), '');
+  lines.push('## Inputs', '', '| input | type / unit | allowed | FHIR source | when missing |', '|---|---|---|---|---|');
+  for (const f of card.features) {
+    const allowed = f.range ? `${f.range.min}–${f.range.max}` : (f.values ?? []).join(', ');
+    lines.push(`| ${f.label} (\`${f.key}\`) | ${f.type}${f.unit ? `, ${f.unit}` : ''} | ${allowed} | ${f.fhirSource} | ${f.whenMissing} |`);
+  }
+  lines.push('', `Output: ${card.output.name} in ${card.output.unit}, clamped to ${card.output.doseBounds.min}–${card.output.doseBounds.max} mg/week.`, '');
+  lines.push(`Interval: ${card.output.interval}`, '', `Explanation: ${card.output.explanation}`, '');
+  lines.push('## Training', '', ...card.training.procedure.map((s) => `- ${s}`), '');
+  lines.push(`Trees in the final model: ${card.training.trees}. Hyperparameters: \`${JSON.stringify(card.training.hyperparameters)}\``, '');
+  lines.push('## Cross-validated performance (out-of-fold, nested 5-fold CV on the training file)', '');
+  lines.push(e.method, '', e.iwpcNote, '');
+  lines.push('| | n | model MAE | model PW20 % | coverage80 % | IWPC MAE | IWPC PW20 % |', '|---|---|---|---|---|---|---|');
+  lines.push(`| all rows | ${o['n']} | ${fmt(o['mae'])} | ${fmt(o['pw20'])} | ${fmt(o['coverage80'])} | | |`);
+  lines.push(
+    `| complete cases | ${o['n_complete']} | ${fmt(o['mae_complete'])} | ${fmt(o['pw20_complete'])} | ${fmt(o['coverage80_complete'])} | ${fmt(o['iwpc_mae_complete'])} | ${fmt(o['iwpc_pw20_complete'])} |`,
+  );
+  for (const [band, g] of Object.entries(e.byBand)) {
+    lines.push(`| dose ${band} (all rows) | ${g.n} | ${fmt(g.mae)} | ${fmt(g.pw20)} | ${fmt(g.coverage80)} | | |`);
+    lines.push(`| dose ${band} (complete) | ${g.iwpc_n} | ${fmt(g.mae_complete)} | ${fmt(g.pw20_complete)} | | ${fmt(g.iwpc_mae)} | ${fmt(g.iwpc_pw20)} |`);
+  }
+  lines.push('', 'Per fold (complete cases):', '', '| fold | n | model MAE | IWPC MAE | model PW20 | IWPC PW20 |', '|---|---|---|---|---|---|');
+  for (const f of e.perFold)
+    lines.push(`| ${f.fold} | ${f.n_complete} | ${fmt(f.mae_complete)} | ${fmt(f.iwpc_mae)} | ${fmt(f.pw20_complete)} | ${fmt(f.iwpc_pw20)} |`);
+  lines.push('', 'Targets and whether they are met:', '', ...Object.entries(e.targets).map(([k, v]) => `- ${k}: ${v}`), '');
+  lines.push('## Known limits', '', ...card.limitations.map((s) => `- ${s}`), '');
+  lines.push('## ONNX', '', `Opsets: ${JSON.stringify(card.onnx.opsets)}.`, `Inputs: ${card.onnx.inputs.join('; ')}.`, `Outputs: ${card.onnx.outputs.join('; ')}.`);
+  lines.push(`Input columns: ${card.inputColumns.map((c) => `\`${c}\``).join(', ')}.`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,88 @@
+// Process entry: configuration → dependencies → listen → graceful shutdown on SIGTERM/SIGINT.
+import path from 'node:path';
+import { loadConfig, ConfigError, type AppConfig } from './config.js';
+import { createApp } from './app.js';
+import { loadServiceCatalog } from './cds/services.js';
+import { loadTrustedClients } from './cds/trustedClients.js';
+import { CardTemplates } from './cards/render.js';
+import { DrugDictionary } from './domain/drugs.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+export interface RunningServer {
+  url: string;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+function openStore(config: AppConfig): Store {
+  if (config.databaseUrl) throw new ConfigError('DATABASE_URL (PostgreSQL) is not supported yet in this version; unset it to use the embedded SQLite store');
+  return new SqliteStore(path.resolve(config.dataDir, 'pgx-dosing.sqlite'));
+}
+
+export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const log = logger ?? createLogger(config.logLevel);
+  const clients = loadTrustedClients(path.resolve(config.cdsClientsFile));
+  const store = openStore(config);
+  let ready = false;
+  const app = createApp({
+    config,
+    logger: log,
+    catalog: loadServiceCatalog(),
+    drugs: DrugDictionary.load(),
+    templates: CardTemplates.load(),
+    store,
+    clients,
+    isReady: () => ready,
+  });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = config.requestDeadlineMs + 5000;
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  ready = true;
+  log.info({ event: 'listening', url, publicBaseUrl: config.publicBaseUrl, authMode: config.auth.mode, store: store.kind, clients: clients.clients.length }, 'service ready');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      ready = false;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 10_000).unref();
+      });
+      await store.close();
+      log.info({ event: 'stopped' }, 'service stopped');
+    })());
+  return { url, config, close };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.js') || process.argv[1]?.endsWith('/server.ts');
+if (isMain) {
+  startServer().then(
+    (s) => {
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(sig, () => {
+          s.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        });
+      }
+    },
+    (e: unknown) => {
+      if (e instanceof ConfigError || (e as Error)?.name === 'TrustedClientsError') console.error(`Configuration error: ${(e as Error).message}`);
+      else console.error(`Start-up failed: ${(e as Error)?.message ?? String(e)}`);
+      process.exit(1);
+    },
+  );
+}
