@@ -130,9 +130,10 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
         ? `The draft order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
         : 'The draft order has no dose yet.',
     inputsTable: inputsTable(r),
-    baseWeekly: r.factors && dose?.estimate ? fmtNum(dose.estimate.value - r.factors.reduce((s, f) => s + f.contribution, 0)) : undefined,
-    factorsList: r.factors?.length
-      ? r.factors.map((f) => `- ${cell(f.label)}: ${f.contribution >= 0 ? '+' : '−'}${fmtNum(Math.abs(f.contribution))} ${f.unit}`).join('\n')
+    baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
+    baseDescription: r.factorBase?.description,
+    factorsList: r.factors?.some((f) => Math.abs(f.contribution) >= 0.05)
+      ? r.factors.filter((f) => Math.abs(f.contribution) >= 0.05).map((f) => `- ${cell(f.label)}: ${f.contribution >= 0 ? '+' : '−'}${fmtNum(Math.abs(f.contribution))} ${f.unit}`).join('\n')
       : undefined,
     comparatorsList: r.comparators?.length
       ? `For comparison: ${r.comparators.map((c) => `${c.method}: ${fmtNum(c.dose.value)} ${c.dose.unit}`).join('; ')}.`

@@ -92,6 +92,8 @@ export interface Recommendation {
   interval?: { low: Quantity; high: Quantity; level: number };
   comparators?: ComparatorDose[];
   factors?: DoseFactor[];
+  /** what the factors are measured from: the dose of a reference patient, and who that is */
+  factorBase?: { dose: Quantity; description: string };
   genes?: GeneFinding[];
   inputs: RecommendationInput[];
   /** labels of data that were needed but missing */

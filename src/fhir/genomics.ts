@@ -1256,7 +1256,7 @@ function choose(drafts: Draft[], ignored: IgnoredObservation[]): GeneResult[] {
   }
   for (const [gene, rs] of byGene) {
     if (new Set(rs.map((r) => r.phenotype)).size < 2) continue;
-    const note = `the phenotypes stated for ${gene} differ between ${rs.map((r) => r.source.reference).join(', ')}`;
+    const note = `the phenotypes stated for ${gene} differ between ${rs.map((r) => r.source.reference).sort().join(', ')}`;
     for (const r of rs) r.notes = [...(r.notes ?? []), note];
   }
   // HLA: a presence result and a typing of the same gene must not contradict each other

@@ -439,6 +439,18 @@ describe('HLA', () => {
     expect(ignoredReason(genotype('HLA-B', value))).toMatch(reason);
   });
 
+  // Source: hand-written: allele named in the text, result in a coded answer (LOINC LA6576-8 / LA6577-6).
+  test.each<[string, CC, boolean | RegExp]>([
+    ['coded Negative + allele text', { ...loinc('LA6577-6', 'Negative'), text: 'HLA-B*57:01' }, false],
+    ['Negative display only + allele text', { coding: [{ display: 'Negative' }], text: 'HLA-B*57:01' }, false],
+    ['coded Positive + allele text', { ...loinc('LA6576-8', 'Positive'), text: 'HLA-B*57:01' }, true],
+    ['coded Positive + text saying negative', { ...loinc('LA6576-8', 'Positive'), text: 'HLA-B*57:01 negative' }, /both positive and negative/],
+  ])('%s', (_name, value, expected) => {
+    const obs = genotype('HLA-B', value);
+    if (typeof expected === 'boolean') expect(only(obs).hla).toEqual({ allele: '*57:01', positive: expected });
+    else expect(ignoredReason(obs)).toMatch(expected);
+  });
+
   test('typing: two alleles form a diplotype; carriage follows from it', () => {
     const r = only(genotype('HLA-B', textValue('HLA-B*57:01:01/*07:02')));
     expect(r.diplotype).toBe('*07:02/*57:01');
@@ -508,6 +520,15 @@ describe('phenotypes and implications', () => {
     const r = readGeneResults(obs);
     const ph = r.results.find((x) => x.phenotype !== undefined);
     expect(ph).toMatchObject(expected);
+  });
+
+  test('metabolizer phenotypes that differ between drug-specific results are flagged', () => {
+    const r = readGeneResults([
+      implication(loinc('LA9657-3'), { id: 'a', gene: 'CYP2C19', rxnorm: ['32968'] }),
+      implication(loinc('LA25391-6'), { id: 'b', gene: 'CYP2C19', rxnorm: ['121243'] }),
+    ]);
+    expect(r.results).toHaveLength(2);
+    for (const x of r.results) expect(x.notes).toEqual(['the phenotypes stated for CYP2C19 differ between Observation/a, Observation/b']);
   });
 
   test('one result per drug assessed', () => {

@@ -63,18 +63,35 @@ function fmt(v: number, digits = 1): string {
   return Number(v.toFixed(digits)).toString();
 }
 
+/** The reference patient factors are measured against (a typical adult in the IWPC cohort). */
+export const IWPC_REFERENCE: IwpcInputs = {
+  ageDecade: 6,
+  heightCm: 170,
+  weightKg: 80,
+  race: 'White',
+  enzymeInducer: false,
+  amiodarone: false,
+  vkorc1: 'G/G',
+  cyp2c9: '*1/*1',
+};
+export const IWPC_REFERENCE_TEXT = '60–69 years, 170 cm, 80 kg, White, CYP2C9 *1/*1, VKORC1 G/G, no interacting drugs';
+
 /**
- * Exact additive split of the squared equation into mg/week: with s = Σ tᵢ, dose = s² = Σ tᵢ·s,
- * so each term contributes tᵢ·s (the intercept's share is the base value).
+ * Exact additive split of the squared equation into mg/week relative to the reference patient:
+ * dose − refDose = (s − r)(s + r) = Σ (tᵢ − rᵢ)(s + r), with s = Σ tᵢ and r = Σ rᵢ the two square roots.
  */
-export function iwpcFactors(r: IwpcResult): { base: number; factors: DoseFactor[] } {
+export function iwpcFactors(r: IwpcResult, ref: IwpcResult): { base: number; factors: DoseFactor[] } {
   const s = Math.max(0, r.sqrtDose);
-  const base = (r.terms.find((t) => t.key === 'intercept')?.sqrtContribution ?? 0) * s;
+  const rs = Math.max(0, ref.sqrtDose);
+  const refTerm = new Map(ref.terms.map((t) => [t.key, t.sqrtContribution]));
   const factors = r.terms
-    .filter((t) => t.key !== 'intercept' && t.sqrtContribution !== 0)
-    .map((t) => ({ key: t.key, label: t.label, contribution: t.sqrtContribution * s, unit: 'mg/wk' }))
+    .map((t) => ({ key: t.key, label: t.label, contribution: (t.sqrtContribution - (refTerm.get(t.key) ?? 0)) * (s + rs), unit: 'mg/wk' }))
+    .filter((f) => Math.abs(f.contribution) > 1e-9)
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
-  return { base, factors };
+  // when a square root is clamped at zero the identity no longer holds exactly: put the remainder in its own line
+  const rest = r.weeklyDoseMg - ref.weeklyDoseMg - factors.reduce((a, f) => a + f.contribution, 0);
+  if (Math.abs(rest) > 1e-6) factors.push({ key: 'nonlinear', label: 'Floor at zero dose', contribution: rest, unit: 'mg/wk' });
+  return { base: ref.weeklyDoseMg, factors };
 }
 
 export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: DrugDictionary, o: WarfarinOptions): Recommendation {
@@ -193,7 +210,8 @@ export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: D
     notes.push(`The equation gives ${fmt(estimateDaily, 2)} mg/day, outside the ${WARFARIN_DAILY_BOUNDS.min}–${WARFARIN_DAILY_BOUNDS.max} mg/day range this service proposes; ${clamped} mg/day is shown — review carefully`);
     daily = clamped;
   }
-  const { factors } = iwpcFactors(result);
+  const reference = pgx ? iwpcPharmacogenetic(IWPC_REFERENCE) : iwpcClinical(IWPC_REFERENCE);
+  const { factors } = iwpcFactors(result, reference);
   if (!pgx) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
 
   const current = order.currentDose;
@@ -215,5 +233,6 @@ export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: D
     },
     ...(comparator ? { comparators: [{ method: 'IWPC clinical equation (without genotype)', dose: { value: Number(comparator.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } }] } : {}),
     factors,
+    factorBase: { dose: { value: Number(reference.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' }, description: IWPC_REFERENCE_TEXT },
   };
 }

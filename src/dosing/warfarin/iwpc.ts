@@ -65,9 +65,9 @@ function finish(terms: IwpcTerm[], equation: IwpcResult['equation']): IwpcResult
 export function iwpcPharmacogenetic(i: IwpcInputs): IwpcResult {
   const terms: IwpcTerm[] = [
     { key: 'intercept', label: 'Intercept', sqrtContribution: 5.6044 },
-    { key: 'age', label: 'Age (decades)', sqrtContribution: -0.2614 * i.ageDecade },
-    { key: 'height', label: 'Height', sqrtContribution: 0.0087 * i.heightCm },
-    { key: 'weight', label: 'Weight', sqrtContribution: 0.0128 * i.weightKg },
+    { key: 'age', label: `Age ${i.ageDecade * 10}–${i.ageDecade * 10 + 9} years`, sqrtContribution: -0.2614 * i.ageDecade },
+    { key: 'height', label: `Height ${Math.round(i.heightCm)} cm`, sqrtContribution: 0.0087 * i.heightCm },
+    { key: 'weight', label: `Weight ${Math.round(i.weightKg)} kg`, sqrtContribution: 0.0128 * i.weightKg },
     {
       key: 'vkorc1',
       label: i.vkorc1 ? `VKORC1 rs9923231 ${i.vkorc1}` : 'VKORC1 unknown',
@@ -88,9 +88,9 @@ export function iwpcPharmacogenetic(i: IwpcInputs): IwpcResult {
 export function iwpcClinical(i: IwpcInputs): IwpcResult {
   const terms: IwpcTerm[] = [
     { key: 'intercept', label: 'Intercept', sqrtContribution: 4.0376 },
-    { key: 'age', label: 'Age (decades)', sqrtContribution: -0.2546 * i.ageDecade },
-    { key: 'height', label: 'Height', sqrtContribution: 0.0118 * i.heightCm },
-    { key: 'weight', label: 'Weight', sqrtContribution: 0.0134 * i.weightKg },
+    { key: 'age', label: `Age ${i.ageDecade * 10}–${i.ageDecade * 10 + 9} years`, sqrtContribution: -0.2546 * i.ageDecade },
+    { key: 'height', label: `Height ${Math.round(i.heightCm)} cm`, sqrtContribution: 0.0118 * i.heightCm },
+    { key: 'weight', label: `Weight ${Math.round(i.weightKg)} kg`, sqrtContribution: 0.0134 * i.weightKg },
     { key: 'race', label: `Race: ${i.race}`, sqrtContribution: RACE_CLINICAL[i.race] },
     { key: 'enzymeInducer', label: 'Enzyme inducer', sqrtContribution: i.enzymeInducer ? 1.2799 : 0 },
     { key: 'amiodarone', label: 'Amiodarone', sqrtContribution: i.amiodarone ? -0.5695 : 0 },

@@ -181,8 +181,9 @@ export function calibrateInterval(mu: number[], dose: number[], o: TrainOptions)
       count[g]!++;
       width += h * h - l * l;
     }
+    // squared deviations from the target coverage (overall and per actual dose band); ties → narrower
     let dev = 0;
-    for (let g = 0; g < 4; g++) if (count[g]) dev = Math.max(dev, Math.abs((100 * inside[g]!) / count[g]! - target));
+    for (let g = 0; g < 4; g++) if (count[g]) dev += ((100 * inside[g]!) / count[g]! - target) ** 2;
     return dev + (1e-3 * width) / n;
   };
   // 1) one scale factor per side; 2) coordinate descent on each knot's offsets (same objective)
@@ -264,6 +265,23 @@ export function trainModel(d: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?: 
   for (const c of cum) c.idx.forEach((i, j) => (oofMu[i] = c.mus[j]![rounds]!));
   const spec = fitPoint(d, rounds, o);
   spec.interval = calibrateInterval(oofMu, d.dose, o);
+  if (process.env['WARFARIN_DIAG']) {
+    const cov = (g: (i: number) => boolean): string => {
+      let a = 0;
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        if (!g(i)) continue;
+        const m = oofMu[i]!;
+        const off = { ...spec.interval };
+        void off;
+        const p = predictRaw({ ...spec, trees: [], linear: { ...spec.linear, intercept: m, weights: spec.linear.weights.map(() => 0) } }, d.X[i]!);
+        c++;
+        if (p.low <= d.dose[i]! && d.dose[i]! <= p.high) a++;
+      }
+      return ((100 * a) / c).toFixed(1);
+    };
+    log?.(`  inner OOF coverage after calibration: all ${cov(() => true)} ${DOSE_BANDS.map((b) => `${b} ${cov((i) => doseBand(d.dose[i]!) === b)}`).join(' ')}`);
+  }
   return { spec, rounds, innerMae };
 }
 

@@ -1,0 +1,107 @@
+// Newcomer's demo: a local FHIR server with synthetic patients, the service beside it, sample hooks, cards printed.
+//   npm run demo            fire the sample hooks and exit
+//   npm run demo -- --keep  keep both servers running (prints the URLs and a ready-made curl command)
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { MedicationRequest } from 'fhir/r4';
+import { startServer } from '../src/server.js';
+import { createLogger } from '../src/observability/logger.js';
+import { draftWarfarin, syntheticResources } from '../test/fixtures/synthetic-patients.js';
+import { startFhirServer } from '../test/support/fhir-server/index.js';
+import { makeTestClient } from '../test/support/jwt.js';
+import { freePort } from '../test/support/service.js';
+
+const keep = process.argv.includes('--keep');
+const FHIR_TOKEN = 'demo-access-token';
+
+interface PrintableCard {
+  summary: string;
+  indicator: string;
+  detail?: string;
+  source: { label: string };
+  suggestions?: { label: string; actions?: { type: string; description: string }[] }[];
+}
+
+function printCards(title: string, status: number, body: { cards?: PrintableCard[]; error?: string }, ms: number): void {
+  const line = '─'.repeat(100);
+  console.log(`\n${line}\n${title}  →  HTTP ${status} in ${ms.toFixed(0)} ms`);
+  if (!body.cards) {
+    console.log(`  ${body.error ?? JSON.stringify(body)}`);
+    return;
+  }
+  if (body.cards.length === 0) console.log('  (no card: nothing actionable)');
+  for (const c of body.cards) {
+    console.log(`\n  [${c.indicator.toUpperCase()}] ${c.summary}`);
+    console.log(`  source: ${c.source.label}`);
+    for (const l of (c.detail ?? '').split('\n')) console.log(`    ${l}`);
+    for (const s of c.suggestions ?? []) {
+      console.log(`  ▶ suggestion: ${s.label}`);
+      for (const a of s.actions ?? []) console.log(`      ${a.type}: ${a.description}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pgx-demo-'));
+  console.log('Starting a FHIR R4 server (Medplum router, in memory) with synthetic patients …');
+  const fhir = await startFhirServer({ token: FHIR_TOKEN, seed: syntheticResources() });
+
+  // A demo "EHR" with its own ES384 key, trusted through a clients file written for this run.
+  const ehr = await makeTestClient({ alg: 'ES384', iss: 'https://demo-ehr.local' });
+  const clientsFile = path.join(dir, 'cds-clients.json');
+  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ehr.iss, name: 'demo EHR', jwks: ehr.jwks }] }, null, 2));
+
+  const port = Number(process.env['PORT'] ?? (await freePort()));
+  const base = `http://127.0.0.1:${port}`;
+  const svc = await startServer(
+    { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base, CDS_CLIENTS_FILE: clientsFile, DATA_DIR: dir, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' },
+    createLogger(process.env['LOG_LEVEL'] ?? 'warn'),
+  );
+  console.log(`FHIR server: ${fhir.url}   CDS service: ${base}/cds-services`);
+
+  const call = async (serviceId: string, hook: string, patientId: string, draft: MedicationRequest) => {
+    const body = {
+      hook,
+      hookInstance: randomUUID(),
+      fhirServer: fhir.url,
+      fhirAuthorization: { access_token: FHIR_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'pgx-dosing-cds', patient: patientId },
+      context: {
+        userId: 'Practitioner/demo',
+        patientId,
+        ...(hook === 'order-select' ? { selections: [`MedicationRequest/${draft.id}`] } : {}),
+        draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] },
+      },
+    };
+    const url = `${base}/cds-services/${serviceId}`;
+    const t0 = performance.now();
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await ehr.bearer(url) }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { cards?: PrintableCard[] }, ms: performance.now() - t0 };
+  };
+
+  const scenarios: [string, string, string, string, MedicationRequest][] = [
+    ['pgx-1: genotyped (CYP2C9 *1/*3, VKORC1 -1639 G/A), on amiodarone, weight in lb; draft without dose', 'dosing-order-select', 'order-select', 'pgx-1', draftWarfarin('demo-1', 'pgx-1')],
+    ['clin-1: no genotype on file, height in inches; draft says 5 mg daily', 'dosing-order-sign', 'order-sign', 'clin-1', draftWarfarin('demo-2', 'clin-1', 5)],
+    ['nohgt-1: no height recorded', 'dosing-order-select', 'order-select', 'nohgt-1', draftWarfarin('demo-3', 'nohgt-1', 5)],
+  ];
+  for (const [title, serviceId, hook, patientId, draft] of scenarios) {
+    const r = await call(serviceId, hook, patientId, draft);
+    printCards(title, r.status, r.body, r.ms);
+  }
+  console.log(`\nThe service fetched everything itself from ${fhir.url} with the EHR's token (no prefetch was sent).`);
+
+  if (keep) {
+    console.log(`\nBoth servers keep running. Discovery (needs a JWT from the demo EHR key): ${base}/cds-services`);
+    console.log(`FHIR data: curl -H 'Authorization: Bearer ${FHIR_TOKEN}' ${fhir.url}/Patient`);
+    console.log('Press Ctrl+C to stop.');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
+  await svc.close();
+  await fhir.stop();
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed: ${(e as Error)?.message ?? String(e)}`);
+  process.exit(1);
+});
