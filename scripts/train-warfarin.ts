@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DOSE_BOUNDS, N_FEATURES } from '../src/model/features.js';
 import { DOSE_BANDS, doseBand, readIwpcRecords } from '../src/model/iwpcData.js';
-import { summarize, type Scored } from '../src/model/metrics.js';
+import { mae, summarize, type Scored } from '../src/model/metrics.js';
 import type { ModelCard } from '../src/model/modelCard.js';
 import { predictRaw } from '../src/model/spec.js';
 import { buildCard, cardMarkdown } from '../src/model/train/card.js';
@@ -70,15 +70,20 @@ async function main(): Promise<void> {
     });
     const { by_band, ...overall } = s;
     const bandCov = DOSE_BANDS.map((b) => by_band[b].coverage80);
-    const maeGain = (100 * (s.iwpc_mae_complete - s.mae_complete)) / s.iwpc_mae_complete;
-    const bandGain = DOSE_BANDS.map((b) => ({ b, gain: (100 * (by_band[b].iwpc_mae - by_band[b].mae_complete)) / by_band[b].iwpc_mae }));
+    const gain = (xs: Scored[]): number => {
+      const c = xs.filter((x) => x.iwpc !== undefined);
+      const iw = mae(c.map((x) => ({ actual: x.actual, pred: x.iwpc! })));
+      return (100 * (iw - mae(c))) / iw;
+    };
+    const maeGain = gain(scored);
+    const bandGain = DOSE_BANDS.map((b) => ({ b, gain: gain(scored.filter((x) => doseBand(x.actual) === b)) }));
     const inRange = (v: number): boolean => v >= 77 && v <= 83;
     const targets = {
-      'MAE ≥2% below IWPC (complete cases)': `${maeGain.toFixed(1)}% below (${s.mae_complete} vs ${s.iwpc_mae_complete}) — ${maeGain >= 2 ? 'met' : 'NOT met'}`,
+      'MAE ≥2% below IWPC (complete cases)': `${maeGain.toFixed(2)}% below (${s.mae_complete} vs ${s.iwpc_mae_complete}) — ${maeGain >= 2 ? 'met' : 'NOT met'}`,
       'PW20 ≥1 point above IWPC (complete cases)': `${(s.pw20_complete - s.iwpc_pw20_complete).toFixed(2)} points (${s.pw20_complete} vs ${s.iwpc_pw20_complete}) — ${s.pw20_complete - s.iwpc_pw20_complete >= 1 ? 'met' : 'NOT met'}`,
       'coverage80 in [77, 83] overall': `${s.coverage80}% — ${inRange(s.coverage80) ? 'met' : 'NOT met'}`,
       'coverage80 in [77, 83] in each dose band': `${DOSE_BANDS.map((b, i) => `${b}: ${bandCov[i]}%`).join(', ')} — ${bandCov.every(inRange) ? 'met' : 'NOT met'}`,
-      '≥49 band improved the most (MAE, complete cases, % vs IWPC)': `${bandGain.map((g) => `${g.b}: ${g.gain.toFixed(1)}%`).join(', ')} — ${bandGain[2]!.gain >= Math.max(bandGain[0]!.gain, bandGain[1]!.gain) ? 'met' : 'NOT met'}`,
+      '≥49 band improved the most (MAE, complete cases, % vs IWPC)': `${bandGain.map((g) => `${g.b}: ${g.gain.toFixed(2)}%`).join(', ')} — ${bandGain[2]!.gain >= Math.max(bandGain[0]!.gain, bandGain[1]!.gain) ? 'met' : 'NOT met'}`,
     };
     evaluation = {
       method: `Nested ${CV_FOLDS}-fold CV (fold assignment seed ${CV_SEED}): the complete training procedure (inner 5-fold CV for the number of trees and for interval calibration, then the fit) runs on each outer training part; the outer test part is predicted once. Predictions and intervals are clamped to ${DOSE_BOUNDS.min}–${DOSE_BOUNDS.max} mg/week as served. The feature set and hyperparameters were chosen by the author from a handful of runs of this same CV (no other tuning on the outer test folds).`,

@@ -14,25 +14,21 @@ export interface WarfarinModelInput {
   cyp2c9?: Cyp2c9IwpcGenotype;
   amiodarone: boolean;
   enzymeInducer: boolean;
-  /** heart valve replacement (Condition / Procedure); undefined = not recorded = false */
-  valveReplacement?: boolean;
-  /** active statin order (simvastatin, atorvastatin, …); undefined = none found = false */
-  statin?: boolean;
   /** detailed race (US Core race extension, CDC Race & Ethnicity detailed codes), when reported */
   raceDetail?: RaceDetail;
-  /** current smoker (Observation 72166-2); undefined = not recorded = false */
-  smoker?: boolean;
-  /** active aspirin order; undefined = none found = false */
-  aspirin?: boolean;
-  /** diabetes mellitus on the problem list; undefined = not recorded = false */
-  diabetes?: boolean;
-  /** heart failure or cardiomyopathy on the problem list; undefined = not recorded = false */
-  heartFailure?: boolean;
   /** indications for warfarin (Condition / the order's reasonCode); undefined = not recorded */
   indications?: WarfarinIndication[];
 }
 
 export type WarfarinIndication = 'VTE' | 'AtrialFibrillation' | 'HeartValve' | 'Stroke' | 'PostOrthopedic';
+
+export const INDICATION_LABELS: Record<WarfarinIndication, string> = {
+  VTE: 'DVT/PE',
+  AtrialFibrillation: 'atrial fibrillation/flutter',
+  HeartValve: 'heart valve',
+  Stroke: 'stroke/TIA',
+  PostOrthopedic: 'after orthopaedic surgery',
+};
 
 export type RaceDetail = 'Japanese' | 'Korean' | 'Chinese' | 'Malay' | 'AsianIndian';
 
@@ -70,17 +66,11 @@ export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   { name: 'cyp2c9_unknown', factor: 'cyp2c9', linear: true, tree: false },
   { name: 'amiodarone', factor: 'amiodarone', linear: true, tree: true },
   { name: 'enzyme_inducer', factor: 'enzymeInducer', linear: true, tree: true },
-  { name: 'valve_replacement', factor: 'valveReplacement', linear: true, tree: true },
-  { name: 'statin', factor: 'statin', linear: true, tree: true },
   { name: 'race_japanese', factor: 'raceDetail', linear: true, tree: true },
   { name: 'race_korean', factor: 'raceDetail', linear: true, tree: true },
   { name: 'race_chinese', factor: 'raceDetail', linear: true, tree: true },
   { name: 'race_malay', factor: 'raceDetail', linear: true, tree: true },
   { name: 'race_asian_indian', factor: 'raceDetail', linear: true, tree: true },
-  { name: 'smoker', factor: 'smoker', linear: true, tree: true },
-  { name: 'aspirin', factor: 'aspirin', linear: true, tree: true },
-  { name: 'diabetes', factor: 'diabetes', linear: true, tree: true },
-  { name: 'heart_failure', factor: 'heartFailure', linear: true, tree: true },
   { name: 'ind_vte', factor: 'indication', linear: true, tree: true },
   { name: 'ind_af', factor: 'indication', linear: true, tree: true },
   { name: 'ind_valve', factor: 'indication', linear: true, tree: true },
@@ -113,7 +103,7 @@ const CYP_COUNTS: Record<Cyp2c9IwpcGenotype, [number, number]> = {
 const b = (v: boolean | undefined): number => (v ? 1 : 0);
 const n = (v: number | undefined): number => (v === undefined || !Number.isFinite(v) ? NaN : v);
 
-/** Encode one patient. Does not check ranges (see checkInputRanges). */
+/** Encode one patient. Does not check ranges (the serving code checks them against the model card). */
 export function encodeFeatures(i: WarfarinModelInput): number[] {
   const race = i.race ?? 'MissingOrMixed';
   const vk = i.vkorc1;
@@ -142,17 +132,11 @@ export function encodeFeatures(i: WarfarinModelInput): number[] {
     b(cyp === undefined),
     b(i.amiodarone),
     b(i.enzymeInducer),
-    b(i.valveReplacement),
-    b(i.statin),
     b(i.raceDetail === 'Japanese'),
     b(i.raceDetail === 'Korean'),
     b(i.raceDetail === 'Chinese'),
     b(i.raceDetail === 'Malay'),
     b(i.raceDetail === 'AsianIndian'),
-    b(i.smoker),
-    b(i.aspirin),
-    b(i.diabetes),
-    b(i.heartFailure),
     b(i.indications?.includes('VTE')),
     b(i.indications?.includes('AtrialFibrillation')),
     b(i.indications?.includes('HeartValve')),
@@ -184,10 +168,12 @@ export function factorLabel(factor: string, i: WarfarinModelInput): string {
       return i.amiodarone ? 'Amiodarone' : 'No amiodarone';
     case 'enzymeInducer':
       return i.enzymeInducer ? 'Enzyme inducer' : 'No enzyme inducer';
-    case 'valveReplacement':
-      return i.valveReplacement ? 'Heart valve replacement' : 'No valve replacement';
-    case 'statin':
-      return i.statin ? 'Statin' : 'No statin';
+    case 'raceDetail':
+      return i.raceDetail ? `Race detail: ${i.raceDetail === 'AsianIndian' ? 'Asian Indian' : i.raceDetail}` : 'No Asian subgroup recorded';
+    case 'indication': {
+      const ind = i.indications ?? [];
+      return ind.length ? `Indication: ${ind.map((x) => INDICATION_LABELS[x]).join(', ')}` : 'Indication not recorded';
+    }
     default:
       return factor;
   }

@@ -27,16 +27,6 @@ const num = (s: string | undefined): number | undefined => {
   return Number.isFinite(v) ? v : undefined;
 };
 
-const STATIN_COLUMNS = [
-  'Simvastatin (Zocor)',
-  'Atorvastatin (Lipitor)',
-  'Fluvastatin (Lescol)',
-  'Lovastatin (Mevacor)',
-  'Pravastatin (Pravachol)',
-  'Rosuvastatin (Crestor)',
-  'Cerivastatin (Baycol)',
-];
-
 /** "Race (Reported)" → the detailed race categories the model distinguishes (others: undefined). */
 export function raceDetailFromReported(s: string | undefined): RaceDetail | undefined {
   switch ((s ?? '').trim().toLowerCase()) {
@@ -101,13 +91,7 @@ export function recordFromRow(r: CsvRow): IwpcRecord | undefined {
     cyp2c9,
     amiodarone: r['amiodarone'] === '1',
     enzymeInducer: r['enzyme_inducer'] === '1',
-    valveReplacement: r['Valve Replacement'] === '1',
-    statin: STATIN_COLUMNS.some((c) => r[c] === '1'),
     raceDetail: raceDetailFromReported(r['Race (Reported)']),
-    smoker: r['Current Smoker'] === '1',
-    aspirin: r['Aspirin'] === '1',
-    diabetes: r['Diabetes'] === '1',
-    heartFailure: r['Congestive Heart Failure and/or Cardiomyopathy'] === '1',
     indications: indicationsFromIwpc(r['Indication for Warfarin Treatment']),
   };
   const iwpc: IwpcInputs | undefined =

@@ -169,7 +169,7 @@ function unwoundPathSum(p: PathEl[], depth: number, index: number): number {
 
 function shapRecurse(
   t: FlatTree,
-  x: ArrayLike<number>,
+  goesLeft: (node: number) => boolean,
   phi: number[],
   node: number,
   parent: PathEl[],
@@ -194,8 +194,7 @@ function shapRecurse(
     }
     return;
   }
-  const xv = f32(x[f]!);
-  const goLeft = Number.isNaN(xv) ? t.missingLeft[node] === 1 : xv <= t.threshold[node]!;
+  const goLeft = goesLeft(node);
   const hot = goLeft ? t.left[node]! : t.right[node]!;
   const cold = goLeft ? t.right[node]! : t.left[node]!;
   const w = t.cover[node]!;
@@ -212,13 +211,53 @@ function shapRecurse(
     unwindPath(p, dep, k);
     dep -= 1;
   }
-  shapRecurse(t, x, phi, hot, p, dep + 1, hotZ * inZ, inO, f);
-  shapRecurse(t, x, phi, cold, p, dep + 1, coldZ * inZ, 0, f);
+  shapRecurse(t, goesLeft, phi, hot, p, dep + 1, hotZ * inZ, inO, f);
+  shapRecurse(t, goesLeft, phi, cold, p, dep + 1, coldZ * inZ, 0, f);
+}
+
+function nodeGoesLeft(t: FlatTree, x: ArrayLike<number>, node: number): boolean {
+  const v = f32(x[t.feature[node]!]!);
+  return Number.isNaN(v) ? t.missingLeft[node] === 1 : v <= t.threshold[node]!;
 }
 
 /** Adds the tree's SHAP values for x to phi (one entry per input column). */
 export function treeShap(t: FlatTree, x: ArrayLike<number>, phi: number[]): void {
-  shapRecurse(t, x, phi, 0, [], 0, 1, 1, -1);
+  shapRecurse(t, (node) => nodeGoesLeft(t, x, node), phi, 0, [], 0, 1, 1, -1);
+}
+
+/**
+ * TreeSHAP values depend on x only through the branch taken at each internal node, so they can be memoised per
+ * branch pattern (bit i = internal node i goes left). Few patterns occur in practice; each is computed once with
+ * the recursive algorithm, after which explaining a patient is one look-up per tree (identical numbers).
+ */
+export class ShapMemo {
+  private readonly internal: number[] = [];
+  private readonly features: number[];
+  private readonly cache = new Map<number, Float64Array>();
+  constructor(private readonly t: FlatTree) {
+    t.feature.forEach((f, node) => {
+      if (f >= 0) this.internal.push(node);
+    });
+    this.features = [...new Set(this.internal.map((n) => t.feature[n]!))].sort((a, b) => a - b);
+  }
+  get size(): number {
+    return this.cache.size;
+  }
+  add(x: ArrayLike<number>, phi: number[]): void {
+    const t = this.t;
+    if (this.internal.length > 30) return treeShap(t, x, phi);
+    let pat = 0;
+    for (let i = 0; i < this.internal.length; i++) if (nodeGoesLeft(t, x, this.internal[i]!)) pat |= 1 << i;
+    let vals = this.cache.get(pat);
+    if (!vals) {
+      const full = new Array<number>(Math.max(0, ...this.features) + 1).fill(0);
+      const bit = new Map(this.internal.map((n, i) => [n, i] as const));
+      shapRecurse(t, (node) => ((pat >> bit.get(node)!) & 1) === 1, full, 0, [], 0, 1, 1, -1);
+      vals = Float64Array.from(this.features, (f) => full[f]!);
+      this.cache.set(pat, vals);
+    }
+    for (let k = 0; k < this.features.length; k++) phi[this.features[k]!]! += vals[k]!;
+  }
 }
 
 /** Expected value of a tree under its covers (what TreeSHAP measures contributions from). */
@@ -234,7 +273,11 @@ export function treeExpectedValue(t: FlatTree, node = 0): number {
  * Per-column contributions on the sqrt scale: exact linear terms w·(x − mean) plus exact TreeSHAP values.
  * Σ phi = sqrtDose(x) − baseSqrt exactly (up to float rounding), where baseSqrt = linear(means) + Σ E[tree].
  */
-export function sqrtContributions(spec: WarfarinModelSpec, x: ArrayLike<number>): number[] {
+export function sqrtContributions(
+  spec: WarfarinModelSpec,
+  x: ArrayLike<number>,
+  memos?: ShapMemo[],
+): number[] {
   const { weights, fill, means } = spec.linear;
   const phi = new Array<number>(weights.length).fill(0);
   for (let j = 0; j < weights.length; j++) {
@@ -243,7 +286,11 @@ export function sqrtContributions(spec: WarfarinModelSpec, x: ArrayLike<number>)
     const v = x[j]!;
     phi[j] = w * ((Number.isNaN(v) ? fill[j]! : v) - means[j]!);
   }
-  for (const t of spec.trees) treeShap(t, x, phi);
+  spec.trees.forEach((t, i) => {
+    const memo = memos?.[i];
+    if (memo) memo.add(x, phi);
+    else treeShap(t, x, phi);
+  });
   return phi;
 }
 

@@ -5,14 +5,17 @@ import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
 import { activeMed, draftWarfarin, patient, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { craftToken, makeTestClient, standardClaims, type TestClient } from '../support/jwt.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-123';
 let fhir: RunningFhirServer;
 let svc: TestService;
+let rsEhr: TestClient;
 
 beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: syntheticResources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+  rsEhr = await makeTestClient({ alg: 'RS384', iss: 'https://epic-like.test.local' });
+  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: syntheticResources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 }, [rsEhr])]);
 }, 30000);
 afterAll(async () => {
   await Promise.all([fhir?.stop(), svc?.close()]);
@@ -294,5 +297,31 @@ describe('feedback', () => {
     const bad = await svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: [{ card: card.uuid, outcome: 'accepted', outcomeTimestamp: 'yesterday' }] }));
     expect(bad.status).toBe(400);
     expect(bad.json.details.join(' ')).toMatch(/acceptedSuggestions|outcomeTimestamp/);
+  });
+});
+
+describe('client JWT on the real service (RS384 as Epic-style clients send; ES384 as the sandbox does)', () => {
+  const url = () => `${svc.url}/cds-services/dosing-order-select`;
+  const call = (authorization: string) =>
+    fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(orderSelect('pgx-1', draftWarfarin('mr-30', 'pgx-1'), { prefetch: fullPrefetch('pgx-1') })) });
+  test('RS384 with sub and nbf accepted', async () => {
+    const r = await call(await rsEhr.bearer(url(), { claims: { sub: 'client-123', nbf: Math.floor(Date.now() / 1000) - 5 } }));
+    expect(r.status).toBe(200);
+  });
+  test.each([
+    ['expired', async () => rsEhr.bearer(url(), { nowSec: Math.floor(Date.now() / 1000) - 3600 })],
+    ['aud of another endpoint', async () => rsEhr.bearer(`${svc.url}/cds-services/dosing-order-sign`)],
+    ['aud with another host', async () => svc.ehr.bearer(url().replace('127.0.0.1', 'localhost'))],
+    ['alg none', async () => `Bearer ${craftToken({ alg: 'none', typ: 'JWT', kid: svc.ehr.kid }, standardClaims(svc.ehr.iss, url()))}.`],
+    ['unknown issuer', async () => (await makeTestClient({ alg: 'ES384', iss: 'https://rogue.test' })).bearer(url())],
+  ])('%s → 401 with no details', async (_n, token) => {
+    const r = await call(await token());
+    expect(r.status).toBe(401);
+    expect(await r.json()).toEqual({ error: 'unauthorized' });
+  });
+  test('a replayed token is refused the second time', async () => {
+    const t = await svc.ehr.bearer(url());
+    expect((await call(t)).status).toBe(200);
+    expect((await call(t)).status).toBe(401);
   });
 });

@@ -31,7 +31,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(overrides: Record<string, unknown> = {}): Promise<TestService> {
+export async function startTestService(overrides: Record<string, unknown> = {}, extraClients: TestClient[] = []): Promise<TestService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-cds-test-'));
@@ -45,7 +45,7 @@ export async function startTestService(overrides: Record<string, unknown> = {}):
     drugs: DrugDictionary.load(),
     templates: CardTemplates.load(),
     store,
-    clients: trustedClientsFor(ehr),
+    clients: trustedClientsFor(ehr, ...extraClients),
   });
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));

@@ -64,6 +64,16 @@ export const FEATURE_DOCS: FeatureDoc[] = [
     columns: cols('raceDetail'),
   },
   {
+    key: 'indications',
+    label: 'Indication for warfarin',
+    type: 'category',
+    values: ['VTE', 'AtrialFibrillation', 'HeartValve', 'Stroke', 'PostOrthopedic'],
+    fhirSource:
+      "MedicationRequest.reasonCode / active Conditions (SNOMED CT): DVT or pulmonary embolism → VTE; atrial fibrillation/flutter; heart valve disease or prosthetic valve; stroke/TIA; orthopaedic surgery (hip/knee replacement) → PostOrthopedic. Several may be present",
+    whenMissing: 'none recorded (all indicator columns 0; in IWPC "NA" was treated the same way)',
+    columns: cols('indication'),
+  },
+  {
     key: 'vkorc1',
     label: 'VKORC1 rs9923231 (-1639 G>A)',
     type: 'category',
@@ -171,7 +181,8 @@ export function buildCard(c: CardInputs): ModelCard {
       command: 'npm run train:warfarin [-- <csv>]',
       procedure: [
         'Linear part: ridge regression (λ small) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown") plus sex and detailed Asian subgroups; NaN → training mean.',
-        'Boosted trees (depth ≤ 3, min 40 rows per leaf, learning rate 0.03, L2 leaf penalty, 70% row subsampling, Huber loss on the sqrt scale) on the residuals; missing values follow a learned branch.',
+        'Boosted trees (depth ≤ 4, ≥ 30 rows per leaf, learning rate 0.03, L2 leaf penalty λ = 5, 70% row subsampling, Huber loss with δ = 0.5 on the sqrt scale) on the residuals; missing values follow a learned branch.',
+        'Sample weights (linear part and trees): 1.1 for actual doses ≤ 21 mg/week, 1.4 for ≥ 49, 1 otherwise — counteracts the shrinkage of predictions towards the middle that makes every IWPC-type model worst in the high-dose tail.',
         'Number of trees chosen by inner 5-fold CV (minimum MAE in mg/week); the inner out-of-fold residuals calibrate the interval.',
         'Deterministic: seeded PRNG (mulberry32), fixed fold assignment; same data → same bytes.',
       ],

@@ -16,15 +16,15 @@ export interface GbmParams {
 }
 
 export const DEFAULT_GBM: GbmParams = {
-  maxRounds: 400,
+  maxRounds: 500,
   learningRate: 0.03,
-  maxDepth: 3,
-  minLeaf: 40,
+  maxDepth: 4,
+  minLeaf: 30,
   lambda: 5,
   subsample: 0.7,
   maxBins: 48,
   seed: 20090219,
-  huberDelta: 0,
+  huberDelta: 0.5,
 };
 
 /** mulberry32: tiny seeded PRNG, identical on every platform. */

@@ -16,8 +16,10 @@ export interface TrainOptions {
   gbm: GbmParams;
   innerFolds: number;
   ridgeLambda: number;
-  /** extra weight of rows in the two tail dose bands (0 = unweighted) */
+  /** extra weight of rows in the low (≤21) and high (≥49 mg/week) dose bands (0 = unweighted) */
   tailWeight: number;
+  /** extra weight of rows in the high band only, on top of tailWeight */
+  highWeight: number;
   /** rows weighted by (dose / 30)^weightPower (0 = unweighted) */
   weightPower: number;
   intervalBins: number;
@@ -33,7 +35,8 @@ export const DEFAULT_TRAIN: TrainOptions = {
   gbm: DEFAULT_GBM,
   innerFolds: 5,
   ridgeLambda: 1,
-  tailWeight: 0,
+  tailWeight: 0.1,
+  highWeight: 0.3,
   weightPower: 0,
   intervalBins: 6,
   level: 0.8,
@@ -69,7 +72,11 @@ export function foldLabels(n: number, k: number, seed: number): number[] {
 }
 
 function weights(dose: number[], o: TrainOptions): number[] {
-  return dose.map((d) => (doseBand(d) === '21-49' ? 1 : 1 + o.tailWeight) * Math.pow(d / 30, o.weightPower));
+  return dose.map((d) => {
+    const band = doseBand(d);
+    const bw = band === '21-49' ? 1 : band === '>=49' ? 1 + o.tailWeight + o.highWeight : 1 + o.tailWeight;
+    return bw * Math.pow(d / 30, o.weightPower);
+  });
 }
 
 function columnsUsed(o: TrainOptions, kind: 'linear' | 'tree'): number[] {
@@ -265,23 +272,6 @@ export function trainModel(d: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?: 
   for (const c of cum) c.idx.forEach((i, j) => (oofMu[i] = c.mus[j]![rounds]!));
   const spec = fitPoint(d, rounds, o);
   spec.interval = calibrateInterval(oofMu, d.dose, o);
-  if (process.env['WARFARIN_DIAG']) {
-    const cov = (g: (i: number) => boolean): string => {
-      let a = 0;
-      let c = 0;
-      for (let i = 0; i < n; i++) {
-        if (!g(i)) continue;
-        const m = oofMu[i]!;
-        const off = { ...spec.interval };
-        void off;
-        const p = predictRaw({ ...spec, trees: [], linear: { ...spec.linear, intercept: m, weights: spec.linear.weights.map(() => 0) } }, d.X[i]!);
-        c++;
-        if (p.low <= d.dose[i]! && d.dose[i]! <= p.high) a++;
-      }
-      return ((100 * a) / c).toFixed(1);
-    };
-    log?.(`  inner OOF coverage after calibration: all ${cov(() => true)} ${DOSE_BANDS.map((b) => `${b} ${cov((i) => doseBand(d.dose[i]!) === b)}`).join(' ')}`);
-  }
   return { spec, rounds, innerMae };
 }
 

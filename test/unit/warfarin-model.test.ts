@@ -1,0 +1,242 @@
+/**
+ * @jest-environment ./test/support/ort-environment.cjs
+ */
+// Warfarin dose model: ONNX serving (onnxruntime-node) vs the in-process TypeScript model, intervals, explanations,
+// range checks, missing inputs, missing/corrupt model files, TreeSHAP exactness and deterministic training.
+// IWPC rows are read at run time from ../shared (never committed).
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { encodeFeatures, N_FEATURES } from '../../src/model/features.js';
+import { readIwpcRecords, type IwpcRecord } from '../../src/model/iwpcData.js';
+import { predictRaw, ShapMemo, sqrtContributions, treeShap, type FlatTree } from '../../src/model/spec.js';
+import { specToOnnx } from '../../src/model/train/onnx.js';
+import { DEFAULT_TRAIN, toTrainData, trainModel, type TrainOptions } from '../../src/model/train/pipeline.js';
+import {
+  loadWarfarinModel,
+  ModelUnavailableError,
+  type WarfarinModel,
+  type WarfarinPrediction,
+  type WarfarinModelInput,
+} from '../../src/model/warfarinModel.js';
+import { IWPC_TRAIN_CSV } from '../support/iwpc.js';
+
+const MODEL_DIR = path.resolve(process.cwd(), 'models');
+const records: IwpcRecord[] = readIwpcRecords(readFileSync(IWPC_TRAIN_CSV, 'utf8'));
+const sample = records.filter((_, i) => i % 37 === 0); // ~120 rows spread over the file
+
+let model: WarfarinModel;
+beforeAll(async () => {
+  model = await loadWarfarinModel(MODEL_DIR);
+});
+afterAll(async () => {
+  await model?.close();
+});
+
+function isPrediction(p: unknown): p is WarfarinPrediction {
+  return typeof p === 'object' && p !== null && 'weeklyDoseMg' in p;
+}
+
+const typical: WarfarinModelInput = {
+  ageYears: 64,
+  sex: 'female',
+  heightCm: 165,
+  weightKg: 70,
+  race: 'White',
+  vkorc1: 'A/A',
+  cyp2c9: '*1/*3',
+  amiodarone: false,
+  enzymeInducer: false,
+};
+
+describe('committed warfarin model served with onnxruntime-node', () => {
+  test('the model card matches the file and documents data, licence and metrics', () => {
+    expect(model.card.modelFile).toBe('warfarin-dose-v1.onnx');
+    expect(model.card.trainingData.licence).toMatch(/CC BY-SA 4\.0/);
+    expect(model.card.trainingData.citation).toMatch(/N Engl J Med 2009;360:753-64/);
+    expect(model.card.modelBytes).toBeLessThan(5 * 1024 * 1024);
+    expect(model.card.evaluation.byBand['>=49']).toBeDefined();
+  });
+
+  test('ONNX output equals the in-process TypeScript model on a sample of IWPC rows (±1e-4 mg/week)', async () => {
+    const preds = await model.predictMany(sample.map((r) => r.input));
+    let worst = 0;
+    preds.forEach((p, k) => {
+      expect(isPrediction(p)).toBe(true);
+      if (!isPrediction(p)) return;
+      const ts = predictRaw(model.spec, encodeFeatures(sample[k]!.input));
+      worst = Math.max(worst, Math.abs(p.rawDoseMg - ts.dose));
+    });
+    expect(sample.length).toBeGreaterThan(100);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  test('the interval contains the point estimate, within the safe bounds', async () => {
+    const preds = await model.predictMany(sample.map((r) => r.input));
+    for (const p of preds) {
+      if (!isPrediction(p)) throw new Error('withheld');
+      expect(p.interval80.low).toBeLessThanOrEqual(p.weeklyDoseMg);
+      expect(p.interval80.high).toBeGreaterThanOrEqual(p.weeklyDoseMg);
+      expect(p.interval80.low).toBeGreaterThanOrEqual(3);
+      expect(p.interval80.high).toBeLessThanOrEqual(140);
+    }
+  });
+
+  test('contributions sum to prediction − base value (mg/week) and are sorted by size', async () => {
+    const preds = await model.predictMany(sample.map((r) => r.input));
+    for (const p of preds) {
+      if (!isPrediction(p)) throw new Error('withheld');
+      const sum = p.contributions.reduce((s, c) => s + c.mgPerWeek, 0);
+      expect(Math.abs(sum - (p.weeklyDoseMg - p.baseValueMg))).toBeLessThan(1e-6);
+      for (let i = 1; i < p.contributions.length; i++)
+        expect(Math.abs(p.contributions[i - 1]!.mgPerWeek)).toBeGreaterThanOrEqual(Math.abs(p.contributions[i]!.mgPerWeek));
+    }
+  });
+
+  test('explanation is readable: VKORC1 A/A lowers the dose and says so', async () => {
+    const p = await model.predict(typical);
+    if (!isPrediction(p)) throw new Error('withheld');
+    const vk = p.contributions.find((c) => c.key === 'vkorc1')!;
+    expect(vk.label).toBe('VKORC1 A/A');
+    expect(vk.mgPerWeek).toBeLessThan(-3);
+    expect(p.contributions.find((c) => c.key === 'cyp2c9')!.label).toBe('CYP2C9 *1/*3');
+    expect(p.modelVersion).toBe(model.version);
+    expect(p.weeklyDoseMg).toBeGreaterThan(8);
+    expect(p.weeklyDoseMg).toBeLessThan(30);
+  });
+
+  test('out-of-range inputs are withheld with reasons', async () => {
+    const heavy = await model.predict({ ...typical, weightKg: 400 });
+    expect(heavy).toEqual({ withheld: true, reasons: [expect.stringMatching(/Weight 400 kg is outside/)] });
+    const child = await model.predict({ ...typical, ageYears: 5 });
+    expect('withheld' in child && child.reasons.join(' ')).toMatch(/Age 5 years is outside/);
+    const nan = await model.predict({ ...typical, heightCm: Number.NaN });
+    expect('withheld' in nan).toBe(true);
+  });
+
+  test('missing height, weight, race and genotypes still predict, with warnings', async () => {
+    const p = await model.predict({ ageYears: 70, amiodarone: false, enzymeInducer: false });
+    if (!isPrediction(p)) throw new Error('withheld');
+    expect(p.weeklyDoseMg).toBeGreaterThan(10);
+    expect(p.weeklyDoseMg).toBeLessThan(60);
+    expect(p.warnings.join(' ')).toMatch(/Height unknown/);
+    expect(p.warnings.join(' ')).toMatch(/VKORC1 genotype unknown/);
+    expect(p.contributions.find((c) => c.key === 'vkorc1')!.label).toBe('VKORC1 unknown');
+    const noAge = await model.predict({ ...typical, ageYears: undefined });
+    expect(isPrediction(noAge)).toBe(true);
+  });
+
+  test('a missing or corrupt model file → ModelUnavailableError', async () => {
+    await expect(loadWarfarinModel(path.join(os.tmpdir(), 'no-such-model-dir'))).rejects.toBeInstanceOf(ModelUnavailableError);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'warfarin-model-'));
+    copyFileSync(path.join(MODEL_DIR, 'warfarin-dose-v1.card.json'), path.join(dir, 'warfarin-dose-v1.card.json'));
+    const bytes = readFileSync(path.join(MODEL_DIR, 'warfarin-dose-v1.onnx'));
+    writeFileSync(path.join(dir, 'warfarin-dose-v1.onnx'), bytes.subarray(0, bytes.length >> 1));
+    await expect(loadWarfarinModel(dir)).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(existsSync(path.join(dir, 'warfarin-dose-v1.onnx'))).toBe(true);
+  });
+});
+
+/** Exact Shapley values of one tree by enumeration, with cover-weighted expectations (TreeSHAP's definition). */
+function bruteShap(t: FlatTree, x: number[]): Map<number, number> {
+  const feats = [...new Set(t.feature.filter((f) => f >= 0))];
+  const goesLeft = (node: number): boolean => {
+    const v = Math.fround(x[t.feature[node]!]!);
+    return Number.isNaN(v) ? t.missingLeft[node] === 1 : v <= t.threshold[node]!;
+  };
+  const ev = (node: number, S: Set<number>): number => {
+    const f = t.feature[node]!;
+    if (f < 0) return t.value[node]!;
+    const l = t.left[node]!;
+    const r = t.right[node]!;
+    if (S.has(f)) return ev(goesLeft(node) ? l : r, S);
+    return (t.cover[l]! * ev(l, S) + t.cover[r]! * ev(r, S)) / t.cover[node]!;
+  };
+  const M = feats.length;
+  const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+  const out = new Map<number, number>();
+  for (let i = 0; i < M; i++) {
+    let phi = 0;
+    const others = feats.filter((_, j) => j !== i);
+    for (let mask = 0; mask < 1 << others.length; mask++) {
+      const S = new Set(others.filter((_, j) => mask & (1 << j)));
+      const w = (fact(S.size) * fact(M - S.size - 1)) / fact(M);
+      const withI = new Set(S);
+      withI.add(feats[i]!);
+      phi += w * (ev(0, withI) - ev(0, S));
+    }
+    out.set(feats[i]!, phi);
+  }
+  return out;
+}
+
+describe('explanation maths', () => {
+  test('TreeSHAP equals brute-force Shapley values on the model’s trees (incl. missing values)', () => {
+    const xs = [encodeFeatures(typical), encodeFeatures({ ageYears: 80, amiodarone: true, enzymeInducer: false, race: 'Asian' })];
+    for (const x of xs) {
+      for (const t of model.spec.trees.slice(0, 25)) {
+        const phi = new Array<number>(N_FEATURES).fill(0);
+        treeShap(t, x, phi);
+        const brute = bruteShap(t, x);
+        for (let j = 0; j < N_FEATURES; j++) expect(phi[j]!).toBeCloseTo(brute.get(j) ?? 0, 9);
+      }
+    }
+  });
+
+  test('memoised TreeSHAP (used when serving) equals the recursive algorithm', () => {
+    const memos = model.spec.trees.map((t) => new ShapMemo(t));
+    for (const r of sample.slice(0, 20)) {
+      const x = encodeFeatures(r.input);
+      const a = new Array<number>(N_FEATURES).fill(0);
+      const b = new Array<number>(N_FEATURES).fill(0);
+      model.spec.trees.forEach((t, i) => {
+        treeShap(t, x, a);
+        memos[i]!.add(x, b);
+        memos[i]!.add(x, new Array<number>(N_FEATURES).fill(0)); // second call: from the cache
+      });
+      for (let j = 0; j < N_FEATURES; j++) expect(b[j]!).toBeCloseTo(a[j]!, 12);
+    }
+  });
+
+  test('sqrt-scale contributions sum to sqrtDose − base', () => {
+    for (const r of sample.slice(0, 30)) {
+      const x = encodeFeatures(r.input);
+      const phi = sqrtContributions(model.spec, x);
+      const sum = phi.reduce((s, v) => s + v, 0);
+      expect(sum).toBeCloseTo(predictRaw(model.spec, x).sqrtDose - model.spec.baseSqrt, 6);
+    }
+  });
+});
+
+describe('training', () => {
+  const small: TrainOptions = {
+    ...DEFAULT_TRAIN,
+    innerFolds: 3,
+    gbm: { ...DEFAULT_TRAIN.gbm, maxRounds: 25, minLeaf: 20 },
+  };
+  const subset = toTrainData(records.filter((_, i) => i % 11 === 0));
+
+  test('is deterministic: training twice gives identical ONNX bytes', () => {
+    const a = specToOnnx(trainModel(subset, small).spec);
+    const b = specToOnnx(trainModel(subset, small).spec);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  test('a freshly trained model exported to ONNX reproduces its TypeScript predictions', async () => {
+    const spec = trainModel(subset, small).spec;
+    const session = await ort.InferenceSession.create(specToOnnx(spec), { logSeverityLevel: 3 });
+    const X = subset.X.slice(0, 50);
+    const flat = new Float32Array(X.length * N_FEATURES);
+    X.forEach((x, i) => flat.set(x, i * N_FEATURES));
+    const out = await session.run({ features: new ort.Tensor('float32', flat, [X.length, N_FEATURES]) });
+    const dose = out['dose_mg_week']!.data as Float32Array;
+    const high = out['interval_high']!.data as Float32Array;
+    X.forEach((x, i) => {
+      const p = predictRaw(spec, x);
+      expect(Math.abs(p.dose - dose[i]!)).toBeLessThan(1e-4);
+      expect(Math.abs(p.high - high[i]!)).toBeLessThan(1e-3);
+    });
+    await session.release();
+  });
+});
