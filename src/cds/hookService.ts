@@ -3,15 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import type { DrugDictionary } from '../domain/drugs.js';
-import type { PatientFacts } from '../domain/facts.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { evaluateWarfarin } from '../dosing/warfarin/evaluator.js';
+import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import type { Store } from '../store/store.js';
 import type { CdsClientIdentity } from './auth.js';
-import { ordersInScope, type DraftOrder } from './orders.js';
+import { ordersInScope } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
@@ -22,17 +21,10 @@ export interface HookEngine {
   templates: CardTemplates;
   store: Store;
   logger: Logger;
+  /** evaluators per ingredient (default: every evaluator the service ships) */
+  evaluators?: EvaluatorRegistry;
   newId?: () => string;
 }
-
-/** Evaluators per ingredient; each returns the Recommendations for one draft order (pure). */
-type Evaluator = (facts: PatientFacts, order: DraftOrder, engine: HookEngine, newId: () => string) => Recommendation[];
-
-const EVALUATORS: Record<string, Evaluator> = {
-  warfarin: (facts, order, e, newId) => [
-    evaluateWarfarin(facts, order, e.drugs, { roundingMgPerDay: e.config.cards.warfarinRoundingMgPerDay, newId }),
-  ],
-};
 
 export interface HookOutcome {
   status: number;
@@ -53,7 +45,8 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
   const newId = e.newId ?? randomUUID;
   const log = e.logger.child({ hookInstance: req.hookInstance, serviceId, iss: client.iss });
 
-  const orders = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => EVALUATORS[d.ingredient]));
+  const registry = (e.evaluators ??= defaultRegistry());
+  const orders = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
   if (orders.length === 0) {
     log.info({ event: 'hook', outcome: 'no-card', reason: 'no order with an evaluator', totalMs: ms(t0) });
     return { status: 200, body: { cards: [] } };
@@ -86,10 +79,8 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
   const cards: Card[] = [];
   const cardRecords: { uuid: string; recommendationId: string; suggestionUuids: string[] }[] = [];
   for (const order of orders) {
-    for (const d of order.drugs) {
-      const evaluate = EVALUATORS[d.ingredient];
-      if (!evaluate) continue;
-      for (const rec of evaluate(facts, order, e, newId)) {
+    for (const drug of order.drugs) {
+      for (const rec of registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
         recommendations.push(rec);
         const rendered = renderCard(rec, order, { templates: e.templates, newId });
         if (rendered) {

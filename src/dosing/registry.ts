@@ -1,0 +1,44 @@
+// Which evaluators apply to which ingredient. Evaluators are pure: PatientFacts + order in, Recommendations out.
+import type { AppConfig } from '../config.js';
+import type { DraftOrder } from '../cds/orders.js';
+import type { DrugDictionary, IdentifiedDrug } from '../domain/drugs.js';
+import type { PatientFacts } from '../domain/facts.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { evaluateWarfarin } from './warfarin/evaluator.js';
+
+export interface EvaluationContext {
+  facts: PatientFacts;
+  order: DraftOrder;
+  drug: IdentifiedDrug;
+  drugs: DrugDictionary;
+  config: AppConfig;
+  newId: () => string;
+}
+
+export type Evaluator = (ctx: EvaluationContext) => Recommendation[];
+
+export class EvaluatorRegistry {
+  private readonly byIngredient = new Map<string, Evaluator[]>();
+
+  register(ingredient: string, evaluator: Evaluator): this {
+    const list = this.byIngredient.get(ingredient) ?? [];
+    list.push(evaluator);
+    this.byIngredient.set(ingredient, list);
+    return this;
+  }
+
+  has(ingredient: string): boolean {
+    return this.byIngredient.has(ingredient);
+  }
+
+  evaluate(ctx: EvaluationContext): Recommendation[] {
+    return (this.byIngredient.get(ctx.drug.ingredient) ?? []).flatMap((e) => e(ctx));
+  }
+}
+
+/** The evaluators the service runs. */
+export function defaultRegistry(): EvaluatorRegistry {
+  return new EvaluatorRegistry().register('warfarin', (c) => [
+    evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId }),
+  ]);
+}
