@@ -80,7 +80,7 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
   const cardRecords: { uuid: string; recommendationId: string; suggestionUuids: string[] }[] = [];
   for (const order of orders) {
     for (const drug of order.drugs) {
-      for (const rec of registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
+      for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
         recommendations.push(rec);
         const rendered = renderCard(rec, order, { templates: e.templates, newId });
         if (rendered) {

@@ -15,7 +15,11 @@ export interface EvaluationContext {
   newId: () => string;
 }
 
-export type Evaluator = (ctx: EvaluationContext) => Recommendation[];
+/**
+ * An evaluator returns the Recommendations for one ordered ingredient. The clinical logic it calls is pure; an
+ * evaluator may be async only to consult a loaded model session (e.g. onnxruntime) before calling it.
+ */
+export type Evaluator = (ctx: EvaluationContext) => Recommendation[] | Promise<Recommendation[]>;
 
 export class EvaluatorRegistry {
   private readonly byIngredient = new Map<string, Evaluator[]>();
@@ -31,13 +35,20 @@ export class EvaluatorRegistry {
     return this.byIngredient.has(ingredient);
   }
 
-  evaluate(ctx: EvaluationContext): Recommendation[] {
-    return (this.byIngredient.get(ctx.drug.ingredient) ?? []).flatMap((e) => e(ctx));
+  async evaluate(ctx: EvaluationContext): Promise<Recommendation[]> {
+    const out: Recommendation[] = [];
+    for (const e of this.byIngredient.get(ctx.drug.ingredient) ?? []) out.push(...(await e(ctx)));
+    return out;
   }
 }
 
+/** What the evaluators need that is loaded once at start-up (models, knowledge). */
+export interface EvaluatorDependencies {
+  [k: string]: unknown;
+}
+
 /** The evaluators the service runs. */
-export function defaultRegistry(): EvaluatorRegistry {
+export function defaultRegistry(_deps: EvaluatorDependencies = {}): EvaluatorRegistry {
   return new EvaluatorRegistry().register('warfarin', (c) => [
     evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId }),
   ]);
