@@ -68,3 +68,19 @@ test('auth disabled by configuration is logged loudly', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 }, 30000);
+
+test('the newcomer demo (npm run demo) prints dose cards for the synthetic patients', async () => {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += String(d)));
+  proc.stderr!.on('data', (d) => (out += String(d)));
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 40000);
+  const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  clearTimeout(killer);
+  expect(code).toBe(0);
+  expect(out).toMatch(/pgx-1: genotyped.*HTTP 200/);
+  expect(out).toMatch(/\[INFO\] Warfarin [\d.]+ mg daily .* IWPC pharmacogenetic/);
+  expect(out).toMatch(/\[WARNING\] Warfarin [\d.]+ mg daily .* IWPC clinical/);
+  expect(out).toMatch(/not personalized: missing body height/);
+  expect(out).toMatch(/suggestion: Change to warfarin/);
+}, 60000);
