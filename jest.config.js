@@ -2,7 +2,8 @@
 // Type checking is done once by `tsc --noEmit` in `npm test`, so ts-jest only transpiles.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // onnxruntime-node creates typed arrays in the main realm: share those constructors with the test realm
+  testEnvironment: '<rootDir>/test/support/ort-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

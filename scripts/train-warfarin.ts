@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     trainingFile: '../shared/data/iwpc/train.csv (not committed)',
     trainingSha256: sha,
     rows,
-    rowsUsed: records.length,
+    rowsUsed: records.filter((r) => r.stable).length,
     hyperparameters: { ...o, gbm: { ...o.gbm } },
     rounds: final.rounds,
     trees: final.spec.trees.length,

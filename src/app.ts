@@ -9,6 +9,7 @@ import { discoveryDocument, type ServiceCatalog } from './cds/services.js';
 import type { TrustedClients } from './cds/trustedClients.js';
 import type { CardTemplates } from './cards/render.js';
 import type { DrugDictionary } from './domain/drugs.js';
+import type { EvaluatorRegistry } from './dosing/registry.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {
@@ -22,6 +23,8 @@ export interface AppDeps {
   /** shared across app instances in tests; built from clients when absent */
   authContext?: CdsAuthContext;
   newId?: () => string;
+  /** evaluators with their start-up dependencies (models, knowledge); defaults to the built-in set without a model */
+  evaluators?: EvaluatorRegistry;
   /** readiness: true once everything is loaded and the process is not shutting down */
   isReady?: () => boolean;
 }
@@ -83,6 +86,7 @@ export function createApp(d: AppDeps): express.Express {
     store: d.store,
     logger: d.logger,
     ...(d.newId ? { newId: d.newId } : {}),
+    ...(d.evaluators ? { evaluators: d.evaluators } : {}),
   };
   const auth =
     d.config.auth.mode === 'disabled'

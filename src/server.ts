@@ -6,6 +6,8 @@ import { loadServiceCatalog } from './cds/services.js';
 import { loadTrustedClients } from './cds/trustedClients.js';
 import { CardTemplates } from './cards/render.js';
 import { DrugDictionary } from './domain/drugs.js';
+import { defaultRegistry, type EvaluatorDependencies } from './dosing/registry.js';
+import { loadWarfarinModel } from './model/warfarinModel.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -21,11 +23,26 @@ function openStore(config: AppConfig): Store {
   return new SqliteStore(path.resolve(config.dataDir, 'pgx-dosing.sqlite'));
 }
 
+/** Models and knowledge are loaded once here, never per request. A missing model degrades to the IWPC equation. */
+export async function loadEvaluatorDependencies(log: Logger): Promise<EvaluatorDependencies> {
+  const t0 = performance.now();
+  try {
+    const warfarinModel = await loadWarfarinModel();
+    log.info({ event: 'model_loaded', model: warfarinModel.card.name, version: warfarinModel.version, ms: Math.round(performance.now() - t0) }, 'warfarin model loaded');
+    return { warfarinModel };
+  } catch (e) {
+    const reason = (e as Error)?.message ?? 'unknown error';
+    log.warn({ event: 'model_unavailable', reason }, 'warfarin dose model unavailable: warfarin cards fall back to the IWPC equation');
+    return { warfarinModelUnavailable: 'model file missing or unreadable' };
+  }
+}
+
 export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<RunningServer> {
   const config = loadConfig(env);
   const log = logger ?? createLogger(config.logLevel);
   const clients = loadTrustedClients(path.resolve(config.cdsClientsFile));
   const store = openStore(config);
+  const deps = await loadEvaluatorDependencies(log);
   let ready = false;
   const app = createApp({
     config,
@@ -35,6 +52,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
     templates: CardTemplates.load(),
     store,
     clients,
+    evaluators: defaultRegistry(deps),
     isReady: () => ready,
   });
   const server = app.listen(config.port, config.host);

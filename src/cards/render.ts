@@ -88,6 +88,18 @@ export function withProposedDose(order: MedicationRequest, r: Recommendation): M
   return copy;
 }
 
+/** The card lists the largest factors; the rest are summed on one line (all of them stay in the Recommendation). */
+const CARD_FACTORS = 6;
+function factorLines(r: Recommendation): string | undefined {
+  const shown = (r.factors ?? []).filter((f) => Math.abs(f.contribution) >= 0.05).sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  if (shown.length === 0) return undefined;
+  const signed = (v: number, unit: string) => `${v >= 0 ? '+' : '−'}${fmtNum(Math.abs(v))} ${unit}`;
+  const lines = shown.slice(0, CARD_FACTORS).map((f) => `- ${cell(f.label)}: ${signed(f.contribution, f.unit)}`);
+  const rest = shown.slice(CARD_FACTORS);
+  if (rest.length > 0) lines.push(`- ${rest.length} other factors together: ${signed(rest.reduce((a, f) => a + f.contribution, 0), rest[0]!.unit)}`);
+  return lines.join('\n');
+}
+
 export interface RenderContext {
   templates: CardTemplates;
   newId: () => string;
@@ -125,6 +137,10 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     dose: dose ? fmtNum(dose.perDose.value, 2) : undefined,
     weekly: dose?.perWeek ? fmtNum(dose.perWeek.value) : undefined,
     methodName: `${r.method.name} (v${r.method.version})`,
+    intervalLine: r.interval
+      ? `80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit} (estimate ${fmtNum(dose?.estimate?.value ?? NaN)} ${dose?.estimate?.unit ?? ''}).`
+      : undefined,
+    scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
     currentOrderLine:
       order?.currentDose !== undefined
         ? `The draft order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
@@ -132,9 +148,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     inputsTable: inputsTable(r),
     baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
     baseDescription: r.factorBase?.description,
-    factorsList: r.factors?.some((f) => Math.abs(f.contribution) >= 0.05)
-      ? r.factors.filter((f) => Math.abs(f.contribution) >= 0.05).map((f) => `- ${cell(f.label)}: ${f.contribution >= 0 ? '+' : '−'}${fmtNum(Math.abs(f.contribution))} ${f.unit}`).join('\n')
-      : undefined,
+    factorsList: factorLines(r),
     comparatorsList: r.comparators?.length
       ? `For comparison: ${r.comparators.map((c) => `${c.method}: ${fmtNum(c.dose.value)} ${c.dose.unit}`).join('; ')}.`
       : undefined,

@@ -65,6 +65,8 @@ export interface PatientFacts {
   ageYears?: Fact<number>;
   sex?: Fact<AdministrativeSex>;
   race?: Fact<IwpcRace>;
+  /** detailed race codes (CDC Race & Ethnicity, US Core race extension "detailed"), e.g. ["2039-6"] */
+  raceDetailed?: Fact<string[]>;
   weight?: Fact<Quantity>; // kg
   height?: Fact<Quantity>; // cm
   serumCreatinine?: Fact<Quantity>; // mg/dL

@@ -54,6 +54,8 @@ export interface ProposedDose {
   estimate?: Quantity;
   /** e.g. "rounded to the nearest 0.5 mg/day" */
   roundingNote?: string;
+  /** the same weekly amount as tablets of one strength, e.g. "5 mg daily except 2.5 mg on Mon, Thu (5 mg tablets)" */
+  scheduleText?: string;
 }
 
 export interface ComparatorDose {

@@ -4,7 +4,9 @@ import type { DraftOrder } from '../cds/orders.js';
 import type { DrugDictionary, IdentifiedDrug } from '../domain/drugs.js';
 import type { PatientFacts } from '../domain/facts.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { evaluateWarfarin } from './warfarin/evaluator.js';
+import type { WarfarinModel } from '../model/warfarinModel.js';
+import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './warfarin/evaluator.js';
+import { warfarinModelInput } from './warfarin/modelInput.js';
 
 export interface EvaluationContext {
   facts: PatientFacts;
@@ -44,12 +46,45 @@ export class EvaluatorRegistry {
 
 /** What the evaluators need that is loaded once at start-up (models, knowledge). */
 export interface EvaluatorDependencies {
+  /** the warfarin dose model session, loaded once at start-up */
+  warfarinModel?: WarfarinModel;
+  /** why the model is not available (file missing, corrupt), shown on cards that fall back to the IWPC equation */
+  warfarinModelUnavailable?: string;
+  /** observes each model inference (metrics) */
+  onModelInference?: (seconds: number) => void;
   [k: string]: unknown;
 }
 
+/** One-line summary of the model's validation, cited on every card that uses it. */
+function modelSummary(m: WarfarinModel): string {
+  const o = m.card.evaluation.overall;
+  return `Model card ${m.card.name} v${m.card.version}: 5-fold cross-validated on ${o['n'] ?? '?'} IWPC patients, MAE ${o['mae_complete'] ?? '?'} mg/week (IWPC equation ${o['iwpc_mae_complete'] ?? '?'}), ${o['pw20_complete'] ?? '?'}% within 20% (IWPC ${o['iwpc_pw20_complete'] ?? '?'}%), 80% interval coverage ${o['coverage80'] ?? '?'}% (complete cases; models/${m.card.name}.card.md)`;
+}
+
+/** Run the model for this patient when a dose may be computed at all; any failure falls back to the equation. */
+async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDependencies, basis: ReturnType<typeof warfarinBasis>): Promise<WarfarinModelOutcome | undefined> {
+  if (!basis.iwpc) return undefined;
+  const model = deps.warfarinModel;
+  if (!model) return { status: 'unavailable', reason: deps.warfarinModelUnavailable ?? 'model not loaded' };
+  const t0 = performance.now();
+  try {
+    const r = await model.predict(warfarinModelInput(c.facts, c.order, basis));
+    if ('withheld' in r) return { status: 'withheld', reasons: r.reasons };
+    return { status: 'predicted', prediction: r, model: { name: model.card.name, version: model.version, summary: modelSummary(model) } };
+  } catch {
+    return { status: 'unavailable', reason: 'inference failed' };
+  } finally {
+    deps.onModelInference?.((performance.now() - t0) / 1000);
+  }
+}
+
 /** The evaluators the service runs. */
-export function defaultRegistry(_deps: EvaluatorDependencies = {}): EvaluatorRegistry {
-  return new EvaluatorRegistry().register('warfarin', (c) => [
-    evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId }),
-  ]);
+export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegistry {
+  return new EvaluatorRegistry().register('warfarin', async (c) => {
+    const basis = warfarinBasis(c.facts, c.drugs);
+    const model = await warfarinModelOutcome(c, deps, basis);
+    return [
+      evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis),
+    ];
+  });
 }

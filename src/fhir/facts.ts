@@ -84,6 +84,15 @@ export function iwpcRaceOf(p: Patient): IwpcRace | undefined {
   return OMB_TO_IWPC[omb[0]!] ?? 'MissingOrMixed';
 }
 
+/** Detailed race codes (CDC Race & Ethnicity code system) from the US Core race extension. */
+export function detailedRaceCodes(p: Patient): string[] {
+  const ext = (Array.isArray(p.extension) ? p.extension : []).find((e: Extension) => e?.url === US_CORE_RACE);
+  return (Array.isArray(ext?.extension) ? ext!.extension : [])
+    .filter((e) => e?.url === 'detailed' && typeof e.valueCoding?.code === 'string')
+    .map((e) => e.valueCoding!.code!)
+    .slice(0, 20);
+}
+
 function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceRef['via']): MedicationFact | undefined {
   let cc = r.medicationCodeableConcept;
   if (!cc && r.medicationReference?.reference?.startsWith('#')) {
@@ -150,6 +159,8 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
           facts.sex = { value: r.gender as AdministrativeSex, source: src };
         const race = iwpcRaceOf(r);
         if (race) facts.race = { value: race, source: src };
+        const detailed = detailedRaceCodes(r);
+        if (detailed.length > 0) facts.raceDetailed = { value: detailed, source: src };
         break;
       }
       case 'Observation': {

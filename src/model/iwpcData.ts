@@ -19,6 +19,8 @@ export interface IwpcRecord {
   iwpc?: IwpcInputs;
   doseMgWeek: number;
   band: DoseBand;
+  /** "Subject Reached Stable Dose of Warfarin" is not 0 (rows with 0 are evaluated but not trained on) */
+  stable: boolean;
 }
 
 const num = (s: string | undefined): number | undefined => {
@@ -107,7 +109,7 @@ export function recordFromRow(r: CsvRow): IwpcRecord | undefined {
           cyp2c9,
         }
       : undefined;
-  return { input, iwpc, doseMgWeek: dose, band: doseBand(dose) };
+  return { input, iwpc, doseMgWeek: dose, band: doseBand(dose), stable: r['Subject Reached Stable Dose of Warfarin'] !== '0' };
 }
 
 export function readIwpcRecords(csvText: string): IwpcRecord[] {

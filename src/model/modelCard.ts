@@ -49,6 +49,7 @@ export interface ModelCard {
     file: string;
     sha256: string;
     rows: number;
+    /** rows trained on (positive dose, confirmed stable) */
     rowsUsed: number;
     cleaning: string[];
   };

@@ -8,6 +8,7 @@ import { loadServiceCatalog } from '../../src/cds/services.js';
 import { CardTemplates } from '../../src/cards/render.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
+import { defaultRegistry, type EvaluatorDependencies } from '../../src/dosing/registry.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makeTestClient, trustedClientsFor, type TestClient } from './jwt.js';
@@ -31,7 +32,8 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(overrides: Record<string, unknown> = {}, extraClients: TestClient[] = []): Promise<TestService> {
+/** Start the service; `deps` are the evaluators' start-up dependencies (default: none, i.e. no dose model). */
+export async function startTestService(overrides: Record<string, unknown> = {}, extraClients: TestClient[] = [], deps: EvaluatorDependencies = {}): Promise<TestService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-cds-test-'));
@@ -46,6 +48,7 @@ export async function startTestService(overrides: Record<string, unknown> = {}, 
     templates: CardTemplates.load(),
     store,
     clients: trustedClientsFor(ehr, ...extraClients),
+    evaluators: defaultRegistry(deps),
   });
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));

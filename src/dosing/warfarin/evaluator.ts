@@ -1,7 +1,11 @@
-// Warfarin initiation dose: IWPC pharmacogenetic equation when a genotype is known, clinical equation otherwise (pure).
+// Warfarin initiation dose (pure): the IWPC-trained dose model when it could be run, otherwise the IWPC
+// pharmacogenetic equation when a genotype is known and the clinical equation when none is.
 import type { GeneResult, PatientFacts } from '../../domain/facts.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
-import type { DoseFactor, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
+import type { DoseFactor, Evidence, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
+import type { WarfarinPrediction } from '../../model/warfarinModel.js';
+import type { ModelInputBasis } from './modelInput.js';
+import { tabletSchedule } from './schedule.js';
 import type { DraftOrder } from '../../cds/orders.js';
 import {
   IWPC_CITATION,
@@ -28,9 +32,16 @@ const ADULT_MIN_AGE = 18;
 /** Safe bounds of a proposed starting dose, mg/day (outside: clamped and said). */
 export const WARFARIN_DAILY_BOUNDS = { min: 0.5, max: 15 };
 
+/** What happened when the service tried the dose model for this patient (computed at the edge, passed in). */
+export type WarfarinModelOutcome =
+  | { status: 'predicted'; prediction: WarfarinPrediction; model: { name: string; version: string; summary: string } }
+  | { status: 'withheld'; reasons: string[] }
+  | { status: 'unavailable'; reason: string };
+
 export interface WarfarinOptions {
   roundingMgPerDay: number;
   newId: () => string;
+  model?: WarfarinModelOutcome;
 }
 
 function geneResult(facts: PatientFacts, gene: string): GeneResult | undefined {
@@ -94,26 +105,21 @@ export function iwpcFactors(r: IwpcResult, ref: IwpcResult): { base: number; fac
   return { base: ref.weeklyDoseMg, factors };
 }
 
-export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: DrugDictionary, o: WarfarinOptions): Recommendation {
-  const warfarin = dict.ingredient('warfarin')!;
+/** The facts a warfarin dose is computed from, with their sources, and what is missing (pure). */
+export interface WarfarinBasis extends ModelInputBasis {
+  inputs: RecommendationInput[];
+  missing: string[];
+  notes: string[];
+  /** set when a dose may be computed: age, height and weight present and the patient is an adult */
+  iwpc?: IwpcInputs;
+  /** why no dose may be computed (missing data or outside the equations' population) */
+  withheldHeadline?: string;
+}
+
+export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): WarfarinBasis {
   const inputs: RecommendationInput[] = [];
   const missing: string[] = [];
   const notes: string[] = [];
-  const method = { id: 'iwpc-2009', name: 'IWPC warfarin dosing equation', version: WARFARIN_METHOD_VERSION };
-  const evidence = [
-    { citation: IWPC_CITATION, url: IWPC_URL },
-    { citation: CPIC_WARFARIN.citation, url: CPIC_WARFARIN.url, strength: 'Strong (use a pharmacogenetic algorithm when genotypes are known)' },
-  ];
-  const base = {
-    id: o.newId(),
-    drug: { name: 'warfarin', rxnorm: warfarin.rxcui },
-    ...(order.ref ? { orderRef: order.ref } : {}),
-    method,
-    evidence,
-    inputs,
-    missing,
-    notes,
-  };
 
   if (facts.ageYears) inputs.push({ key: 'age', label: 'Age', value: facts.ageYears.value, unit: 'a', source: facts.ageYears.source });
   else missing.push('age (Patient.birthDate)');
@@ -174,20 +180,25 @@ export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: D
     notes.push(`CYP4F2 ${cyp4f2.diplotype}: CPIC suggests increasing the calculated dose by 5–10% in CYP4F2*3 carriers (not applied automatically)`);
   }
 
+  const basis: WarfarinBasis = {
+    inputs,
+    missing,
+    notes,
+    amiodarone: amio !== undefined,
+    enzymeInducer: inducer !== undefined,
+    ...(vkIwpc ? { vkorc1: vkIwpc } : {}),
+    ...(cypIwpc.value ? { cyp2c9: cypIwpc.value } : {}),
+  };
   if (missing.length > 0) {
-    return {
-      ...base,
-      kind: 'missing-data',
-      severity: 'info',
-      headline: `Warfarin dose not personalized: missing ${missing.map((m) => m.replace(/ \(.*\)$/, '')).join(', ')}`,
-    };
+    basis.withheldHeadline = `Warfarin dose not personalized: missing ${missing.map((m) => m.replace(/ \(.*\)$/, '')).join(', ')}`;
+    return basis;
   }
   if (facts.ageYears!.value < ADULT_MIN_AGE) {
-    notes.push('The IWPC equations were derived in adults; no dose is proposed for patients under 18 years');
-    return { ...base, kind: 'missing-data', severity: 'info', headline: 'Warfarin dose not personalized: IWPC equations apply to adults only' };
+    notes.push('The IWPC equations and the dose model were derived in adults; no dose is proposed for patients under 18 years');
+    basis.withheldHeadline = 'Warfarin dose not personalized: the dosing methods apply to adults only';
+    return basis;
   }
-
-  const iw: IwpcInputs = {
+  basis.iwpc = {
     ageDecade: iwpcAgeDecade(facts.ageYears!.value),
     heightCm: facts.height!.value.value,
     weightKg: facts.weight!.value.value,
@@ -197,22 +208,84 @@ export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: D
     ...(vkIwpc ? { vkorc1: vkIwpc } : {}),
     ...(cypIwpc.value ? { cyp2c9: cypIwpc.value } : {}),
   };
-  const pgx = iw.vkorc1 !== undefined || iw.cyp2c9 !== undefined;
-  const result = pgx ? iwpcPharmacogenetic(iw) : iwpcClinical(iw);
-  const comparator = pgx ? iwpcClinical(iw) : undefined;
-  method.id = pgx ? 'iwpc-2009-pharmacogenetic' : 'iwpc-2009-clinical';
-  method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : 'IWPC clinical warfarin equation (no genotype on file)';
+  return basis;
+}
 
-  const estimateDaily = result.weeklyDoseMg / 7;
+export function evaluateWarfarin(
+  facts: PatientFacts,
+  order: DraftOrder,
+  dict: DrugDictionary,
+  o: WarfarinOptions,
+  precomputed?: WarfarinBasis,
+): Recommendation {
+  const warfarin = dict.ingredient('warfarin')!;
+  const basis = precomputed ?? warfarinBasis(facts, dict);
+  const { inputs, missing } = basis;
+  const notes = [...basis.notes];
+  const method = { id: 'iwpc-2009', name: 'IWPC warfarin dosing equation', version: WARFARIN_METHOD_VERSION };
+  const evidence: Evidence[] = [
+    { citation: IWPC_CITATION, url: IWPC_URL },
+    { citation: CPIC_WARFARIN.citation, url: CPIC_WARFARIN.url, strength: 'Strong (use a pharmacogenetic algorithm when genotypes are known)' },
+  ];
+  const base = {
+    id: o.newId(),
+    drug: { name: 'warfarin', rxnorm: warfarin.rxcui },
+    ...(order.ref ? { orderRef: order.ref } : {}),
+    method,
+    evidence,
+    inputs,
+    missing,
+    notes,
+  };
+  if (!basis.iwpc) return { ...base, kind: 'missing-data', severity: 'info', headline: basis.withheldHeadline ?? 'Warfarin dose not personalized' };
+
+  const iw = basis.iwpc;
+  const pgx = iw.vkorc1 !== undefined || iw.cyp2c9 !== undefined;
+  const iwpc = pgx ? iwpcPharmacogenetic(iw) : iwpcClinical(iw);
+  const iwpcName = pgx ? 'IWPC pharmacogenetic equation' : 'IWPC clinical equation (no genotype on file)';
+  if (!pgx) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
+
+  let estimateWeekly: number;
+  let factors: DoseFactor[];
+  let factorBase: NonNullable<Recommendation['factorBase']>;
+  let interval: Recommendation['interval'];
+  const comparators: NonNullable<Recommendation['comparators']> = [];
+  let shortMethod: string;
+  const m = o.model;
+  if (m?.status === 'predicted') {
+    const p = m.prediction;
+    method.id = m.model.name;
+    method.name = 'Warfarin dose model trained on IWPC data (IWPC-style equation + boosted trees)';
+    method.version = m.model.version;
+    shortMethod = 'IWPC-trained dose model';
+    estimateWeekly = p.weeklyDoseMg;
+    factors = p.contributions.map((c) => ({ key: c.key, label: c.label, contribution: c.mgPerWeek, unit: 'mg/wk' }));
+    factorBase = { dose: { value: Number(p.baseValueMg.toFixed(2)), unit: 'mg/wk' }, description: 'the model’s dose for the average IWPC patient' };
+    interval = { low: { value: Number(p.interval80.low.toFixed(1)), unit: 'mg/wk' }, high: { value: Number(p.interval80.high.toFixed(1)), unit: 'mg/wk' }, level: 0.8 };
+    comparators.push({ method: iwpcName, dose: { value: Number(iwpc.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } });
+    for (const w of p.warnings) notes.push(w);
+    evidence.push({ citation: m.model.summary });
+  } else {
+    if (m?.status === 'withheld') notes.push(`Dose model not used (${m.reasons.join('; ')}); the ${iwpcName} is shown instead`);
+    if (m?.status === 'unavailable') notes.push(`Dose model unavailable (${m.reason}); the ${iwpcName} is shown instead`);
+    method.id = pgx ? 'iwpc-2009-pharmacogenetic' : 'iwpc-2009-clinical';
+    method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : 'IWPC clinical warfarin equation (no genotype on file)';
+    shortMethod = `IWPC ${pgx ? 'pharmacogenetic' : 'clinical'} equation`;
+    estimateWeekly = iwpc.weeklyDoseMg;
+    const reference = pgx ? iwpcPharmacogenetic(IWPC_REFERENCE) : iwpcClinical(IWPC_REFERENCE);
+    factors = iwpcFactors(iwpc, reference).factors;
+    factorBase = { dose: { value: Number(reference.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' }, description: IWPC_REFERENCE_TEXT };
+    if (pgx) comparators.push({ method: 'IWPC clinical equation (without genotype)', dose: { value: Number(iwpcClinical(iw).weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } });
+  }
+
+  const estimateDaily = estimateWeekly / 7;
   let daily = roundTo(estimateDaily, o.roundingMgPerDay);
   if (daily < WARFARIN_DAILY_BOUNDS.min || daily > WARFARIN_DAILY_BOUNDS.max) {
     const clamped = Math.min(WARFARIN_DAILY_BOUNDS.max, Math.max(WARFARIN_DAILY_BOUNDS.min, daily));
-    notes.push(`The equation gives ${fmt(estimateDaily, 2)} mg/day, outside the ${WARFARIN_DAILY_BOUNDS.min}–${WARFARIN_DAILY_BOUNDS.max} mg/day range this service proposes; ${clamped} mg/day is shown — review carefully`);
+    notes.push(`The ${shortMethod} gives ${fmt(estimateDaily, 2)} mg/day, outside the ${WARFARIN_DAILY_BOUNDS.min}–${WARFARIN_DAILY_BOUNDS.max} mg/day range this service proposes; ${clamped} mg/day is shown — review carefully`);
     daily = clamped;
   }
-  const reference = pgx ? iwpcPharmacogenetic(IWPC_REFERENCE) : iwpcClinical(IWPC_REFERENCE);
-  const { factors } = iwpcFactors(result, reference);
-  if (!pgx) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
+  const schedule = tabletSchedule(daily * 7);
 
   const current = order.currentDose;
   const currentDaily = current && current.frequencyPerDay !== undefined ? current.value * current.frequencyPerDay : undefined;
@@ -222,17 +295,19 @@ export function evaluateWarfarin(facts: PatientFacts, order: DraftOrder, dict: D
     ...base,
     kind: 'dose',
     severity: differs ? 'warning' : 'info',
-    headline: `Warfarin ${fmt(daily)} mg daily (${fmt(daily * 7)} mg/week) suggested by the IWPC ${pgx ? 'pharmacogenetic' : 'clinical'} equation`,
+    headline: `Warfarin ${fmt(daily)} mg daily (${fmt(daily * 7)} mg/week) suggested by the ${shortMethod}`,
     proposedDose: {
       perDose: { value: daily, unit: 'mg' },
       perWeek: { value: Number((daily * 7).toFixed(2)), unit: 'mg/wk' },
       frequencyText: 'once daily',
       timing: { frequency: 1, period: 1, periodUnit: 'd' },
-      estimate: { value: Number(result.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' },
+      estimate: { value: Number(estimateWeekly.toFixed(2)), unit: 'mg/wk' },
       roundingNote: `rounded to the nearest ${o.roundingMgPerDay} mg/day`,
+      ...(schedule ? { scheduleText: `${schedule.text}, ${fmt(schedule.weeklyMg)} mg/week` } : {}),
     },
-    ...(comparator ? { comparators: [{ method: 'IWPC clinical equation (without genotype)', dose: { value: Number(comparator.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } }] } : {}),
+    ...(interval ? { interval } : {}),
+    ...(comparators.length > 0 ? { comparators } : {}),
     factors,
-    factorBase: { dose: { value: Number(reference.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' }, description: IWPC_REFERENCE_TEXT },
+    factorBase,
   };
 }

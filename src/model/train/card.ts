@@ -182,7 +182,8 @@ export function buildCard(c: CardInputs): ModelCard {
       procedure: [
         'Linear part: ridge regression (λ small) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown") plus sex and detailed Asian subgroups; NaN → training mean.',
         'Boosted trees (depth ≤ 4, ≥ 30 rows per leaf, learning rate 0.03, L2 leaf penalty λ = 5, 70% row subsampling, Huber loss with δ = 0.5 on the sqrt scale) on the residuals; missing values follow a learned branch.',
-        'Sample weights (linear part and trees): 1.1 for actual doses ≤ 21 mg/week, 1.4 for ≥ 49, 1 otherwise — counteracts the shrinkage of predictions towards the middle that makes every IWPC-type model worst in the high-dose tail.',
+        'Sample weights (linear part and trees): 1.05 for actual doses ≤ 21 mg/week, 1.25 for ≥ 49, 1 otherwise — counteracts the shrinkage of predictions towards the middle that makes every IWPC-type model worst in the high-dose tail.',
+        'Rows whose dose was not confirmed stable ("Subject Reached Stable Dose of Warfarin" = 0) are not trained on (they are still evaluated).',
         'Number of trees chosen by inner 5-fold CV (minimum MAE in mg/week); the inner out-of-fold residuals calibrate the interval.',
         'Deterministic: seeded PRNG (mulberry32), fixed fold assignment; same data → same bytes.',
       ],
@@ -219,7 +220,7 @@ export function cardMarkdown(card: ModelCard): string {
   lines.push(`- Model file: \`models/${card.modelFile}\` (${card.modelBytes} bytes, sha256 \`${card.modelSha256}\`)`);
   lines.push(`- Training data: ${card.trainingData.citation} doi:${card.trainingData.doi}. ${card.trainingData.source}.`);
   lines.push(`- Licence of the data: ${card.trainingData.licence}`);
-  lines.push(`- Training file sha256: \`${card.trainingData.sha256}\` (${card.trainingData.rows} rows, ${card.trainingData.rowsUsed} used)`);
+  lines.push(`- Training file sha256: \`${card.trainingData.sha256}\` (${card.trainingData.rows} rows, ${card.trainingData.rowsUsed} trained on; all rows with a dose are evaluated)`);
   lines.push(`- Train: \`${card.training.command}\`; evaluate: \`npm run --silent evaluate:warfarin -- <csv>\``, '');
   lines.push('## Intended use', '', ...card.intendedUse.map((s) => `- ${s}`), '', '## Out of scope', '', ...card.outOfScope.map((s) => `- ${s}`), '');
   lines.push('## Inputs', '', '| input | type / unit | allowed | FHIR source | when missing |', '|---|---|---|---|---|');

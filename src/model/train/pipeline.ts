@@ -29,29 +29,48 @@ export interface TrainOptions {
   exclude: string[];
   /** minimum number of boosting rounds */
   minRounds: number;
+  /** number of boosted ensembles (different seeds) averaged */
+  bags: number;
+  /** IRLS iterations of the Huber linear fit (0 = plain ridge least squares) */
+  linearHuberIterations: number;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
   gbm: DEFAULT_GBM,
   innerFolds: 5,
   ridgeLambda: 1,
-  tailWeight: 0.1,
-  highWeight: 0.3,
+  tailWeight: 0.05,
+  highWeight: 0.2,
   weightPower: 0,
   intervalBins: 6,
   level: 0.8,
   version: '1.0.0',
   exclude: [],
   minRounds: 10,
+  bags: 1,
+  linearHuberIterations: 0,
 };
 
 export interface TrainData {
   X: number[][];
   dose: number[];
+  /** false = evaluate on this row but do not train on it (dose not confirmed stable) */
+  trainable?: boolean[];
 }
 
 export function toTrainData(records: IwpcRecord[]): TrainData {
-  return { X: records.map((r) => encodeFeatures(r.input)), dose: records.map((r) => r.doseMgWeek) };
+  return {
+    X: records.map((r) => encodeFeatures(r.input)),
+    dose: records.map((r) => r.doseMgWeek),
+    trainable: records.map((r) => r.stable),
+  };
+}
+
+/** Only the rows the model may be trained on. */
+export function trainableRows(d: TrainData): TrainData {
+  if (!d.trainable) return d;
+  const idx = d.X.map((_, i) => i).filter((i) => d.trainable![i] !== false);
+  return { X: subset(d.X, idx), dose: subset(d.dose, idx) };
 }
 
 function subset<T>(a: T[], idx: number[]): T[] {
@@ -102,7 +121,18 @@ function fitPoint(d: TrainData, rounds: number, o: TrainOptions): WarfarinModelS
   const y = d.dose.map(Math.sqrt);
   const w = weights(d.dose, o);
   const linCols = columnsUsed(o, 'linear');
-  const ridge = fitRidge(Xi, y, w, linCols, o.ridgeLambda);
+  let ridge = fitRidge(Xi, y, w, linCols, o.ridgeLambda);
+  // Huber loss for the linear part too (iteratively reweighted least squares, same δ as the trees)
+  const delta = o.gbm.huberDelta;
+  for (let it = 0; it < (delta > 0 ? o.linearHuberIterations : 0); it++) {
+    const wr = Xi.map((x, i) => {
+      let p = ridge.intercept;
+      linCols.forEach((j, c) => (p += ridge.coef[c]! * x[j]!));
+      const r = Math.abs(y[i]! - p);
+      return w[i]! * (r <= delta ? 1 : delta / r);
+    });
+    ridge = fitRidge(Xi, y, wr, linCols, o.ridgeLambda);
+  }
   const wts = new Array<number>(N_FEATURES).fill(0);
   linCols.forEach((j, c) => (wts[j] = f32(ridge.coef[c]!)));
   const means = new Array<number>(N_FEATURES).fill(0);
@@ -116,7 +146,17 @@ function fitPoint(d: TrainData, rounds: number, o: TrainOptions): WarfarinModelS
     interval: { level: o.level, knots: [0, 1], low: [0, 0], high: [0, 0] },
   };
   const offset = d.X.map((x) => linearValue(spec, x));
-  spec.trees = rounds > 0 ? fitGbm(d.X, y, offset, w, columnsUsed(o, 'tree'), rounds, o.gbm).trees : [];
+  // `bags` boosted ensembles with different seeds, averaged (leaf values / bags), stored round-major so that the
+  // first r·bags trees are the averaged model after r rounds.
+  const fits = Array.from({ length: rounds > 0 ? o.bags : 0 }, (_, b) =>
+    fitGbm(d.X, y, offset, w, columnsUsed(o, 'tree'), rounds, { ...o.gbm, seed: o.gbm.seed + 7919 * b }).trees,
+  );
+  spec.trees = [];
+  for (let r = 0; r < rounds; r++)
+    for (const f of fits) {
+      const t = f[r]!;
+      spec.trees.push({ ...t, value: t.value.map((v) => f32(v / o.bags)) });
+    }
   spec.baseSqrt = specBaseSqrt(spec);
   return spec;
 }
@@ -233,7 +273,8 @@ export interface TrainResult {
 }
 
 /** The full training procedure on one data set: inner CV → rounds + calibration residuals → final fit. */
-export function trainModel(d: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?: (s: string) => void): TrainResult {
+export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?: (s: string) => void): TrainResult {
+  const d = trainableRows(all);
   const n = d.X.length;
   const folds = foldLabels(n, o.innerFolds, o.gbm.seed + 1);
   const R = o.gbm.maxRounds;
@@ -252,7 +293,7 @@ export function trainModel(d: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?: 
       let s = linearValue(spec, x);
       m[0] = s;
       for (let r = 0; r < R; r++) {
-        s += treeValue(spec.trees[r]!, x);
+        for (let b = 0; b < o.bags; b++) s += treeValue(spec.trees[r * o.bags + b]!, x);
         m[r + 1] = s;
       }
       mus.push(m);
@@ -291,7 +332,11 @@ export function crossValidate(d: TrainData, o: TrainOptions, k: number, seed: nu
     const te: number[] = [];
     folds.forEach((g, i) => (g === f ? te : tr).push(i));
     log?.(`fold ${f + 1}/${k}: train ${tr.length}, test ${te.length}`);
-    const res = trainModel({ X: subset(d.X, tr), dose: subset(d.dose, tr) }, o, log);
+    const res = trainModel(
+      { X: subset(d.X, tr), dose: subset(d.dose, tr), trainable: d.trainable ? subset(d.trainable, tr) : undefined },
+      o,
+      log,
+    );
     rounds.push(res.rounds);
     for (const i of te) oof[i] = predictRaw(res.spec, d.X[i]!);
   }
