@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const p = i.path.join('.');
-      const envName = ENV_OVERRIDES.find((o) => o.path === p)?.env;
+      const envName = ENV_OVERRIDES.find((o) => p === o.path || p.startsWith(`${o.path}.`))?.env; // array items: fhir.allowedServers.1
       return `  - ${p}${envName ? ` (env ${envName})` : ''}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration (${file}):\n${lines.join('\n')}`);

@@ -77,8 +77,12 @@ export function withProposedDose(order: MedicationRequest, r: Recommendation): M
   const dis = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction.length > 0 ? copy.dosageInstruction : [{}];
   const first = { ...dis[0] };
   first.text = `${fmtNum(dose.perDose.value, 2)} ${dose.perDose.unit} ${dose.frequencyText}`;
-  first.timing = { ...(first.timing ?? {}), repeat: { ...(first.timing?.repeat ?? {}), ...dose.timing } };
-  delete first.timing.code;
+  // the new regimen replaces the old timing (no stale administration times or instructions); its bounds
+  // (when the regimen starts/ends) are kept
+  const old = first.timing?.repeat;
+  const bounds = old ? Object.fromEntries(Object.entries(old).filter(([k]) => k.startsWith('bounds'))) : {};
+  first.timing = { repeat: { ...bounds, ...dose.timing } };
+  delete first.patientInstruction;
   const rate = Array.isArray(first.doseAndRate) && first.doseAndRate.length > 0 ? first.doseAndRate : [{}];
   const dr = { ...rate[0] };
   delete dr.doseRange;
@@ -115,7 +119,9 @@ export function isActionable(r: Recommendation, order: DraftOrder | undefined): 
   if (r.kind === 'info') return false;
   if (r.kind === 'dose' && r.proposedDose && order?.currentDose?.frequencyPerDay !== undefined) {
     const currentDaily = order.currentDose.value * order.currentDose.frequencyPerDay;
-    const proposedDaily = r.proposedDose.perDose.value * r.proposedDose.timing.frequency * (r.proposedDose.timing.periodUnit === 'd' ? 1 / r.proposedDose.timing.period : 1);
+    const t = r.proposedDose.timing;
+    const periodDays = t.period * (t.periodUnit === 'h' ? 1 / 24 : t.periodUnit === 'wk' ? 7 : 1);
+    const proposedDaily = (r.proposedDose.perDose.value * t.frequency) / periodDays;
     if (Math.abs(currentDaily - proposedDaily) < 1e-9) return false;
   }
   return true;
@@ -138,7 +144,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     weekly: dose?.perWeek ? fmtNum(dose.perWeek.value) : undefined,
     methodName: `${r.method.name} (v${r.method.version})`,
     intervalLine: r.interval
-      ? `80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit} (estimate ${fmtNum(dose?.estimate?.value ?? NaN)} ${dose?.estimate?.unit ?? ''}).`
+      ? `80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit}${dose?.estimate ? ` (estimate ${fmtNum(dose.estimate.value)} ${dose.estimate.unit})` : ''}.`
       : undefined,
     scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
     currentOrderLine:

@@ -168,9 +168,12 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
           notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
           break;
         }
-        observations.push(r);
         const code = codingsOf(r.code).find((c) => c.system === LOINC && c.code && CODE_TO_MEASUREMENT.has(c.code));
-        if (!code) break;
+        if (!code) {
+          // everything that is not a measurement may be a genomic result: the genomics reader decides
+          observations.push(r);
+          break;
+        }
         const key = CODE_TO_MEASUREMENT.get(code.code!)!;
         const spec = MEASUREMENTS[key];
         const ref = referenceOf(r);
@@ -242,7 +245,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
 
   const genomics = readGeneResults(observations);
   facts.genes = genomics.results;
-  for (const ig of genomics.ignored) notes.push(`${ig.reference} ignored: ${ig.reason}`);
+  for (const ig of genomics.ignored) if (!/not a pharmacogenomic/i.test(ig.reason)) notes.push(`${ig.reference} ignored: ${ig.reason}`);
   return facts;
 }
 

@@ -51,8 +51,9 @@ export function isFhirServerAllowed(url: string, policy: FhirServerPolicy): bool
   }
   if (u.username || u.password) return false;
   if (policy.allowedServers.length > 0) {
-    const norm = url.replace(/\/+$/, '');
-    if (!policy.allowedServers.some((p) => norm === p.replace(/\/+$/, '') || norm.startsWith(p.replace(/\/+$/, '') + '/'))) return false;
+    const norm = u.href.replace(/\/+$/, ''); // the normalised URL (".." resolved) is what will be contacted
+    const prefixes = policy.allowedServers.map((p) => new URL(p).href.replace(/\/+$/, ''));
+    if (!prefixes.some((p) => norm === p || norm.startsWith(`${p}/`))) return false;
   }
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && policy.allowInsecureLoopback && LOOPBACK.has(u.hostname);

@@ -137,6 +137,19 @@ describe('a newer unusable value is skipped with a note and the next newest is u
   });
 });
 
+describe('notes are only about values set aside', () => {
+  // BUG (src/fhir/facts.ts, extractFacts: every Observation of the patient is pushed to `observations` and passed to
+  // readGeneResults, whose `ignored` list is copied into facts.notes). Weight, height, creatinine and INR
+  // Observations that WERE used therefore also get the note "Observation/w ignored: not a pharmacogenomic result
+  // (Observation.code not recognised)". Expected: only genomic candidates are given to readGeneResults (or
+  // measurement Observations are not reported), so notes list only values actually set aside.
+  test('a weight Observation that is used is not also noted as ignored', () => {
+    const f = facts([weight('w', 80, 'kg', '2026-01-01'), height('h', 180, 'cm', '2026-01-01')]);
+    expect(f.weight?.source.reference).toBe('Observation/w');
+    expect(f.notes).toEqual([]);
+  });
+});
+
 describe('observations that must not be used', () => {
   // Source: FHIR R4 ObservationStatus (only final/amended/corrected are results to act on); patient safety: data of
   // another patient must never be used, even when it is the newest.

@@ -1,6 +1,7 @@
 // Warfarin initiation dose (pure): the IWPC-trained dose model when it could be run, otherwise the IWPC
 // pharmacogenetic equation when a genotype is known and the clinical equation when none is.
 import type { GeneResult, PatientFacts } from '../../domain/facts.js';
+import { resultForGene } from '../../fhir/genomics.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { DoseFactor, Evidence, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
 import type { WarfarinPrediction } from '../../model/warfarinModel.js';
@@ -44,8 +45,14 @@ export interface WarfarinOptions {
   model?: WarfarinModelOutcome;
 }
 
+/** The most specific result for a gene (diplotype before phenotype, …), as the genomics reader ranks them. */
 function geneResult(facts: PatientFacts, gene: string): GeneResult | undefined {
-  return facts.genes.find((g) => g.gene === gene);
+  return resultForGene(facts.genes, gene);
+}
+
+/** VKORC1: the rs9923231 genotype when one is on file, whatever other VKORC1 variants are listed before it. */
+function vkorc1Result(facts: PatientFacts): GeneResult | undefined {
+  return facts.genes.find((g) => g.gene === 'VKORC1' && g.variant?.rsid === 'rs9923231') ?? geneResult(facts, 'VKORC1');
 }
 
 /** CYP2C9 diplotype in the IWPC equation's categories; other alleles (*5, *6, *8, *11 …) count as unknown. */
@@ -145,7 +152,7 @@ export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): Warfar
     value: cypIwpc.value ?? (cyp ? `${cyp.text} (not usable)` : 'no result on file'),
     ...(cyp ? { source: cyp.source } : {}),
   });
-  const vk = geneResult(facts, 'VKORC1');
+  const vk = vkorc1Result(facts);
   const vkIwpc = vkorc1ForIwpc(vk);
   if (vk && !vkIwpc) notes.push('A VKORC1 result is on file but is not an rs9923231 (-1639G>A) genotype; treated as unknown');
   inputs.push({
