@@ -1,0 +1,233 @@
+// npm run bench — the service against a bare express baseline, in one run on this machine (see bench/results.md).
+//   baseline: bare express parsing the same hook request and returning a fixed card (bench/baseline-server.ts)
+//   service, full prefetch: warfarin with genotypes, a PGx drug (clopidogrel, CYP2C19 *2/*2), a drug with no guidance
+//   service, no prefetch: warfarin, data fetched from the local FHIR test server
+// at 1/16/64 connections (warm-up, then a fixed duration), a 60 s soak for RSS stability, and cold start to /readyz.
+// Each request carries a fresh RS384-signed JWT (as Epic-style EHRs send), signed in the load generator.
+import autocannon from 'autocannon';
+import { spawn, execSync, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
+import { draftWarfarin, pharmvarGenotype, syntheticResources } from '../test/fixtures/synthetic-patients.js';
+import { startFhirServer } from '../test/support/fhir-server/index.js';
+import { freePort } from '../test/support/service.js';
+
+const QUICK = process.argv.includes('--quick');
+const DURATION = QUICK ? 3 : Number(process.env['BENCH_DURATION'] ?? 8);
+const WARMUP = QUICK ? 1 : 2;
+const SOAK = QUICK ? 10 : Number(process.env['BENCH_SOAK'] ?? 60);
+const LEVELS = [1, 16, 64];
+
+// ---- signing in the load generator: RS384, fresh jti per request ----
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS384', use: 'sig' };
+const ISS = 'https://bench-ehr.local';
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const HEADER = b64({ alg: 'RS384', typ: 'JWT', kid: 'bench-1' });
+function token(aud: string, key: KeyObject = privateKey): string {
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${HEADER}.${b64({ iss: ISS, aud, iat: now, exp: now + 300, jti: randomUUID(), sub: 'bench' })}`;
+  return `${body}.${sign('sha384', Buffer.from(body), key).toString('base64url')}`;
+}
+void createPrivateKey;
+
+// ---- request bodies ----
+const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
+function prefetchFor(patientId: string, extra: FhirResource[] = []): Record<string, unknown> {
+  const all = [...syntheticResources(), ...extra].filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
+  const obs = (codes: string[]) => searchset(all.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
+  return {
+    patient: all.find((r) => r.resourceType === 'Patient'),
+    weight: obs(['29463-7']),
+    height: obs(['8302-2']),
+    renal: searchset([]),
+    inr: searchset([]),
+    genomics: obs(['84413-4']),
+    medicationRequests: searchset(all.filter((r) => r.resourceType === 'MedicationRequest')),
+    medicationStatements: null,
+    conditions: searchset([]),
+  };
+}
+function hookBody(patientId: string, draft: MedicationRequest, prefetch: Record<string, unknown> | undefined, fhirServer?: string): string {
+  return JSON.stringify({
+    hook: 'order-select',
+    hookInstance: randomUUID(),
+    ...(fhirServer ? { fhirServer, fhirAuthorization: { access_token: 'bench-token', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'bench', patient: patientId } } : {}),
+    context: { userId: 'Practitioner/bench', patientId, selections: [`MedicationRequest/${draft.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] } },
+    ...(prefetch ? { prefetch } : {}),
+  });
+}
+const clopidogrel: MedicationRequest = {
+  resourceType: 'MedicationRequest', id: 'bench-clop', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-1' },
+  medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '32968', display: 'clopidogrel' }], text: 'clopidogrel 75 MG Oral Tablet' },
+  dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 75, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }],
+};
+const amoxicillin: MedicationRequest = {
+  resourceType: 'MedicationRequest', id: 'bench-amox', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-1' },
+  medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '723', display: 'amoxicillin' }], text: 'amoxicillin 500 MG Oral Capsule' },
+};
+const cyp2c19 = pharmvarGenotype('pgx-1-cyp2c19', 'pgx-1', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-03-01');
+
+// ---- processes ----
+interface Proc { child: ChildProcess; url: string; pid: number }
+function waitLine(child: ChildProcess, re: RegExp, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${buf.slice(-500)}`)), ms);
+    const on = (d: Buffer) => {
+      buf += String(d);
+      const m = re.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+  });
+}
+async function waitReady(url: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${url} not ready`);
+}
+async function startService(dir: string, clientsFile: string): Promise<Proc & { coldStartMs: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['dist/src/server.js'], {
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), PUBLIC_BASE_URL: url, CDS_CLIENTS_FILE: clientsFile, DATA_DIR: dir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  await waitReady(url, 20000);
+  return { child, url, pid: child.pid!, coldStartMs: performance.now() - t0 };
+}
+async function startBaseline(): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = await waitLine(child, /\{"ready":true,"port":\d+\}/, 20000);
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { child, url: `http://127.0.0.1:${port}`, pid: child.pid! };
+}
+function rssMb(pid: number): { rss: number; peak: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
+  return { rss: get('VmRSS'), peak: get('VmHWM') };
+}
+
+// ---- load ----
+interface Row { scenario: string; connections: number; rps: number; p50: number; p975: number; p99: number; errors: number; non2xx: number; peakRssMb: number }
+/** Tokens signed before a measured run, so the load generator's signing does not cap the measured rate. */
+function tokenPool(aud: string, n: number): string[] {
+  return Array.from({ length: n }, () => token(aud));
+}
+
+async function load(url: string, pathname: string, body: string, connections: number, seconds: number, signed: boolean, pool: string[] = []): Promise<autocannon.Result> {
+  const aud = `${url}${pathname}`;
+  return autocannon({
+    url: aud,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: pathname,
+        body,
+        // a fresh token per request: the service refuses replayed jti values
+        setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/json', ...(signed ? { authorization: `Bearer ${pool.pop() ?? token(aud)}` } : {}) } }),
+      },
+    ],
+  });
+}
+async function measure(scenario: string, p: Proc, pathname: string, body: string, signed: boolean, rows: Row[]): Promise<void> {
+  for (const c of LEVELS) {
+    const warm = await load(p.url, pathname, body, c, WARMUP, signed);
+    // enough pre-signed tokens for the measured run at up to twice the warm-up rate (then signed on the fly)
+    const pool = signed ? tokenPool(`${p.url}${pathname}`, Math.min(60000, Math.ceil(warm.requests.average * DURATION * 2) + 100)) : [];
+    const r = await load(p.url, pathname, body, c, DURATION, signed, pool);
+    rows.push({ scenario, connections: c, rps: r.requests.average, p50: r.latency.p50, p975: r.latency.p97_5, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, peakRssMb: rssMb(p.pid).peak });
+    console.log(`${scenario.padEnd(44)} c=${String(c).padStart(2)}  ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.timeouts}  non2xx ${r.non2xx}`);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log('building …');
+  execSync('npm run build', { stdio: 'ignore' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgx-bench-'));
+  const clientsFile = path.join(dir, 'clients.json');
+  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ISS, name: 'bench EHR', jwks: { keys: [jwk] } }] }));
+  const rows: Row[] = [];
+  const pathSel = '/cds-services/dosing-order-select';
+
+  const warfarinFull = hookBody('pgx-1', draftWarfarin('bench-w', 'pgx-1'), prefetchFor('pgx-1'));
+  const baseline = await startBaseline();
+  await measure('baseline: bare express, same body', baseline, pathSel, warfarinFull, false, rows);
+  baseline.child.kill('SIGTERM');
+
+  const svc = await startService(dir, clientsFile);
+  await measure('service: warfarin + genotypes, full prefetch', svc, pathSel, warfarinFull, true, rows);
+  await measure('service: clopidogrel (PGx), full prefetch', svc, pathSel, hookBody('pgx-1', clopidogrel, prefetchFor('pgx-1', [cyp2c19])), true, rows);
+  await measure('service: amoxicillin (no guidance)', svc, pathSel, hookBody('pgx-1', amoxicillin, prefetchFor('pgx-1')), true, rows);
+
+  const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
+  await measure('service: warfarin, no prefetch (FHIR queries)', svc, pathSel, hookBody('pgx-1', draftWarfarin('bench-w2', 'pgx-1'), undefined, fhir.url), true, rows);
+  await fhir.stop();
+
+  // soak: RSS sampled every second at 16 connections
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(rssMb(svc.pid).rss), 1000);
+  const soak = await load(svc.url, pathSel, warfarinFull, 16, SOAK, true);
+  clearInterval(timer);
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const soakRow = { seconds: SOAK, requests: soak.requests.total, errors: soak.errors + soak.timeouts, non2xx: soak.non2xx, rssFirstThird: avg(samples.slice(0, third)), rssLastThird: avg(samples.slice(-third)), rssMax: Math.max(...samples) };
+  svc.child.kill('SIGTERM');
+
+  // cold start, 3 times, fresh data dir each
+  const colds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'pgx-cold-'));
+    const s = await startService(d, clientsFile);
+    colds.push(s.coldStartMs);
+    s.child.kill('SIGTERM');
+  }
+
+  const base = (c: number) => rows.find((r) => r.scenario.startsWith('baseline') && r.connections === c)!;
+  const commit = execSync('git rev-parse --short HEAD').toString().trim();
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '# Service benchmark',
+    '',
+    `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${cpu}), Node ${process.version}.`,
+    `Each level: ${WARMUP} s warm-up then ${DURATION} s measured (autocannon, keep-alive). The service runs as \`node dist/src/server.js\` with the embedded SQLite store and the ONNX model; every service request carries a fresh RS384 JWT signed by the load generator (same machine, other core).`,
+    '',
+    '| scenario | conns | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | req/s vs baseline |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.peakRssMb.toFixed(0)} | ${r.scenario.startsWith('baseline') ? '1.00' : (r.rps / base(r.connections).rps).toFixed(2)} |`),
+    '',
+    `Soak: ${soakRow.seconds} s at 16 connections (warfarin, full prefetch): ${soakRow.requests} requests, ${soakRow.errors} errors, ${soakRow.non2xx} non-2xx; RSS ${soakRow.rssFirstThird.toFixed(0)} MB (first third) → ${soakRow.rssLastThird.toFixed(0)} MB (last third), max ${soakRow.rssMax.toFixed(0)} MB.`,
+    '',
+    `Cold start (process start → /readyz 200, model and knowledge loaded): ${colds.map((c) => `${c.toFixed(0)} ms`).join(', ')}.`,
+    '',
+  ];
+  const out = lines.join('\n');
+  console.log(`\n${out}`);
+  if (!QUICK) writeFileSync(path.resolve('bench/results.md'), `${out}\nAnalysis of these figures (what dominates, what was changed): docs/performance.md.\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
