@@ -32,6 +32,22 @@ export const INDICATION_LABELS: Record<WarfarinIndication, string> = {
 
 export type RaceDetail = 'Japanese' | 'Korean' | 'Chinese' | 'Malay' | 'AsianIndian';
 
+/** CDC Race & Ethnicity detailed codes (US Core race extension, "detailed") → the model's Asian subgroups. */
+export const CDC_RACE_DETAIL: Record<string, RaceDetail> = {
+  '2039-6': 'Japanese',
+  '2040-4': 'Korean',
+  '2034-7': 'Chinese',
+  '2035-4': 'Chinese', // Taiwanese (Han Chinese in IWPC)
+  '2042-0': 'Malay', // Malaysian
+  '2029-7': 'AsianIndian',
+};
+
+/** The model's subgroup from detailed race codes; none or several different subgroups → undefined. */
+export function raceDetailFromCdcCodes(codes: readonly string[]): RaceDetail | undefined {
+  const found = new Set(codes.map((c) => CDC_RACE_DETAIL[c]).filter((v): v is RaceDetail => v !== undefined));
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
 /** One column of the model's input vector. */
 export interface FeatureColumn {
   name: string;

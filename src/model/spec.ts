@@ -226,37 +226,272 @@ export function treeShap(t: FlatTree, x: ArrayLike<number>, phi: number[]): void
 }
 
 /**
- * TreeSHAP values depend on x only through the branch taken at each internal node, so they can be memoised per
- * branch pattern (bit i = internal node i goes left). Few patterns occur in practice; each is computed once with
- * the recursive algorithm, after which explaining a patient is one look-up per tree (identical numbers).
+ * Fast exact TreeSHAP for serving. Path-dependent TreeSHAP is a sum over leaves: for leaf ℓ with value v and the
+ * set U of features split on along its path (m = |U|), let o_j = 1 when x satisfies all of feature j's conditions
+ * on the path and z_j = the product of its cover fractions; then
+ *   φ_i += v · (o_i − z_i) · Σ_{S ⊆ U∖{i}, o_S = 1} |S|!(m − |S| − 1)!/m! · Π_{j ∈ U∖{i}∖S} z_j.
+ * The bracket depends on x only through the m bits o_j, so each leaf gets a table of 2^m × m values at start-up
+ * and explaining a patient is a few comparisons and look-ups per leaf (same numbers as `treeShap`).
  */
-export class ShapMemo {
-  private readonly internal: number[] = [];
-  private readonly features: number[];
-  private readonly cache = new Map<number, Float64Array>();
-  constructor(private readonly t: FlatTree) {
+export class FastTreeShap {
+  private readonly internalOf: Int32Array;
+  readonly internal: number[] = [];
+  /** per leaf: triples (internal index, must go left 1/0, feature slot) */
+  readonly leafCond: number[][] = [];
+  /** per leaf: the distinct features on its path (slot order) */
+  readonly leafFeats: number[][] = [];
+  /** per leaf: 2^m × m contributions */
+  readonly leafTable: Float64Array[] = [];
+  private readonly dir: Uint8Array;
+
+  constructor(readonly t: FlatTree) {
+    this.internalOf = new Int32Array(t.feature.length).fill(-1);
     t.feature.forEach((f, node) => {
-      if (f >= 0) this.internal.push(node);
+      if (f >= 0) {
+        this.internalOf[node] = this.internal.length;
+        this.internal.push(node);
+      }
     });
-    this.features = [...new Set(this.internal.map((n) => t.feature[n]!))].sort((a, b) => a - b);
+    this.dir = new Uint8Array(this.internal.length);
+    const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+    // DFS collecting (internal index, must-go-left, feature) along each root→leaf path
+    const walk = (node: number, path: { i: number; left: number; f: number; frac: number }[]): void => {
+      const f = t.feature[node]!;
+      if (f >= 0) {
+        const c = t.cover[node]!;
+        const i = this.internalOf[node]!;
+        walk(t.left[node]!, [...path, { i, left: 1, f, frac: t.cover[t.left[node]!]! / c }]);
+        walk(t.right[node]!, [...path, { i, left: 0, f, frac: t.cover[t.right[node]!]! / c }]);
+        return;
+      }
+      const v = t.value[node]!;
+      const feats = [...new Set(path.map((p) => p.f))];
+      const m = feats.length;
+      const z = feats.map((ff) => path.filter((p) => p.f === ff).reduce((s, p) => s * p.frac, 1));
+      const table = new Float64Array((1 << m) * m);
+      for (let pat = 0; pat < 1 << m; pat++) {
+        for (let i = 0; i < m; i++) {
+          const oi = (pat >> i) & 1;
+          let sum = 0;
+          const others = pat & ~(1 << i);
+          // S ranges over the subsets of the features (other than i) whose o bit is 1
+          for (let S = others; ; S = (S - 1) & others) {
+            let size = 0;
+            let prod = 1;
+            for (let j = 0; j < m; j++) {
+              if (j === i) continue;
+              if ((S >> j) & 1) size++;
+              else prod *= z[j]!;
+            }
+            sum += ((fact(size) * fact(m - size - 1)) / fact(m)) * prod;
+            if (S === 0) break;
+          }
+          table[pat * m + i] = v * (oi - z[i]!) * sum;
+        }
+      }
+      const cond: number[] = [];
+      for (const p of path) cond.push(p.i, p.left, feats.indexOf(p.f));
+      this.leafCond.push(cond);
+      this.leafFeats.push(feats);
+      this.leafTable.push(table);
+    };
+    walk(0, []);
   }
-  get size(): number {
-    return this.cache.size;
-  }
+
   add(x: ArrayLike<number>, phi: number[]): void {
     const t = this.t;
-    if (this.internal.length > 30) return treeShap(t, x, phi);
-    let pat = 0;
-    for (let i = 0; i < this.internal.length; i++) if (nodeGoesLeft(t, x, this.internal[i]!)) pat |= 1 << i;
-    let vals = this.cache.get(pat);
-    if (!vals) {
-      const full = new Array<number>(Math.max(0, ...this.features) + 1).fill(0);
-      const bit = new Map(this.internal.map((n, i) => [n, i] as const));
-      shapRecurse(t, (node) => ((pat >> bit.get(node)!) & 1) === 1, full, 0, [], 0, 1, 1, -1);
-      vals = Float64Array.from(this.features, (f) => full[f]!);
-      this.cache.set(pat, vals);
+    const dir = this.dir;
+    for (let i = 0; i < this.internal.length; i++) dir[i] = nodeGoesLeft(t, x, this.internal[i]!) ? 1 : 0;
+    for (let l = 0; l < this.leafCond.length; l++) {
+      const feats = this.leafFeats[l]!;
+      const m = feats.length;
+      if (m === 0) continue;
+      const cond = this.leafCond[l]!;
+      let pat = (1 << m) - 1;
+      for (let c = 0; c < cond.length; c += 3) if (dir[cond[c]!] !== cond[c + 1]!) pat &= ~(1 << cond[c + 2]!);
+      const table = this.leafTable[l]!;
+      const base = pat * m;
+      for (let k = 0; k < m; k++) phi[feats[k]!]! += table[base + k]!;
     }
-    for (let k = 0; k < this.features.length; k++) phi[this.features[k]!]! += vals[k]!;
+  }
+}
+
+/**
+ * FastTreeShap for a whole ensemble, flattened into typed arrays, with a per-tree memo keyed by the branch pattern
+ * (bit k = internal node k of the tree sends x left): the SHAP values of a tree depend on x only through that
+ * pattern, so a repeated pattern is a single look-up. A new pattern is computed from the per-leaf tables.
+ */
+export class EnsembleTreeShap {
+  private readonly nodeFeat: Int32Array;
+  private readonly nodeThr: Float64Array;
+  private readonly nodeMissLeft: Uint8Array;
+  private readonly dir: Uint8Array;
+  private readonly leafM: Uint8Array;
+  private readonly condStart: Int32Array;
+  private readonly cond: Int32Array;
+  private readonly featStart: Int32Array;
+  private readonly feats: Int32Array;
+  private readonly tableStart: Int32Array;
+  private readonly table: Float64Array;
+  private readonly xf: Float64Array;
+  /** per tree: [first internal node, end), [first leaf, end), distinct features */
+  private readonly treeNodes: Int32Array;
+  private readonly treeLeaves: Int32Array;
+  private readonly treeFeats: Int32Array[];
+  private readonly memo: Map<number, Float64Array>[];
+  private readonly slot: Int32Array;
+  static readonly MAX_MEMO_PER_TREE = 4096;
+  readonly nFeatures: number;
+
+  constructor(trees: FlatTree[], nFeatures: number, precompute = false) {
+    this.nFeatures = nFeatures;
+    const per = trees.map((t) => new FastTreeShap(t));
+    const nodeFeat: number[] = [];
+    const nodeThr: number[] = [];
+    const nodeMiss: number[] = [];
+    const leafM: number[] = [];
+    const condStart: number[] = [0];
+    const cond: number[] = [];
+    const featStart: number[] = [0];
+    const feats: number[] = [];
+    const tableStart: number[] = [0];
+    const tables: Float64Array[] = [];
+    const treeNodes: number[] = [];
+    const treeLeaves: number[] = [];
+    this.treeFeats = [];
+    let tableLen = 0;
+    for (const f of per) {
+      const offset = nodeFeat.length;
+      treeNodes.push(offset);
+      treeLeaves.push(leafM.length);
+      for (const node of f.internal) {
+        nodeFeat.push(f.t.feature[node]!);
+        nodeThr.push(f.t.threshold[node]!);
+        nodeMiss.push(f.t.missingLeft[node]!);
+      }
+      f.leafCond.forEach((c, l) => {
+        const fs = f.leafFeats[l]!;
+        if (fs.length === 0) return;
+        leafM.push(fs.length);
+        for (let k = 0; k < c.length; k += 3) cond.push(c[k]! + offset, c[k + 1]!, c[k + 2]!);
+        condStart.push(cond.length);
+        feats.push(...fs);
+        featStart.push(feats.length);
+        tables.push(f.leafTable[l]!);
+        tableLen += f.leafTable[l]!.length;
+        tableStart.push(tableLen);
+      });
+      this.treeFeats.push(Int32Array.from(new Set(f.internal.map((n) => f.t.feature[n]!))));
+    }
+    treeNodes.push(nodeFeat.length);
+    treeLeaves.push(leafM.length);
+    this.nodeFeat = Int32Array.from(nodeFeat);
+    this.nodeThr = Float64Array.from(nodeThr);
+    this.nodeMissLeft = Uint8Array.from(nodeMiss);
+    this.dir = new Uint8Array(nodeFeat.length);
+    this.leafM = Uint8Array.from(leafM);
+    this.condStart = Int32Array.from(condStart);
+    this.cond = Int32Array.from(cond);
+    this.featStart = Int32Array.from(featStart);
+    this.feats = Int32Array.from(feats);
+    this.tableStart = Int32Array.from(tableStart);
+    this.table = new Float64Array(tableLen);
+    let pos = 0;
+    for (const t of tables) {
+      this.table.set(t, pos);
+      pos += t.length;
+    }
+    this.treeNodes = Int32Array.from(treeNodes);
+    this.treeLeaves = Int32Array.from(treeLeaves);
+    this.memo = per.map(() => new Map<number, Float64Array>());
+    this.slot = new Int32Array(nFeatures).fill(-1);
+    this.xf = new Float64Array(nFeatures);
+    if (precompute) for (let t = 0; t < per.length; t++) this.precomputeTree(t, EnsembleTreeShap.MAX_MEMO_PER_TREE);
+  }
+
+  /**
+   * Fills tree t's memo with every branch pattern an input can produce: for each feature the tree splits on, one
+   * value in each interval between its thresholds, plus NaN. Skipped when there would be more than `cap` combinations
+   * (the memo then fills lazily).
+   */
+  private precomputeTree(t: number, cap: number): void {
+    const s0 = this.treeNodes[t]!;
+    const s1 = this.treeNodes[t + 1]!;
+    if (s1 - s0 > 30) return;
+    const feats = Array.from(this.treeFeats[t]!);
+    const cands = feats.map((f) => {
+      const thr: number[] = [];
+      for (let i = s0; i < s1; i++) if (this.nodeFeat[i] === f) thr.push(this.nodeThr[i]!);
+      const u = [...new Set(thr)].sort((a, b) => a - b);
+      return [...u, u[u.length - 1]! + 1, NaN];
+    });
+    let total = 1;
+    for (const c of cands) total *= c.length;
+    if (total > cap) return;
+    const memo = this.memo[t]!;
+    const idx = new Array<number>(feats.length).fill(0);
+    for (let n = 0; n < total; n++) {
+      feats.forEach((f, k) => (this.xf[f] = cands[k]![idx[k]!]!));
+      let pat = 0;
+      for (let i = s0; i < s1; i++) {
+        const v = this.xf[this.nodeFeat[i]!]!;
+        const d = v !== v ? this.nodeMissLeft[i]! : v <= this.nodeThr[i]! ? 1 : 0;
+        this.dir[i] = d;
+        pat = pat * 2 + d;
+      }
+      if (!memo.has(pat)) memo.set(pat, this.compute(t));
+      for (let k = 0; k < idx.length; k++) {
+        idx[k]!++;
+        if (idx[k]! < cands[k]!.length) break;
+        idx[k] = 0;
+      }
+    }
+  }
+
+  /** SHAP values of tree t (over its distinct features) from the per-leaf tables; dir must be filled. */
+  private compute(t: number): Float64Array {
+    const tf = this.treeFeats[t]!;
+    const slot = this.slot;
+    tf.forEach((f, k) => (slot[f] = k));
+    const out = new Float64Array(tf.length);
+    const { leafM, condStart, cond, featStart, feats, tableStart, table, dir } = this;
+    for (let l = this.treeLeaves[t]!, le = this.treeLeaves[t + 1]!; l < le; l++) {
+      const m = leafM[l]!;
+      let pat = (1 << m) - 1;
+      for (let c = condStart[l]!, e = condStart[l + 1]!; c < e; c += 3) if (dir[cond[c]!] !== cond[c + 1]!) pat &= ~(1 << cond[c + 2]!);
+      const base = tableStart[l]! + pat * m;
+      const fs = featStart[l]!;
+      for (let k = 0; k < m; k++) out[slot[feats[fs + k]!]!]! += table[base + k]!;
+    }
+    return out;
+  }
+
+  /** Adds the SHAP values of all trees for x to phi. */
+  add(x: ArrayLike<number>, phi: number[]): void {
+    const xf = this.xf;
+    for (let j = 0; j < this.nFeatures; j++) xf[j] = f32(x[j]!);
+    const { nodeFeat, nodeThr, nodeMissLeft, dir, treeNodes, treeFeats, memo } = this;
+    const nt = treeFeats.length;
+    for (let t = 0; t < nt; t++) {
+      const s0 = treeNodes[t]!;
+      const s1 = treeNodes[t + 1]!;
+      let pat = 0;
+      for (let i = s0; i < s1; i++) {
+        const v = xf[nodeFeat[i]!]!;
+        const d = v !== v ? nodeMissLeft[i]! : v <= nodeThr[i]! ? 1 : 0;
+        dir[i] = d;
+        pat = pat * 2 + d;
+      }
+      const m = memo[t]!;
+      const small = s1 - s0 <= 30;
+      let vals = small ? m.get(pat) : undefined;
+      if (!vals) {
+        vals = this.compute(t);
+        if (small && m.size < EnsembleTreeShap.MAX_MEMO_PER_TREE) m.set(pat, vals);
+      }
+      const tf = treeFeats[t]!;
+      for (let k = 0; k < tf.length; k++) phi[tf[k]!]! += vals[k]!;
+    }
   }
 }
 
@@ -276,7 +511,7 @@ export function treeExpectedValue(t: FlatTree, node = 0): number {
 export function sqrtContributions(
   spec: WarfarinModelSpec,
   x: ArrayLike<number>,
-  memos?: ShapMemo[],
+  fast?: EnsembleTreeShap,
 ): number[] {
   const { weights, fill, means } = spec.linear;
   const phi = new Array<number>(weights.length).fill(0);
@@ -286,11 +521,8 @@ export function sqrtContributions(
     const v = x[j]!;
     phi[j] = w * ((Number.isNaN(v) ? fill[j]! : v) - means[j]!);
   }
-  spec.trees.forEach((t, i) => {
-    const memo = memos?.[i];
-    if (memo) memo.add(x, phi);
-    else treeShap(t, x, phi);
-  });
+  if (fast) fast.add(x, phi);
+  else for (const t of spec.trees) treeShap(t, x, phi);
   return phi;
 }
 

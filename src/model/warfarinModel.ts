@@ -17,7 +17,7 @@ import {
 } from './features.js';
 import type { ModelCard } from './modelCard.js';
 import { readOnnxMetadata } from './onnxMetadata.js';
-import { ShapMemo, sqrtContributions, type WarfarinModelSpec } from './spec.js';
+import { EnsembleTreeShap, sqrtContributions, type WarfarinModelSpec } from './spec.js';
 
 export type { WarfarinModelInput } from './features.js';
 export type { ModelCard } from './modelCard.js';
@@ -109,13 +109,13 @@ function inputWarnings(i: WarfarinModelInput): string[] {
 /** Groups per-column sqrt-scale contributions by factor and maps them to mg/week (exact sum). */
 function contributionsMg(
   spec: WarfarinModelSpec,
-  memos: ShapMemo[],
+  shap: EnsembleTreeShap,
   input: WarfarinModelInput,
   x: number[],
   doseMg: number,
   baseMg: number,
 ): WarfarinContribution[] {
-  const phi = sqrtContributions(spec, x, memos);
+  const phi = sqrtContributions(spec, x, shap);
   const byFactor = new Map<string, number>();
   FEATURE_COLUMNS.forEach((c, j) => byFactor.set(c.factor, (byFactor.get(c.factor) ?? 0) + phi[j]!));
   const total = [...byFactor.values()].reduce((s, v) => s + v, 0);
@@ -163,8 +163,8 @@ export async function loadWarfarinModel(dir?: string): Promise<WarfarinModel> {
     throw new ModelUnavailableError(`onnxruntime could not load the warfarin model: ${(e as Error).message}`, { cause: e });
   }
   const baseMg = Math.max(spec.baseSqrt, 0) ** 2;
-  // TreeSHAP values memoised per branch pattern (exact; after warm-up an explanation takes a few µs)
-  const memos = spec.trees.map((t) => new ShapMemo(t));
+  // exact TreeSHAP with per-leaf tables built once at start-up (see FastTreeShap / EnsembleTreeShap in spec.ts)
+  const shap = new EnsembleTreeShap(spec.trees, N_FEATURES);
 
   async function predictMany(inputs: WarfarinModelInput[]): Promise<(WarfarinPrediction | WarfarinWithheld)[]> {
     const out = new Array<WarfarinPrediction | WarfarinWithheld>(inputs.length);
@@ -187,7 +187,7 @@ export async function loadWarfarinModel(dir?: string): Promise<WarfarinModel> {
       const raw = dose[r]!;
       const weekly = clampDose(raw);
       const warnings = inputWarnings(input);
-      const contributions = contributionsMg(spec, memos, input, xs[r]!, raw, baseMg);
+      const contributions = contributionsMg(spec, shap, input, xs[r]!, raw, baseMg);
       if (weekly !== raw) {
         warnings.push(`Model output ${raw.toFixed(1)} mg/week clamped to the safe range ${DOSE_BOUNDS.min}–${DOSE_BOUNDS.max} mg/week.`);
         contributions.push({ key: 'safetyClamp', label: `Clamped to ${DOSE_BOUNDS.min}–${DOSE_BOUNDS.max} mg/week`, mgPerWeek: weekly - raw });

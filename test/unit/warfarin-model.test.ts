@@ -8,9 +8,9 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeFeatures, N_FEATURES } from '../../src/model/features.js';
+import { encodeFeatures, N_FEATURES, raceDetailFromCdcCodes } from '../../src/model/features.js';
 import { readIwpcRecords, type IwpcRecord } from '../../src/model/iwpcData.js';
-import { predictRaw, ShapMemo, sqrtContributions, treeShap, type FlatTree } from '../../src/model/spec.js';
+import { EnsembleTreeShap, FastTreeShap, predictRaw, sqrtContributions, treeShap, type FlatTree } from '../../src/model/spec.js';
 import { specToOnnx } from '../../src/model/train/onnx.js';
 import { DEFAULT_TRAIN, toTrainData, trainModel, type TrainOptions } from '../../src/model/train/pipeline.js';
 import {
@@ -171,6 +171,15 @@ function bruteShap(t: FlatTree, x: number[]): Map<number, number> {
   return out;
 }
 
+describe('inputs', () => {
+  test('detailed race codes map to the model’s Asian subgroups', () => {
+    expect(raceDetailFromCdcCodes(['2039-6'])).toBe('Japanese');
+    expect(raceDetailFromCdcCodes(['2034-7', '2035-4'])).toBe('Chinese');
+    expect(raceDetailFromCdcCodes(['2039-6', '2040-4'])).toBeUndefined();
+    expect(raceDetailFromCdcCodes(['2106-3'])).toBeUndefined();
+  });
+});
+
 describe('explanation maths', () => {
   test('TreeSHAP equals brute-force Shapley values on the model’s trees (incl. missing values)', () => {
     const xs = [encodeFeatures(typical), encodeFeatures({ ageYears: 80, amiodarone: true, enzymeInducer: false, race: 'Asian' })];
@@ -184,18 +193,27 @@ describe('explanation maths', () => {
     }
   });
 
-  test('memoised TreeSHAP (used when serving) equals the recursive algorithm', () => {
-    const memos = model.spec.trees.map((t) => new ShapMemo(t));
-    for (const r of sample.slice(0, 20)) {
+  test('table-based TreeSHAP (used when serving) equals the recursive algorithm', () => {
+    const fast = model.spec.trees.map((t) => new FastTreeShap(t));
+    const lazy = new EnsembleTreeShap(model.spec.trees, N_FEATURES);
+    const pre = new EnsembleTreeShap(model.spec.trees, N_FEATURES, true);
+    for (const r of sample.slice(0, 60)) {
       const x = encodeFeatures(r.input);
       const a = new Array<number>(N_FEATURES).fill(0);
       const b = new Array<number>(N_FEATURES).fill(0);
       model.spec.trees.forEach((t, i) => {
         treeShap(t, x, a);
-        memos[i]!.add(x, b);
-        memos[i]!.add(x, new Array<number>(N_FEATURES).fill(0)); // second call: from the cache
+        fast[i]!.add(x, b);
       });
-      for (let j = 0; j < N_FEATURES; j++) expect(b[j]!).toBeCloseTo(a[j]!, 12);
+      const c = new Array<number>(N_FEATURES).fill(0);
+      lazy.add(x, c);
+      const d = new Array<number>(N_FEATURES).fill(0);
+      pre.add(x, d);
+      for (let j = 0; j < N_FEATURES; j++) {
+        expect(b[j]!).toBeCloseTo(a[j]!, 12);
+        expect(c[j]!).toBeCloseTo(a[j]!, 12);
+        expect(d[j]!).toBeCloseTo(a[j]!, 12);
+      }
     }
   });
 

@@ -2,17 +2,8 @@
 import type { Coding } from 'fhir/r4';
 import type { DraftOrder } from '../../cds/orders.js';
 import type { ConditionFact, PatientFacts } from '../../domain/facts.js';
-import type { RaceDetail, WarfarinIndication, WarfarinModelInput } from '../../model/features.js';
+import { raceDetailFromCdcCodes, type WarfarinIndication, type WarfarinModelInput } from '../../model/features.js';
 import type { Cyp2c9IwpcGenotype, Vkorc1Genotype } from './iwpc.js';
-
-/** CDC Race & Ethnicity detailed codes of the Asian subgroups the model distinguishes. */
-const RACE_DETAIL: Record<string, RaceDetail> = {
-  '2039-6': 'Japanese',
-  '2040-4': 'Korean',
-  '2034-7': 'Chinese',
-  '2052-9': 'Malay',
-  '2029-7': 'AsianIndian',
-};
 
 const SNOMED = 'http://snomed.info/sct';
 const ICD10 = ['http://hl7.org/fhir/sid/icd-10-cm', 'http://hl7.org/fhir/sid/icd-10'];
@@ -59,7 +50,8 @@ export interface ModelInputBasis {
 }
 
 export function warfarinModelInput(facts: PatientFacts, order: DraftOrder, b: ModelInputBasis): WarfarinModelInput {
-  const detail = facts.raceDetailed?.value.map((c) => RACE_DETAIL[c]).filter((d): d is RaceDetail => d !== undefined);
+  // the model's own mapping of CDC detailed race codes (one subgroup, or none when several differ)
+  const raceDetail = facts.raceDetailed ? raceDetailFromCdcCodes(facts.raceDetailed.value) : undefined;
   const indications = warfarinIndications(facts.conditions, order);
   const sex = facts.sex?.value;
   return {
@@ -68,8 +60,7 @@ export function warfarinModelInput(facts: PatientFacts, order: DraftOrder, b: Mo
     ...(facts.height ? { heightCm: facts.height.value.value } : {}),
     ...(facts.weight ? { weightKg: facts.weight.value.value } : {}),
     race: facts.race?.value ?? 'MissingOrMixed',
-    // several Asian subgroups recorded: no single subgroup applies
-    ...(detail && detail.length === 1 ? { raceDetail: detail[0]! } : {}),
+    ...(raceDetail ? { raceDetail } : {}),
     ...(indications.length > 0 ? { indications } : {}),
     ...(b.vkorc1 ? { vkorc1: b.vkorc1 } : {}),
     ...(b.cyp2c9 ? { cyp2c9: b.cyp2c9 } : {}),

@@ -59,8 +59,8 @@ export const FEATURE_DOCS: FeatureDoc[] = [
     type: 'category',
     values: ['Japanese', 'Korean', 'Chinese', 'Malay', 'AsianIndian'],
     fhirSource:
-      'US Core race extension, detailed (CDC Race & Ethnicity code system): 2039-6 Japanese, 2040-4 Korean, 2034-7 Chinese, 2029-7 Asian Indian, Malay/Malaysian (2052-9 Malaysian)',
-    whenMissing: 'none of the subgroups (all indicator columns 0)',
+      'US Core race extension, detailed (CDC Race & Ethnicity code system): 2039-6 Japanese, 2040-4 Korean, 2034-7 Chinese and 2035-4 Taiwanese → Chinese, 2042-0 Malaysian → Malay, 2029-7 Asian Indian (raceDetailFromCdcCodes in src/model/features.ts). In IWPC: "Race (Reported)" Japanese, Korean, Han Chinese/Chinese, Malay, Indian',
+    whenMissing: 'none of the subgroups (all indicator columns 0); several different subgroups → none',
     columns: cols('raceDetail'),
   },
   {
@@ -180,7 +180,7 @@ export function buildCard(c: CardInputs): ModelCard {
     training: {
       command: 'npm run train:warfarin [-- <csv>]',
       procedure: [
-        'Linear part: ridge regression (λ small) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown") plus sex and detailed Asian subgroups; NaN → training mean.',
+        'Linear part: ridge regression (λ = 1) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown", amiodarone, enzyme inducer) plus sex, detailed Asian subgroups and indication; NaN → training mean.',
         'Boosted trees (depth ≤ 4, ≥ 30 rows per leaf, learning rate 0.03, L2 leaf penalty λ = 5, 70% row subsampling, Huber loss with δ = 0.5 on the sqrt scale) on the residuals; missing values follow a learned branch.',
         'Sample weights (linear part and trees): 1.05 for actual doses ≤ 21 mg/week, 1.25 for ≥ 49, 1 otherwise — counteracts the shrinkage of predictions towards the middle that makes every IWPC-type model worst in the high-dose tail.',
         'Rows whose dose was not confirmed stable ("Subject Reached Stable Dose of Warfarin" = 0) are not trained on (they are still evaluated).',
@@ -197,7 +197,8 @@ export function buildCard(c: CardInputs): ModelCard {
       'IWPC patients are mostly White (54%) and Asian (29%); Black patients are few (about 8%) and African-specific CYP2C9 alleles (*5, *6, *8, *11) are treated as unknown — estimates for Black patients are less reliable.',
       'Paediatric patients are excluded; very old patients (90+) are few.',
       'Detailed Asian subgroups (Japanese, Korean, Chinese, Malay, Asian Indian) are each largely from one or two IWPC sites, so their effect mixes biology with local practice (e.g. lower target INR in Japan).',
-      'Co-medications other than amiodarone and enzyme inducers, target INR, smoking and comorbidities are not used (they did not improve cross-validated accuracy).',
+      'Other co-medications (statins, aspirin), smoking, diabetes, heart failure and target INR are not used (adding them did not improve cross-validated accuracy; in IWPC they are missing for many sites).',
+      'Gains over the IWPC equation are small (about 2% MAE overall, about 1% in the ≤21 and 21–49 bands, about 4–5% in the ≥49 band); the sample weights deliberately favour the high-dose tail.',
       'Accuracy is similar to the IWPC equation for most patients; about half of the patients get a dose more than 20% away from their stable dose. The 80% interval is calibrated on IWPC data only.',
       'IWPC equation figures are over complete cases only (age, height and weight present): the equation cannot be computed otherwise.',
     ],

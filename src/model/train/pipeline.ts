@@ -1,9 +1,12 @@
 // Training procedure of the warfarin dose model (deterministic):
-//  1. linear part: ridge regression of sqrt(dose) on the IWPC-style columns (NaN → training mean);
-//  2. boosted trees on the residual (sqrt scale), number of rounds chosen by inner K-fold CV (min MAE in mg/week);
+//  1. linear part: ridge regression of sqrt(dose) on the IWPC-style columns (NaN → training mean), with mild
+//     sample weights for the dose tails;
+//  2. boosted trees (Huber loss) on the residual (sqrt scale), number of rounds chosen by inner K-fold CV
+//     (minimum MAE in mg/week);
 //  3. 80% interval: from the inner-CV out-of-fold residuals on the sqrt scale, asymmetric quantile offsets in bins of
-//     the predicted sqrt dose (piecewise linear between bin medians), then one scale factor per side chosen so that
-//     the inner-CV coverage is as close to 80% as possible overall and in each actual dose band.
+//     the predicted sqrt dose (piecewise linear between bin medians), then rescaled (one factor per side, then per
+//     knot by coordinate descent) so that the inner-CV coverage is as close to 80% as possible overall and in each
+//     actual dose band (sum of squared deviations).
 // `crossValidate` runs that whole procedure on each outer fold (nested CV), so its figures are honest.
 import { iwpcPharmacogenetic } from '../../dosing/warfarin/iwpc.js';
 import { encodeFeatures, FEATURE_COLUMNS, N_FEATURES } from '../features.js';
