@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import { startServer } from '../src/server.js';
 import { createLogger } from '../src/observability/logger.js';
-import { draftWarfarin, syntheticResources } from '../test/fixtures/synthetic-patients.js';
+import { draftClopidogrel, draftWarfarin, syntheticResources } from '../test/fixtures/synthetic-patients.js';
 import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { makeTestClient } from '../test/support/jwt.js';
 import { freePort } from '../test/support/service.js';
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     ['pgx-1: genotyped (CYP2C9 *1/*3, VKORC1 -1639 G/A), on amiodarone, weight in lb; draft without dose', 'dosing-order-select', 'order-select', 'pgx-1', draftWarfarin('demo-1', 'pgx-1')],
     ['clin-1: no genotype on file, height in inches; draft says 5 mg daily', 'dosing-order-sign', 'order-sign', 'clin-1', draftWarfarin('demo-2', 'clin-1', 5)],
     ['nohgt-1: no height recorded', 'dosing-order-select', 'order-select', 'nohgt-1', draftWarfarin('demo-3', 'nohgt-1', 5)],
+    ['cyp-1: clopidogrel for a CYP2C19 *2/*2 patient after an NSTEMI (CPIC)', 'dosing-order-select', 'order-select', 'cyp-1', draftClopidogrel('demo-4', 'cyp-1')],
   ];
   for (const [title, serviceId, hook, patientId, draft] of scenarios) {
     const r = await call(serviceId, hook, patientId, draft);

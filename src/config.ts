@@ -36,8 +36,40 @@ const ConfigSchema = z
     /** SMART app launch URL for card links; empty = "<publicBaseUrl>/smart/launch.html" */
     smartLaunchUrl: z.string(),
     cards: z.object({ warfarinRoundingMgPerDay: z.number().positive().max(5) }).strict(),
+    /** pharmacogenomic (CPIC) guidance: which cards are shown, and when a genotype test is suggested */
+    pgx: z
+      .object({
+        /** show "use standard dosing" / "no recommendation" rows as info cards (default: SMART app only) */
+        informationalCards: z.boolean(),
+        /** show rows that ask for caution or monitoring without changing the order, as info cards */
+        cautionCards: z.boolean(),
+        /** suggest the genotype test when no result is on file: for drugs with a Strong actionable CPIC row, any, or never */
+        suggestTestFor: z.enum(['strong', 'all', 'none']),
+      })
+      .strict(),
+    /** audit trail: retention, patient-id pseudonymization, spooling while the database is unavailable */
+    audit: z
+      .object({
+        retentionDays: z.number().int().min(1).max(36500),
+        pseudonymizePatientIds: z.boolean(),
+        /** HMAC key for patient-id pseudonyms (from env PATIENT_ID_KEY; never in a committed file) */
+        patientIdKey: z.string(),
+        retryIntervalMs: z.number().int().min(100).max(600000),
+        maxQueue: z.number().int().min(1).max(1000000),
+      })
+      .strict(),
+    database: z.object({ poolSize: z.number().int().min(1).max(100), connectTimeoutMs: z.number().int().min(100).max(60000) }).strict(),
+    /** bearer token for /admin/* (from env ADMIN_TOKEN); empty = admin endpoints answer 404 */
+    admin: z.object({ token: z.string() }).strict(),
+    metrics: z.object({ requireAdminToken: z.boolean() }).strict(),
   })
   .strict()
+  .refine((c) => !c.audit.pseudonymizePatientIds || c.audit.patientIdKey.length >= 16, {
+    message: 'pseudonymizing patient ids needs a key of at least 16 characters',
+    path: ['audit', 'patientIdKey'],
+  })
+  .refine((c) => c.admin.token === '' || c.admin.token.length >= 16, { message: 'the admin token must be at least 16 characters', path: ['admin', 'token'] })
+  .refine((c) => !c.metrics.requireAdminToken || c.admin.token !== '', { message: 'metrics.requireAdminToken needs ADMIN_TOKEN', path: ['metrics', 'requireAdminToken'] })
   .refine((c) => c.requestDeadlineMs > c.fhir.deadlineMs, {
     message: 'requestDeadlineMs must be larger than fhir.deadlineMs',
     path: ['requestDeadlineMs'],
@@ -59,7 +91,19 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'REQUEST_DEADLINE_MS', path: 'requestDeadlineMs', parse: Number, description: 'hard deadline for a whole hook call' },
   { env: 'LOG_LEVEL', path: 'logLevel', parse: String, description: 'pino log level' },
   { env: 'SMART_LAUNCH_URL', path: 'smartLaunchUrl', parse: String, description: 'SMART app launch URL used in card links' },
+  { env: 'RETENTION_DAYS', path: 'audit.retentionDays', parse: Number, description: 'audit/feedback records older than this are deleted by `npm run purge`' },
+  { env: 'PSEUDONYMIZE_PATIENT_IDS', path: 'audit.pseudonymizePatientIds', parse: parseBool, description: 'store patient ids as keyed HMAC-SHA256 pseudonyms (needs PATIENT_ID_KEY)' },
+  { env: 'PATIENT_ID_KEY', path: 'audit.patientIdKey', parse: String, description: 'secret HMAC key for patient-id pseudonyms (≥ 16 characters; same on every replica)' },
+  { env: 'AUDIT_RETRY_MS', path: 'audit.retryIntervalMs', parse: Number, description: 'while the database is unavailable, how often to retry writing spooled audit records' },
+  { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
+  { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
+  { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
+
+function parseBool(s: string): unknown {
+  const v = s.trim().toLowerCase();
+  return ['1', 'true', 'yes'].includes(v) ? true : ['0', 'false', 'no'].includes(v) ? false : s;
+}
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const keys = dotted.split('.');

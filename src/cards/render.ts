@@ -5,6 +5,7 @@ import type { MedicationRequest } from 'fhir/r4';
 import type { Card, Coding, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import { renderPgxCard } from './pgx.js';
 
 interface KindTemplate {
   topic: { code: string; display: string };
@@ -132,6 +133,7 @@ function overrideReasons(t: CardTemplates, k: KindTemplate): Coding[] {
 }
 
 export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
+  if (r.pgx) return renderPgxCard(r, order, ctx);
   if (!isActionable(r, order)) return undefined;
   const t = ctx.templates;
   const kindName = r.kind === 'missing-data' ? 'missing-data' : `${r.drug.name}-${r.kind}`;

@@ -1,5 +1,5 @@
 // Drug identification: RxNorm ingredient or product code → ingredient, with a display-text fallback.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CodeableConcept } from 'fhir/r4';
 
@@ -19,6 +19,17 @@ export interface IdentifiedDrug {
   matchedBy: 'ingredient-code' | 'product-code' | 'text';
 }
 
+/** Union of two ingredient lists by name: the first list's codes win, synonyms are merged. */
+export function mergeIngredients(base: DrugCodes['ingredients'], extra: DrugCodes['ingredients']): DrugCodes['ingredients'] {
+  const byName = new Map(base.map((i) => [i.name, { ...i, synonyms: [...i.synonyms] }]));
+  for (const e of extra) {
+    const cur = byName.get(e.name);
+    if (!cur) byName.set(e.name, { ...e, synonyms: [...e.synonyms] });
+    else for (const s of e.synonyms) if (!cur.synonyms.includes(s)) cur.synonyms.push(s);
+  }
+  return [...byName.values()];
+}
+
 export class DrugDictionary {
   private readonly byIngredientCode = new Map<string, { name: string; rxcui: string }>();
   private readonly byProductCode = new Map<string, string>();
@@ -27,7 +38,7 @@ export class DrugDictionary {
 
   constructor(codes: DrugCodes) {
     for (const i of codes.ingredients) {
-      this.byIngredientCode.set(i.rxcui, i);
+      if (i.rxcui) this.byIngredientCode.set(i.rxcui, i);
       this.byName.set(i.name, i);
       for (const s of i.synonyms) this.synonyms.push({ re: new RegExp(`(^|[^a-z])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`), name: i.name });
     }
@@ -35,7 +46,14 @@ export class DrugDictionary {
   }
 
   static load(file = path.resolve(process.cwd(), 'knowledge/drug-codes.json')): DrugDictionary {
-    return new DrugDictionary(JSON.parse(readFileSync(file, 'utf8')) as DrugCodes);
+    const codes = JSON.parse(readFileSync(file, 'utf8')) as DrugCodes;
+    // Every CPIC drug (knowledge/pgx-recommendations.json, generated) is recognised too; names already curated here win.
+    const pgxFile = path.join(path.dirname(file), 'pgx-recommendations.json');
+    if (existsSync(pgxFile)) {
+      const pgx = JSON.parse(readFileSync(pgxFile, 'utf8')) as { drugs?: Record<string, { name: string; rxcui?: string; synonyms: string[] }> };
+      codes.ingredients = mergeIngredients(codes.ingredients, Object.values(pgx.drugs ?? {}).map((d) => ({ name: d.name, rxcui: d.rxcui ?? '', synonyms: d.synonyms })));
+    }
+    return new DrugDictionary(codes);
   }
 
   ingredient(name: string): { name: string; rxcui: string } | undefined {

@@ -104,4 +104,59 @@ export interface Recommendation {
   evidence: Evidence[];
   /** cautions and explanations shown with the recommendation */
   notes: string[];
+  /** drugs to use instead (pharmacogenomic guidance) */
+  alternatives?: AlternativeDrug[];
+  /** a change of the ordered dose by a stated factor (e.g. CPIC "reduce starting dose by 50%") */
+  doseAdjustment?: DoseAdjustment;
+  /** the guideline row this recommendation comes from */
+  guideline?: GuidelineRef;
+  /** pharmacogenomic card details (present on every recommendation of the PGx evaluator) */
+  pgx?: PgxDetail;
+}
+
+export interface AlternativeDrug {
+  /** ingredient name, lower case */
+  name: string;
+  display: string;
+  /** RxNorm ingredient CUI, when known from a named source */
+  rxnorm?: string;
+  /** e.g. a contraindication that applies to some patients */
+  note?: string;
+}
+
+export interface DoseAdjustment {
+  /** multiply the draft's dose by this */
+  factor: number;
+  /** the phrase of the guideline the factor was read from */
+  phrase: string;
+  /** the draft's dose and the adjusted dose, when the draft has a dose in mg */
+  from?: Quantity;
+  to?: Quantity;
+}
+
+export interface GuidelineRef {
+  id: string;
+  name: string;
+  url: string;
+  version: string;
+  /** e.g. CPIC "Strong", "Moderate", "Optional", "No recommendation" */
+  classification: string;
+  /** the recommendation row id (PharmGKB), e.g. "PA166297572" */
+  recommendationId: string;
+  population: string;
+  /** why this population was used (shown when it had to be chosen) */
+  populationReason?: string;
+  /** staleness and scope warnings for this guideline */
+  cautions?: string[];
+}
+
+export interface PgxDetail {
+  /** what the recommendation asks for: avoid, alternative, dose, caution, standard, none; or test */
+  action: 'avoid' | 'alternative' | 'dose' | 'caution' | 'standard' | 'none' | 'test';
+  /** the recommendation text as published */
+  recommendationText: string;
+  /** whether a card is shown (informational rows are kept for the SMART app only, per configuration) */
+  showCard: boolean;
+  /** genes whose test is suggested (action "test") */
+  testGenes?: string[];
 }

@@ -6,6 +6,7 @@ import type { PatientFacts } from '../domain/facts.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import type { WarfarinModel } from '../model/warfarinModel.js';
 import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './warfarin/evaluator.js';
+import { registerPgxEvaluators } from './pgx/register.js';
 import { warfarinModelInput } from './warfarin/modelInput.js';
 
 export interface EvaluationContext {
@@ -52,6 +53,8 @@ export interface EvaluatorDependencies {
   warfarinModelUnavailable?: string;
   /** observes each model inference (metrics) */
   onModelInference?: (seconds: number) => void;
+  /** the CPIC knowledge (src/knowledge/pgx.ts); loaded once from ./knowledge when not given */
+  pgx?: import('../knowledge/pgx.js').PgxKnowledge;
   [k: string]: unknown;
 }
 
@@ -80,7 +83,7 @@ async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDepende
 
 /** The evaluators the service runs. */
 export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegistry {
-  return new EvaluatorRegistry().register('warfarin', async (c) => {
+  return registerPgxEvaluators(new EvaluatorRegistry(), deps).register('warfarin', async (c) => {
     const basis = warfarinBasis(c.facts, c.drugs);
     const model = await warfarinModelOutcome(c, deps, basis);
     return [

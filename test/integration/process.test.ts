@@ -85,4 +85,6 @@ test('the newcomer demo (npm run demo) prints dose cards for the synthetic patie
   expect(out).toMatch(/For comparison: IWPC pharmacogenetic equation/);
   expect(out).toMatch(/not personalized: missing body height/);
   expect(out).toMatch(/suggestion: Change to warfarin/);
+  expect(out).toMatch(/\[CRITICAL\] Clopidogrel: CYP2C19 Poor Metabolizer/);
+  expect(out).toMatch(/suggestion: Replace clopidogrel with (prasugrel|ticagrelor)/);
 }, 60000);

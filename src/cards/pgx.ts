@@ -1,0 +1,184 @@
+// Pharmacogenomic Recommendation → CDS card: gene result, phenotype, CPIC recommendation and strength, and the
+// change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
+import type { Dosage, MedicationRequest, ServiceRequest } from 'fhir/r4';
+import type { Action, Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { DraftOrder } from '../cds/orders.js';
+import { RXNORM_SYSTEM } from '../domain/drugs.js';
+import type { AlternativeDrug, Recommendation } from '../domain/recommendation.js';
+import { fillTemplate, type CardTemplates, type RenderContext, type RenderedCard } from './render.js';
+
+const TEMPLATE_BY_ACTION = {
+  avoid: 'pgx-avoid',
+  alternative: 'pgx-alternative',
+  dose: 'pgx-dose',
+  caution: 'pgx-caution',
+  standard: 'pgx-info',
+  none: 'pgx-info',
+  test: 'pgx-test',
+} as const;
+
+/** Markdown-safe table cell / inline text. */
+function cell(v: unknown, max = 300): string {
+  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+}
+
+function fmt(v: number): string {
+  return Number(v.toFixed(2)).toString();
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The CPIC text as markdown: "OTHER CONSIDERATIONS" on its own paragraph. */
+function recommendationMarkdown(t: string): string {
+  const [main, ...rest] = t.split(/OTHER CONSIDERATIONS:?/);
+  const clean = (s: string) => s.replace(/\\n|\n/g, ' ').replace(/\s+/g, ' ').trim();
+  const other = rest.map(clean).filter(Boolean).join(' ');
+  return other ? `${clean(main ?? '')}\n\n*Other considerations:* ${other}` : clean(main ?? '');
+}
+
+function overrideReasons(t: CardTemplates, kind: string): Coding[] {
+  return t.kind(kind).overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
+}
+
+function alternativeOrder(order: DraftOrder | undefined, patientId: string | undefined, alt: AlternativeDrug): MedicationRequest {
+  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : undefined;
+  return {
+    resourceType: 'MedicationRequest',
+    status: 'draft',
+    intent: order?.resource.intent ?? 'order',
+    ...(subject ? { subject } : { subject: { display: 'the patient of the draft order' } }),
+    medicationCodeableConcept: {
+      ...(alt.rxnorm ? { coding: [{ system: RXNORM_SYSTEM, code: alt.rxnorm, display: alt.name }] } : {}),
+      text: alt.display,
+    },
+  } as MedicationRequest;
+}
+
+/** The draft with its first dose multiplied (doseQuantity and text); everything else as sent. */
+function withAdjustedDose(order: MedicationRequest, value: number, unit: string, note: string): MedicationRequest {
+  const copy = structuredClone(order);
+  const dis: Dosage[] = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction.length > 0 ? copy.dosageInstruction : [{}];
+  const first: Dosage = { ...dis[0] };
+  const rate = Array.isArray(first.doseAndRate) && first.doseAndRate.length > 0 ? first.doseAndRate : [{}];
+  const dr = { ...rate[0] };
+  delete dr.doseRange;
+  dr.doseQuantity = { value, unit, system: 'http://unitsofmeasure.org', code: unit };
+  first.doseAndRate = [dr, ...rate.slice(1)];
+  first.text = `${fmt(value)} ${unit}${first.text ? ` (was: ${first.text.slice(0, 100)})` : ''} — ${note}`;
+  copy.dosageInstruction = [first, ...dis.slice(1)];
+  return copy;
+}
+
+function testRequest(order: DraftOrder | undefined, patientId: string | undefined, gene: string, text: string, drug: string): ServiceRequest {
+  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
+  return {
+    resourceType: 'ServiceRequest',
+    status: 'draft',
+    intent: 'order',
+    subject,
+    code: { text },
+    reasonCode: [{ text: `Pharmacogenomic test before prescribing ${drug} (CPIC guideline)` }],
+    ...(gene ? { note: [{ text: `Gene: ${gene}` }] } : {}),
+  };
+}
+
+export interface PgxRenderContext extends RenderContext {
+  /** patient of the hook call, for resources created by suggestions when the draft has no subject */
+  patientId?: string;
+}
+
+/** Render a PGx recommendation; undefined when it is kept for the SMART app only. */
+export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, ctx: PgxRenderContext): RenderedCard | undefined {
+  const p = r.pgx;
+  if (!p || !p.showCard) return undefined;
+  const t = ctx.templates;
+  const kindName = TEMPLATE_BY_ACTION[p.action];
+  const k = t.kind(kindName);
+  const g = r.guideline;
+  const genes = r.genes ?? [];
+  const finding =
+    genes
+      .filter((x) => x.result !== 'No result on file')
+      .map((x) => `${x.gene} ${x.phenotype ?? x.result}`)
+      .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
+  const da = r.doseAdjustment;
+  const doseLine = da
+    ? da.to && da.from
+      ? `Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${cell(da.phrase)}"). Round to an available strength.`
+      : `CPIC: "${cell(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
+    : undefined;
+  const vars: Record<string, string | undefined> = {
+    drug: r.drug.name,
+    Drug: capitalise(r.drug.name),
+    finding: cell(finding, 90),
+    strength: g?.classification,
+    doseChange: da ? (da.factor < 1 ? `reduce the dose by ${Math.round((1 - da.factor) * 100)}%` : `increase the dose by ${Math.round((da.factor - 1) * 100)}%`) : 'adjust the dose',
+    recommendation: p.recommendationText ? recommendationMarkdown(p.recommendationText) : undefined,
+    doseLine,
+    alternativesLine: r.alternatives?.length ? `Alternatives named by CPIC: ${r.alternatives.map((a) => a.display + (a.note ? ` (${cell(a.note, 160)})` : '')).join('; ')}.` : undefined,
+    genesTable: genes.map((x) => `| ${cell(x.gene)} | ${cell(x.result, 80)} | ${cell(x.phenotype ?? '—', 80)} | ${cell(x.implication ?? '—')} |`).join('\n'),
+    testGenes: p.testGenes?.join(', '),
+    populationLine: g?.populationReason ? `Guideline population: **${cell(g.population, 60)}** — ${cell(g.populationReason, 400)}` : undefined,
+    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    guidelineName: g?.name,
+    guidelineUrl: g?.url,
+    guidelineVersion: g?.version,
+    recommendationId: g && g.recommendationId !== 'none' ? g.recommendationId : undefined,
+  };
+  const summary = fillTemplate(k.summary, vars).slice(0, 139);
+  const card: Card = {
+    uuid: ctx.newId(),
+    summary,
+    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
+    indicator: r.severity,
+    source: {
+      label: t.file.source.label,
+      ...(g?.url ? { url: g.url } : k.sourceUrl ? { url: k.sourceUrl } : {}),
+      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
+    },
+    overrideReasons: overrideReasons(t, kindName),
+  };
+
+  const suggestions: Suggestion[] = [];
+  const del: Action | undefined = order?.ref ? { type: 'delete', description: `Remove the draft ${r.drug.name} order (${order.ref})`, resourceId: order.ref } : undefined;
+  if (p.action === 'test') {
+    const actions: Action[] = (p.testGenes ?? []).map((gene) => {
+      const text = fillTemplate(k.suggestionLabel ?? '{{gene}} genotyping', { gene });
+      return { type: 'create', description: `Order ${text}`, resource: testRequest(order, ctx.patientId, gene, text, r.drug.name) };
+    });
+    if (actions.length) suggestions.push({ label: `Order ${(p.testGenes ?? []).join(' and ')} genotyping`, uuid: ctx.newId(), isRecommended: true, actions });
+  } else if (p.action === 'avoid' || p.action === 'alternative' || p.action === 'dose') {
+    for (const alt of r.alternatives ?? []) {
+      suggestions.push({
+        label: `Replace ${r.drug.name} with ${alt.display}`.slice(0, 120),
+        uuid: ctx.newId(),
+        isRecommended: p.action !== 'dose',
+        actions: [...(del ? [del] : []), { type: 'create', description: `Draft a new order for ${alt.display} (no dose set)`, resource: alternativeOrder(order, ctx.patientId, alt) }],
+      });
+    }
+    if (da?.to && order?.ref && order.resource.id) {
+      suggestions.push({
+        label: `${da.factor < 1 ? 'Reduce' : 'Increase'} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`,
+        uuid: ctx.newId(),
+        isRecommended: p.action === 'dose',
+        actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withAdjustedDose(order.resource, da.to.value, da.to.unit, `CPIC: ${cell(da.phrase, 80)}`) }],
+      });
+    }
+    if (p.action === 'avoid' && (r.alternatives ?? []).length === 0 && del) {
+      suggestions.push({ label: `Remove the draft ${r.drug.name} order`, uuid: ctx.newId(), isRecommended: true, actions: [del] });
+    }
+  }
+  // at most one suggestion is recommended: the first one flagged
+  let recommended = false;
+  for (const s of suggestions) {
+    if (s.isRecommended && !recommended) recommended = true;
+    else s.isRecommended = false;
+  }
+  if (suggestions.length) {
+    card.suggestions = suggestions;
+    card.selectionBehavior = 'at-most-one';
+  }
+  return { card, recommendationId: r.id };
+}

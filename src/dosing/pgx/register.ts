@@ -1,0 +1,15 @@
+// Registers the CPIC evaluator for every drug with CPIC recommendation rows (warfarin has its own evaluator).
+import { defaultPgxKnowledge, type PgxKnowledge } from '../../knowledge/pgx.js';
+import type { EvaluatorDependencies, EvaluatorRegistry } from '../registry.js';
+import { DEFAULT_PGX_SETTINGS, evaluatePgx, medicationUses } from './evaluator.js';
+
+export function registerPgxEvaluators(registry: EvaluatorRegistry, deps: EvaluatorDependencies = {}): EvaluatorRegistry {
+  const k = (deps['pgx'] as PgxKnowledge | undefined) ?? defaultPgxKnowledge();
+  for (const name of Object.keys(k.drugs).sort()) {
+    if (name === 'warfarin') continue;
+    registry.register(name, (c) =>
+      evaluatePgx(k, c.facts, c.order, c.drug, medicationUses(c.facts, c.drugs), { settings: c.config.pgx ?? DEFAULT_PGX_SETTINGS, newId: c.newId, now: new Date() }),
+    );
+  }
+  return registry;
+}
