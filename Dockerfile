@@ -18,6 +18,8 @@ COPY config ./config
 COPY cards ./cards
 COPY knowledge ./knowledge
 COPY models ./models
+# DATA_DIR holds the SQLite file (single-replica default) and the audit spool used while PostgreSQL is unreachable.
+# Retention and analytics run from the same image: node dist/src/cli/purge.js | node dist/src/cli/report.js [--csv]
 RUN mkdir -p /var/lib/pgx-dosing && chown node:node /var/lib/pgx-dosing
 USER node
 EXPOSE 8080

@@ -11,6 +11,9 @@ import type { CardTemplates } from './cards/render.js';
 import type { DrugDictionary } from './domain/drugs.js';
 import type { EvaluatorRegistry } from './dosing/registry.js';
 import type { Store } from './store/store.js';
+import { createAdminRouter } from './admin/router.js';
+import { feedbackReceived } from './observability/metrics.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -62,6 +65,15 @@ const requireJson: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** Hook bodies nested deeper than any CDS Hooks body needs are refused (see util/jsonDepth.ts). */
+const limitDepth: RequestHandler = (req, res, next) => {
+  if (jsonDeeperThan(req.body, MAX_JSON_DEPTH)) {
+    res.status(400).json({ error: `request body is nested deeper than ${MAX_JSON_DEPTH} levels` });
+    return;
+  }
+  next();
+};
+
 export function createApp(d: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -72,10 +84,15 @@ export function createApp(d: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness does not depend on the audit store: hooks still answer while audit records spool (docs/operations.md).
   app.get('/readyz', async (_req, res) => {
-    const store = await d.store.health();
-    const ready = (d.isReady?.() ?? true) && store.ok;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', store: store.ok ? 'ok' : 'down' });
+    const store = await d.store.health().catch(() => ({ ok: false, state: 'down' as const, backlog: undefined, detail: undefined }));
+    const ready = d.isReady?.() ?? true;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      store: store.ok ? 'ok' : 'degraded',
+      ...(store.backlog !== undefined ? { auditBacklog: store.backlog } : {}),
+    });
   });
 
   const engine: HookEngine = {
@@ -104,6 +121,7 @@ export function createApp(d: AppDeps): express.Express {
   cds.use(auth);
   cds.use(requireJson);
   cds.use(express.json({ limit: d.config.bodyLimit, type: ['application/json', 'application/*+json'], strict: true }));
+  cds.use(limitDepth);
 
   cds.get('/', (_req, res) => {
     res.json(discoveryDocument(d.catalog));
@@ -129,12 +147,25 @@ export function createApp(d: AppDeps): express.Express {
       }
       throw err;
     }
-    const result = await d.store.recordFeedback(req.params.id, res.locals.cdsClient!.iss, items);
+    let result;
+    try {
+      result = await d.store.recordFeedback(req.params.id, res.locals.cdsClient!.iss, items);
+    } catch (err) {
+      // never claim success for feedback that is not durably stored: the EHR may retry
+      d.logger.error({ event: 'feedback_store_failed', serviceId: req.params.id, error: (err as Error).name }, 'feedback not stored');
+      feedbackReceived.inc({ service: req.params.id, result: 'failed' }, items.length);
+      res.setHeader('Retry-After', '30');
+      res.status(503).json({ error: 'feedback could not be stored: the audit database is unavailable; retry later' });
+      return;
+    }
+    feedbackReceived.inc({ service: req.params.id, result: 'stored' }, result.stored);
+    feedbackReceived.inc({ service: req.params.id, result: 'duplicate' }, result.duplicates);
     d.logger.info({ event: 'feedback', serviceId: req.params.id, iss: res.locals.cdsClient!.iss, ...result });
     res.status(200).json(result);
   });
 
   app.use('/cds-services', cds);
+  app.use(createAdminRouter({ config: d.config, store: d.store, logger: d.logger }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -9,18 +9,12 @@ import { DrugDictionary } from './domain/drugs.js';
 import { defaultRegistry, type EvaluatorDependencies } from './dosing/registry.js';
 import { loadWarfarinModel } from './model/warfarinModel.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { SqliteStore } from './store/sqlite.js';
-import type { Store } from './store/store.js';
+import { openStore } from './store/open.js';
 
 export interface RunningServer {
   url: string;
   config: AppConfig;
   close(): Promise<void>;
-}
-
-function openStore(config: AppConfig): Store {
-  if (config.databaseUrl) throw new ConfigError('DATABASE_URL (PostgreSQL) is not supported yet in this version; unset it to use the embedded SQLite store');
-  return new SqliteStore(path.resolve(config.dataDir, 'pgx-dosing.sqlite'));
 }
 
 /** Models and knowledge are loaded once here, never per request. A missing model degrades to the IWPC equation. */
@@ -41,7 +35,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
   const config = loadConfig(env);
   const log = logger ?? createLogger(config.logLevel);
   const clients = loadTrustedClients(path.resolve(config.cdsClientsFile));
-  const store = openStore(config);
+  const store = openStore(config, log);
+  await store.init(); // migrations; a database that is down at start leaves the store degraded, not the service
   const deps = await loadEvaluatorDependencies(log);
   let ready = false;
   const app = createApp({

@@ -8,7 +8,8 @@ import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
-import type { Store } from '../store/store.js';
+import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
+import type { CardRecord, Store } from '../store/store.js';
 import type { CdsClientIdentity } from './auth.js';
 import { ordersInScope } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
@@ -31,7 +32,34 @@ export interface HookOutcome {
   body: CdsResponse | { error: string; details?: string[] };
 }
 
+/** handleHook with metrics, and an audit record (outcome "error") when evaluation throws. */
 export async function handleHook(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine): Promise<HookOutcome> {
+  const t0 = performance.now();
+  const service = e.catalog.byId.has(serviceId) ? serviceId : 'unknown';
+  try {
+    const out = await handleHookCall(serviceId, body, client, e);
+    const cards = 'cards' in out.body ? out.body.cards : undefined;
+    const outcome = out.status === 200 ? (cards?.length ? 'cards' : 'no-card') : out.status === 412 ? 'precondition-failed' : `http-${out.status}`;
+    hookDuration.observe({ service, outcome }, (performance.now() - t0) / 1000);
+    for (const c of cards ?? []) cardsReturned.inc({ service, indicator: c.indicator, kind: cardKinds.get(c) ?? 'unknown' });
+    return out;
+  } catch (err) {
+    hookDuration.observe({ service, outcome: 'error' }, (performance.now() - t0) / 1000);
+    const b = (body ?? {}) as { hookInstance?: unknown; hook?: unknown; context?: { patientId?: unknown } };
+    if (typeof b.hookInstance === 'string' && service !== 'unknown') {
+      await safeRecord(e, e.logger, {
+        hookInstance: b.hookInstance, serviceId, hook: String(b.hook ?? ''), clientIss: client.iss, patientId: String(b.context?.patientId ?? ''),
+        outcome: 'error', detail: (err as Error)?.name ?? 'Error', recommendations: [], cards: [], timings: { fhirMs: 0, evaluateMs: 0, totalMs: ms(t0) },
+      });
+    }
+    throw err;
+  }
+}
+
+/** Recommendation kind of each card returned (for the cards metric), without putting it on the wire. */
+const cardKinds = new WeakMap<Card, string>();
+
+async function handleHookCall(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine): Promise<HookOutcome> {
   const t0 = performance.now();
   const service = e.catalog.byId.get(serviceId);
   if (!service) return { status: 404, body: { error: `unknown service "${serviceId}"` } };
@@ -63,13 +91,15 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
     deadlineMs: e.config.fhir.deadlineMs,
     maxPages: e.config.fhir.maxPages,
     policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
+    onCall: observeFhirCall,
   });
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
-  const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId };
+  const orderedDrugs = [...new Set(orders.flatMap((o) => o.drugs.map((d) => d.ingredient)))];
+  const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId, orderedDrugs };
   if (failedRequired.length > 0) {
     const reasons = failedRequired.map((k) => `${k}: ${gathered.byKey[k]?.error ?? 'unavailable'}`);
     log.warn({ event: 'hook', outcome: 'precondition-failed', reasons, fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
-    await safeRecord(e, log, { ...base, outcome: 'precondition-failed', recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } });
+    await safeRecord(e, log, { ...base, outcome: 'precondition-failed', detail: reasons.join('; ').slice(0, 1000), recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } });
     return { status: 412, body: { error: 'required data could not be obtained (prefetch absent and FHIR query failed)', details: reasons } };
   }
 
@@ -77,7 +107,7 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
   const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date() });
   const recommendations: Recommendation[] = [];
   const cards: Card[] = [];
-  const cardRecords: { uuid: string; recommendationId: string; suggestionUuids: string[] }[] = [];
+  const cardRecords: CardRecord[] = [];
   for (const order of orders) {
     for (const drug of order.drugs) {
       for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
@@ -85,10 +115,14 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
         const rendered = renderCard(rec, order, { templates: e.templates, newId });
         if (rendered) {
           cards.push(rendered.card);
+          cardKinds.set(rendered.card, rec.kind);
           cardRecords.push({
             uuid: rendered.card.uuid!,
             recommendationId: rec.id,
             suggestionUuids: (rendered.card.suggestions ?? []).map((s) => s.uuid!),
+            kind: rec.kind,
+            indicator: rendered.card.indicator,
+            genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
           });
         }
       }
@@ -114,7 +148,7 @@ async function safeRecord(e: HookEngine, log: Logger, r: Parameters<Store['recor
   try {
     await e.store.recordHook(r);
   } catch (err) {
-    // The prescriber must not wait on the audit store; the failure is logged (the persistence issue adds spooling).
+    // The prescriber must not wait on the audit store (AuditedStore queues and spools); a direct store may still throw.
     log.error({ event: 'store_write_failed', error: (err as Error).name }, 'could not record hook call');
   }
 }

@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import type { FeedbackResult, HookRecord, Store, StoredRecommendation } from './store.js';
+import { completeRecord } from './audit.js';
+import type { CardAudit, FeedbackResult, HookOutcomeKind, HookRecord, PurgeResult, ReportRow, Store, StoredFeedback, StoredRecommendation, StoreHealth } from './store.js';
 
 /** Versioned migrations; each runs once, in order, inside a transaction. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -60,7 +61,53 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // audit trail: record ids (idempotent replays), ordered drugs, versions, and the analytics dimensions at card time
+    version: 2,
+    sql: `
+      ALTER TABLE hook_call ADD COLUMN id TEXT;
+      UPDATE hook_call SET id = lower(hex(randomblob(16))) WHERE id IS NULL;
+      CREATE UNIQUE INDEX hook_call_id ON hook_call(id);
+      CREATE INDEX hook_call_created ON hook_call(created_at);
+      ALTER TABLE hook_call ADD COLUMN ordered_drugs TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE hook_call ADD COLUMN detail TEXT;
+      ALTER TABLE hook_call ADD COLUMN versions TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE hook_call ADD COLUMN card_uuids TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE recommendation ADD COLUMN hook_call_id TEXT;
+      ALTER TABLE recommendation ADD COLUMN method_id TEXT;
+      ALTER TABLE recommendation ADD COLUMN method_version TEXT;
+      CREATE INDEX recommendation_created ON recommendation(created_at);
+      ALTER TABLE card ADD COLUMN hook_call_id TEXT;
+      ALTER TABLE card ADD COLUMN drug TEXT NOT NULL DEFAULT '';
+      ALTER TABLE card ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+      ALTER TABLE card ADD COLUMN indicator TEXT NOT NULL DEFAULT '';
+      ALTER TABLE card ADD COLUMN genes TEXT NOT NULL DEFAULT '[]';
+      UPDATE card SET drug = COALESCE((SELECT r.drug FROM recommendation r WHERE r.id = card.recommendation_id), ''),
+                      kind = COALESCE((SELECT r.kind FROM recommendation r WHERE r.id = card.recommendation_id), '');
+      CREATE INDEX card_created ON card(created_at);
+      CREATE INDEX feedback_card ON feedback(card_uuid);
+      CREATE INDEX feedback_received ON feedback(received_at);
+    `,
+  },
 ];
+
+interface CallRow {
+  id: string;
+  hook_instance: string;
+  service_id: string;
+  hook: string;
+  client_iss: string;
+  patient_id: string;
+  ordered_drugs: string;
+  outcome: string;
+  detail: string | null;
+  fhir_ms: number;
+  evaluate_ms: number;
+  total_ms: number;
+  versions: string;
+  card_uuids: string;
+  created_at: string;
+}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -72,6 +119,8 @@ export class SqliteStore implements Store {
   private readonly cardExists;
   private readonly selectRec;
   private readonly recordTx;
+  /** migration versions this instance applied (the others were already there) */
+  readonly appliedMigrations: number[] = [];
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -82,14 +131,15 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.insertCall = this.db.prepare(
-      `INSERT INTO hook_call (hook_instance, service_id, hook, client_iss, patient_id, outcome, fhir_ms, evaluate_ms, total_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertRec = this.db.prepare(
-      `INSERT OR IGNORE INTO recommendation (id, hook_instance, patient_id, drug, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCard = this.db.prepare(
-      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_instance, service_id, suggestion_uuids, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertFeedback = this.db.prepare(
       `INSERT OR IGNORE INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system,
@@ -97,10 +147,23 @@ export class SqliteStore implements Store {
     );
     this.cardExists = this.db.prepare(`SELECT 1 FROM card WHERE uuid = ?`);
     this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = ?`);
-    this.recordTx = this.db.transaction((r: HookRecord, now: string) => {
-      this.insertCall.run(r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, r.outcome, r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, now);
-      for (const rec of r.recommendations) this.insertRec.run(rec.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, JSON.stringify(rec), now);
-      for (const c of r.cards) this.insertCard.run(c.uuid, c.recommendationId, r.hookInstance, r.serviceId, JSON.stringify(c.suggestionUuids), now);
+    this.recordTx = this.db.transaction((input: HookRecord) => {
+      const r = completeRecord(input);
+      const drugOf = new Map(r.recommendations.map((x) => [x.id, x] as const));
+      this.insertCall.run(
+        r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
+        r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)), r.at,
+      );
+      for (const rec of r.recommendations) {
+        this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.at);
+      }
+      for (const c of r.cards) {
+        const rec = drugOf.get(c.recommendationId);
+        this.insertCard.run(
+          c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
+          JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), r.at,
+        );
+      }
     });
   }
 
@@ -115,12 +178,22 @@ export class SqliteStore implements Store {
         if (again) return;
         this.db.exec(m.sql);
         this.db.prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(m.version, new Date().toISOString());
+        this.appliedMigrations.push(m.version);
       }).immediate();
     }
   }
 
+  async init(): Promise<void> {
+    // migrations run in the constructor (synchronous driver)
+  }
+
+  /** Backends store the id they are given (AuditedStore pseudonymizes before it gets here). */
+  patientKey(patientId: string): string {
+    return patientId;
+  }
+
   async recordHook(r: HookRecord): Promise<void> {
-    this.recordTx(r, new Date().toISOString());
+    this.recordTx(r);
   }
 
   async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {
@@ -157,21 +230,142 @@ export class SqliteStore implements Store {
     return { recommendation: JSON.parse(row.body) as Recommendation, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: row.created_at };
   }
 
+  async recommendationsForPatient(patientId: string, limit = 50): Promise<StoredRecommendation[]> {
+    const rows = this.db
+      .prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE patient_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+      .all(patientId, limit) as { body: string; patient_id: string; hook_instance: string; created_at: string }[];
+    return rows.map((row) => ({ recommendation: JSON.parse(row.body) as Recommendation, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: row.created_at }));
+  }
+
+  async cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
+    const card = this.db.prepare(`SELECT * FROM card WHERE uuid = ?`).get(cardUuid) as Record<string, string> | undefined;
+    const feedback = (this.db.prepare(`SELECT * FROM feedback WHERE card_uuid = ? ORDER BY outcome_timestamp, id`).all(cardUuid) as Record<string, unknown>[]).map(feedbackFromRow);
+    if (!card) return undefined;
+    const rec = await this.getRecommendation(card['recommendation_id']!);
+    const call = card['hook_call_id'] ? (this.db.prepare(`SELECT * FROM hook_call WHERE id = ?`).get(card['hook_call_id']) as CallRow | undefined) : undefined;
+    return {
+      card: {
+        uuid: card['uuid']!,
+        recommendationId: card['recommendation_id']!,
+        suggestionUuids: JSON.parse(card['suggestion_uuids']!) as string[],
+        kind: card['kind']!,
+        indicator: card['indicator']!,
+        genes: JSON.parse(card['genes']!) as string[],
+        serviceId: card['service_id']!,
+        hookInstance: card['hook_instance']!,
+        drug: card['drug']!,
+        createdAt: card['created_at']!,
+      },
+      call: call ? callFromRow(call) : undefined,
+      recommendation: rec?.recommendation,
+      feedback,
+    };
+  }
+
+  async reportRows(since?: Date): Promise<ReportRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display
+         FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
+         WHERE c.created_at >= ? ORDER BY c.created_at, c.uuid`,
+      )
+      .all(since ? since.toISOString() : '') as Record<string, string | null>[];
+    return rows.map(reportRowFrom);
+  }
+
+  async unknownCardFeedback(since?: Date): Promise<number> {
+    const row = this.db
+      .prepare(`SELECT count(*) AS n FROM feedback f WHERE f.received_at >= ? AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid)`)
+      .get(since ? since.toISOString() : '') as { n: number };
+    return row.n;
+  }
+
+  async purge(before: Date): Promise<PurgeResult> {
+    const b = before.toISOString();
+    return this.db.transaction((): PurgeResult => {
+      const feedback = this.db
+        .prepare(`DELETE FROM feedback WHERE received_at < ? OR card_uuid IN (SELECT uuid FROM card WHERE created_at < ?)`)
+        .run(b, b).changes;
+      const cards = this.db.prepare(`DELETE FROM card WHERE created_at < ? OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < ?)`).run(b, b).changes;
+      const recommendations = this.db.prepare(`DELETE FROM recommendation WHERE created_at < ?`).run(b).changes;
+      const hookCalls = this.db.prepare(`DELETE FROM hook_call WHERE created_at < ?`).run(b).changes;
+      return { before: b, hookCalls, recommendations, cards, feedback };
+    }).immediate();
+  }
+
   /** Feedback rows for tests and reports. */
   feedbackRows(): Record<string, unknown>[] {
     return this.db.prepare(`SELECT * FROM feedback ORDER BY id`).all() as Record<string, unknown>[];
   }
 
-  async health(): Promise<{ ok: boolean; detail?: string }> {
+  async health(): Promise<StoreHealth> {
     try {
       this.db.prepare('SELECT 1').get();
-      return { ok: true };
+      return { ok: true, state: 'ok' };
     } catch (e) {
-      return { ok: false, detail: (e as Error).name };
+      return { ok: false, state: 'down', detail: (e as Error).name };
     }
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
+}
+
+export function callFromRow(c: CallRow | Record<string, unknown>): NonNullable<CardAudit['call']> {
+  const row = c as CallRow;
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+  return {
+    id: row.id,
+    hookInstance: row.hook_instance,
+    serviceId: row.service_id,
+    hook: row.hook,
+    clientIss: row.client_iss,
+    patientId: row.patient_id,
+    orderedDrugs: json<string[]>(row.ordered_drugs),
+    outcome: row.outcome as HookOutcomeKind,
+    ...(row.detail ? { detail: row.detail } : {}),
+    timings: { fhirMs: Number(row.fhir_ms), evaluateMs: Number(row.evaluate_ms), totalMs: Number(row.total_ms) },
+    versions: json(row.versions),
+    at: isoOf(row.created_at),
+    cardUuids: json<string[]>(row.card_uuids),
+  };
+}
+
+export function feedbackFromRow(f: Record<string, unknown>): StoredFeedback {
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+  const reason = { code: f['override_code'], system: f['override_system'], display: f['override_display'] };
+  const hasReason = Object.values(reason).some((v) => v !== null && v !== undefined);
+  return {
+    cardUuid: String(f['card_uuid']),
+    serviceId: String(f['service_id']),
+    outcome: f['outcome'] as StoredFeedback['outcome'],
+    outcomeTimestamp: isoOf(f['outcome_timestamp']),
+    acceptedSuggestions: f['accepted_suggestions'] ? json<string[]>(f['accepted_suggestions']) : [],
+    ...(hasReason ? { overrideReason: Object.fromEntries(Object.entries(reason).filter(([, v]) => v !== null && v !== undefined)) as StoredFeedback['overrideReason'] } : {}),
+    ...(f['user_comment'] ? { userComment: String(f['user_comment']) } : {}),
+    clientIss: String(f['client_iss']),
+    knownCard: Boolean(f['known_card']),
+    receivedAt: isoOf(f['received_at']),
+  };
+}
+
+export function reportRowFrom(r: Record<string, unknown>): ReportRow {
+  const genes = typeof r['genes'] === 'string' ? (JSON.parse(r['genes']) as string[]) : ((r['genes'] as string[] | null) ?? []);
+  return {
+    cardUuid: String(r['uuid']),
+    serviceId: String(r['service_id']),
+    drug: String(r['drug'] ?? ''),
+    kind: String(r['kind'] ?? ''),
+    indicator: String(r['indicator'] ?? ''),
+    genes,
+    createdAt: isoOf(r['created_at']),
+    ...(r['outcome'] ? { outcome: r['outcome'] as 'accepted' | 'overridden' } : {}),
+    ...(r['override_code'] ? { overrideCode: String(r['override_code']) } : {}),
+    ...(r['override_display'] ? { overrideDisplay: String(r['override_display']) } : {}),
+  };
+}
+
+export function isoOf(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : String(v);
 }

@@ -1,17 +1,53 @@
-// Persistence interface for recommendations, cards and feedback (SQLite by default; PostgreSQL joins later).
+// Persistence interface for the audit trail (hook calls, recommendations, cards), feedback, analytics and retention.
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
 
+/** Versions that produced a hook call's answer, fixed when the call is recorded (not when a spooled copy lands). */
+export interface AuditVersions {
+  /** package.json version of the service */
+  service: string;
+  /** knowledge files and their provenance versions, e.g. { "drug-codes.json": "2026-11-25" } */
+  knowledge: Record<string, string>;
+  /** method id → version for every recommendation of the call (model versions appear here, e.g. warfarin-model) */
+  methods: Record<string, string>;
+}
+
+/** A card as returned, with what the analytics group by, fixed at card time. */
+export interface CardRecord {
+  uuid: string;
+  recommendationId: string;
+  suggestionUuids: string[];
+  /** Recommendation.kind */
+  kind?: string;
+  /** card indicator (info / warning / critical) */
+  indicator?: string;
+  /** genes from Recommendation.genes */
+  genes?: string[];
+}
+
+export type HookOutcomeKind = 'cards' | 'no-card' | 'precondition-failed' | 'error';
+
 export interface HookRecord {
+  /** unique id of this audit record (makes replays from the spool idempotent); assigned when absent */
+  id?: string;
   hookInstance: string;
   serviceId: string;
   hook: string;
   clientIss: string;
+  /** as received; replaced by its pseudonym before it is persisted when pseudonymization is on */
   patientId: string;
-  outcome: 'cards' | 'no-card' | 'precondition-failed' | 'error';
+  /** ingredient names of the orders in scope */
+  orderedDrugs?: string[];
+  outcome: HookOutcomeKind;
+  /** error class name for outcome "error", or the 412 reasons */
+  detail?: string;
   recommendations: Recommendation[];
-  cards: { uuid: string; recommendationId: string; suggestionUuids: string[] }[];
+  cards: CardRecord[];
   timings: { fhirMs: number; evaluateMs: number; totalMs: number };
+  /** ISO time of the call; assigned when absent */
+  at?: string;
+  /** assigned when absent */
+  versions?: AuditVersions;
 }
 
 export interface FeedbackResult {
@@ -27,11 +63,94 @@ export interface StoredRecommendation {
   createdAt: string;
 }
 
+export interface StoredFeedback {
+  cardUuid: string;
+  serviceId: string;
+  outcome: 'accepted' | 'overridden';
+  outcomeTimestamp: string;
+  acceptedSuggestions: string[];
+  overrideReason?: { code?: string; system?: string; display?: string };
+  userComment?: string;
+  clientIss: string;
+  /** whether the card was known when the feedback arrived */
+  knownCard: boolean;
+  receivedAt: string;
+}
+
+/** Everything recorded about one card: the call, the recommendation behind it and what the prescriber did. */
+export interface CardAudit {
+  card: CardRecord & { serviceId: string; hookInstance: string; drug: string; createdAt: string };
+  call: {
+    id: string;
+    hookInstance: string;
+    serviceId: string;
+    hook: string;
+    clientIss: string;
+    patientId: string;
+    orderedDrugs: string[];
+    outcome: HookOutcomeKind;
+    detail?: string;
+    timings: { fhirMs: number; evaluateMs: number; totalMs: number };
+    versions: AuditVersions;
+    at: string;
+    cardUuids: string[];
+  } | undefined;
+  recommendation: Recommendation | undefined;
+  feedback: StoredFeedback[];
+}
+
+/** One card with its latest feedback (if any): the unit the analytics count. */
+export interface ReportRow {
+  cardUuid: string;
+  serviceId: string;
+  drug: string;
+  kind: string;
+  indicator: string;
+  genes: string[];
+  createdAt: string;
+  outcome?: 'accepted' | 'overridden';
+  overrideCode?: string;
+  overrideDisplay?: string;
+}
+
+export interface PurgeResult {
+  before: string;
+  hookCalls: number;
+  recommendations: number;
+  cards: number;
+  feedback: number;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** "ok" | "degraded" (audit writes spooled, hooks unaffected) | "down" */
+  state?: 'ok' | 'degraded' | 'down';
+  detail?: string;
+  /** audit records waiting (queued in memory + spooled on disk) */
+  backlog?: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** create tables / apply pending migrations (idempotent; safe when replicas start together) */
+  init?(): Promise<void>;
+  /**
+   * What a patient id is stored as (itself, or its keyed pseudonym). Compare `StoredRecommendation.patientId` with
+   * `patientKey(idFromTheSmartToken)`, never with the raw id.
+   */
+  patientKey(patientId: string): string;
   recordHook(r: HookRecord): Promise<void>;
   recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult>;
   getRecommendation(id: string): Promise<StoredRecommendation | undefined>;
-  health(): Promise<{ ok: boolean; detail?: string }>;
+  /** newest first; the patient id goes through the same pseudonymization as when recording */
+  recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]>;
+  cardAudit(cardUuid: string): Promise<CardAudit | undefined>;
+  /** cards created at or after `since`, each with its latest feedback */
+  reportRows(since?: Date): Promise<ReportRow[]>;
+  /** feedback (received at or after `since`) whose card is not in the audit trail */
+  unknownCardFeedback(since?: Date): Promise<number>;
+  /** delete everything recorded before `before` */
+  purge(before: Date): Promise<PurgeResult>;
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

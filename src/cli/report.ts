@@ -1,0 +1,46 @@
+// `npm run report -- [--since 2026-01-01] [--csv] [--json]`: acceptance/override rates from the audit store.
+import { loadConfig, ConfigError } from '../config.js';
+import { openBackend } from '../store/open.js';
+import { formatReportCsv, formatReportTable, reportFromStore } from '../store/report.js';
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let since: Date | undefined;
+  let format: 'table' | 'csv' | 'json' = 'table';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--csv') format = 'csv';
+    else if (a === '--json') format = 'json';
+    else if (a === '--since' || a.startsWith('--since=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      since = v ? new Date(v) : undefined;
+      if (!since || Number.isNaN(since.getTime())) {
+        process.stderr.write(`--since needs a date, e.g. --since 2026-01-01 (got ${v ?? 'nothing'})\n`);
+        return 2;
+      }
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm run report -- [--since YYYY-MM-DD] [--csv | --json]\n');
+      return 0;
+    } else {
+      process.stderr.write(`unknown argument ${a}; try --help\n`);
+      return 2;
+    }
+  }
+  const config = loadConfig(env);
+  const store = openBackend(config);
+  try {
+    await store.init?.();
+    const report = await reportFromStore(store, since);
+    process.stdout.write(format === 'csv' ? formatReportCsv(report) : format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof ConfigError ? 'Configuration error' : 'Report failed'}: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,337 @@
+// PostgreSQL store (pg): shared by every replica; migrations under an advisory lock so replicas starting together apply them once.
+import os from 'node:os';
+import pg from 'pg';
+import type { FeedbackItem } from '../cds/protocol.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { completeRecord } from './audit.js';
+import { callFromRow, feedbackFromRow, isoOf, reportRowFrom } from './sqlite.js';
+import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
+
+/** Versioned migrations, applied in order in one transaction. Never edit an applied one: add the next version. */
+const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE hook_call (
+        id TEXT PRIMARY KEY,
+        hook_instance TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        hook TEXT NOT NULL,
+        client_iss TEXT NOT NULL,
+        patient_id TEXT NOT NULL,
+        ordered_drugs JSONB NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        fhir_ms DOUBLE PRECISION NOT NULL,
+        evaluate_ms DOUBLE PRECISION NOT NULL,
+        total_ms DOUBLE PRECISION NOT NULL,
+        versions JSONB NOT NULL,
+        card_uuids JSONB NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX hook_call_instance ON hook_call (hook_instance);
+      CREATE INDEX hook_call_created ON hook_call (created_at);
+      CREATE TABLE recommendation (
+        id TEXT PRIMARY KEY,
+        hook_call_id TEXT,
+        hook_instance TEXT NOT NULL,
+        patient_id TEXT NOT NULL,
+        drug TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        method_id TEXT,
+        method_version TEXT,
+        body JSONB NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX recommendation_patient ON recommendation (patient_id, created_at);
+      CREATE INDEX recommendation_created ON recommendation (created_at);
+      CREATE TABLE card (
+        uuid TEXT PRIMARY KEY,
+        recommendation_id TEXT NOT NULL REFERENCES recommendation (id),
+        hook_call_id TEXT,
+        hook_instance TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        drug TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        genes JSONB NOT NULL,
+        suggestion_uuids JSONB NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX card_created ON card (created_at);
+      CREATE INDEX card_recommendation ON card (recommendation_id);
+      CREATE TABLE feedback (
+        id BIGSERIAL PRIMARY KEY,
+        service_id TEXT NOT NULL,
+        card_uuid TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        outcome_timestamp TIMESTAMPTZ NOT NULL,
+        accepted_suggestions JSONB,
+        override_code TEXT,
+        override_system TEXT,
+        override_display TEXT,
+        user_comment TEXT,
+        client_iss TEXT NOT NULL,
+        known_card BOOLEAN NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (card_uuid, outcome, outcome_timestamp)
+      );
+      CREATE INDEX feedback_card ON feedback (card_uuid);
+      CREATE INDEX feedback_received ON feedback (received_at);
+    `,
+  },
+];
+
+export interface PgStoreOptions {
+  connectionString: string;
+  poolSize?: number;
+  /** how long to wait for a connection before failing (the hook path never waits on it) */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  onPoolError?: (e: Error) => void;
+}
+
+export class PgStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private initialized?: Promise<void>;
+  /** migration versions this instance applied (the others were already there) */
+  appliedMigrations: number[] = [];
+
+  constructor(o: PgStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: o.connectionString,
+      max: o.poolSize ?? 10,
+      connectionTimeoutMillis: o.connectTimeoutMs ?? 2000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: o.statementTimeoutMs ?? 5000,
+      query_timeout: (o.statementTimeoutMs ?? 5000) + 1000,
+      application_name: 'pgx-dosing-cds',
+    });
+    // an idle connection dropped by the server must not crash the process; the next query reconnects
+    this.pool.on('error', (e) => o.onPoolError?.(e));
+  }
+
+  /** Apply pending migrations (once per instance; retried after a failure). */
+  init(): Promise<void> {
+    this.initialized ??= this.migrate().catch((e: unknown) => {
+      this.initialized = undefined;
+      throw e;
+    });
+    return this.initialized;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // replicas starting together queue here; the first applies, the others find the versions recorded
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('pgx-dosing-migrations:' || coalesce(current_schema(), '')))`);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_by TEXT)`);
+      const applied = new Set((await client.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
+      const mine: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        await client.query(m.sql);
+        await client.query(`INSERT INTO schema_migrations (version, applied_by) VALUES ($1, $2)`, [m.version, `${os.hostname()}:${process.pid}`]);
+        mine.push(m.version);
+      }
+      await client.query('COMMIT');
+      this.appliedMigrations = mine;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.init();
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    await this.init();
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
+  /** One statement (one round trip, atomic): the call, its recommendations and its cards; replays change nothing. */
+  /** Backends store the id they are given (AuditedStore pseudonymizes before it gets here). */
+  patientKey(patientId: string): string {
+    return patientId;
+  }
+
+  async recordHook(input: HookRecord): Promise<void> {
+    const r = completeRecord(input);
+    const recs = new Map(r.recommendations.map((x) => [x.id, x] as const));
+    const recRows = r.recommendations.map((rec) => ({ id: rec.id, drug: rec.drug.name, kind: rec.kind, method_id: rec.method.id, method_version: rec.method.version, body: rec }));
+    const cardRows = r.cards.map((card) => {
+      const rec = recs.get(card.recommendationId);
+      return {
+        uuid: card.uuid,
+        recommendation_id: card.recommendationId,
+        drug: rec?.drug.name ?? '',
+        kind: card.kind ?? rec?.kind ?? '',
+        indicator: card.indicator ?? rec?.severity ?? '',
+        genes: card.genes ?? rec?.genes?.map((g) => g.gene) ?? [],
+        suggestion_uuids: card.suggestionUuids,
+      };
+    });
+    await this.query(
+      `WITH call AS (
+         INSERT INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15) ON CONFLICT (id) DO NOTHING
+       ), recs AS (
+         INSERT INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at)
+         SELECT x.id, $1, $2, $6, x.drug, x.kind, x.method_id, x.method_version, x.body, $15
+         FROM jsonb_to_recordset($16::jsonb) AS x(id text, drug text, kind text, method_id text, method_version text, body jsonb)
+         ON CONFLICT (id) DO NOTHING
+       ), cards AS (
+         INSERT INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, created_at)
+         SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, $15
+         FROM jsonb_to_recordset($17::jsonb) AS x(uuid text, recommendation_id text, drug text, kind text, indicator text, genes jsonb, suggestion_uuids jsonb)
+         ON CONFLICT (uuid) DO NOTHING
+       )
+       SELECT 1`,
+      [r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
+        r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((x) => x.uuid)), r.at,
+        JSON.stringify(recRows), JSON.stringify(cardRows)],
+    );
+  }
+
+  async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {
+    const res: FeedbackResult = { stored: 0, duplicates: 0, unknownCards: 0 };
+    const now = new Date().toISOString();
+    await this.tx(async (c) => {
+      for (const f of items) {
+        const known = (await c.query(`SELECT 1 FROM card WHERE uuid = $1`, [f.card])).rowCount! > 0;
+        if (!known) res.unknownCards++;
+        const ins = await c.query(
+          `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system, override_display,
+             user_comment, client_iss, known_card, received_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`,
+          [serviceId, f.card, f.outcome, new Date(f.outcomeTimestamp).toISOString(),
+            f.acceptedSuggestions ? JSON.stringify(f.acceptedSuggestions.map((s) => s.id)) : null,
+            f.overrideReason?.reason?.code ?? null, f.overrideReason?.reason?.system ?? null, f.overrideReason?.reason?.display ?? null,
+            f.overrideReason?.userComment ?? null, clientIss, known, now],
+        );
+        if (ins.rowCount === 1) res.stored++;
+        else res.duplicates++;
+      }
+    });
+    return res;
+  }
+
+  async getRecommendation(id: string): Promise<StoredRecommendation | undefined> {
+    const rows = await this.query<RecRow>(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = $1`, [id]);
+    return rows[0] ? storedRec(rows[0]) : undefined;
+  }
+
+  async recommendationsForPatient(patientId: string, limit = 50): Promise<StoredRecommendation[]> {
+    const rows = await this.query<RecRow>(
+      `SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [patientId, limit],
+    );
+    return rows.map(storedRec);
+  }
+
+  async cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
+    const [card] = await this.query<Record<string, unknown>>(`SELECT * FROM card WHERE uuid = $1`, [cardUuid]);
+    if (!card) return undefined;
+    const [rec, calls, feedback] = await Promise.all([
+      this.getRecommendation(String(card['recommendation_id'])),
+      card['hook_call_id'] ? this.query<Record<string, unknown>>(`SELECT * FROM hook_call WHERE id = $1`, [card['hook_call_id']]) : Promise.resolve([]),
+      this.query<Record<string, unknown>>(`SELECT * FROM feedback WHERE card_uuid = $1 ORDER BY outcome_timestamp, id`, [cardUuid]),
+    ]);
+    return {
+      card: {
+        uuid: String(card['uuid']),
+        recommendationId: String(card['recommendation_id']),
+        suggestionUuids: card['suggestion_uuids'] as string[],
+        kind: String(card['kind']),
+        indicator: String(card['indicator']),
+        genes: card['genes'] as string[],
+        serviceId: String(card['service_id']),
+        hookInstance: String(card['hook_instance']),
+        drug: String(card['drug']),
+        createdAt: isoOf(card['created_at']),
+      },
+      call: calls[0] ? callFromRow(calls[0]) : undefined,
+      recommendation: rec?.recommendation,
+      feedback: feedback.map(feedbackFromRow),
+    };
+  }
+
+  async reportRows(since?: Date): Promise<ReportRow[]> {
+    const rows = await this.query<Record<string, unknown>>(
+      `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display
+       FROM card c LEFT JOIN LATERAL (
+         SELECT outcome, override_code, override_display FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+       ) f ON true
+       WHERE c.created_at >= $1 ORDER BY c.created_at, c.uuid`,
+      [since ?? new Date(0)],
+    );
+    return rows.map(reportRowFrom);
+  }
+
+  async unknownCardFeedback(since?: Date): Promise<number> {
+    const [row] = await this.query<{ n: string }>(
+      `SELECT count(*) AS n FROM feedback f WHERE f.received_at >= $1 AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid)`,
+      [since ?? new Date(0)],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async purge(before: Date): Promise<PurgeResult> {
+    return this.tx(async (c) => {
+      const feedback = (await c.query(`DELETE FROM feedback WHERE received_at < $1 OR card_uuid IN (SELECT uuid FROM card WHERE created_at < $1)`, [before])).rowCount ?? 0;
+      const cards = (await c.query(`DELETE FROM card WHERE created_at < $1 OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < $1)`, [before])).rowCount ?? 0;
+      const recommendations = (await c.query(`DELETE FROM recommendation WHERE created_at < $1`, [before])).rowCount ?? 0;
+      const hookCalls = (await c.query(`DELETE FROM hook_call WHERE created_at < $1`, [before])).rowCount ?? 0;
+      return { before: before.toISOString(), hookCalls, recommendations, cards, feedback };
+    });
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      await this.init();
+      await this.pool.query('SELECT 1');
+      return { ok: true, state: 'ok' };
+    } catch (e) {
+      return { ok: false, state: 'down', detail: (e as { code?: string }).code ?? (e as Error).name };
+    }
+  }
+
+  private ended = false;
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.pool.end();
+  }
+}
+
+interface RecRow {
+  body: Recommendation;
+  patient_id: string;
+  hook_instance: string;
+  created_at: Date;
+}
+
+function storedRec(row: RecRow): StoredRecommendation {
+  return { recommendation: row.body, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: isoOf(row.created_at) };
+}

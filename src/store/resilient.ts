@@ -1,0 +1,325 @@
+// Audit writes off the response path: hook records are queued and written in the background; when the database is
+// unavailable they are appended to a JSONL spool under the data directory and replayed (idempotently) once it returns.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { FeedbackItem } from '../cds/protocol.js';
+import { storeBacklog, storeDegraded, storeWriteDuration } from '../observability/metrics.js';
+import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, type PatientKey } from './audit.js';
+import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
+
+export interface AuditedStoreOptions {
+  backend: Store;
+  /** directory for the spool files (the data directory) */
+  spoolDir: string;
+  /** patient id → what is stored (pseudonym when configured); used for writes and lookups alike */
+  patientKey?: PatientKey;
+  /** how often to check whether the database is back while records are spooled */
+  retryIntervalMs?: number;
+  /** records waiting in memory before new ones go straight to the spool */
+  maxQueue?: number;
+  /** parallel writes to the database */
+  concurrency?: number;
+  logger?: Logger;
+}
+
+export class AuditedStore implements Store {
+  readonly kind: Store['kind'];
+  readonly backend: Store;
+  readonly patientKey: PatientKey;
+  readonly spoolFile: string;
+  private readonly drainFile: string;
+  private readonly rejectedFile: string;
+  private readonly o: Required<Omit<AuditedStoreOptions, 'logger' | 'patientKey' | 'backend' | 'spoolDir'>>;
+  private readonly log: Logger | undefined;
+  private queue: HookRecord[] = [];
+  private inFlight = 0;
+  private flushing: Promise<void> | undefined;
+  private degraded = false;
+  private degradedReason: string | undefined;
+  private spooled = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(opts: AuditedStoreOptions) {
+    this.backend = opts.backend;
+    this.kind = opts.backend.kind;
+    this.patientKey = opts.patientKey ?? identityPatientKey;
+    this.log = opts.logger;
+    this.o = { retryIntervalMs: opts.retryIntervalMs ?? 5000, maxQueue: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 4 };
+    mkdirSync(opts.spoolDir, { recursive: true });
+    this.spoolFile = path.join(opts.spoolDir, 'audit-spool.jsonl');
+    this.drainFile = path.join(opts.spoolDir, 'audit-spool.draining.jsonl');
+    this.rejectedFile = path.join(opts.spoolDir, 'audit-spool.rejected.jsonl');
+  }
+
+  /** Apply migrations; if the database is unreachable, start degraded (hooks work, audit records spool). */
+  async init(): Promise<void> {
+    serviceVersion(); // read package.json and the knowledge versions now, not on the first hook call
+    knowledgeVersions();
+    this.spooled = countLines(this.spoolFile) + countLines(this.drainFile);
+    try {
+      await this.backend.init?.();
+      const applied = (this.backend as { appliedMigrations?: number[] }).appliedMigrations ?? [];
+      this.log?.info({ event: 'store_ready', backend: this.kind, appliedMigrations: applied }, applied.length ? `applied migrations ${applied.join(', ')}` : 'schema up to date');
+    } catch (e) {
+      this.setDegraded(errorName(e));
+      this.log?.warn({ event: 'store_unavailable_at_start', error: errorName(e) }, 'audit store unavailable at start: hook calls are spooled until it returns');
+    }
+    if (this.spooled > 0) {
+      this.log?.info({ event: 'audit_spool_found', records: this.spooled }, 'replaying spooled audit records');
+      this.setDegraded(this.degradedReason ?? 'spool not yet replayed');
+      void this.retry();
+    }
+    this.updateGauges();
+  }
+
+  /** Never throws and never waits on the database: the prescriber's answer does not depend on the audit write. */
+  async recordHook(r: HookRecord): Promise<void> {
+    const rec = completeRecord({ ...r, patientId: this.patientKey(r.patientId) });
+    if (this.degraded || this.closed || this.queue.length >= this.o.maxQueue) {
+      this.spool([rec]);
+      return;
+    }
+    this.queue.push(rec);
+    this.updateGauges();
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    // setImmediate: the write starts after the response has been handed to the socket
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.queue.length > 0 && !this.degraded) this.scheduleFlush();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const workers: Promise<void>[] = [];
+    for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
+    await Promise.all(workers);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      if (this.degraded) {
+        if (this.queue.length > 0) this.spool(this.queue.splice(0));
+        return;
+      }
+      const rec = this.queue.shift();
+      if (!rec) return;
+      this.inFlight++;
+      const t0 = performance.now();
+      try {
+        await this.backend.recordHook(rec);
+        storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
+      } catch (e) {
+        storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
+        this.log?.warn({ event: 'store_write_failed', error: errorName(e) }, 'audit write failed: spooling');
+        this.setDegraded(errorName(e));
+        this.spool([rec, ...this.queue.splice(0)]);
+      } finally {
+        this.inFlight--;
+        this.updateGauges();
+      }
+    }
+  }
+
+  private spool(records: HookRecord[]): void {
+    if (records.length === 0) return;
+    try {
+      appendFileSync(this.spoolFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
+      this.spooled += records.length;
+    } catch (e) {
+      // the last line of defence failed (disk full / read-only): say so loudly, with ids only
+      this.log?.error({ event: 'audit_record_lost', error: errorName(e), hookInstances: records.map((r) => r.hookInstance) }, 'audit records could not be spooled');
+    }
+    if (!this.degraded) this.setDegraded('queue full');
+    this.updateGauges();
+  }
+
+  private setDegraded(reason: string): void {
+    this.degradedReason = reason;
+    if (!this.degraded) {
+      this.degraded = true;
+      storeDegraded.set(1);
+    }
+    if (!this.retryTimer && !this.closed) {
+      this.retryTimer = setInterval(() => void this.retry(), this.o.retryIntervalMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Replay the spool when the database answers again; back to normal once it is empty. */
+  retry(): Promise<void> {
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.degraded) return;
+    const h = await this.backend.health().catch(() => ({ ok: false }));
+    if (!h.ok) return;
+    if (this.flushing) await this.flushing;
+    for (;;) {
+      if (!existsSync(this.drainFile)) {
+        if (countLines(this.spoolFile) === 0) break;
+        try {
+          renameSync(this.spoolFile, this.drainFile);
+        } catch {
+          continue; // another process sharing the data directory took it
+        }
+      }
+      this.spooled = countLines(this.spoolFile) + countLines(this.drainFile);
+      let lines: string[];
+      try {
+        lines = readFileSync(this.drainFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      } catch {
+        continue;
+      }
+      let replayed = 0;
+      for (const line of lines) {
+        let rec: HookRecord;
+        try {
+          rec = JSON.parse(line) as HookRecord;
+        } catch {
+          this.reject(line, 'unparseable');
+          continue;
+        }
+        const t0 = performance.now();
+        try {
+          await this.backend.recordHook(rec); // idempotent by record id: a partial replay can be repeated
+          storeWriteDuration.observe({ backend: this.kind, op: 'replay', result: 'ok' }, (performance.now() - t0) / 1000);
+          replayed++;
+          this.spooled = Math.max(0, this.spooled - 1);
+          this.updateGauges();
+        } catch (e) {
+          storeWriteDuration.observe({ backend: this.kind, op: 'replay', result: 'error' }, (performance.now() - t0) / 1000);
+          const again = await this.backend.health().catch(() => ({ ok: false }));
+          if (!again.ok) {
+            this.log?.warn({ event: 'audit_replay_interrupted', replayed, error: errorName(e) }, 'database unavailable again; replay resumes later');
+            return;
+          }
+          this.reject(line, errorName(e));
+          this.spooled = Math.max(0, this.spooled - 1);
+        }
+      }
+      try {
+        unlinkSync(this.drainFile);
+      } catch {
+        // already gone
+      }
+      this.log?.info({ event: 'audit_spool_replayed', records: replayed }, 'spooled audit records written to the database');
+    }
+    this.degraded = false;
+    this.degradedReason = undefined;
+    this.spooled = 0;
+    storeDegraded.set(0);
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    this.updateGauges();
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  private reject(line: string, reason: string): void {
+    this.log?.error({ event: 'audit_record_rejected', reason }, 'audit record rejected by the database; kept in the rejected spool');
+    try {
+      appendFileSync(this.rejectedFile, line + '\n', { mode: 0o600 });
+    } catch {
+      // logged above
+    }
+  }
+
+  /** Resolves when everything queued so far has been written or spooled (tests, shutdown). */
+  async settle(): Promise<void> {
+    while (this.flushing || this.inFlight > 0) await (this.flushing ?? new Promise((r) => setImmediate(r)));
+  }
+
+  get backlog(): number {
+    return this.queue.length + this.inFlight + this.spooled;
+  }
+
+  private updateGauges(): void {
+    storeBacklog.set(this.backlog);
+  }
+
+  async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {
+    const t0 = performance.now();
+    try {
+      const r = await this.backend.recordFeedback(serviceId, clientIss, items);
+      storeWriteDuration.observe({ backend: this.kind, op: 'feedback', result: 'ok' }, (performance.now() - t0) / 1000);
+      return r;
+    } catch (e) {
+      storeWriteDuration.observe({ backend: this.kind, op: 'feedback', result: 'error' }, (performance.now() - t0) / 1000);
+      throw new StoreUnavailableError(errorName(e));
+    }
+  }
+
+  getRecommendation(id: string): Promise<StoredRecommendation | undefined> {
+    return this.backend.getRecommendation(id);
+  }
+
+  recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]> {
+    return this.backend.recommendationsForPatient(this.patientKey(patientId), limit);
+  }
+
+  cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
+    return this.backend.cardAudit(cardUuid);
+  }
+
+  reportRows(since?: Date): Promise<ReportRow[]> {
+    return this.backend.reportRows(since);
+  }
+
+  unknownCardFeedback(since?: Date): Promise<number> {
+    return this.backend.unknownCardFeedback(since);
+  }
+
+  purge(before: Date): Promise<PurgeResult> {
+    return this.backend.purge(before);
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.degraded) return { ok: false, state: 'degraded', backlog: this.backlog, ...(this.degradedReason ? { detail: this.degradedReason } : {}) };
+    const h = await this.backend.health();
+    return h.ok ? { ok: true, state: 'ok', backlog: this.backlog } : { ok: false, state: 'degraded', backlog: this.backlog, ...(h.detail ? { detail: h.detail } : {}) };
+  }
+
+  /** Write what is queued, try once more to replay the spool (bounded), then close the database. */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await bounded(this.settle());
+    this.closed = true;
+    if (this.queue.length > 0) this.spool(this.queue.splice(0));
+    if (this.degraded) await bounded(this.retry());
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.spooled > 0) this.log?.warn({ event: 'audit_spool_pending', records: this.spooled, file: this.spoolFile }, 'audit records remain spooled; replayed at next start');
+    await this.backend.close();
+  }
+}
+
+/** The database could not be reached: callers answer 503 rather than claim success. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+function errorName(e: unknown): string {
+  return (e as { code?: string })?.code ?? (e as Error)?.name ?? 'Error';
+}
+
+function countLines(file: string): number {
+  try {
+    if (statSync(file).size === 0) return 0;
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  } catch {
+    return 0;
+  }
+}
