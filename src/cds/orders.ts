@@ -46,6 +46,9 @@ export function currentDoseOf(mr: MedicationRequest): DraftOrder['currentDose'] 
   return { value: q.value, unit: 'mg', ...(frequencyPerDay !== undefined ? { frequencyPerDay } : {}) };
 }
 
+/** FHIR R4 id: 1–64 of A–Z, a–z, 0–9, "-" and ".". */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
 function entriesOf(b: Bundle | undefined): MedicationRequest[] {
   return (Array.isArray(b?.entry) ? b!.entry : []).map((e) => e?.resource).filter(isMedicationRequest);
 }
@@ -61,7 +64,8 @@ export function ordersInScope(req: HookRequest, dict: DrugDictionary): DraftOrde
   return list.slice(0, 50).map((resource) => {
     const currentDose = currentDoseOf(resource);
     return {
-      ...(typeof resource.id === 'string' && resource.id ? { ref: `MedicationRequest/${resource.id}` } : {}),
+      // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
+      ...(typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? { ref: `MedicationRequest/${resource.id}` } : {}),
       resource,
       drugs: dict.identifyConcept(medicationConcept(resource)),
       ...(currentDose ? { currentDose } : {}),

@@ -107,8 +107,8 @@ function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceR
     .join(' | ')
     .slice(0, 500);
   if (rxnorm.length === 0 && !text) return undefined;
-  const date = r.resourceType === 'MedicationRequest' ? r.authoredOn : r.dateAsserted ?? r.effectiveDateTime;
-  return { rxnorm, text, source: { reference: referenceOf(r), ...(date ? { date } : {}), via } };
+  const date: unknown = r.resourceType === 'MedicationRequest' ? r.authoredOn : r.dateAsserted ?? r.effectiveDateTime;
+  return { rxnorm, text, source: { reference: referenceOf(r), ...(typeof date === 'string' && date ? { date } : {}), via } };
 }
 
 export interface ExtractOptions {
@@ -215,8 +215,8 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
           ...(x.code ? { code: x.code } : {}),
           ...(x.display ? { display: x.display } : {}),
         }));
-        const text = (c.code?.text ?? codes.find((x) => x.display)?.display ?? '').slice(0, 300);
-        const cf: ConditionFact = { codes, text, source: { reference: referenceOf(c), ...(c.recordedDate ? { date: c.recordedDate } : {}), via } };
+        const text = String((typeof c.code?.text === 'string' ? c.code.text : undefined) ?? codes.find((x) => typeof x.display === 'string' && x.display)?.display ?? '').slice(0, 300);
+        const cf: ConditionFact = { codes, text, source: { reference: referenceOf(c), ...(typeof c.recordedDate === 'string' && c.recordedDate ? { date: c.recordedDate } : {}), via } };
         facts.conditions.push(cf);
         break;
       }

@@ -2,6 +2,7 @@
 import { Client } from 'fhir-kit-client';
 import type { Bundle, FhirResource, OperationOutcome } from 'fhir/r4';
 import type { FhirAuthorization } from '../cds/protocol.js';
+import { jsonDeeperThan } from '../util/jsonDepth.js';
 
 export type KeyStatus = 'prefetch' | 'query' | 'failed';
 
@@ -101,7 +102,8 @@ function errorReason(e: unknown): string {
 }
 
 function outcomeIsError(r: FhirResource): boolean {
-  return r.resourceType === 'OperationOutcome' && ((r as OperationOutcome).issue ?? []).some((i) => i.severity === 'error' || i.severity === 'fatal');
+  const issues: unknown = r.resourceType === 'OperationOutcome' ? (r as OperationOutcome).issue : undefined;
+  return Array.isArray(issues) && issues.some((i: OperationOutcome['issue'][number] | null) => i?.severity === 'error' || i?.severity === 'fatal');
 }
 
 /** Gather every key: prefetch as sent (resource, Bundle, empty Bundle, null), else a query of our own. */
@@ -120,8 +122,10 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
     const t0 = performance.now();
     fhirCalls++;
     try {
-      const r = (await client!.request(url, { options: { signal: controller.signal, headers: { accept: 'application/fhir+json' } } })) as unknown;
+      // redirect: 'manual' — a 3xx is a failure ("HTTP 307"), never followed: it could lead off the allowed servers
+      const r = (await client!.request(url, { options: { signal: controller.signal, headers: { accept: 'application/fhir+json' }, redirect: 'manual' } })) as unknown;
       if (!isResource(r)) throw new SyntaxError('not a FHIR resource');
+      if (jsonDeeperThan(r)) throw new SyntaxError('FHIR answer nested too deeply');
       o.onCall?.({ key, ms: performance.now() - t0, ok: true });
       return r;
     } catch (e) {
