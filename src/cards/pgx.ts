@@ -1,6 +1,7 @@
 // Pharmacogenomic Recommendation → CDS card: gene result, phenotype, CPIC recommendation and strength, and the
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
-import type { Dosage, MedicationRequest, ServiceRequest } from 'fhir/r4';
+import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
+import { withScaledDoses } from './draft.js';
 import type { Action, Card, Coding, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
@@ -56,20 +57,6 @@ function alternativeOrder(order: DraftOrder | undefined, patientId: string | und
   } as MedicationRequest;
 }
 
-/** The draft with its first dose multiplied (doseQuantity and text); everything else as sent. */
-function withAdjustedDose(order: MedicationRequest, value: number, unit: string, note: string): MedicationRequest {
-  const copy = structuredClone(order);
-  const dis: Dosage[] = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction.length > 0 ? copy.dosageInstruction : [{}];
-  const first: Dosage = { ...dis[0] };
-  const rate = Array.isArray(first.doseAndRate) && first.doseAndRate.length > 0 ? first.doseAndRate : [{}];
-  const dr = { ...rate[0] };
-  delete dr.doseRange;
-  dr.doseQuantity = { value, unit, system: 'http://unitsofmeasure.org', code: unit };
-  first.doseAndRate = [dr, ...rate.slice(1)];
-  first.text = `${fmt(value)} ${unit}${first.text ? ` (was: ${first.text.slice(0, 100)})` : ''} — ${note}`;
-  copy.dosageInstruction = [first, ...dis.slice(1)];
-  return copy;
-}
 
 function testRequest(order: DraftOrder | undefined, patientId: string | undefined, gene: string, text: string, drug: string): ServiceRequest {
   const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
@@ -163,7 +150,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
         label: `${da.factor < 1 ? 'Reduce' : 'Increase'} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`,
         uuid: ctx.newId(),
         isRecommended: p.action === 'dose',
-        actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withAdjustedDose(order.resource, da.to.value, da.to.unit, `CPIC: ${cell(da.phrase, 80)}`) }],
+        actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, `CPIC: ${cell(da.phrase, 80)}`) }],
       });
     }
     if (p.action === 'avoid' && (r.alternatives ?? []).length === 0 && del) {

@@ -5,6 +5,7 @@ import type { MedicationRequest } from 'fhir/r4';
 import type { Card, Coding, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import { withSingleDose } from './draft.js';
 import { renderPgxCard } from './pgx.js';
 
 interface KindTemplate {
@@ -71,27 +72,12 @@ function inputsTable(r: Recommendation): string {
   return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit && i.unit !== 'a' ? ` ${i.unit}` : i.unit === 'a' ? ' years' : ''}`)} | ${sourceText(i)} |`).join('\n');
 }
 
-/** The draft order with the proposed dose written into dosageInstruction[0] (everything else kept as sent). */
+/** The draft order with the proposed regimen as its only dosage instruction (see withSingleDose). */
 export function withProposedDose(order: MedicationRequest, r: Recommendation): MedicationRequest {
   const dose = r.proposedDose!;
-  const copy = structuredClone(order);
-  const dis = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction.length > 0 ? copy.dosageInstruction : [{}];
-  const first = { ...dis[0] };
-  first.text = `${fmtNum(dose.perDose.value, 2)} ${dose.perDose.unit} ${dose.frequencyText}`;
-  // the new regimen replaces the old timing (no stale administration times or instructions); its bounds
-  // (when the regimen starts/ends) are kept
-  const old = first.timing?.repeat;
-  const bounds = old ? Object.fromEntries(Object.entries(old).filter(([k]) => k.startsWith('bounds'))) : {};
-  first.timing = { repeat: { ...bounds, ...dose.timing } };
-  delete first.patientInstruction;
-  const rate = Array.isArray(first.doseAndRate) && first.doseAndRate.length > 0 ? first.doseAndRate : [{}];
-  const dr = { ...rate[0] };
-  delete dr.doseRange;
-  dr.doseQuantity = { value: dose.perDose.value, unit: dose.perDose.unit, system: 'http://unitsofmeasure.org', code: dose.perDose.unit };
-  first.doseAndRate = [dr, ...rate.slice(1)];
-  copy.dosageInstruction = [first, ...dis.slice(1)];
-  return copy;
+  return withSingleDose(order, dose.perDose, dose.timing, `${fmtNum(dose.perDose.value, 2)} ${dose.perDose.unit} ${dose.frequencyText}`);
 }
+
 
 /** The card lists the largest factors; the rest are summed on one line (all of them stay in the Recommendation). */
 const CARD_FACTORS = 6;

@@ -15,7 +15,7 @@ import { startTestService, type TestService } from '../support/service.js';
 const FHIR_DEADLINE_MS = 1000;
 const REQUEST_DEADLINE_MS = 2000;
 /** the answer must come within the request deadline plus this (JWT signing, HTTP, a loaded 2-core box) */
-const MARGIN_MS = 500;
+const MARGIN_MS = 1000; // generous: CI runs this suite in parallel with others on 2 cores
 const MAX_MS = REQUEST_DEADLINE_MS + MARGIN_MS;
 
 let fhir: RunningFhirServer;
@@ -56,7 +56,7 @@ function expectWellBehaved(r: HookResponse, maxMs = MAX_MS): void {
  * 2.0 s deadline on a loaded 2-core box; 1.0–1.8 s when idle). Until gather.ts caps the bytes it reads, huge answers
  * are only held to a looser bound here, so the suite stays stable while still catching hangs and crashes.
  */
-const HUGE_ANSWER_MAX_MS = REQUEST_DEADLINE_MS + 2500;
+const HUGE_ANSWER_MAX_MS = REQUEST_DEADLINE_MS + 4000;
 
 async function expectNormalDoseCard(s: TestService, fhirServer: string): Promise<void> {
   const r = await callNoPrefetch(s, fhirServer);

@@ -86,7 +86,7 @@ function fcParams<T>(numRuns: number): fc.Parameters<T> {
  * rule forbids. The dedicated `test.failing` below documents it; the properties tolerate exactly that (and only inside
  * `actions[].resource`) so that they keep hunting for other failures. Set to false once render.ts prunes empty values.
  */
-const TOLERATE_ECHOED_EMPTY_VALUES = true;
+const TOLERATE_ECHOED_EMPTY_VALUES = false;
 
 /** Throw with the body (truncated) when the response breaks the invariant, so fast-check reports the input. */
 function assertInvariant(r: HookResponse, body: string): void {
@@ -374,7 +374,7 @@ describe('deep nesting, huge values, prototype keys (examples)', () => {
   });
 
   // KNOWN BUG (render.ts withProposedDose keeps the draft as sent): empty values in the draft reach the response.
-  test.failing('KNOWN BUG: empty values inside the draft (null, "", [], {}) are not echoed in the update action', async () => {
+  test('empty values inside the draft (null, "", [], {}) are not echoed in the update action', async () => {
     const body = writeJson(applyMutations(base(), [
       { kind: 'replace', path: ['context', 'draftOrders', 'entry', 0, 'resource', 'note'], value: [] },
       { kind: 'replace', path: ['context', 'draftOrders', 'entry', 0, 'resource', 'priority'], value: '' },
@@ -389,7 +389,7 @@ describe('deep nesting, huge values, prototype keys (examples)', () => {
   // KNOWN BUG (render.ts withProposedDose: `doseAndRate: [dr, ...rate.slice(1)]`, `dosageInstruction: [first,
   // ...dis.slice(1)]`): doses the service never proposed (a second doseAndRate of 40 mg, a sequence-2 instruction of
   // 50 mg daily) ride along in the update action; accepting the suggestion signs them with one click.
-  test.failing('KNOWN BUG: a second dosage instruction in the draft is not carried into the update at a dose nobody proposed', async () => {
+  test('a second dosage instruction in the draft is not carried into the update at a dose nobody proposed', async () => {
     const draft = draftWarfarin('mr-1', 'pgx-1', 5);
     draft.dosageInstruction!.push({ sequence: 2, text: '50 mg daily', timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 50, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] });
     draft.dosageInstruction![0]!.doseAndRate!.push({ doseQuantity: { value: 40, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } });
