@@ -8,6 +8,7 @@ import { CardTemplates } from './cards/render.js';
 import { DrugDictionary } from './domain/drugs.js';
 import { defaultRegistry, type EvaluatorDependencies } from './dosing/registry.js';
 import { loadWarfarinModel } from './model/warfarinModel.js';
+import { observeModelInference } from './observability/metrics.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { openStore } from './store/open.js';
 
@@ -23,7 +24,7 @@ export async function loadEvaluatorDependencies(log: Logger): Promise<EvaluatorD
   try {
     const warfarinModel = await loadWarfarinModel();
     log.info({ event: 'model_loaded', model: warfarinModel.card.name, version: warfarinModel.version, ms: Math.round(performance.now() - t0) }, 'warfarin model loaded');
-    return { warfarinModel };
+    return { warfarinModel, onModelInference: observeModelInference };
   } catch (e) {
     const reason = (e as Error)?.message ?? 'unknown error';
     log.warn({ event: 'model_unavailable', reason }, 'warfarin dose model unavailable: warfarin cards fall back to the IWPC equation');

@@ -15,6 +15,9 @@ import { ordersInScope } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
+/** At most this many orders with guidance are evaluated per hook call. */
+export const MAX_EVALUATED_ORDERS = 50;
+
 export interface HookEngine {
   config: AppConfig;
   catalog: ServiceCatalog;
@@ -74,7 +77,10 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const log = e.logger.child({ hookInstance: req.hookInstance, serviceId, iss: client.iss });
 
   const registry = (e.evaluators ??= defaultRegistry());
-  const orders = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
+  const withGuidance = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
+  // the request schema already bounds drafts; this bounds the work (and the cards) of one call
+  const orders = withGuidance.slice(0, MAX_EVALUATED_ORDERS);
+  if (withGuidance.length > orders.length) log.warn({ event: 'orders_truncated', withGuidance: withGuidance.length, evaluated: orders.length }, 'more orders with guidance than evaluated in one call');
   if (orders.length === 0) {
     log.info({ event: 'hook', outcome: 'no-card', reason: 'no order with an evaluator', totalMs: ms(t0) });
     return { status: 200, body: { cards: [] } };

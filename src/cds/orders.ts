@@ -61,7 +61,7 @@ export function ordersInScope(req: HookRequest, dict: DrugDictionary): DraftOrde
     list = entriesOf(req.context.draftOrders).filter((mr) => typeof mr.id === 'string' && selected.has(`MedicationRequest/${mr.id}`));
   } else if (req.hook === 'order-sign') list = entriesOf(req.context.draftOrders);
   else list = entriesOf(req.context.medications);
-  return list.slice(0, 50).map((resource) => {
+  return list.map((resource) => {
     const currentDose = currentDoseOf(resource);
     return {
       // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
