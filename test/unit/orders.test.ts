@@ -78,6 +78,10 @@ describe('drug identification of a draft', () => {
     ['contained Medication via "#id"', { medicationCodeableConcept: undefined, medicationReference: { reference: '#med' }, contained: [{ resourceType: 'Medication', id: 'med', code: { coding: [{ system: RXNORM, code: '11289' }] } }] }, [{ ingredient: 'warfarin', matchedBy: 'ingredient-code' }]],
     ['medicationReference display only', { medicationCodeableConcept: undefined, medicationReference: { reference: 'Medication/x', display: 'warfarin 5 mg' } }, [{ ingredient: 'warfarin', matchedBy: 'text' }]],
     ['draft without medication → drugs []', { medicationCodeableConcept: undefined }, []],
+    // RxNorm SCD 309362 clopidogrel 75 MG Oral Tablet and SBD 213169 Plavix 75 MG Oral Tablet (knowledge/drug-codes.json)
+    ['clopidogrel SCD 309362 (no display)', { medicationCodeableConcept: { coding: [{ system: RXNORM, code: '309362' }] } }, [{ ingredient: 'clopidogrel', matchedBy: 'product-code' }]],
+    ['Plavix SBD 213169 (no display)', { medicationCodeableConcept: { coding: [{ system: RXNORM, code: '213169' }] } }, [{ ingredient: 'clopidogrel', matchedBy: 'product-code' }]],
+    ['a CPIC drug by display text: "Codeine sulfate 30 MG Oral Tablet"', { medicationCodeableConcept: { coding: [{ system: RXNORM, code: '999999998', display: 'Codeine sulfate 30 MG Oral Tablet' }] } }, [{ ingredient: 'codeine', matchedBy: 'text' }]],
   ])('%s', (_n, extra, expected) => {
     const m = mr('1', extra);
     if ('medicationCodeableConcept' in extra && extra.medicationCodeableConcept === undefined) delete m.medicationCodeableConcept;

@@ -289,7 +289,8 @@ describe('integration points', () => {
   test('DrugDictionary recognises CPIC drugs by ingredient code, name and brand, and keeps warfarin products', () => {
     const dict = DrugDictionary.load();
     expect(dict.identify(['32968'], undefined)).toEqual([{ ingredient: 'clopidogrel', rxcui: '32968', matchedBy: 'ingredient-code' }]);
-    expect(dict.identify(['309362'], 'Plavix 75 MG Oral Tablet')).toEqual([{ ingredient: 'clopidogrel', rxcui: '32968', matchedBy: 'text' }]);
+    expect(dict.identify(['309362'], 'Plavix 75 MG Oral Tablet')).toEqual([{ ingredient: 'clopidogrel', rxcui: '32968', matchedBy: 'product-code' }]);
+    expect(dict.identify(['999999997'], 'Plavix 75 MG Oral Tablet')).toEqual([{ ingredient: 'clopidogrel', rxcui: '32968', matchedBy: 'text' }]);
     expect(dict.identify([], 'capecitabine 500 MG Oral Tablet')[0]?.ingredient).toBe('capecitabine');
     expect(dict.identify(['855332'], undefined)).toEqual([{ ingredient: 'warfarin', rxcui: '11289', matchedBy: 'product-code' }]);
     expect(dict.identify(['2002'], undefined)[0]?.ingredient).toBe('carbamazepine');
