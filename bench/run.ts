@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
-import { draftWarfarin, pharmvarGenotype, syntheticResources } from '../test/fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch, pharmvarGenotype, syntheticResources } from '../test/fixtures/synthetic-patients.js';
 import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { freePort } from '../test/support/service.js';
 
@@ -35,22 +35,6 @@ function token(aud: string, key: KeyObject = privateKey): string {
 void createPrivateKey;
 
 // ---- request bodies ----
-const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
-function prefetchFor(patientId: string, extra: FhirResource[] = []): Record<string, unknown> {
-  const all = [...syntheticResources(), ...extra].filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(all.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: all.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: searchset([]),
-    inr: searchset([]),
-    genomics: obs(['84413-4']),
-    medicationRequests: searchset(all.filter((r) => r.resourceType === 'MedicationRequest')),
-    medicationStatements: null,
-    conditions: searchset([]),
-  };
-}
 function hookBody(patientId: string, draft: MedicationRequest, prefetch: Record<string, unknown> | undefined, fhirServer?: string): string {
   return JSON.stringify({
     hook: 'order-select',
@@ -168,15 +152,15 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const pathSel = '/cds-services/dosing-order-select';
 
-  const warfarinFull = hookBody('pgx-1', draftWarfarin('bench-w', 'pgx-1'), prefetchFor('pgx-1'));
+  const warfarinFull = hookBody('pgx-1', draftWarfarin('bench-w', 'pgx-1'), fullPrefetch('pgx-1'));
   const baseline = await startBaseline();
   await measure('baseline: bare express, same body', baseline, pathSel, warfarinFull, false, rows);
   baseline.child.kill('SIGTERM');
 
   const svc = await startService(dir, clientsFile);
   await measure('service: warfarin + genotypes, full prefetch', svc, pathSel, warfarinFull, true, rows);
-  await measure('service: clopidogrel (PGx), full prefetch', svc, pathSel, hookBody('pgx-1', clopidogrel, prefetchFor('pgx-1', [cyp2c19])), true, rows);
-  await measure('service: amoxicillin (no guidance)', svc, pathSel, hookBody('pgx-1', amoxicillin, prefetchFor('pgx-1')), true, rows);
+  await measure('service: clopidogrel (PGx), full prefetch', svc, pathSel, hookBody('pgx-1', clopidogrel, fullPrefetch('pgx-1', [cyp2c19])), true, rows);
+  await measure('service: amoxicillin (no guidance)', svc, pathSel, hookBody('pgx-1', amoxicillin, fullPrefetch('pgx-1')), true, rows);
 
   const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
   await measure('service: warfarin, no prefetch (FHIR queries)', svc, pathSel, hookBody('pgx-1', draftWarfarin('bench-w2', 'pgx-1'), undefined, fhir.url), true, rows);

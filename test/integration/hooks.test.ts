@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
-import { activeMed, draftWarfarin, patient, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
+import { activeMed, draftWarfarin, fullPrefetch, patient, searchset, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { craftToken, makeTestClient, standardClaims, type TestClient } from '../support/jwt.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -25,7 +25,6 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-const searchset = (resources: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
 
 function orderSelect(patientId: string, draft: MedicationRequest, extra: Record<string, unknown> = {}) {
   return {
@@ -43,22 +42,6 @@ function orderSelect(patientId: string, draft: MedicationRequest, extra: Record<
   };
 }
 
-/** Full prefetch for a synthetic patient, built from the same resources the FHIR server holds. */
-function fullPrefetch(patientId: string): Record<string, unknown> {
-  const all = syntheticResources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(all.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: all.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: searchset([]),
-    inr: searchset([]),
-    genomics: obs(['84413-4']),
-    medicationRequests: searchset(all.filter((r) => r.resourceType === 'MedicationRequest')),
-    medicationStatements: null,
-    conditions: searchset([]),
-  };
-}
 
 function expectedPgx1DailyMg(): number {
   const p = SYNTHETIC['pgx-1'];

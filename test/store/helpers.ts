@@ -14,7 +14,8 @@ import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { HookRecord, Store } from '../../src/store/store.js';
-import { draftWarfarin, syntheticResources } from '../fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch, syntheticResources } from '../fixtures/synthetic-patients.js';
+export { fullPrefetch };
 import { makeTestClient, type TestClient, trustedClientsFor } from '../support/jwt.js';
 import { freePort } from '../support/service.js';
 
@@ -201,21 +202,6 @@ export async function seedReportData(store: Store): Promise<Record<'A' | 'B' | '
 
 const searchset = (resources: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
 
-export function fullPrefetch(patientId: string): Record<string, unknown> {
-  const all = syntheticResources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(all.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: all.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: searchset([]),
-    inr: searchset([]),
-    genomics: obs(['84413-4']),
-    medicationRequests: searchset(all.filter((r) => r.resourceType === 'MedicationRequest')),
-    medicationStatements: null,
-    conditions: searchset([]),
-  };
-}
 
 export function orderSelectBody(patientId = 'pgx-1', draft: MedicationRequest = draftWarfarin(`mr-${randomUUID().slice(0, 8)}`, patientId, 5)) {
   return {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { WARFARIN_DAILY_BOUNDS } from '../../src/dosing/warfarin/evaluator.js';
-import { draftWarfarin, syntheticResources } from '../fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch, syntheticResources } from '../fixtures/synthetic-patients.js';
+export { fullPrefetch };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Recording HTTP server
@@ -83,22 +84,6 @@ export async function startStubFhirServer(resources: FhirResource[] = syntheticR
 
 export const FHIR_TOKEN = 'robustness-access-token';
 
-/** Full prefetch for a synthetic patient (every key the service asks for), from the synthetic cohort. */
-export function fullPrefetch(patientId: string): Record<string, unknown> {
-  const all = syntheticResources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(all.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: all.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: searchset([]),
-    inr: searchset([]),
-    genomics: obs(['84413-4']),
-    medicationRequests: searchset(all.filter((r) => r.resourceType === 'MedicationRequest')),
-    medicationStatements: null,
-    conditions: searchset([]),
-  };
-}
 
 /** A valid order-select call for a warfarin draft, with full prefetch unless `prefetch` is given (undefined = none). */
 export function orderSelectBody(
