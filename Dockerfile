@@ -6,6 +6,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY smart-app ./smart-app
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -1,6 +1,9 @@
 // Newcomer's demo: a local FHIR server with synthetic patients, the service beside it, sample hooks, cards printed.
 //   npm run demo            fire the sample hooks and exit
 //   npm run demo -- --keep  keep both servers running (prints the URLs and a ready-made curl command)
+//   npm run demo -- --smart also start a SMART authorization server, build the "Dosing details" app and print
+//                           EHR-launch URLs (iss + launch) to open in a browser; keeps running until Ctrl+C
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +15,10 @@ import { draftClopidogrel, draftWarfarin, syntheticResources } from '../test/fix
 import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { makeTestClient } from '../test/support/jwt.js';
 import { freePort } from '../test/support/service.js';
+import { startSmartAuthServer, type SmartAuthServer } from '../test/support/smart-auth.js';
 
-const keep = process.argv.includes('--keep');
+const smart = process.argv.includes('--smart');
+const keep = smart || process.argv.includes('--keep');
 const FHIR_TOKEN = 'demo-access-token';
 
 interface PrintableCard {
@@ -21,6 +26,7 @@ interface PrintableCard {
   indicator: string;
   detail?: string;
   source: { label: string };
+  links?: { label: string; url: string; type: string; appContext?: string }[];
   suggestions?: { label: string; actions?: { type: string; description: string }[] }[];
 }
 
@@ -46,7 +52,18 @@ function printCards(title: string, status: number, body: { cards?: PrintableCard
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-demo-'));
   console.log('Starting a FHIR R4 server (Medplum router, in memory) with synthetic patients …');
-  const fhir = await startFhirServer({ token: FHIR_TOKEN, seed: syntheticResources() });
+  let auth: SmartAuthServer | undefined;
+  if (smart) {
+    console.log('Building the SMART app (vite) and starting an OAuth2 authorization server (oauth2-mock-server) …');
+    const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'smart-app/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('the SMART app did not build');
+    auth = await startSmartAuthServer();
+  }
+  const fhir = await startFhirServer({
+    token: FHIR_TOKEN,
+    seed: syntheticResources(),
+    ...(auth ? { smart: { authorizeUrl: auth.authorizeUrl, tokenUrl: auth.tokenUrl }, jwksUrl: auth.jwksUrl } : {}),
+  });
 
   // A demo "EHR" with its own ES384 key, trusted through a clients file written for this run.
   const ehr = await makeTestClient({ alg: 'ES384', iss: 'https://demo-ehr.local' });
@@ -56,7 +73,16 @@ async function main(): Promise<void> {
   const port = Number(process.env['PORT'] ?? (await freePort()));
   const base = `http://127.0.0.1:${port}`;
   const svc = await startServer(
-    { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base, CDS_CLIENTS_FILE: clientsFile, DATA_DIR: dir, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' },
+    {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: base,
+      CDS_CLIENTS_FILE: clientsFile,
+      DATA_DIR: dir,
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+      ...(auth ? { SMART_ALLOWED_FHIR_SERVERS: fhir.url, SMART_AUTH_SERVERS: auth.url } : {}),
+    },
     createLogger(process.env['LOG_LEVEL'] ?? 'warn'),
   );
   console.log(`FHIR server: ${fhir.url}   CDS service: ${base}/cds-services`);
@@ -86,12 +112,30 @@ async function main(): Promise<void> {
     ['nohgt-1: no height recorded', 'dosing-order-select', 'order-select', 'nohgt-1', draftWarfarin('demo-3', 'nohgt-1', 5)],
     ['cyp-1: clopidogrel for a CYP2C19 *2/*2 patient after an NSTEMI (CPIC)', 'dosing-order-select', 'order-select', 'cyp-1', draftClopidogrel('demo-4', 'cyp-1')],
   ];
+  const launches: string[] = [];
   for (const [title, serviceId, hook, patientId, draft] of scenarios) {
     const r = await call(serviceId, hook, patientId, draft);
     printCards(title, r.status, r.body, r.ms);
+    // what the EHR does with a card's SMART link: a launch id bound to the patient and the card's appContext
+    const link = (r.body.cards ?? []).flatMap((c) => c.links ?? []).find((l) => l.type === 'smart');
+    if (auth && link) {
+      const u = new URL(link.url);
+      u.searchParams.set('iss', fhir.url);
+      u.searchParams.set('launch', auth.registerLaunch({ patient: patientId, ...(link.appContext ? { appContext: link.appContext } : {}) }));
+      launches.push(`  ${patientId} (${title.split(':')[1]?.trim().slice(0, 60) ?? ''}):\n    ${u.href}`);
+    }
   }
   console.log(`\nThe service fetched everything itself from ${fhir.url} with the EHR's token (no prefetch was sent).`);
 
+  if (auth) {
+    const chart = new URL(`${base}/smart/launch.html`);
+    chart.searchParams.set('iss', fhir.url);
+    chart.searchParams.set('launch', auth.registerLaunch({ patient: 'pgx-1' }));
+    console.log(`\n${'─'.repeat(100)}\nSMART "Dosing details" app — open these EHR-launch URLs in a browser (as the EHR would from each card):`);
+    for (const l of launches) console.log(l);
+    console.log(`  from the chart of pgx-1 (no card, lists the patient's recommendations):\n    ${chart.href}`);
+    console.log(`Authorization server: ${auth.url} (launch → patient + appContext in the token response); FHIR server accepts its tokens.`);
+  }
   if (keep) {
     console.log(`\nBoth servers keep running. Discovery (needs a JWT from the demo EHR key): ${base}/cds-services`);
     console.log(`FHIR data: curl -H 'Authorization: Bearer ${FHIR_TOKEN}' ${fhir.url}/Patient`);
@@ -100,6 +144,7 @@ async function main(): Promise<void> {
   }
   await svc.close();
   await fhir.stop();
+  await auth?.stop();
 }
 
 main().catch((e: unknown) => {

@@ -12,6 +12,7 @@ import type { DrugDictionary } from './domain/drugs.js';
 import type { EvaluatorRegistry } from './dosing/registry.js';
 import type { Store } from './store/store.js';
 import { createAdminRouter } from './admin/router.js';
+import { createSmartRouter } from './smart/router.js';
 import { feedbackReceived } from './observability/metrics.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
 
@@ -30,6 +31,8 @@ export interface AppDeps {
   evaluators?: EvaluatorRegistry;
   /** readiness: true once everything is loaded and the process is not shutting down */
   isReady?: () => boolean;
+  /** the built SMART app (default dist/smart-app) */
+  smartAppDir?: string;
 }
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
@@ -166,6 +169,7 @@ export function createApp(d: AppDeps): express.Express {
 
   app.use('/cds-services', cds);
   app.use(createAdminRouter({ config: d.config, store: d.store, logger: d.logger }));
+  app.use(createSmartRouter({ config: d.config, store: d.store, logger: d.logger, ...(d.smartAppDir ? { appDir: d.smartAppDir } : {}) }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -33,8 +33,30 @@ const ConfigSchema = z
     requestDeadlineMs: z.number().int().min(100).max(60000),
     bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'bodyLimit must look like 512kb or 1mb'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    /** SMART app launch URL for card links; empty = "<publicBaseUrl>/smart/launch.html" */
+    /** SMART app launch URL for card links; empty = "<publicBaseUrl>/smart/launch.html" when smart.allowedFhirServers is set */
     smartLaunchUrl: z.string(),
+    /** the SMART "Dosing details" app and its recommendation API (src/smart/) */
+    smart: z
+      .object({
+        /** OAuth client id registered for the app in the EHR's authorization server */
+        clientId: z.string().min(1),
+        /** scopes the app requests: only what it reads */
+        scope: z.string().min(1),
+        /**
+         * FHIR base URLs whose tokens prove access to a patient. Empty = the recommendation API refuses every request:
+         * "any https server" would let anyone with their own FHIR server prove access to any patient id.
+         */
+        allowedFhirServers: z.array(z.string().url()),
+        /** origins of the EHR's authorization servers (the app posts to their token endpoint from the browser) */
+        authorizationServers: z.array(z.string().url()),
+        /** origins allowed to frame the app (CSP frame-ancestors); empty = not frameable */
+        frameAncestors: z.array(z.string().url()),
+        /** how long a successful access proof (token + FHIR server + patient) is reused */
+        proofCacheSeconds: z.number().int().min(0).max(600),
+        /** deadline for the proof's FHIR read */
+        proofTimeoutMs: z.number().int().min(100).max(30000),
+      })
+      .strict(),
     cards: z.object({ warfarinRoundingMgPerDay: z.number().positive().max(5) }).strict(),
     /** pharmacogenomic (CPIC) guidance: which cards are shown, and when a genotype test is suggested */
     pgx: z
@@ -70,12 +92,35 @@ const ConfigSchema = z
   })
   .refine((c) => c.admin.token === '' || c.admin.token.length >= 16, { message: 'the admin token must be at least 16 characters', path: ['admin', 'token'] })
   .refine((c) => !c.metrics.requireAdminToken || c.admin.token !== '', { message: 'metrics.requireAdminToken needs ADMIN_TOKEN', path: ['metrics', 'requireAdminToken'] })
+  .refine((c) => [...c.smart.frameAncestors, ...c.smart.authorizationServers].every(isOrigin), {
+    message: 'SMART frame ancestors and authorization servers must be origins (scheme://host[:port], no path)',
+    path: ['smart'],
+  })
   .refine((c) => c.requestDeadlineMs > c.fhir.deadlineMs, {
     message: 'requestDeadlineMs must be larger than fhir.deadlineMs',
     path: ['requestDeadlineMs'],
   });
 
 export type AppConfig = z.infer<typeof ConfigSchema>;
+
+/** An http(s) origin without path, query or credentials: safe to place in a CSP directive. */
+function isOrigin(u: string): boolean {
+  try {
+    const x = new URL(u);
+    return (x.protocol === 'https:' || x.protocol === 'http:') && x.origin === u.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The app's launch URL for card links: SMART_LAUNCH_URL, or the app served by this service once its recommendation API
+ * can work (SMART_ALLOWED_FHIR_SERVERS set); undefined = cards carry no link (it would open an app that must refuse).
+ */
+export function smartLaunchUrl(c: AppConfig): string | undefined {
+  if (c.smartLaunchUrl) return c.smartLaunchUrl;
+  return c.smart.allowedFhirServers.length > 0 ? `${c.publicBaseUrl}/smart/launch.html` : undefined;
+}
 
 /** Environment variables that override the file, with the config path they set. */
 export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => unknown; description: string }[] = [
@@ -91,6 +136,11 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'REQUEST_DEADLINE_MS', path: 'requestDeadlineMs', parse: Number, description: 'hard deadline for a whole hook call' },
   { env: 'LOG_LEVEL', path: 'logLevel', parse: String, description: 'pino log level' },
   { env: 'SMART_LAUNCH_URL', path: 'smartLaunchUrl', parse: String, description: 'SMART app launch URL used in card links' },
+  { env: 'SMART_CLIENT_ID', path: 'smart.clientId', parse: String, description: 'OAuth client id of the SMART app, as registered in the EHR' },
+  { env: 'SMART_SCOPE', path: 'smart.scope', parse: String, description: 'scopes the SMART app requests' },
+  { env: 'SMART_ALLOWED_FHIR_SERVERS', path: 'smart.allowedFhirServers', parse: list, description: 'comma-separated FHIR base URLs whose SMART tokens the recommendation API accepts; empty = the API refuses all requests' },
+  { env: 'SMART_AUTH_SERVERS', path: 'smart.authorizationServers', parse: list, description: 'comma-separated origins of the EHR authorization servers (token endpoint), allowed in the app\'s CSP connect-src' },
+  { env: 'SMART_FRAME_ANCESTORS', path: 'smart.frameAncestors', parse: list, description: 'comma-separated EHR origins allowed to embed the SMART app (CSP frame-ancestors); empty = not frameable' },
   { env: 'RETENTION_DAYS', path: 'audit.retentionDays', parse: Number, description: 'audit/feedback records older than this are deleted by `npm run purge`' },
   { env: 'PSEUDONYMIZE_PATIENT_IDS', path: 'audit.pseudonymizePatientIds', parse: parseBool, description: 'store patient ids as keyed HMAC-SHA256 pseudonyms (needs PATIENT_ID_KEY)' },
   { env: 'PATIENT_ID_KEY', path: 'audit.patientIdKey', parse: String, description: 'secret HMAC key for patient-id pseudonyms (≥ 16 characters; same on every replica)' },
@@ -99,6 +149,10 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
   { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
+
+function list(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter(Boolean);
+}
 
 function parseBool(s: string): unknown {
   const v = s.trim().toLowerCase();

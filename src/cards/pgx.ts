@@ -6,6 +6,7 @@ import type { Action, Card, Coding, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, Recommendation } from '../domain/recommendation.js';
+import { dosingDetailsLinks } from './links.js';
 import { fillTemplate, type CardTemplates, type RenderContext, type RenderedCard } from './render.js';
 
 const TEMPLATE_BY_ACTION = {
@@ -126,6 +127,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
     },
     overrideReasons: overrideReasons(t, kindName),
+    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
   };
 
   const suggestions: Suggestion[] = [];

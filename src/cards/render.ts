@@ -6,6 +6,7 @@ import type { Card, Coding, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
 import { withSingleDose } from './draft.js';
+import { dosingDetailsLinks } from './links.js';
 import { renderPgxCard } from './pgx.js';
 
 interface KindTemplate {
@@ -94,6 +95,8 @@ function factorLines(r: Recommendation): string | undefined {
 export interface RenderContext {
   templates: CardTemplates;
   newId: () => string;
+  /** launch URL of the SMART "Dosing details" app; every card links to it when set */
+  smartLaunchUrl?: string;
 }
 
 export interface RenderedCard {
@@ -162,6 +165,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
       topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
     },
     overrideReasons: overrideReasons(t, k),
+    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
   };
   if (dose && order?.ref && k.suggestionLabel) {
     const suggestion: Suggestion = {

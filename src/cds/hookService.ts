@@ -1,7 +1,7 @@
 // One hook call end to end: validate → orders in scope → gather FHIR data → PatientFacts → evaluate → cards → store.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config.js';
+import { smartLaunchUrl, type AppConfig } from '../config.js';
 import type { DrugDictionary } from '../domain/drugs.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
@@ -117,8 +117,9 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   for (const order of orders) {
     for (const drug of order.drugs) {
       for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
+        if (order.currentDose && !rec.draftDose) rec.draftDose = { ...order.currentDose };
         recommendations.push(rec);
-        const rendered = renderCard(rec, order, { templates: e.templates, newId });
+        const rendered = renderCard(rec, order, { templates: e.templates, newId, smartLaunchUrl: smartLaunchUrl(e.config) });
         if (rendered) {
           cards.push(rendered.card);
           cardKinds.set(rendered.card, rec.kind);

@@ -85,6 +85,8 @@ export interface Recommendation {
   drug: { name: string; rxnorm?: string };
   /** the draft order this is about, e.g. "MedicationRequest/103" */
   orderRef?: string;
+  /** the draft order's dose when the recommendation was made (per administration, mg), for comparison in the app */
+  draftDose?: { value: number; unit: string; frequencyPerDay?: number };
   kind: RecommendationKind;
   severity: Severity;
   /** one line (< 140 chars) the card uses as its summary */
@@ -112,6 +114,8 @@ export interface Recommendation {
   guideline?: GuidelineRef;
   /** pharmacogenomic card details (present on every recommendation of the PGx evaluator) */
   pgx?: PgxDetail;
+  /** kidney-function dose band details (present on every recommendation of the renal evaluator) */
+  renal?: RenalDetail;
 }
 
 export interface AlternativeDrug {
@@ -159,4 +163,18 @@ export interface PgxDetail {
   showCard: boolean;
   /** genes whose test is suggested (action "test") */
   testGenes?: string[];
+}
+
+/** A renal dose band decision: the kidney measure, the label band it falls in, and whether a card is shown. */
+export interface RenalDetail {
+  /** what the band asks: within the band, a dose, a range, avoid/contraindicated/do not start, dialysis, a note */
+  action: 'within' | 'dose' | 'range' | 'avoid' | 'contraindicated' | 'do-not-start' | 'dialysis' | 'note' | 'missing';
+  /** the computed kidney measure, when one was computed */
+  measure?: { kind: 'crcl' | 'egfr' | 'criteria'; value: number; unit: string; formula: string; weight?: string };
+  /** the label band used (id in knowledge/renal-bands.json) and its text */
+  band?: { id: string; text: string; dailyMg?: [number, number] };
+  /** label and section the band comes from */
+  label: { title: string; section: string; url?: string };
+  /** whether a card is shown (the rest is kept for the SMART app) */
+  showCard: boolean;
 }

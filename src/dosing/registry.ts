@@ -7,6 +7,8 @@ import type { Recommendation } from '../domain/recommendation.js';
 import type { WarfarinModel } from '../model/warfarinModel.js';
 import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './warfarin/evaluator.js';
 import { registerPgxEvaluators } from './pgx/register.js';
+import { warfarinGeneFindings } from './warfarin/genes.js';
+import { defaultPgxKnowledge, type PgxKnowledge } from '../knowledge/pgx.js';
 import { warfarinModelInput } from './warfarin/modelInput.js';
 
 export interface EvaluationContext {
@@ -83,11 +85,12 @@ async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDepende
 
 /** The evaluators the service runs. */
 export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegistry {
+  let pgxKnowledge: PgxKnowledge | undefined;
   return registerPgxEvaluators(new EvaluatorRegistry(), deps).register('warfarin', async (c) => {
     const basis = warfarinBasis(c.facts, c.drugs);
     const model = await warfarinModelOutcome(c, deps, basis);
-    return [
-      evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis),
-    ];
+    const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);
+    const genes = warfarinGeneFindings(rec, c.facts, (pgxKnowledge ??= deps.pgx ?? defaultPgxKnowledge()));
+    return [genes.length > 0 ? { ...rec, genes } : rec];
   });
 }

@@ -33,7 +33,7 @@ export interface TestService {
 }
 
 /** Start the service; `deps` are the evaluators' start-up dependencies (default: none, i.e. no dose model). */
-export async function startTestService(overrides: Record<string, unknown> = {}, extraClients: TestClient[] = [], deps: EvaluatorDependencies = {}): Promise<TestService> {
+export async function startTestService(overrides: Record<string, unknown> = {}, extraClients: TestClient[] = [], deps: EvaluatorDependencies = {}, opts: { smartAppDir?: string } = {}): Promise<TestService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-cds-test-'));
@@ -49,6 +49,7 @@ export async function startTestService(overrides: Record<string, unknown> = {}, 
     store,
     clients: trustedClientsFor(ehr, ...extraClients),
     evaluators: defaultRegistry(deps),
+    ...(opts.smartAppDir ? { smartAppDir: opts.smartAppDir } : {}),
   });
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));

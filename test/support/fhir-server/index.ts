@@ -17,6 +17,8 @@ export interface StartFhirServerOptions {
   seed?: object[] | object;
   /** Advertise SMART OAuth endpoints in /metadata and /.well-known/smart-configuration. */
   smart?: { authorizeUrl: string; tokenUrl: string };
+  /** Also accept bearer JWTs signed by this JWKS (e.g. the SMART authorization server's); see app.ts. */
+  jwksUrl?: string;
   /** Page size when the client sends no _count (server default 20). */
   defaultCount?: number;
   /** Start-up timeout in ms (default 20000). */
@@ -83,11 +85,13 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
   const args = ['--experimental-websocket', '--no-warnings', '--import', 'tsx', SERVER_ENTRY, '--port', '0', '--exit-on-stdin-close'];
   if (opts.smart) args.push('--smart-authorize', opts.smart.authorizeUrl, '--smart-token', opts.smart.tokenUrl);
   if (opts.defaultCount !== undefined) args.push('--default-count', String(opts.defaultCount));
+  if (opts.jwksUrl) args.push('--jwks-url', opts.jwksUrl);
   const env: NodeJS.ProcessEnv = { ...process.env, FHIR_BEARER_TOKEN: tokens.join(',') };
   // Options meant for the parent (jest's --experimental-vm-modules etc.) must not leak into the child.
   delete env['NODE_OPTIONS'];
   delete env['FHIR_SEED_FILE'];
   delete env['FHIR_PORT'];
+  delete env['FHIR_JWKS_URL'];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);

@@ -10,6 +10,7 @@
 //   --smart-authorize URL    FHIR_SMART_AUTHORIZE_URL  } advertise SMART OAuth endpoints in /metadata and
 //   --smart-token URL        FHIR_SMART_TOKEN_URL      } /.well-known/smart-configuration
 //   --default-count N        FHIR_DEFAULT_COUNT     page size when the client sends no _count (default 20)
+//   --jwks-url URL           FHIR_JWKS_URL          also accept JWTs signed by this JWKS (patient claim = that Patient only)
 //   --exit-on-stdin-close                          exit when stdin reaches EOF (a parent that dies closes the pipe)
 //
 // When ready it prints exactly one JSON line to stdout:
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
         'smart-authorize': { type: 'string' },
         'smart-token': { type: 'string' },
         'default-count': { type: 'string' },
+        'jwks-url': { type: 'string' },
         'exit-on-stdin-close': { type: 'boolean' },
       },
       strict: true,
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   const authorizeUrl = values['smart-authorize'] ?? env['FHIR_SMART_AUTHORIZE_URL'];
   const tokenUrl = values['smart-token'] ?? env['FHIR_SMART_TOKEN_URL'];
   if (!!authorizeUrl !== !!tokenUrl) fail('SMART needs both the authorize URL and the token URL');
+  const jwksUrl = values['jwks-url'] ?? env['FHIR_JWKS_URL'];
 
   const seedFile = values.seed ?? env['FHIR_SEED_FILE'];
   let seed: unknown;
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
       tokens,
       ...(defaultCount !== undefined ? { defaultCount } : {}),
       ...(authorizeUrl && tokenUrl ? { smart: { authorizeUrl, tokenUrl } } : {}),
+      ...(jwksUrl ? { jwksUrl } : {}),
     });
   } catch (err) {
     fail(`cannot start: ${(err as Error).message}`, err);

@@ -1,0 +1,260 @@
+// Renders one Recommendation (the same object the card and the audit record come from) as the "Dosing details" page.
+import type { Recommendation, RecommendationInput } from '../../src/domain/recommendation.js';
+import { doseIntervalChart, factorChart, type DoseMark } from './charts.js';
+import { fmt, h } from './dom.js';
+
+export interface PatientBanner {
+  name: string;
+  detail: string;
+}
+
+export interface RecommendationSummary {
+  id: string;
+  drug: string;
+  kind: string;
+  severity: string;
+  headline: string;
+  method: { name: string; version: string };
+  createdAt: string;
+}
+
+const SEVERITY_TEXT: Record<string, string> = { info: 'Information', warning: 'Warning', critical: 'Critical' };
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function section(title: string, cls: string, ...children: (Node | string | false | undefined)[]): HTMLElement {
+  return h('section', { class: cls, 'aria-label': title }, h('h2', {}, title), ...children);
+}
+
+function unitText(u: string | undefined): string {
+  if (!u) return '';
+  return u === 'a' ? 'years' : u;
+}
+
+function dateText(iso: string | undefined): string {
+  return iso ? iso.slice(0, 10) : '—';
+}
+
+/** When a recommendation was made: date and time in the reader's time zone (several can be made in a day). */
+function whenText(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? dateText(iso) : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function renderBanner(p: PatientBanner, drug?: string): HTMLElement {
+  return h(
+    'header',
+    { class: 'banner' },
+    h('p', { class: 'app-name' }, 'Dosing details', drug ? ` · ${capital(drug)}` : ''),
+    h('p', { class: 'patient', 'data-testid': 'patient' }, h('strong', {}, p.name), ' ', h('span', {}, p.detail)),
+  );
+}
+
+/** Weekly regimens (warfarin) compare in the interval's unit; others per dose. */
+function doseSection(r: Recommendation): HTMLElement | undefined {
+  const d = r.proposedDose;
+  const draft = r.draftDose;
+  if (!d && !r.doseAdjustment) return undefined;
+  const rows: HTMLElement[] = [];
+  if (d) {
+    rows.push(
+      h(
+        'p',
+        { class: 'dose', 'data-testid': 'dose' },
+        h('span', { class: 'dose-value' }, `${fmt(d.perDose.value, 2)} ${d.perDose.unit}`),
+        ` ${d.frequencyText}`,
+        d.perWeek ? h('span', { class: 'dose-week' }, ` (${fmt(d.perWeek.value)} ${d.perWeek.unit === 'mg/wk' ? 'mg/week' : d.perWeek.unit})`) : undefined,
+      ),
+    );
+    if (d.scheduleText) rows.push(h('p', { class: 'schedule' }, `With one tablet strength: ${d.scheduleText}.`));
+    if (d.estimate) rows.push(h('p', { class: 'muted' }, `Unrounded estimate ${fmt(d.estimate.value)} ${d.estimate.unit}${d.roundingNote ? `; ${d.roundingNote}` : ''}.`));
+  }
+  const compare = draftComparison(r);
+  rows.push(h('p', { class: 'draft', 'data-testid': 'draft' }, compare));
+  if (r.doseAdjustment) {
+    const a = r.doseAdjustment;
+    rows.push(
+      h('p', { class: 'dose', 'data-testid': 'dose-adjustment' }, a.to && a.from ? `${fmt(a.to.value, 2)} ${a.to.unit} instead of ${fmt(a.from.value, 2)} ${a.from.unit} per dose` : `Multiply the dose by ${fmt(a.factor, 2)}`),
+      h('p', { class: 'muted' }, `Guideline: “${a.phrase}”`),
+    );
+  }
+  // the scale: interval, estimate, proposal, draft and comparators in one unit
+  const unit = r.interval?.low.unit ?? d?.perWeek?.unit ?? d?.perDose.unit;
+  if (d && unit) {
+    const marks: DoseMark[] = [];
+    const proposed = d.perWeek?.unit === unit ? d.perWeek.value : d.perDose.unit === unit ? d.perDose.value : undefined;
+    if (proposed !== undefined) marks.push({ label: 'Recommended (rounded)', value: proposed, kind: 'proposed' });
+    if (d.estimate?.unit === unit && Math.abs(d.estimate.value - (proposed ?? NaN)) > 1e-9) marks.push({ label: 'Unrounded estimate', value: d.estimate.value, kind: 'estimate' });
+    if (draft?.frequencyPerDay !== undefined) {
+      const perDay = draft.value * draft.frequencyPerDay;
+      const v = unit === 'mg/wk' ? perDay * 7 : unit === 'mg/d' ? perDay : unit === draft.unit ? draft.value : undefined;
+      if (v !== undefined) marks.push({ label: 'Draft order', value: v, kind: 'draft' });
+    }
+    for (const c of r.comparators ?? []) if (c.dose.unit === unit) marks.push({ label: c.method, value: c.dose.value, kind: 'comparator' });
+    if (marks.length > 0) rows.push(doseIntervalChart({ unit, ...(r.interval ? { interval: { low: r.interval.low.value, high: r.interval.high.value, level: r.interval.level } } : {}), marks }));
+  }
+  if (r.interval) {
+    rows.push(h('p', { 'data-testid': 'interval' }, `${Math.round(r.interval.level * 100)}% prediction interval for the stable dose: ${fmt(r.interval.low.value)}–${fmt(r.interval.high.value)} ${r.interval.low.unit}.`));
+  }
+  for (const c of r.comparators ?? []) rows.push(h('p', { class: 'muted' }, `For comparison — ${c.method}: ${fmt(c.dose.value)} ${c.dose.unit}.`));
+  return section('Recommended dose', 'dose-section', ...rows);
+}
+
+function draftComparison(r: Recommendation): string {
+  const draft = r.draftDose;
+  if (!draft) return 'The draft order had no dose in mg when this was calculated.';
+  const freq = draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day` : '';
+  const d = r.proposedDose;
+  let diff = '';
+  if (d && draft.frequencyPerDay !== undefined) {
+    const t = d.timing;
+    const days = t.period * (t.periodUnit === 'h' ? 1 / 24 : t.periodUnit === 'wk' ? 7 : 1);
+    const proposedDaily = (d.perDose.value * t.frequency) / days;
+    const draftDaily = draft.value * draft.frequencyPerDay;
+    const pct = draftDaily > 0 ? ((proposedDaily - draftDaily) / draftDaily) * 100 : 0;
+    diff = Math.abs(pct) < 0.5 ? ' — the same daily amount as recommended.' : ` — the recommendation is ${fmt(Math.abs(pct), 0)}% ${pct > 0 ? 'higher' : 'lower'} per day.`;
+  }
+  return `Draft order: ${fmt(draft.value, 2)} ${draft.unit}${freq}${diff || '.'}`;
+}
+
+function factorsSection(r: Recommendation): HTMLElement | undefined {
+  const f = r.factors ?? [];
+  if (f.length === 0) return undefined;
+  const unit = f[0]!.unit;
+  return section(
+    'What moves the dose',
+    'factors-section',
+    r.factorBase ? h('p', { class: 'muted' }, `Measured from ${fmt(r.factorBase.dose.value)} ${r.factorBase.dose.unit}: ${r.factorBase.description}.`) : undefined,
+    factorChart(f.map((x) => ({ label: x.label, value: x.contribution, unit: x.unit })), { title: `Contribution of each factor (${unit})` }),
+  );
+}
+
+function sourceCell(i: RecommendationInput): HTMLElement {
+  if (!i.source) return h('td', { class: 'source' }, i.note ?? '—');
+  return h('td', { class: 'source' }, h('code', {}, i.source.reference), i.source.via ? h('span', { class: 'muted' }, i.source.via === 'prefetch' ? ' (sent by the EHR)' : i.source.via === 'query' ? ' (read by the service)' : ` (${i.source.via})`) : undefined, i.note ? h('div', { class: 'muted' }, i.note) : undefined);
+}
+
+function inputsSection(r: Recommendation): HTMLElement {
+  const rows = r.inputs.map((i) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, i.label),
+      h('td', { class: 'value' }, `${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}${i.unit ? ` ${unitText(i.unit)}` : ''}`),
+      h('td', { class: i.source?.date ? 'date' : 'date none' }, dateText(i.source?.date)),
+      sourceCell(i),
+    ),
+  );
+  return section(
+    'Inputs used',
+    'inputs-section',
+    h('table', { class: 'inputs', 'data-testid': 'inputs' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Input'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col' }, 'Source'))), h('tbody', {}, ...rows)),
+    r.missing.length ? h('div', { class: 'missing', 'data-testid': 'missing' }, h('h3', {}, 'Missing'), h('ul', {}, ...r.missing.map((m) => h('li', {}, m)))) : h('p', { class: 'muted' }, 'Nothing the method needs was missing.'),
+  );
+}
+
+function genesSection(r: Recommendation): HTMLElement | undefined {
+  const genes = r.genes ?? [];
+  if (genes.length === 0) return undefined;
+  const g = r.guideline;
+  const chain = genes.map((x) =>
+    h(
+      'li',
+      { class: 'gene', 'data-testid': 'gene' },
+      h('span', { class: 'step result' }, h('span', { class: 'step-label' }, `${x.gene} result`), x.result),
+      x.phenotype ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→') : undefined,
+      x.phenotype ? h('span', { class: 'step phenotype' }, h('span', { class: 'step-label' }, 'Phenotype'), x.phenotype) : undefined,
+      x.implication ? h('span', { class: 'arrow before-implication', 'aria-hidden': 'true' }, '→') : undefined,
+      x.implication ? h('span', { class: 'step implication' }, h('span', { class: 'step-label' }, 'Implication'), x.implication) : undefined,
+      x.source ? h('span', { class: 'muted source' }, `Source: ${x.source.reference}${x.source.date ? `, ${dateText(x.source.date)}` : ''}`) : undefined,
+    ),
+  );
+  const clean = (t: string) => t.replace(/\\n|\n/g, ' ').replace(/\s+/g, ' ').trim();
+  const [recMain, ...recOther] = (r.pgx?.recommendationText ?? '').split(/OTHER CONSIDERATIONS:?/);
+  const rec = clean(recMain ?? '');
+  const other = clean(recOther.join(' '));
+  // without a guideline row (e.g. warfarin's dose algorithm), the graded evidence is the recommendation
+  const graded = !g ? r.evidence.find((e) => e.strength) : undefined;
+  return section(
+    'Genes',
+    'genes-section',
+    h('ol', { class: 'gene-chain' }, ...chain),
+    graded
+      ? h(
+          'div',
+          { class: 'step recommendation', 'data-testid': 'gene-recommendation' },
+          h('span', { class: 'step-label' }, 'Recommendation'),
+          h('p', {}, h('strong', {}, `CPIC: ${graded.strength}`)),
+          h('p', {}, graded.url ? h('a', { href: graded.url, target: '_blank', rel: 'noopener noreferrer' }, graded.citation) : graded.citation),
+        )
+      : rec || g
+      ? h(
+          'div',
+          { class: 'step recommendation', 'data-testid': 'gene-recommendation' },
+          h('span', { class: 'step-label' }, 'Recommendation'),
+          rec ? h('p', {}, rec) : undefined,
+          other ? h('p', {}, h('em', {}, 'Other considerations: '), other) : undefined,
+          g ? h('p', {}, h('strong', {}, `CPIC: ${g.classification}`), ` · ${g.name} (${g.version})`, g.recommendationId !== 'none' ? ` · row ${g.recommendationId}` : '', ' · ', h('a', { href: g.url, target: '_blank', rel: 'noopener noreferrer' }, 'guideline')) : undefined,
+          g?.populationReason ? h('p', { class: 'muted' }, `Population: ${g.population} — ${g.populationReason}`) : undefined,
+          ...(g?.cautions ?? []).map((c) => h('p', { class: 'muted' }, c)),
+        )
+      : undefined,
+    r.alternatives?.length ? h('p', {}, `Alternatives: ${r.alternatives.map((a) => a.display + (a.note ? ` (${a.note})` : '')).join('; ')}.`) : undefined,
+  );
+}
+
+function evidenceSection(r: Recommendation): HTMLElement {
+  return section(
+    'Method and evidence',
+    'evidence-section',
+    h('p', {}, h('strong', {}, r.method.name), ` — version ${r.method.version}`),
+    h(
+      'ul',
+      { class: 'evidence' },
+      ...r.evidence.map((e) => h('li', {}, e.url ? h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, e.citation) : e.citation, e.strength ? ` (${e.strength})` : '')),
+    ),
+  );
+}
+
+export function renderRecommendation(r: Recommendation, createdAt: string, patient: PatientBanner, onList?: () => void): HTMLElement[] {
+  const sev = SEVERITY_TEXT[r.severity] ?? r.severity;
+  return [
+    renderBanner(patient, r.drug.name),
+    h(
+      'section',
+      { class: `headline ${r.severity}`, 'aria-label': 'Summary' },
+      h('p', { class: 'severity' }, h('span', { class: `badge ${r.severity}` }, sev), ` ${capital(r.drug.name)} · ${whenText(createdAt)}`),
+      h('h1', { 'data-testid': 'headline' }, capital(r.headline)),
+    ),
+    doseSection(r),
+    factorsSection(r),
+    genesSection(r),
+    inputsSection(r),
+    r.notes.length ? section('Notes', 'notes-section', h('ul', {}, ...r.notes.map((n) => h('li', {}, n)))) : undefined,
+    evidenceSection(r),
+    h(
+      'footer',
+      { class: 'actions' },
+      h('button', { type: 'button', id: 'print' }, 'Print'),
+      onList ? h('button', { type: 'button', id: 'list' }, 'All recommendations for this patient') : undefined,
+      h('p', { class: 'muted' }, `Recommendation ${r.id}. Decision support: the prescriber reviews the basis and decides.`),
+    ),
+  ].filter((x): x is HTMLElement => x !== undefined);
+}
+
+export function renderList(items: RecommendationSummary[], patient: PatientBanner, open: (id: string) => void): HTMLElement[] {
+  const list = items.length
+    ? h(
+        'ul',
+        { class: 'rec-list', 'data-testid': 'rec-list' },
+        ...items.map((i) => {
+          const b = h('button', { type: 'button', class: 'rec-item' }, h('span', { class: `badge ${i.severity}` }, SEVERITY_TEXT[i.severity] ?? i.severity), ' ', h('strong', {}, capital(i.drug)), ` · ${whenText(i.createdAt)}`, h('span', { class: 'rec-headline' }, i.headline));
+          b.addEventListener('click', () => open(i.id));
+          return h('li', {}, b);
+        }),
+      )
+    : h('p', {}, 'No dosing recommendations were made for this patient yet.');
+  return [renderBanner(patient), h('section', { 'aria-label': 'Recent recommendations' }, h('h1', {}, 'Recent dosing recommendations'), list)];
+}

@@ -1,0 +1,34 @@
+// Warfarin's gene chain for the card audit and the SMART app: each genotype used → its CPIC phenotype (from the
+// knowledge tables, when CPIC defines one) → what it did to this dose (the factor's signed contribution).
+import type { PatientFacts } from '../../domain/facts.js';
+import type { GeneFinding, Recommendation } from '../../domain/recommendation.js';
+import type { PgxKnowledge } from '../../knowledge/pgx.js';
+import { lookupGene } from '../pgx/engine.js';
+
+const GENES = [
+  { gene: 'CYP2C9', input: 'cyp2c9', factor: 'cyp2c9' },
+  { gene: 'VKORC1', input: 'vkorc1', factor: 'vkorc1' },
+] as const;
+
+function signed(v: number): string {
+  return `${v >= 0 ? '+' : '−'}${Number(Math.abs(v).toFixed(1))}`;
+}
+
+/** The findings for the genotypes the recommendation used (results on file only); pure. */
+export function warfarinGeneFindings(r: Recommendation, facts: PatientFacts, k: PgxKnowledge): GeneFinding[] {
+  const out: GeneFinding[] = [];
+  for (const g of GENES) {
+    const input = r.inputs.find((i) => i.key === g.input);
+    if (!input?.source || typeof input.value !== 'string') continue;
+    const phenotype = k.genes[g.gene] ? lookupGene(k, g.gene, facts.genes, new Set()).phenotype : undefined;
+    const f = r.factors?.find((x) => x.key === g.factor);
+    out.push({
+      gene: g.gene,
+      result: input.value,
+      ...(phenotype && phenotype !== 'Indeterminate' ? { phenotype } : {}),
+      ...(f ? { implication: `${signed(f.contribution)} ${f.unit} in this dose` } : { implication: 'not used: no dose was calculated' }),
+      source: input.source,
+    });
+  }
+  return out;
+}

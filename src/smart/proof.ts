@@ -1,0 +1,91 @@
+// Proof that a SMART app's access token may see a patient: read Patient/<id> on an allowlisted FHIR server with it.
+import { createHash } from 'node:crypto';
+import { isFhirServerAllowed } from '../fhir/gather.js';
+
+export interface AccessClaim {
+  /** the app's SMART access token (never logged, never stored: only a hash keys the cache) */
+  token: string;
+  /** FHIR base URL from the launch (`iss`) */
+  fhirServer: string;
+  /** patient id from the launch context */
+  patientId: string;
+}
+
+export type ProofFailure =
+  | 'server-not-allowed' // 403: the FHIR server is not on smart.allowedFhirServers
+  | 'token-rejected' // 401: the FHIR server answered 401 (expired, revoked, invalid)
+  | 'patient-denied' // 403: the FHIR server refused or does not know the patient (403/404) or answered another patient
+  | 'fhir-unavailable'; // 502: no usable answer in time
+
+export type ProofResult = { ok: true; cached: boolean } | { ok: false; reason: ProofFailure; status?: number };
+
+export interface AccessProverOptions {
+  allowedServers: string[];
+  allowInsecureLoopback: boolean;
+  cacheSeconds: number;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** upper bound of cached proofs (oldest evicted first) */
+  maxEntries?: number;
+}
+
+/** Patient ids as FHIR defines them: anything else never reaches a URL. */
+export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export class AccessProver {
+  private readonly cache = new Map<string, number>(); // hash → expiry (ms)
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  constructor(private readonly o: AccessProverOptions) {
+    this.fetchImpl = o.fetch ?? fetch;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Empty allowlist = nothing is accepted (an unlisted server could "prove" access to any patient id). */
+  serverAllowed(url: string): boolean {
+    return this.o.allowedServers.length > 0 && isFhirServerAllowed(url, { allowedServers: this.o.allowedServers, allowInsecureLoopback: this.o.allowInsecureLoopback });
+  }
+
+  async prove(c: AccessClaim): Promise<ProofResult> {
+    if (!this.serverAllowed(c.fhirServer) || !FHIR_ID.test(c.patientId)) return { ok: false, reason: 'server-not-allowed' };
+    const base = new URL(c.fhirServer).href.replace(/\/+$/, '');
+    const key = createHash('sha256').update(`${c.token}\n${base}\n${c.patientId}`).digest('base64url');
+    const t = this.now();
+    const exp = this.cache.get(key);
+    if (exp !== undefined && exp > t) return { ok: true, cached: true };
+    if (exp !== undefined) this.cache.delete(key);
+
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${base}/Patient/${encodeURIComponent(c.patientId)}`, {
+        headers: { authorization: `Bearer ${c.token}`, accept: 'application/fhir+json' },
+        redirect: 'manual', // a redirect could carry the token off the allowlisted server
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+    } catch {
+      return { ok: false, reason: 'fhir-unavailable' };
+    }
+    if (res.status === 401) return drain(res, { ok: false, reason: 'token-rejected', status: 401 });
+    if (res.status === 403 || res.status === 404 || res.status === 410) return drain(res, { ok: false, reason: 'patient-denied', status: res.status });
+    if (res.status !== 200) return drain(res, { ok: false, reason: 'fhir-unavailable', status: res.status });
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      return { ok: false, reason: 'fhir-unavailable', status: 200 };
+    }
+    const p = body as { resourceType?: unknown; id?: unknown };
+    if (p?.resourceType !== 'Patient' || p.id !== c.patientId) return { ok: false, reason: 'patient-denied', status: 200 };
+    if (this.o.cacheSeconds > 0) {
+      if (this.cache.size >= (this.o.maxEntries ?? 10_000)) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, t + this.o.cacheSeconds * 1000);
+    }
+    return { ok: true, cached: false };
+  }
+}
+
+async function drain<T>(res: Response, out: T): Promise<T> {
+  await res.body?.cancel().catch(() => undefined);
+  return out;
+}
