@@ -143,6 +143,8 @@ async function measure(scenario: string, p: Proc, pathname: string, body: string
   }
 }
 
+const startLoad = os.loadavg()[0]!.toFixed(2);
+
 async function main(): Promise<void> {
   console.log('building …');
   execSync('npm run build', { stdio: 'ignore' });
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
   const lines = [
     '# Service benchmark',
     '',
-    `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${cpu}), Node ${process.version}.`,
+    `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${os.cpus().length} cores (${cpu}), Node ${process.version}; load average at the start ${startLoad}, at the end ${os.loadavg()[0]!.toFixed(2)}.`,
     `Each level: ${WARMUP} s warm-up then ${DURATION} s measured (autocannon, keep-alive). The service runs as \`node dist/src/server.js\` with the embedded SQLite store and the ONNX model; every service request carries a fresh RS384 JWT signed by the load generator (same machine, other core).`,
     '',
     '| scenario | conns | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | req/s vs baseline |',
