@@ -69,6 +69,8 @@ const ConfigSchema = z
         suggestTestFor: z.enum(['strong', 'all', 'none']),
       })
       .strict(),
+    /** kidney-function dose bands: a serum creatinine older than this is not used (absent: knowledge/renal-bands.json policy, 30 days) */
+    renal: z.object({ creatinineMaxAgeDays: z.number().int().min(1).max(365) }).strict().optional(),
     /** audit trail: retention, patient-id pseudonymization, spooling while the database is unavailable */
     audit: z
       .object({
@@ -147,6 +149,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'AUDIT_RETRY_MS', path: 'audit.retryIntervalMs', parse: Number, description: 'while the database is unavailable, how often to retry writing spooled audit records' },
   { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
+  { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },
   { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
 

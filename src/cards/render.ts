@@ -8,6 +8,7 @@ import type { Recommendation, RecommendationInput } from '../domain/recommendati
 import { withSingleDose } from './draft.js';
 import { dosingDetailsLinks } from './links.js';
 import { renderPgxCard } from './pgx.js';
+import { renderRenalCard } from './renal.js';
 
 interface KindTemplate {
   topic: { code: string; display: string };
@@ -123,6 +124,7 @@ function overrideReasons(t: CardTemplates, k: KindTemplate): Coding[] {
 
 export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
   if (r.pgx) return renderPgxCard(r, order, ctx);
+  if (r.renal && r.kind !== 'missing-data') return renderRenalCard(r, order, ctx);
   if (!isActionable(r, order)) return undefined;
   const t = ctx.templates;
   const kindName = r.kind === 'missing-data' ? 'missing-data' : `${r.drug.name}-${r.kind}`;

@@ -770,8 +770,10 @@ describe('malformed input', () => {
             const target = items[ed.ex]!;
             const comps = target.component;
             // sometimes break a component's value instead of a top-level field
-            if (Array.isArray(comps) && comps.length && ed.field === 'component' && ed.comp % 2 === 0) {
-              (comps[ed.comp % comps.length] as Record<string, unknown>).valueCodeableConcept = ed.value;
+            // (only when that component is an object: an earlier edit may have replaced the list with primitives)
+            const comp: unknown = Array.isArray(comps) && comps.length ? comps[ed.comp % comps.length] : undefined;
+            if (ed.field === 'component' && ed.comp % 2 === 0 && typeof comp === 'object' && comp !== null) {
+              (comp as Record<string, unknown>).valueCodeableConcept = ed.value;
             } else target[ed.field] = ed.value;
           }
           const r = readGeneResults(items);

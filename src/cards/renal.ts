@@ -1,0 +1,100 @@
+// Renal dose-band Recommendation → CDS card: the kidney measure with its formula and inputs, the label band, and the
+// change (an update to the label's single dose, or removing a contraindicated draft). Wording: cards/renal-*.md.
+import type { Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { DraftOrder } from '../cds/orders.js';
+import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import { withSingleDose } from './draft.js';
+import { dosingDetailsLinks } from './links.js';
+import { fillTemplate, type CardTemplates, type RenderContext, type RenderedCard } from './render.js';
+
+function cell(v: unknown, max = 300): string {
+  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+}
+function fmt(v: number, digits = 2): string {
+  return Number(v.toFixed(digits)).toString();
+}
+function sourceText(i: RecommendationInput): string {
+  if (i.source) return cell(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
+  return cell(i.note ?? '—');
+}
+function inputsTable(r: Recommendation): string {
+  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`)} | ${sourceText(i)} |`).join('\n');
+}
+function overrideReasons(t: CardTemplates, kind: string): Coding[] {
+  return t.kind(kind).overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
+}
+
+/** Template per recommendation: a dose change, avoid/contraindicated/do not start, or a note (range, dialysis, indication). */
+function templateFor(r: Recommendation): 'renal-dose' | 'renal-avoid' | 'renal-note' {
+  if (r.kind === 'alternative') return 'renal-avoid';
+  if (r.kind === 'dose-adjustment') return 'renal-dose';
+  return 'renal-note';
+}
+
+export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
+  const renal = r.renal;
+  if (!renal?.showCard) return undefined;
+  const t = ctx.templates;
+  const kindName = templateFor(r);
+  const k = t.kind(kindName);
+  const dose = r.proposedDose;
+  const vars: Record<string, string | undefined> = {
+    headline: r.headline,
+    drug: r.drug.name,
+    dose: dose ? fmt(dose.perDose.value) : undefined,
+    frequency: dose?.frequencyText,
+    bandLine: renal.band ? `Label band: ${cell(renal.band.text)}` : undefined,
+    proposalLine: dose ? `Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}.` : undefined,
+    currentOrderLine:
+      order?.currentDose !== undefined
+        ? `The draft order currently says ${fmt(order.currentDose.value)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmt(order.currentDose.frequencyPerDay)}× per day` : ''}.`
+        : 'The draft order has no dose yet.',
+    measureLine: renal.measure ? `${cell(renal.measure.formula, 400)}` : undefined,
+    inputsTable: inputsTable(r),
+    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    labelLine: `${cell(renal.label.title)}, section ${cell(renal.label.section)}`,
+    methodName: `${r.method.name} (v${r.method.version})`,
+    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+  };
+  const card: Card = {
+    uuid: ctx.newId(),
+    summary: fillTemplate(k.summary, vars).slice(0, 139),
+    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
+    indicator: r.severity,
+    source: {
+      label: t.file.source.label,
+      ...(renal.label.url ? { url: renal.label.url } : k.sourceUrl ? { url: k.sourceUrl } : {}),
+      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
+    },
+    overrideReasons: overrideReasons(t, kindName),
+    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
+  };
+  const suggestions: Suggestion[] = [];
+  if (dose && order?.ref && k.suggestionLabel) {
+    suggestions.push({
+      label: fillTemplate(k.suggestionLabel, vars),
+      uuid: ctx.newId(),
+      isRecommended: true,
+      actions: [
+        {
+          type: 'update',
+          description: `Set the dose of ${order.ref} to ${fmt(dose.perDose.value)} mg ${dose.frequencyText}`,
+          resource: withSingleDose(order.resource, dose.perDose, dose.timing, `${fmt(dose.perDose.value)} ${dose.perDose.unit} ${dose.frequencyText}`),
+        },
+      ],
+    });
+  }
+  if (kindName === 'renal-avoid' && order?.ref && k.suggestionLabel) {
+    suggestions.push({
+      label: fillTemplate(k.suggestionLabel, vars),
+      uuid: ctx.newId(),
+      isRecommended: r.severity === 'critical',
+      actions: [{ type: 'delete', description: `Remove the draft ${r.drug.name} order (${order.ref})`, resourceId: order.ref }],
+    });
+  }
+  if (suggestions.length > 0) {
+    card.suggestions = suggestions;
+    card.selectionBehavior = 'at-most-one';
+  }
+  return { card, recommendationId: r.id };
+}

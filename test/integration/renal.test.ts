@@ -1,0 +1,180 @@
+// Kidney-function dose bands end to end: the real service (signed JWTs, SQLite) and the real FHIR server process.
+// Each patient has a recent creatinine; ages and dates are relative to today so the expectations never go stale.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Condition, FhirResource, MedicationRequest } from 'fhir/r4';
+import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { patient, vital } from '../fixtures/synthetic-patients.js';
+import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+const TOKEN = 'ehr-access-token-renal';
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+const UCUM = 'http://unitsofmeasure.org';
+let fhir: RunningFhirServer;
+let svc: TestService;
+
+const now = new Date();
+const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
+/** born on 1 January, so the age in whole years is the same on every day of the year */
+const bornYearsAgo = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
+
+function condition(id: string, patientId: string, system: string, code: string, display: string): Condition {
+  return {
+    resourceType: 'Condition',
+    id,
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { coding: [{ system, code, display }], text: display },
+    subject: { reference: `Patient/${patientId}` },
+    recordedDate: daysAgo(100),
+  };
+}
+
+/**
+ * - ren-gaba: man, 80 y, 60 kg, creatinine 2.0 mg/dL → CG (60 × 60)/(72 × 2.0) = 25.0 mL/min (gabapentin 15–29 band)
+ * - ren-af:   man, 80 y, 60 kg, creatinine 1.25 mg/dL → CG 40.0 mL/min, atrial fibrillation (SNOMED 49436004)
+ * - ren-met:  woman, 70 y, 65 kg, creatinine 2.1 mg/dL → CKD-EPI 2021 eGFR 24.9
+ * - ren-ok:   man, 40 y, 80 kg, creatinine 0.9 mg/dL → CG 123.5 mL/min
+ */
+function resources(): FhirResource[] {
+  const cr = (id: string, p: string, mgdl: number) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', daysAgo(2));
+  const wt = (id: string, p: string, kg: number) => vital(id, p, '29463-7', 'Body weight', kg, 'kg', 'kg', daysAgo(2));
+  return [
+    patient('ren-gaba', bornYearsAgo(80), 'male'),
+    wt('ren-gaba-wt', 'ren-gaba', 60),
+    cr('ren-gaba-cr', 'ren-gaba', 2.0),
+    patient('ren-af', bornYearsAgo(80), 'male'),
+    wt('ren-af-wt', 'ren-af', 60),
+    cr('ren-af-cr', 'ren-af', 1.25),
+    condition('ren-af-af', 'ren-af', 'http://snomed.info/sct', '49436004', 'Atrial fibrillation'),
+    patient('ren-met', bornYearsAgo(70), 'female'),
+    wt('ren-met-wt', 'ren-met', 65),
+    cr('ren-met-cr', 'ren-met', 2.1),
+    patient('ren-ok', bornYearsAgo(40), 'male'),
+    wt('ren-ok-wt', 'ren-ok', 80),
+    cr('ren-ok-cr', 'ren-ok', 0.9),
+  ];
+}
+
+beforeAll(async () => {
+  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+}, 30000);
+afterAll(async () => {
+  await Promise.all([fhir?.stop(), svc?.close()]);
+});
+beforeEach(async () => {
+  await fhir.admin.clearRequests();
+});
+
+const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
+
+/** Full prefetch (keys of config/services.json) from the same resources the FHIR server holds. */
+function prefetch(patientId: string): Record<string, unknown> {
+  const mine = resources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
+  const obs = (codes: string[]) => searchset(mine.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
+  return {
+    patient: mine.find((r) => r.resourceType === 'Patient'),
+    weight: obs(['29463-7']),
+    height: obs(['8302-2']),
+    renal: obs(['2160-0']),
+    inr: searchset([]),
+    genomics: searchset([]),
+    medicationRequests: searchset([]),
+    medicationStatements: null,
+    conditions: searchset(mine.filter((r) => r.resourceType === 'Condition')),
+  };
+}
+
+function draft(id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number): MedicationRequest {
+  return {
+    resourceType: 'MedicationRequest',
+    id,
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: `Patient/${patientId}` },
+    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: text }], text },
+    dosageInstruction: [
+      {
+        text: `${mg} mg ${perDay}× daily`,
+        route: { coding: [{ system: 'http://snomed.info/sct', code: '26643006', display: 'Oral route' }] },
+        timing: { repeat: { frequency: perDay, period: 1, periodUnit: 'd' } },
+        doseAndRate: [{ doseQuantity: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } }],
+      },
+    ],
+  };
+}
+
+function orderSelect(patientId: string, d: MedicationRequest, withPrefetch = true) {
+  return {
+    hook: 'order-select',
+    hookInstance: randomUUID(),
+    fhirServer: fhir.url,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
+    context: { userId: 'Practitioner/example', patientId, selections: [`MedicationRequest/${d.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: d }] } },
+    ...(withPrefetch ? { prefetch: prefetch(patientId) } : {}),
+  };
+}
+
+describe('renal dose bands through the service', () => {
+  test('gabapentin 600 mg TID at CrCl 25 → a warning card with the 200–700 mg/day band, no automatic dose', async () => {
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-gaba', draft('g1', 'ren-gaba', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3)));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.indicator).toBe('warning');
+    expect(c.summary).toMatch(/Gabapentin: 1800 mg\/day exceeds 200–700 mg\/day for CrCl 25 mL\/min/);
+    expect(c.detail).toMatch(/200–700 mg\/day once daily/);
+    expect(c.detail).toMatch(/Cockcroft-Gault: \(140 − 80\) × 60 kg \/ \(72 × 2 mg\/dL\) = 25 mL\/min/);
+    expect(c.detail).toMatch(/Observation\/ren-gaba-cr/);
+    expect(c.detail).toMatch(/NEURONTIN/);
+    expect(c.suggestions).toBeUndefined();
+    expect(c.source.topic.code).toBe('renal-dose');
+  });
+
+  test.each([true, false])('rivaroxaban 20 mg daily, AF, CrCl 40 → update to 15 mg once daily (prefetch: %s)', async (withPrefetch) => {
+    const d = draft('x1', 'ren-af', '1114195', 'rivaroxaban 20 MG Oral Tablet', 20, 1);
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-af', d, withPrefetch));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.indicator).toBe('warning');
+    expect(c.summary).toMatch(/Rivaroxaban: CrCl 40 mL\/min — label dose 15 mg once daily/);
+    const action = c.suggestions[0].actions[0];
+    expect(action.type).toBe('update');
+    expect(action.resource.id).toBe('x1');
+    expect(action.resource.dosageInstruction).toHaveLength(1);
+    expect(action.resource.dosageInstruction[0].doseAndRate[0].doseQuantity).toMatchObject({ value: 15, code: 'mg' });
+    expect(action.resource.dosageInstruction[0].timing.repeat).toEqual({ frequency: 1, period: 1, periodUnit: 'd' });
+    expect(action.resource.dosageInstruction[0].route.coding[0].code).toBe('26643006');
+    if (!withPrefetch) expect((await fhir.admin.requests()).length).toBeGreaterThan(0);
+  });
+
+  test('metformin at eGFR 24.9 → a critical card (contraindicated) offering to remove the draft', async () => {
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-met', draft('m1', 'ren-met', '6809', 'metformin hydrochloride 500 MG Oral Tablet', 500, 2)));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.indicator).toBe('critical');
+    expect(c.summary).toMatch(/Metformin: contraindicated at eGFR 24\.9/);
+    expect(c.detail).toMatch(/CKD-EPI 2021/);
+    expect(c.suggestions[0].actions[0]).toMatchObject({ type: 'delete', resourceId: 'MedicationRequest/m1' });
+  });
+
+  test('normal kidney function → no card', async () => {
+    for (const d of [draft('o1', 'ren-ok', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), draft('o2', 'ren-ok', '6809', 'metformin 500 MG Oral Tablet', 500, 2)]) {
+      const r = await svc.hook('dosing-order-select', orderSelect('ren-ok', d));
+      expect(r.status).toBe(200);
+      expect(checkCdsResponse(r.json)).toEqual([]);
+      expect(r.json.cards).toEqual([]);
+    }
+  });
+
+  test('a brand name in the text is recognised (Xarelto), and an AF patient already on 15 mg gets no card', async () => {
+    const d = draft('x2', 'ren-af', '999999999', 'Xarelto 15 MG Oral Tablet', 15, 1);
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-af', d));
+    expect(r.status).toBe(200);
+    expect(r.json.cards).toEqual([]);
+  });
+});
