@@ -2,12 +2,11 @@
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { withScaledDoses } from './draft.js';
-import type { Action, Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, Recommendation } from '../domain/recommendation.js';
-import { dosingDetailsLinks } from './links.js';
-import { fillTemplate, type CardTemplates, type RenderContext, type RenderedCard } from './render.js';
+import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 const TEMPLATE_BY_ACTION = {
   avoid: 'pgx-avoid',
@@ -40,9 +39,6 @@ function recommendationMarkdown(t: string): string {
   return other ? `${clean(main ?? '')}\n\n*Other considerations:* ${other}` : clean(main ?? '');
 }
 
-function overrideReasons(t: CardTemplates, kind: string): Coding[] {
-  return t.kind(kind).overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
-}
 
 function alternativeOrder(order: DraftOrder | undefined, patientId: string | undefined, alt: AlternativeDrug): MedicationRequest {
   const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : undefined;
@@ -115,20 +111,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     guidelineVersion: g?.version,
     recommendationId: g && g.recommendationId !== 'none' ? g.recommendationId : undefined,
   };
-  const summary = fillTemplate(k.summary, vars).slice(0, 139);
-  const card: Card = {
-    uuid: ctx.newId(),
-    summary,
-    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
-    indicator: r.severity,
-    source: {
-      label: t.file.source.label,
-      ...(g?.url ? { url: g.url } : k.sourceUrl ? { url: k.sourceUrl } : {}),
-      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
-    },
-    overrideReasons: overrideReasons(t, kindName),
-    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
-  };
+  const card = cardShell(r, kindName, vars, ctx, g?.url);
 
   const suggestions: Suggestion[] = [];
   const del: Action | undefined = order?.ref ? { type: 'delete', description: `Remove the draft ${r.drug.name} order (${order.ref})`, resourceId: order.ref } : undefined;

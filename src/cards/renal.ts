@@ -1,11 +1,10 @@
 // Renal dose-band Recommendation → CDS card: the kidney measure with its formula and inputs, the label band, and the
 // change (an update to the label's single dose, or removing a contraindicated draft). Wording: cards/renal-*.md.
-import type { Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
 import { withSingleDose } from './draft.js';
-import { dosingDetailsLinks } from './links.js';
-import { fillTemplate, type CardTemplates, type RenderContext, type RenderedCard } from './render.js';
+import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 function cell(v: unknown, max = 300): string {
   return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
@@ -19,9 +18,6 @@ function sourceText(i: RecommendationInput): string {
 }
 function inputsTable(r: Recommendation): string {
   return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`)} | ${sourceText(i)} |`).join('\n');
-}
-function overrideReasons(t: CardTemplates, kind: string): Coding[] {
-  return t.kind(kind).overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
 }
 
 /** Template per recommendation: a dose change, avoid/contraindicated/do not start, or a note (range, dialysis, indication). */
@@ -56,19 +52,7 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
     methodName: `${r.method.name} (v${r.method.version})`,
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
-  const card: Card = {
-    uuid: ctx.newId(),
-    summary: fillTemplate(k.summary, vars).slice(0, 139),
-    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
-    indicator: r.severity,
-    source: {
-      label: t.file.source.label,
-      ...(renal.label.url ? { url: renal.label.url } : k.sourceUrl ? { url: k.sourceUrl } : {}),
-      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
-    },
-    overrideReasons: overrideReasons(t, kindName),
-    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
-  };
+  const card = cardShell(r, kindName, vars, ctx, renal.label.url);
   const suggestions: Suggestion[] = [];
   if (dose && order?.ref && k.suggestionLabel) {
     suggestions.push({

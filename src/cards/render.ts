@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
-import type { Card, Coding, Suggestion } from '../cds/protocol.js';
+import type { Card, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
 import { withSingleDose } from './draft.js';
@@ -118,8 +118,27 @@ export function isActionable(r: Recommendation, order: DraftOrder | undefined): 
   return true;
 }
 
-function overrideReasons(t: CardTemplates, k: KindTemplate): Coding[] {
-  return k.overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display }));
+/**
+ * The parts every card shares, from its template kind: uuid, summary (< 140 characters), Markdown detail, indicator,
+ * source (label, url, topic), override reasons and the link to the SMART app.
+ */
+export function cardShell(r: Recommendation, kindName: string, vars: Record<string, string | undefined>, ctx: RenderContext, sourceUrl?: string): Card {
+  const t = ctx.templates;
+  const k = t.kind(kindName);
+  const url = sourceUrl ?? k.sourceUrl;
+  return {
+    uuid: ctx.newId(),
+    summary: fillTemplate(k.summary, vars).slice(0, 139),
+    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
+    indicator: r.severity,
+    source: {
+      label: t.file.source.label,
+      ...(url ? { url } : {}),
+      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
+    },
+    overrideReasons: k.overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display })),
+    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
+  };
 }
 
 export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
@@ -155,20 +174,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     missingList: r.missing.length ? r.missing.map((m) => `- ${cell(m)}`).join('\n') : undefined,
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
-  const summary = fillTemplate(k.summary, vars).slice(0, 139);
-  const card: Card = {
-    uuid: ctx.newId(),
-    summary,
-    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
-    indicator: r.severity,
-    source: {
-      label: t.file.source.label,
-      ...(k.sourceUrl ? { url: k.sourceUrl } : {}),
-      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
-    },
-    overrideReasons: overrideReasons(t, k),
-    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
-  };
+  const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
     const suggestion: Suggestion = {
       label: fillTemplate(k.suggestionLabel, vars),
