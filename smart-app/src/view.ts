@@ -1,6 +1,6 @@
 // Renders one Recommendation (the same object the card and the audit record come from) as the "Dosing details" page.
 import type { Recommendation, RecommendationInput } from '../../src/domain/recommendation.js';
-import { doseIntervalChart, factorChart, type DoseMark } from './charts.js';
+import { doseIntervalChart, factorChart, timePlot, type DoseMark } from './charts.js';
 import { fmt, h } from './dom.js';
 
 export interface PatientBanner {
@@ -218,6 +218,26 @@ function evidenceSection(r: Recommendation): HTMLElement {
   );
 }
 
+/** AUC-guided dosing (vancomycin): predicted concentration curve with the measured levels, and the AUC figures. */
+function tdmSection(r: Recommendation): HTMLElement | undefined {
+  const t = r.tdm;
+  if (!t?.curve) return undefined;
+  const p = t.proposed;
+  const lines = [
+    `Proposed: ${fmt(p.doseMg)} mg every ${fmt(p.intervalH)} h (over ${fmt(p.infusionH)} h) — predicted AUC24 ${fmt(p.auc24)} mg·h/L (10th–90th percentile ${fmt(p.band.p10)}–${fmt(p.band.p90)}); target ${t.target.low}–${t.target.high}.`,
+    t.current ? `${t.current.from === 'draft-order' ? 'Draft order' : 'Current regimen'}: ${fmt(t.current.doseMg)} mg every ${fmt(t.current.intervalH)} h — AUC24 ${fmt(t.current.auc24)} (${fmt(t.current.band.p10)}–${fmt(t.current.band.p90)}).` : undefined,
+    t.loading ? `Loading dose: ${fmt(t.loading.doseMg)} mg over ${fmt(t.loading.infusionH)} h.` : undefined,
+    t.method === 'bayesian' ? `Bayesian estimate from ${t.levelsUsed} level(s).` : 'Population (prior) estimate: no usable levels.',
+  ].filter((x): x is string => x !== undefined);
+  const title = t.curve.kind === 'fitted-history' ? `Fitted vancomycin concentrations${t.curve.originIso ? ` (hours from ${t.curve.originIso.slice(0, 16).replace('T', ' ')} UTC)` : ''}` : 'Predicted concentrations of the proposed start';
+  return section(
+    'Vancomycin AUC',
+    'tdm-section',
+    ...lines.map((l) => h('p', {}, l)),
+    timePlot({ title, unit: 'mg/L', predicted: t.curve.points.map((q) => ({ t: q.tH, value: q.mgL })), measured: t.curve.observed.map((q) => ({ t: q.tH, value: q.mgL, label: 'level' })) }),
+  );
+}
+
 export function renderRecommendation(r: Recommendation, createdAt: string, patient: PatientBanner, onList?: () => void): HTMLElement[] {
   const sev = SEVERITY_TEXT[r.severity] ?? r.severity;
   return [
@@ -229,6 +249,7 @@ export function renderRecommendation(r: Recommendation, createdAt: string, patie
       h('h1', { 'data-testid': 'headline' }, capital(r.headline)),
     ),
     doseSection(r),
+    tdmSection(r),
     factorsSection(r),
     genesSection(r),
     inputsSection(r),

@@ -9,6 +9,7 @@ import { withSingleDose } from './draft.js';
 import { dosingDetailsLinks } from './links.js';
 import { renderPgxCard } from './pgx.js';
 import { renderRenalCard } from './renal.js';
+import { renderTdmCard } from './tdm.js';
 
 interface KindTemplate {
   topic: { code: string; display: string };
@@ -144,6 +145,7 @@ export function cardShell(r: Recommendation, kindName: string, vars: Record<stri
 export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
   if (r.pgx) return renderPgxCard(r, order, ctx);
   if (r.renal && r.kind !== 'missing-data') return renderRenalCard(r, order, ctx);
+  if (r.tdm && r.kind !== 'missing-data') return renderTdmCard(r, order, ctx);
   if (!isActionable(r, order)) return undefined;
   const t = ctx.templates;
   const kindName = r.kind === 'missing-data' ? 'missing-data' : `${r.drug.name}-${r.kind}`;

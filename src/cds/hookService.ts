@@ -15,6 +15,9 @@ import { ordersInScope } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
+/** Prefetch keys that only one drug's evaluator needs: neither read nor queried for other orders. */
+const DRUG_SPECIFIC_PREFETCH: Record<string, string> = { vancomycinLevels: 'vancomycin', medicationAdministrations: 'vancomycin' };
+
 /** At most this many orders with guidance are evaluated per hook call. */
 export const MAX_EVALUATED_ORDERS = 50;
 
@@ -86,8 +89,12 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     return { status: 200, body: { cards: [] } };
   }
 
+  const orderedIngredients = new Set(orders.flatMap((o) => o.drugs.map((d) => d.ingredient)));
   const queries = Object.fromEntries(
-    Object.entries(e.catalog.prefetch).map(([k, tpl]) => [k, renderPrefetchTemplate(tpl, req.context as Record<string, unknown>)]),
+    Object.entries(e.catalog.prefetch)
+      // drug-specific keys (e.g. vancomycin levels) are only used, and only queried, when that drug is ordered
+      .filter(([k]) => DRUG_SPECIFIC_PREFETCH[k] === undefined || orderedIngredients.has(DRUG_SPECIFIC_PREFETCH[k]!))
+      .map(([k, tpl]) => [k, renderPrefetchTemplate(tpl, req.context as Record<string, unknown>)]),
   );
   const gathered: GatherResult = await gatherData({
     queries,

@@ -58,6 +58,31 @@ export interface ConditionFact {
   source: SourceRef;
 }
 
+/** A measured drug level (therapeutic drug monitoring), mg/L, at its exact sampling time. */
+export interface DrugLevelFact {
+  /** ingredient, lower case, e.g. "vancomycin" */
+  drug: string;
+  /** LOINC code of the Observation, e.g. "20578-1" (any), "4090-7" (trough), "4089-9" (peak) */
+  loinc: string;
+  mgL: number;
+  /** effectiveDateTime (exact sampling time, ISO 8601) */
+  time: string;
+  source: SourceRef;
+}
+
+/** A recorded administration (MedicationAdministration) of a monitored drug, with its infusion start and end. */
+export interface AdministrationFact {
+  /** ingredient, lower case, e.g. "vancomycin" */
+  drug: string;
+  amountMg: number;
+  /** infusion start / end, ISO 8601 */
+  start: string;
+  end: string;
+  /** how the end was obtained when it was not recorded, e.g. "assumed 1 h per g (no end or rate recorded)" */
+  endNote?: string;
+  source: SourceRef;
+}
+
 export interface PatientFacts {
   patientId: string;
   birthDate?: Fact<string>;
@@ -72,6 +97,10 @@ export interface PatientFacts {
   serumCreatinine?: Fact<Quantity>; // mg/dL
   egfr?: Fact<Quantity>; // mL/min/{1.73_m2}
   inr?: Fact<number>[]; // newest first
+  /** drug levels (vancomycin), oldest first */
+  drugLevels?: DrugLevelFact[];
+  /** administrations of monitored drugs (vancomycin), oldest first */
+  administrations?: AdministrationFact[];
   genes: GeneResult[];
   medications: MedicationFact[];
   conditions: ConditionFact[];

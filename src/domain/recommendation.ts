@@ -116,6 +116,8 @@ export interface Recommendation {
   pgx?: PgxDetail;
   /** kidney-function dose band details (present on every recommendation of the renal evaluator) */
   renal?: RenalDetail;
+  /** AUC-guided therapeutic drug monitoring details (vancomycin): AUC figures and the concentration curve */
+  tdm?: TdmDetail;
 }
 
 export interface AlternativeDrug {
@@ -177,4 +179,23 @@ export interface RenalDetail {
   label: { title: string; section: string; url?: string };
   /** whether a card is shown (the rest is kept for the SMART app) */
   showCard: boolean;
+}
+
+/** AUC-guided dosing (vancomycin, src/dosing/tdm): the AUC figures behind the proposal and the predicted curve. */
+export interface TdmDetail {
+  method: 'bayesian' | 'prior';
+  model: { id: string; name: string; citation: string };
+  /** number of levels used by the Bayesian estimate */
+  levelsUsed: number;
+  dosesRecorded: number;
+  target: { low: number; high: number; aim: number; unit: 'mg·h/L' };
+  /** individual PK parameters (L/h, L) */
+  parameters: { CL: number; Vc: number; Vp: number; Q: number };
+  crclMlMin: number;
+  loading?: { doseMg: number; infusionH: number; basis: string };
+  proposed: { doseMg: number; intervalH: number; infusionH: number; auc24: number; band: { p10: number; p50: number; p90: number }; withinTarget: boolean; troughMgL: number; peakMgL: number };
+  /** the draft order's (or the administered) regimen and its predicted steady-state AUC24 */
+  current?: { doseMg: number; intervalH: number; infusionH: number; auc24: number; band: { p10: number; p50: number; p90: number }; withinTarget: boolean; from: 'draft-order' | 'administrations' };
+  /** predicted concentrations (mg/L) at tH hours from originIso (null: from the proposed first dose) */
+  curve: { originIso: string | null; kind: 'fitted-history' | 'proposed-start'; points: { tH: number; mgL: number }[]; observed: { tH: number; mgL: number }[] };
 }

@@ -8,6 +8,7 @@ import type { WarfarinModel } from '../model/warfarinModel.js';
 import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './warfarin/evaluator.js';
 import { registerPgxEvaluators } from './pgx/register.js';
 import { registerRenalEvaluators } from './renal/register.js';
+import { registerTdmEvaluators } from './tdm/register.js';
 import { warfarinGeneFindings } from './warfarin/genes.js';
 import { defaultPgxKnowledge, type PgxKnowledge } from '../knowledge/pgx.js';
 import { warfarinModelInput } from './warfarin/modelInput.js';
@@ -87,7 +88,7 @@ async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDepende
 /** The evaluators the service runs. */
 export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegistry {
   let pgxKnowledge: PgxKnowledge | undefined;
-  return registerRenalEvaluators(registerPgxEvaluators(new EvaluatorRegistry(), deps), deps).register('warfarin', async (c) => {
+  return registerTdmEvaluators(registerRenalEvaluators(registerPgxEvaluators(new EvaluatorRegistry(), deps), deps), deps).register('warfarin', async (c) => {
     const basis = warfarinBasis(c.facts, c.drugs);
     const model = await warfarinModelOutcome(c, deps, basis);
     const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);

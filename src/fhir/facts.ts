@@ -4,13 +4,14 @@ import type {
   Condition,
   Extension,
   FhirResource,
+  MedicationAdministration,
   MedicationRequest,
   MedicationStatement,
   Observation,
   Patient,
   Reference,
 } from 'fhir/r4';
-import type { AdministrativeSex, ConditionFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
+import type { AdministrationFact, AdministrativeSex, ConditionFact, DrugLevelFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
 import type { Quantity } from '../domain/units.js';
 import { readGeneResults } from './genomics.js';
 import type { GatherResult } from './gather.js';
@@ -27,6 +28,19 @@ export const MEASUREMENTS = {
   egfr: { codes: ['98979-8', '62238-1', '33914-3'], dim: 'egfr', min: 1, max: 250, label: 'eGFR' },
   inr: { codes: ['6301-6', '34714-6', '46418-0'], dim: 'ratio', min: 0.5, max: 20, label: 'INR' },
 } as const satisfies Record<string, { codes: readonly string[]; dim: Dimension; min: number; max: number; label: string }>;
+
+/** Drug-level LOINC codes (therapeutic drug monitoring): vancomycin [Mass/volume] in serum/plasma, trough, peak. */
+export const DRUG_LEVELS: Record<string, { drug: string; label: string }> = {
+  '20578-1': { drug: 'vancomycin', label: 'Vancomycin level' },
+  '4090-7': { drug: 'vancomycin', label: 'Vancomycin trough level' },
+  '4089-9': { drug: 'vancomycin', label: 'Vancomycin peak level' },
+};
+/** plausible vancomycin concentrations, mg/L (anything above is a unit or entry error) */
+const DRUG_LEVEL_MAX_MGL = 200;
+
+/** Monitored drugs whose administrations are read: RxNorm ingredient CUIs and name fragments. */
+export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp }[] = [{ drug: 'vancomycin', rxnorm: ['11124'], text: /vancomycin|vancocin/i }];
+const USABLE_ADMINISTRATION_STATUS = new Set(['completed', 'in-progress']);
 
 type MeasurementKey = keyof typeof MEASUREMENTS;
 const CODE_TO_MEASUREMENT = new Map<string, MeasurementKey>(
@@ -111,6 +125,63 @@ function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceR
   return { rxnorm, text, source: { reference: referenceOf(r), ...(typeof date === 'string' && date ? { date } : {}), via } };
 }
 
+/** Infusion rate in mg/h from dosage.rateQuantity (mg/h, g/h, mg/min) or dosage.rateRatio (mg|g per h|min). */
+function rateMgPerHour(d: MedicationAdministration['dosage']): number | undefined {
+  if (!d) return undefined;
+  const perHour: Record<string, number> = { h: 1, min: 60 };
+  const rq = d.rateQuantity;
+  if (rq && typeof rq.value === 'number' && rq.value > 0) {
+    const m = /^(mg|g)\/(h|min)$/.exec(String(rq.code ?? rq.unit ?? ''));
+    if (m) return rq.value * (m[1] === 'g' ? 1000 : 1) * perHour[m[2]!]!;
+  }
+  const rr = d.rateRatio;
+  const num = toCanonical(rr?.numerator, 'doseMass');
+  const den = rr?.denominator;
+  if (num && den && typeof den.value === 'number' && den.value > 0) {
+    const f = perHour[String(den.code ?? den.unit ?? '')];
+    if (f !== undefined) return (num.value / den.value) * f;
+  }
+  return undefined;
+}
+
+/** A MedicationAdministration of a monitored drug → AdministrationFact, or the reason it is not usable. */
+function administrationFact(r: MedicationAdministration, via: SourceRef['via'], nowMs: number): AdministrationFact | { ignored: string } | undefined {
+  const cc = r.medicationCodeableConcept;
+  const codings = codingsOf(cc);
+  const text = [cc?.text, ...codings.map((c) => c.display), r.medicationReference?.display].filter((x): x is string => typeof x === 'string').join(' ');
+  const codes = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
+  const m = MONITORED_ADMINISTRATIONS.find((x) => codes.some((c) => x.rxnorm.includes(c)) || x.text.test(text));
+  if (!m) return undefined;
+  if (!USABLE_ADMINISTRATION_STATUS.has(String(r.status))) return { ignored: `status ${String(r.status)}` };
+  const amount = toCanonical(r.dosage?.dose, 'doseMass');
+  if (!amount || amount.value <= 0 || amount.value > 10000) return { ignored: 'no dose in mg or g' };
+  const startIso = r.effectivePeriod?.start ?? r.effectiveDateTime;
+  const startMs = typeof startIso === 'string' ? Date.parse(startIso) : Number.NaN;
+  if (Number.isNaN(startMs)) return { ignored: 'no start time' };
+  if (startMs > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
+  let endMs = typeof r.effectivePeriod?.end === 'string' ? Date.parse(r.effectivePeriod.end) : Number.NaN;
+  let endNote: string | undefined;
+  if (!Number.isNaN(endMs) && endMs <= startMs) return { ignored: 'infusion end not after its start' };
+  if (Number.isNaN(endMs)) {
+    const rate = rateMgPerHour(r.dosage);
+    if (rate) {
+      endMs = startMs + (amount.value / rate) * 3600_000;
+      endNote = `end inferred from the infusion rate (${round(rate)} mg/h)`;
+    } else {
+      endMs = startMs + Math.max(1, amount.value / 1000) * 3600_000;
+      endNote = 'no end or rate recorded: infusion assumed to last 1 h per g (at least 1 h)';
+    }
+  }
+  return {
+    drug: m.drug,
+    amountMg: amount.value,
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    ...(endNote ? { endNote } : {}),
+    source: { reference: referenceOf(r), date: new Date(startMs).toISOString(), via },
+  };
+}
+
 export interface ExtractOptions {
   patientId: string;
   now: Date;
@@ -168,6 +239,33 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
           notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
           break;
         }
+        const levelCode = codingsOf(r.code).find((c) => c.system === LOINC && typeof c.code === 'string' && DRUG_LEVELS[c.code] !== undefined);
+        if (levelCode) {
+          const spec = DRUG_LEVELS[levelCode.code!]!;
+          const ref = referenceOf(r);
+          if (!USABLE_OBSERVATION_STATUS.has(String(r.status))) {
+            notes.push(`${ref} (${spec.label}) ignored: status ${String(r.status)}`);
+            break;
+          }
+          // a level is only usable at its exact sampling time
+          const t = typeof r.effectiveDateTime === 'string' ? r.effectiveDateTime : typeof r.effectiveInstant === 'string' ? r.effectiveInstant : undefined;
+          const ms = t ? Date.parse(t) : Number.NaN;
+          if (Number.isNaN(ms)) {
+            notes.push(`${ref} (${spec.label}) ignored: no sampling date-time`);
+            break;
+          }
+          if (ms > nowMs + FUTURE_TOLERANCE_MS) {
+            notes.push(`${ref} (${spec.label}) ignored: dated in the future`);
+            break;
+          }
+          const q = toCanonical(r.valueQuantity, 'drugConcentration');
+          if (!q || q.value < 0 || q.value > DRUG_LEVEL_MAX_MGL) {
+            notes.push(`${ref} (${spec.label}) ignored: no plausible value with a known UCUM unit`);
+            break;
+          }
+          (facts.drugLevels ??= []).push({ drug: spec.drug, loinc: levelCode.code!, mgL: q.value, time: new Date(ms).toISOString(), source: { reference: ref, date: t!, via } });
+          break;
+        }
         const code = codingsOf(r.code).find((c) => c.system === LOINC && c.code && CODE_TO_MEASUREMENT.has(c.code));
         if (!code) {
           // everything that is not a measurement may be a genomic result: the genomics reader decides
@@ -207,6 +305,17 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         if (m) facts.medications.push(m);
         break;
       }
+      case 'MedicationAdministration': {
+        if (!refersToPatient(r.subject, o.patientId)) {
+          notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
+          break;
+        }
+        const a = administrationFact(r, via, nowMs);
+        if (!a) break;
+        if ('ignored' in a) notes.push(`${referenceOf(r)} (administration) ignored: ${a.ignored}`);
+        else (facts.administrations ??= []).push(a);
+        break;
+      }
       case 'Condition': {
         const c = r as Condition;
         if (!refersToPatient(c.subject, o.patientId)) break;
@@ -242,6 +351,9 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   if (e) facts.egfr = e;
   const inrs = best.inr?.sort((a, b) => b.ms - a.ms);
   if (inrs?.length) facts.inr = inrs.map((x) => ({ value: x.q.value, source: { reference: x.ref, ...(x.date ? { date: x.date } : {}), via: x.via } }));
+
+  facts.drugLevels?.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  facts.administrations?.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
 
   const genomics = readGeneResults(observations);
   facts.genes = genomics.results;

@@ -4,7 +4,7 @@ import type { Quantity } from '../domain/units.js';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 
-type Dimension = 'mass' | 'length' | 'creatinine' | 'egfr' | 'ratio';
+type Dimension = 'mass' | 'length' | 'creatinine' | 'egfr' | 'ratio' | 'drugConcentration' | 'doseMass';
 
 /** Factor to the canonical unit of each dimension, keyed by UCUM code. */
 const UCUM: Record<Dimension, { canonical: string; factors: Record<string, number> }> = {
@@ -17,6 +17,10 @@ const UCUM: Record<Dimension, { canonical: string; factors: Record<string, numbe
   },
   egfr: { canonical: 'mL/min/{1.73_m2}', factors: { 'mL/min/{1.73_m2}': 1, 'mL/min/1.73.m2': 1, 'mL/min': 1 } },
   ratio: { canonical: '{INR}', factors: { '{INR}': 1, '1': 1, '{ratio}': 1, '{Ratio}': 1 } },
+  // drug levels (vancomycin): mg/L canonical; 1 ug/mL = 1 mg/L
+  drugConcentration: { canonical: 'mg/L', factors: { 'mg/L': 1, 'ug/mL': 1, 'mg/dL': 10, 'ug/L': 0.001, 'ng/mL': 0.001 } },
+  // administered doses: mg canonical
+  doseMass: { canonical: 'mg', factors: { mg: 1, g: 1000 } },
 };
 
 /**
@@ -49,6 +53,11 @@ const DISPLAY_TO_UCUM: Record<string, string> = {
   'ml/min/1.73 m2': 'mL/min/{1.73_m2}',
   'ml/min/{1.73_m2}': 'mL/min/{1.73_m2}',
   inr: '{INR}',
+  mg: 'mg',
+  'ug/ml': 'ug/mL',
+  'µg/ml': 'ug/mL',
+  'μg/ml': 'ug/mL',
+  'mcg/ml': 'ug/mL',
 };
 
 /** The UCUM code of a FHIR Quantity: its code when the system is UCUM (or absent), else a known unit spelling. */

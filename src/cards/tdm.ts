@@ -1,0 +1,70 @@
+// AUC-guided vancomycin Recommendation → CDS card: proposed regimen (loading + maintenance), predicted AUC24 of the
+// proposal and of the current regimen with the 10th–90th percentile band, method, inputs. Wording: cards/vancomycin-dose.md.
+import type { DraftOrder } from '../cds/orders.js';
+import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import { withSingleDose } from './draft.js';
+import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
+
+function cell(v: unknown, max = 300): string {
+  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+}
+function fmt(v: number, digits = 0): string {
+  return Number(v.toFixed(digits)).toString();
+}
+function sourceText(i: RecommendationInput): string {
+  if (i.source) return cell(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
+  return cell(i.note ?? '—');
+}
+function inputsTable(r: Recommendation): string {
+  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`)} | ${sourceText(i)} |`).join('\n');
+}
+const band = (b: { p10: number; p90: number }) => `${fmt(b.p10)}–${fmt(b.p90)}`;
+
+export function renderTdmCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {
+  const tdm = r.tdm;
+  if (!tdm || r.kind === 'info') return undefined;
+  const kindName = 'vancomycin-dose';
+  const k = ctx.templates.kind(kindName);
+  const dose = r.proposedDose;
+  const p = tdm.proposed;
+  const vars: Record<string, string | undefined> = {
+    headline: r.headline,
+    drug: r.drug.name,
+    dose: fmt(p.doseMg),
+    interval: fmt(p.intervalH),
+    loadingLine: tdm.loading ? `Loading dose: ${fmt(tdm.loading.doseMg)} mg IV over ${fmt(tdm.loading.infusionH, 2)} h (${cell(tdm.loading.basis, 400)}).` : undefined,
+    maintenanceLine: `Maintenance: ${fmt(p.doseMg)} mg IV every ${fmt(p.intervalH)} h, infused over ${fmt(p.infusionH, 2)} h — predicted steady-state AUC24 ${fmt(p.auc24)} mg·h/L (10th–90th percentile ${band(p.band)}); trough ${fmt(p.troughMgL, 1)} mg/L, peak ${fmt(p.peakMgL, 1)} mg/L.`,
+    currentLine: tdm.current
+      ? `${tdm.current.from === 'draft-order' ? 'Draft order' : 'Current (administered)'} regimen ${fmt(tdm.current.doseMg)} mg every ${fmt(tdm.current.intervalH, 1)} h: predicted AUC24 ${fmt(tdm.current.auc24)} mg·h/L (10th–90th percentile ${band(tdm.current.band)}) — ${tdm.current.withinTarget ? 'within' : tdm.current.auc24 < tdm.target.low ? 'below' : 'above'} the target.`
+      : undefined,
+    targetLine: `Target AUC24 ${tdm.target.low}–${tdm.target.high} mg·h/L (MIC 1 mg/L), aiming at ${tdm.target.aim}.`,
+    methodLine:
+      tdm.method === 'bayesian'
+        ? `Bayesian (MAP) estimate from ${tdm.levelsUsed} level(s) and ${tdm.dosesRecorded} recorded dose(s); individual CL ${fmt(tdm.parameters.CL, 2)} L/h, Vc ${fmt(tdm.parameters.Vc, 1)} L.`
+        : `Population (prior) estimate — no usable levels; CL ${fmt(tdm.parameters.CL, 2)} L/h (CrCl ${fmt(tdm.crclMlMin, 1)} mL/min). Measure levels to individualise.`,
+    modelLine: `${cell(tdm.model.name)} — ${cell(tdm.model.citation, 400)}`,
+    inputsTable: inputsTable(r),
+    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    methodName: `${r.method.name} (v${r.method.version})`,
+    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+  };
+  const card = cardShell(r, kindName, vars, ctx);
+  if (dose && order?.ref && k.suggestionLabel) {
+    card.suggestions = [
+      {
+        label: fillTemplate(k.suggestionLabel, vars),
+        uuid: ctx.newId(),
+        isRecommended: true,
+        actions: [
+          {
+            type: 'update',
+            description: `Set the maintenance dose of ${order.ref} to ${fmt(p.doseMg)} mg every ${fmt(p.intervalH)} h`,
+            resource: withSingleDose(order.resource, dose.perDose, dose.timing, `${fmt(p.doseMg)} mg IV every ${fmt(p.intervalH)} hours, infused over ${fmt(p.infusionH, 2)} h`),
+          },
+        ],
+      },
+    ];
+    card.selectionBehavior = 'at-most-one';
+  }
+  return { card, recommendationId: r.id };
+}
