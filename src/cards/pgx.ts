@@ -2,6 +2,7 @@
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { withScaledDoses } from './draft.js';
+import { cell } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
@@ -18,10 +19,6 @@ const TEMPLATE_BY_ACTION = {
   test: 'pgx-test',
 } as const;
 
-/** Markdown-safe table cell / inline text. */
-function cell(v: unknown, max = 300): string {
-  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
-}
 
 function fmt(v: number): string {
   return Number(v.toFixed(2)).toString();

@@ -2,22 +2,13 @@
 // change (an update to the label's single dose, or removing a contraindicated draft). Wording: cards/renal-*.md.
 import type { Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
-import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { cell, inputsTable } from './markdown.js';
 import { withSingleDose } from './draft.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
-function cell(v: unknown, max = 300): string {
-  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
-}
 function fmt(v: number, digits = 2): string {
   return Number(v.toFixed(digits)).toString();
-}
-function sourceText(i: RecommendationInput): string {
-  if (i.source) return cell(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
-  return cell(i.note ?? '—');
-}
-function inputsTable(r: Recommendation): string {
-  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`)} | ${sourceText(i)} |`).join('\n');
 }
 
 /** Template per recommendation: a dose change, avoid/contraindicated/do not start, or a note (range, dialysis, indication). */

@@ -1,22 +1,13 @@
 // AUC-guided vancomycin Recommendation → CDS card: proposed regimen (loading + maintenance), predicted AUC24 of the
 // proposal and of the current regimen with the 10th–90th percentile band, method, inputs. Wording: cards/vancomycin-dose.md.
 import type { DraftOrder } from '../cds/orders.js';
-import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { cell, inputsTable } from './markdown.js';
 import { withSingleDose } from './draft.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
-function cell(v: unknown, max = 300): string {
-  return String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
-}
 function fmt(v: number, digits = 0): string {
   return Number(v.toFixed(digits)).toString();
-}
-function sourceText(i: RecommendationInput): string {
-  if (i.source) return cell(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
-  return cell(i.note ?? '—');
-}
-function inputsTable(r: Recommendation): string {
-  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`)} | ${sourceText(i)} |`).join('\n');
 }
 const band = (b: { p10: number; p90: number }) => `${fmt(b.p10)}–${fmt(b.p90)}`;
 

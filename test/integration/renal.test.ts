@@ -1,9 +1,9 @@
 // Kidney-function dose bands end to end: the real service (signed JWTs, SQLite) and the real FHIR server process.
 // Each patient has a recent creatinine; ages and dates are relative to today so the expectations never go stale.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Condition, FhirResource, MedicationRequest } from 'fhir/r4';
+import type { Condition, FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
-import { patient, vital } from '../fixtures/synthetic-patients.js';
+import { patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -65,24 +65,7 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
-
-/** Full prefetch (keys of config/services.json) from the same resources the FHIR server holds. */
-function prefetch(patientId: string): Record<string, unknown> {
-  const mine = resources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(mine.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: mine.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: obs(['2160-0']),
-    inr: searchset([]),
-    genomics: searchset([]),
-    medicationRequests: searchset([]),
-    medicationStatements: null,
-    conditions: searchset(mine.filter((r) => r.resourceType === 'Condition')),
-  };
-}
+const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
 function draft(id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number): MedicationRequest {
   return {

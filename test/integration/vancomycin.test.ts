@@ -1,9 +1,9 @@
 // AUC-guided vancomycin dosing end to end: the real service (signed JWTs, SQLite) and the real FHIR server process,
 // with the full prefetch (including vancomycinLevels and medicationAdministrations) built here. Times are relative to now.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, FhirResource, MedicationAdministration, MedicationRequest, Observation } from 'fhir/r4';
+import type { FhirResource, MedicationAdministration, MedicationRequest, Observation } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
-import { patient, vital } from '../fixtures/synthetic-patients.js';
+import { patient, prefetchFrom, searchset, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -78,25 +78,7 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
-
-function prefetch(patientId: string): Record<string, unknown> {
-  const mine = resources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  const obs = (codes: string[]) => searchset(mine.filter((r) => r.resourceType === 'Observation' && codes.includes(r.code.coding?.[0]?.code ?? '')));
-  return {
-    patient: mine.find((r) => r.resourceType === 'Patient'),
-    weight: obs(['29463-7']),
-    height: obs(['8302-2']),
-    renal: obs(['2160-0']),
-    inr: searchset([]),
-    genomics: searchset([]),
-    medicationRequests: searchset([]),
-    medicationStatements: null,
-    conditions: searchset([]),
-    vancomycinLevels: obs(['20578-1', '4090-7', '4089-9']),
-    medicationAdministrations: searchset(mine.filter((r) => r.resourceType === 'MedicationAdministration')),
-  };
-}
+const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
 function draft(id: string, patientId: string, mg: number, everyH: number): MedicationRequest {
   return {

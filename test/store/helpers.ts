@@ -14,7 +14,7 @@ import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { HookRecord, Store } from '../../src/store/store.js';
-import { draftWarfarin, fullPrefetch, syntheticResources } from '../fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch } from '../fixtures/synthetic-patients.js';
 export { fullPrefetch };
 import { makeTestClient, type TestClient, trustedClientsFor } from '../support/jwt.js';
 import { freePort } from '../support/service.js';
