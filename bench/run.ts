@@ -10,7 +10,7 @@ import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
+import type { MedicationRequest } from 'fhir/r4';
 import { draftWarfarin, fullPrefetch, pharmvarGenotype, syntheticResources } from '../test/fixtures/synthetic-patients.js';
 import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { freePort } from '../test/support/service.js';

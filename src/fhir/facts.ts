@@ -11,7 +11,7 @@ import type {
   Patient,
   Reference,
 } from 'fhir/r4';
-import type { AdministrationFact, AdministrativeSex, ConditionFact, DrugLevelFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
+import type { AdministrationFact, AdministrativeSex, ConditionFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
 import type { Quantity } from '../domain/units.js';
 import { readGeneResults } from './genomics.js';
 import type { GatherResult } from './gather.js';

@@ -267,7 +267,6 @@ const KNOWN_SNPS: Readonly<Record<string, KnownSnp>> = {
 const LOINC_SYSTEMS = new Set(['http://loinc.org', 'urn:oid:2.16.840.1.113883.6.1']);
 const HGNC_SYSTEMS = new Set(['http://www.genenames.org', 'http://www.genenames.org/geneid', 'http://genenames.org', 'urn:oid:2.16.840.1.113883.6.281']);
 const RXNORM_SYSTEMS = new Set(['http://www.nlm.nih.gov/research/umls/rxnorm', 'urn:oid:2.16.840.1.113883.6.88']);
-const PHARMVAR = 'http://www.pharmvar.org';
 const CLINVAR = 'http://www.ncbi.nlm.nih.gov/clinvar';
 const GENOMICS_IG_CS = 'http://hl7.org/fhir/uv/genomics-reporting/codesystem/';
 

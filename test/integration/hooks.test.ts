@@ -1,9 +1,9 @@
 // End to end through the real service and a real FHIR server process: prefetch, own queries, faults, paging, cards.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
+import type { Bundle, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
-import { activeMed, draftWarfarin, fullPrefetch, patient, searchset, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
+import { activeMed, draftWarfarin, fullPrefetch, patient, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { craftToken, makeTestClient, standardClaims, type TestClient } from '../support/jwt.js';
 import { startTestService, type TestService } from '../support/service.js';

@@ -6,7 +6,7 @@
 //
 // Reproduce a failure: FC_SEED=<seed printed in the failure> FC_RUNS=<n> (FC_SHRINK=1 to shrink the counterexample).
 import fc from 'fast-check';
-import type { FhirResource, MedicationRequest, Observation, Patient } from 'fhir/r4';
+import type { FhirResource, Observation, Patient } from 'fhir/r4';
 import { loadWarfarinModel } from '../../src/model/warfarinModel.js';
 import { draftWarfarin, patient, pharmvarGenotype, vital } from '../fixtures/synthetic-patients.js';
 import {

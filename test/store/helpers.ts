@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
+import type { MedicationRequest } from 'fhir/r4';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadServiceCatalog } from '../../src/cds/services.js';
@@ -200,7 +200,6 @@ export async function seedReportData(store: Store): Promise<Record<'A' | 'B' | '
 
 // ---- hook harness (in-process service with a chosen store) ----
 
-const searchset = (resources: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
 
 
 export function orderSelectBody(patientId = 'pgx-1', draft: MedicationRequest = draftWarfarin(`mr-${randomUUID().slice(0, 8)}`, patientId, 5)) {
