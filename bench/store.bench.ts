@@ -29,6 +29,7 @@ const noop: Store = {
   cardAudit: async () => undefined,
   reportRows: async () => [],
   unknownCardFeedback: async () => 0,
+  overriddenFingerprints: async () => new Set<string>(),
   purge: async (b) => ({ before: b.toISOString(), hookCalls: 0, recommendations: 0, cards: 0, feedback: 0 }),
   health: async () => ({ ok: true }),
   close: async () => undefined,

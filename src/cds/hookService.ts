@@ -11,12 +11,13 @@ import { renderCard, type CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
 import type { CardRecord, Store } from '../store/store.js';
 import type { CdsClientIdentity } from './auth.js';
-import { ordersInScope } from './orders.js';
+import { asMonitoringCard, callsForAction, factsFingerprint } from './monitoring.js';
+import { activeOrders, ordersInScope, type DraftOrder } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
 /** Prefetch keys that only one drug's evaluator needs: neither read nor queried for other orders. */
-const DRUG_SPECIFIC_PREFETCH: Record<string, string> = { vancomycinLevels: 'vancomycin', medicationAdministrations: 'vancomycin' };
+const DRUG_SPECIFIC_PREFETCH: Record<string, string[]> = { vancomycinLevels: ['vancomycin'], medicationAdministrations: ['vancomycin', 'warfarin'] };
 
 /** At most this many orders with guidance are evaluated per hook call. */
 export const MAX_EVALUATED_ORDERS = 50;
@@ -80,40 +81,65 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const log = e.logger.child({ hookInstance: req.hookInstance, serviceId, iss: client.iss });
 
   const registry = (e.evaluators ??= defaultRegistry());
-  const withGuidance = ordersInScope(req, e.drugs).filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
-  // the request schema already bounds drafts; this bounds the work (and the cards) of one call
-  const orders = withGuidance.slice(0, MAX_EVALUATED_ORDERS);
-  if (withGuidance.length > orders.length) log.warn({ event: 'orders_truncated', withGuidance: withGuidance.length, evaluated: orders.length }, 'more orders with guidance than evaluated in one call');
-  if (orders.length === 0) {
-    log.info({ event: 'hook', outcome: 'no-card', reason: 'no order with an evaluator', totalMs: ms(t0) });
-    return { status: 200, body: { cards: [] } };
-  }
+  const monitor = req.hook === 'patient-view';
+  const context = req.context as Record<string, unknown>;
+  const gather = (keys: string[], deadlineMs: number) =>
+    gatherData({
+      queries: Object.fromEntries(keys.map((k) => [k, renderPrefetchTemplate(e.catalog.prefetch[k]!, context)])),
+      prefetch: req.prefetch,
+      fhirServer: req.fhirServer,
+      fhirAuthorization: req.fhirAuthorization,
+      deadlineMs,
+      maxPages: e.config.fhir.maxPages,
+      policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
+      onCall: observeFhirCall,
+    });
+  // drug-specific keys (e.g. vancomycin levels) are only used, and only queried, when that drug is in scope
+  const keysFor = (ingredients: Set<string>) =>
+    Object.keys(e.catalog.prefetch).filter((k) => DRUG_SPECIFIC_PREFETCH[k] === undefined || DRUG_SPECIFIC_PREFETCH[k]!.some((d) => ingredients.has(d)));
+  const withEvaluator = (list: DraftOrder[]) => {
+    const withGuidance = list.filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
+    // the request schema already bounds drafts; this bounds the work (and the cards) of one call
+    if (withGuidance.length > MAX_EVALUATED_ORDERS) log.warn({ event: 'orders_truncated', withGuidance: withGuidance.length, evaluated: MAX_EVALUATED_ORDERS }, 'more orders with guidance than evaluated in one call');
+    return withGuidance.slice(0, MAX_EVALUATED_ORDERS);
+  };
+  const ingredientsOf = (list: DraftOrder[]) => new Set(list.flatMap((o) => o.drugs.map((d) => d.ingredient)));
 
-  const orderedIngredients = new Set(orders.flatMap((o) => o.drugs.map((d) => d.ingredient)));
-  const queries = Object.fromEntries(
-    Object.entries(e.catalog.prefetch)
-      // drug-specific keys (e.g. vancomycin levels) are only used, and only queried, when that drug is ordered
-      .filter(([k]) => DRUG_SPECIFIC_PREFETCH[k] === undefined || orderedIngredients.has(DRUG_SPECIFIC_PREFETCH[k]!))
-      .map(([k, tpl]) => [k, renderPrefetchTemplate(tpl, req.context as Record<string, unknown>)]),
-  );
-  const gathered: GatherResult = await gatherData({
-    queries,
-    prefetch: req.prefetch,
-    fhirServer: req.fhirServer,
-    fhirAuthorization: req.fhirAuthorization,
-    deadlineMs: e.config.fhir.deadlineMs,
-    maxPages: e.config.fhir.maxPages,
-    policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
-    onCall: observeFhirCall,
-  });
+  let orders: DraftOrder[];
+  let gathered: GatherResult;
+  if (!monitor) {
+    orders = withEvaluator(ordersInScope(req, e.drugs));
+    if (orders.length === 0) {
+      log.info({ event: 'hook', outcome: 'no-card', reason: 'no order with an evaluator', totalMs: ms(t0) });
+      return { status: 200, body: { cards: [] } };
+    }
+    gathered = await gather(keysFor(ingredientsOf(orders)), e.config.fhir.deadlineMs);
+  } else {
+    // patient-view: the orders are the patient's active MedicationRequests, known only once they are gathered; the
+    // keys only one drug needs are gathered afterwards, for the drugs found, within what is left of the deadline
+    gathered = await gather(keysFor(new Set()), e.config.fhir.deadlineMs);
+    const meds = gathered.byKey['medicationRequests'];
+    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs)) : [];
+    const more = keysFor(ingredientsOf(orders)).filter((k) => !(k in gathered.byKey));
+    const left = e.config.fhir.deadlineMs - gathered.fhirMs;
+    if (more.length > 0 && left > 0) {
+      const second = await gather(more, left);
+      gathered = { byKey: { ...gathered.byKey, ...second.byKey }, fhirCalls: gathered.fhirCalls + second.fhirCalls, fhirMs: gathered.fhirMs + second.fhirMs };
+    }
+    if (meds?.status === 'failed') log.warn({ event: 'monitoring_orders_unavailable', reason: meds.error ?? 'unavailable' }, 'active medication orders could not be read');
+  }
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
-  const orderedDrugs = [...new Set(orders.flatMap((o) => o.drugs.map((d) => d.ingredient)))];
+  const orderedDrugs = [...ingredientsOf(orders)];
   const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId, orderedDrugs };
   if (failedRequired.length > 0) {
     const reasons = failedRequired.map((k) => `${k}: ${gathered.byKey[k]?.error ?? 'unavailable'}`);
     log.warn({ event: 'hook', outcome: 'precondition-failed', reasons, fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
     await safeRecord(e, log, { ...base, outcome: 'precondition-failed', detail: reasons.join('; ').slice(0, 1000), recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } });
     return { status: 412, body: { error: 'required data could not be obtained (prefetch absent and FHIR query failed)', details: reasons } };
+  }
+  if (orders.length === 0) {
+    log.info({ event: 'hook', outcome: 'no-card', reason: 'no active order with an evaluator', fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
+    return { status: 200, body: { cards: [] } };
   }
 
   const tEval = performance.now();
@@ -123,25 +149,27 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const cardRecords: CardRecord[] = [];
   for (const order of orders) {
     for (const drug of order.drugs) {
-      for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId })) {
+      for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId, mode: monitor ? 'monitor' : 'order' })) {
         if (order.currentDose && !rec.draftDose) rec.draftDose = { ...order.currentDose };
         recommendations.push(rec);
         const rendered = renderCard(rec, order, { templates: e.templates, newId, smartLaunchUrl: smartLaunchUrl(e.config) });
-        if (rendered) {
-          cards.push(rendered.card);
-          cardKinds.set(rendered.card, rec.kind);
-          cardRecords.push({
-            uuid: rendered.card.uuid!,
-            recommendationId: rec.id,
-            suggestionUuids: (rendered.card.suggestions ?? []).map((s) => s.uuid!),
-            kind: rec.kind,
-            indicator: rendered.card.indicator,
-            genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
-          });
-        }
+        if (!rendered || (monitor && !callsForAction(rec, rendered.card))) continue;
+        const card = monitor ? asMonitoringCard(rendered.card, order) : rendered.card;
+        cards.push(card);
+        cardKinds.set(card, rec.kind);
+        cardRecords.push({
+          uuid: card.uuid!,
+          recommendationId: rec.id,
+          suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid!),
+          kind: rec.kind,
+          indicator: card.indicator,
+          genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
+          factsFingerprint: factsFingerprint(rec, order),
+        });
       }
     }
   }
+  const suppressed = monitor ? await suppressOverridden(e, log, req.context.patientId, cards, cardRecords) : 0;
   const evaluateMs = ms(tEval);
   const outcome = cards.length > 0 ? 'cards' : 'no-card';
   await safeRecord(e, log, { ...base, outcome, recommendations, cards: cardRecords, timings: { fhirMs: gathered.fhirMs, evaluateMs, totalMs: ms(t0) } });
@@ -149,6 +177,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     event: 'hook',
     outcome,
     cards: cards.length,
+    ...(suppressed > 0 ? { suppressed } : {}),
     recommendations: recommendations.map((r) => ({ id: r.id, drug: r.drug.name, kind: r.kind, method: r.method.id })),
     fhirCalls: gathered.fhirCalls,
     fhirMs: round(gathered.fhirMs),
@@ -156,6 +185,37 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     totalMs: ms(t0),
   });
   return { status: 200, body: { cards } };
+}
+
+/** How long monitoring waits for the store to say which cards were overridden before showing them anyway. */
+export const SUPPRESSION_LOOKUP_MS = 300;
+
+/**
+ * Drop (in place) the cards the prescriber already overrode for the same facts; returns how many were dropped. When the
+ * store cannot answer in time the cards are shown: repeating a card is safer than hiding one that calls for action.
+ */
+async function suppressOverridden(e: HookEngine, log: Logger, patientId: string, cards: Card[], records: CardRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const overridden = await Promise.race([
+      e.store.overriddenFingerprints(patientId, [...new Set(records.map((r) => r.factsFingerprint!))]),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), SUPPRESSION_LOOKUP_MS))),
+    ]);
+    let dropped = 0;
+    for (let i = records.length - 1; i >= 0; i--) {
+      if (!overridden.has(records[i]!.factsFingerprint!)) continue;
+      records.splice(i, 1);
+      cards.splice(i, 1);
+      dropped++;
+    }
+    return dropped;
+  } catch (err) {
+    log.warn({ event: 'suppression_lookup_failed', error: (err as Error).message === 'timeout' ? 'timeout' : (err as Error).name }, 'overridden cards could not be looked up; cards shown');
+    return 0;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function safeRecord(e: HookEngine, log: Logger, r: Parameters<Store['recordHook']>[0]): Promise<void> {

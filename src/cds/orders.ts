@@ -1,6 +1,7 @@
 // Which orders a hook call is about: selections resolved against draftOrders, all drafts on sign, medications on prescribe.
 import type { Bundle, CodeableConcept, MedicationRequest } from 'fhir/r4';
 import type { DrugDictionary, IdentifiedDrug } from '../domain/drugs.js';
+import { refersToPatient } from '../fhir/facts.js';
 import type { HookRequest } from './protocol.js';
 
 export interface DraftOrder {
@@ -61,14 +62,38 @@ export function ordersInScope(req: HookRequest, dict: DrugDictionary): DraftOrde
     list = entriesOf(req.context.draftOrders).filter((mr) => typeof mr.id === 'string' && selected.has(`MedicationRequest/${mr.id}`));
   } else if (req.hook === 'order-sign') list = entriesOf(req.context.draftOrders);
   else list = entriesOf(req.context.medications);
-  return list.map((resource) => {
-    const currentDose = currentDoseOf(resource);
-    return {
-      // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
-      ...(typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? { ref: `MedicationRequest/${resource.id}` } : {}),
-      resource,
-      drugs: dict.identifyConcept(medicationConcept(resource)),
-      ...(currentDose ? { currentDose } : {}),
-    };
-  });
+  return list.map((resource) => toOrder(resource, dict));
+}
+
+function toOrder(resource: MedicationRequest, dict: DrugDictionary): DraftOrder {
+  const currentDose = currentDoseOf(resource);
+  return {
+    // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
+    ...(typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? { ref: `MedicationRequest/${resource.id}` } : {}),
+    resource,
+    drugs: dict.identifyConcept(medicationConcept(resource)),
+    ...(currentDose ? { currentDose } : {}),
+  };
+}
+
+/** Intents that are an actual order (not a plan or a proposal). */
+const ORDER_INTENTS = new Set(['order', 'original-order', 'reflex-order', 'filler-order', 'instance-order']);
+
+/**
+ * The patient's active medication orders (patient-view monitoring): MedicationRequests that are active, an order
+ * (not a plan or proposal), not "do not perform", and about this patient; one per id.
+ */
+export function activeOrders(resources: unknown[], patientId: string, dict: DrugDictionary): DraftOrder[] {
+  const seen = new Set<string>();
+  const out: DraftOrder[] = [];
+  for (const r of resources) {
+    if (!isMedicationRequest(r) || r.status !== 'active' || !ORDER_INTENTS.has(String(r.intent)) || r.doNotPerform === true) continue;
+    if (!refersToPatient(r.subject, patientId)) continue;
+    if (typeof r.id === 'string') {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+    }
+    out.push(toOrder(r, dict));
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Bundle, FhirResource } from 'fhir/r4';
 
-export const SUPPORTED_HOOKS = ['order-select', 'order-sign', 'medication-prescribe'] as const;
+export const SUPPORTED_HOOKS = ['order-select', 'order-sign', 'medication-prescribe', 'patient-view'] as const;
 export type SupportedHook = (typeof SUPPORTED_HOOKS)[number];
 
 const Str = z.string().min(1).max(4096);
@@ -34,6 +34,8 @@ export const ContextSchemas = {
   }),
   'order-sign': BaseContext.extend({ draftOrders: BundleLike }),
   'medication-prescribe': BaseContext.extend({ medications: BundleLike }),
+  // the chart is opened: the service re-checks the patient's active medication orders (monitoring)
+  'patient-view': BaseContext,
 } as const;
 
 export const HookRequestSchema = z.looseObject({

@@ -20,6 +20,12 @@ export interface EvaluationContext {
   drugs: DrugDictionary;
   config: AppConfig;
   newId: () => string;
+  /**
+   * "order" (default): a drug is being ordered (order-select / order-sign / medication-prescribe).
+   * "monitor": the order is an active MedicationRequest re-checked on patient-view; an evaluator returns only what
+   * calls for action now (e.g. no warfarin initiation dose), and the hook keeps only warning/critical cards.
+   */
+  mode?: 'order' | 'monitor';
 }
 
 /**

@@ -80,6 +80,14 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX feedback_received ON feedback (received_at);
     `,
   },
+  {
+    // monitoring (patient-view): what the card was computed from, so an override of the same facts is not repeated
+    version: 2,
+    sql: `
+      ALTER TABLE card ADD COLUMN facts_fingerprint TEXT;
+      CREATE INDEX card_fingerprint ON card (facts_fingerprint);
+    `,
+  },
 ];
 
 export interface PgStoreOptions {
@@ -190,6 +198,7 @@ export class PgStore implements Store {
         indicator: card.indicator ?? rec?.severity ?? '',
         genes: card.genes ?? rec?.genes?.map((g) => g.gene) ?? [],
         suggestion_uuids: card.suggestionUuids,
+        facts_fingerprint: card.factsFingerprint ?? null,
       };
     });
     await this.query(
@@ -202,9 +211,9 @@ export class PgStore implements Store {
          FROM jsonb_to_recordset($16::jsonb) AS x(id text, drug text, kind text, method_id text, method_version text, body jsonb)
          ON CONFLICT (id) DO NOTHING
        ), cards AS (
-         INSERT INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, created_at)
-         SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, $15
-         FROM jsonb_to_recordset($17::jsonb) AS x(uuid text, recommendation_id text, drug text, kind text, indicator text, genes jsonb, suggestion_uuids jsonb)
+         INSERT INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint, created_at)
+         SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, x.facts_fingerprint, $15
+         FROM jsonb_to_recordset($17::jsonb) AS x(uuid text, recommendation_id text, drug text, kind text, indicator text, genes jsonb, suggestion_uuids jsonb, facts_fingerprint text)
          ON CONFLICT (uuid) DO NOTHING
        )
        SELECT 1`,
@@ -250,6 +259,19 @@ export class PgStore implements Store {
     return rows.map(storedRec);
   }
 
+  async overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
+    if (fingerprints.length === 0) return new Set();
+    const rows = await this.query<{ fp: string }>(
+      `SELECT DISTINCT c.facts_fingerprint AS fp FROM card c
+       JOIN hook_call h ON h.id = c.hook_call_id
+       JOIN feedback f ON f.card_uuid = c.uuid
+       WHERE h.patient_id = $1 AND c.facts_fingerprint = ANY($2::text[]) AND f.outcome = 'overridden'
+         AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.outcome_timestamp > f.outcome_timestamp)`,
+      [patientId, fingerprints],
+    );
+    return new Set(rows.map((r) => r.fp));
+  }
+
   async cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
     const [card] = await this.query<Record<string, unknown>>(`SELECT * FROM card WHERE uuid = $1`, [cardUuid]);
     if (!card) return undefined;
@@ -266,6 +288,7 @@ export class PgStore implements Store {
         kind: String(card['kind']),
         indicator: String(card['indicator']),
         genes: card['genes'] as string[],
+        ...(card['facts_fingerprint'] ? { factsFingerprint: String(card['facts_fingerprint']) } : {}),
         serviceId: String(card['service_id']),
         hookInstance: String(card['hook_instance']),
         drug: String(card['drug']),

@@ -273,6 +273,11 @@ export class AuditedStore implements Store {
     return this.backend.cardAudit(cardUuid);
   }
 
+  /** Pass-through with the patient key; errors propagate (the monitoring hook decides what a failed lookup means). */
+  overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
+    return this.backend.overriddenFingerprints(this.patientKey(patientId), fingerprints);
+  }
+
   reportRows(since?: Date): Promise<ReportRow[]> {
     return this.backend.reportRows(since);
   }

@@ -89,7 +89,23 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX feedback_received ON feedback(received_at);
     `,
   },
+  {
+    // monitoring (patient-view): what the card was computed from, so an override of the same facts is not repeated
+    version: 3,
+    sql: `
+      ALTER TABLE card ADD COLUMN facts_fingerprint TEXT;
+      CREATE INDEX card_fingerprint ON card(facts_fingerprint);
+    `,
+  },
 ];
+
+/** Fingerprints (of the given ones) of this patient's cards whose latest feedback is "overridden". */
+const OVERRIDDEN_SQL = `
+  SELECT DISTINCT c.facts_fingerprint AS fp FROM card c
+  JOIN hook_call h ON h.id = c.hook_call_id
+  JOIN feedback f ON f.card_uuid = c.uuid
+  WHERE h.patient_id = ? AND c.facts_fingerprint IN ($FPS) AND f.outcome = 'overridden'
+    AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.outcome_timestamp > f.outcome_timestamp)`;
 
 interface CallRow {
   id: string;
@@ -138,8 +154,8 @@ export class SqliteStore implements Store {
       `INSERT OR IGNORE INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCard = this.db.prepare(
-      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertFeedback = this.db.prepare(
       `INSERT OR IGNORE INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system,
@@ -161,7 +177,7 @@ export class SqliteStore implements Store {
         const rec = drugOf.get(c.recommendationId);
         this.insertCard.run(
           c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
-          JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), r.at,
+          JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.at,
         );
       }
     });
@@ -237,6 +253,12 @@ export class SqliteStore implements Store {
     return rows.map((row) => ({ recommendation: JSON.parse(row.body) as Recommendation, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: row.created_at }));
   }
 
+  async overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
+    if (fingerprints.length === 0) return new Set();
+    const rows = this.db.prepare(OVERRIDDEN_SQL.replace('$FPS', fingerprints.map(() => '?').join(', '))).all(patientId, ...fingerprints) as { fp: string }[];
+    return new Set(rows.map((r) => r.fp));
+  }
+
   async cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
     const card = this.db.prepare(`SELECT * FROM card WHERE uuid = ?`).get(cardUuid) as Record<string, string> | undefined;
     const feedback = (this.db.prepare(`SELECT * FROM feedback WHERE card_uuid = ? ORDER BY outcome_timestamp, id`).all(cardUuid) as Record<string, unknown>[]).map(feedbackFromRow);
@@ -251,6 +273,7 @@ export class SqliteStore implements Store {
         kind: card['kind']!,
         indicator: card['indicator']!,
         genes: JSON.parse(card['genes']!) as string[],
+        ...(card['facts_fingerprint'] ? { factsFingerprint: card['facts_fingerprint'] } : {}),
         serviceId: card['service_id']!,
         hookInstance: card['hook_instance']!,
         drug: card['drug']!,

@@ -23,6 +23,8 @@ export interface CardRecord {
   indicator?: string;
   /** genes from Recommendation.genes */
   genes?: string[];
+  /** hash of what the card was computed from (src/cds/monitoring.ts): an override of the same facts is not repeated */
+  factsFingerprint?: string;
 }
 
 export type HookOutcomeKind = 'cards' | 'no-card' | 'precondition-failed' | 'error';
@@ -145,6 +147,11 @@ export interface Store {
   /** newest first; the patient id goes through the same pseudonymization as when recording */
   recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]>;
   cardAudit(cardUuid: string): Promise<CardAudit | undefined>;
+  /**
+   * Which of `fingerprints` belong to cards shown for this patient whose latest feedback is "overridden" (the patient
+   * id goes through the same pseudonymization as when recording). Used by monitoring to not repeat an overridden card.
+   */
+  overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>>;
   /** cards created at or after `since`, each with its latest feedback */
   reportRows(since?: Date): Promise<ReportRow[]>;
   /** feedback (received at or after `since`) whose card is not in the audit trail */

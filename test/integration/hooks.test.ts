@@ -50,11 +50,11 @@ function expectedPgx1DailyMg(): number {
 }
 
 describe('discovery', () => {
-  test('lists the three services with prefetch templates for dosing data', async () => {
+  test('lists the four services with prefetch templates for dosing data', async () => {
     const res = await fetch(`${svc.url}/cds-services`, { headers: { authorization: await svc.ehr.bearer(`${svc.url}/cds-services`) } });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { services: { hook: string; id: string; prefetch: Record<string, string> }[] };
-    expect(doc.services.map((s) => s.hook).sort()).toEqual(['medication-prescribe', 'order-select', 'order-sign']);
+    expect(doc.services.map((s) => s.hook).sort()).toEqual(['medication-prescribe', 'order-select', 'order-sign', 'patient-view']);
     for (const s of doc.services) {
       expect(Object.keys(s.prefetch)).toEqual(expect.arrayContaining(['patient', 'weight', 'height', 'renal', 'inr', 'genomics', 'medicationRequests', 'medicationStatements', 'conditions']));
       expect(s.prefetch['patient']).toBe('Patient/{{context.patientId}}');

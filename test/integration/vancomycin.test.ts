@@ -199,3 +199,36 @@ describe('vancomycin AUC-guided dosing through the service', () => {
     expect(r.json.cards[0].detail).toMatch(/Levels without a dose history cannot be used/);
   });
 });
+
+describe('vancomycin monitoring on chart opening (patient-view)', () => {
+  // Runs last: it adds an active vancomycin order for van-bayes to the FHIR server.
+  const active: MedicationRequest = { ...draft('van-bayes-active', 'van-bayes', 1000, 12), status: 'active' };
+  const chartOpened = (withPrefetch: boolean) => ({
+    hook: 'patient-view',
+    hookInstance: randomUUID(),
+    fhirServer: fhir.url,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: 'van-bayes' },
+    context: { userId: 'Practitioner/example', patientId: 'van-bayes' },
+    ...(withPrefetch ? { prefetch: prefetchFrom([...resources(), active], 'van-bayes') } : {}),
+  });
+
+  test.each([true, false])('active 1000 mg q12h with AUC24 below 400 → one advisory card with the Bayesian AUC (prefetch: %s)', async (withPrefetch) => {
+    if (!withPrefetch) await fhir.seed([active]);
+    const r = await svc.hook('dosing-monitor', chartOpened(withPrefetch));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.indicator).toBe('warning');
+    expect(c.summary).toMatch(/^Vancomycin AUC24 \d+ \(target 400–600\): change to \d+ mg q(8|12|24)h/);
+    expect(aucOf(c.summary, /AUC24 (\d+)/)).toBeLessThan(400);
+    expect(c.detail).toMatch(/Bayesian \(MAP\) estimate from 2 level\(s\) and 3 recorded dose\(s\)/);
+    expect(c.detail).toMatch(/active order MedicationRequest\/van-bayes-active/);
+    expect(c.suggestions).toBeUndefined();
+    if (!withPrefetch) {
+      const urls = (await fhir.admin.requests()).map((q) => q.url);
+      expect(urls.some((u) => u.includes('MedicationAdministration'))).toBe(true);
+      expect(urls.some((u) => u.includes('20578-1'))).toBe(true);
+    }
+  });
+});

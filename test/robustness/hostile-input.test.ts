@@ -107,10 +107,17 @@ function pathsOf(v: unknown, prefix: Path = [], out: Path[] = []): Path[] {
 }
 
 /** The same call for the other two hooks (order-sign: every draft; medication-prescribe: context.medications). */
-function asHook(b: Record<string, unknown>, hook: 'order-select' | 'order-sign' | 'medication-prescribe'): Record<string, unknown> {
+function asHook(b: Record<string, unknown>, hook: keyof typeof HOOKS): Record<string, unknown> {
   if (hook === 'order-select') return b;
   const ctx = { ...(b['context'] as Record<string, unknown>) };
   delete ctx['selections'];
+  if (hook === 'patient-view') {
+    // the draft becomes one of the patient's active orders, which the monitoring service re-checks
+    const drafts = (ctx['draftOrders'] as { entry: { resource: Record<string, unknown> }[] }).entry.map((e) => ({ resource: { ...e.resource, status: 'active' } }));
+    delete ctx['draftOrders'];
+    const prefetch = b['prefetch'] as Record<string, unknown> | undefined;
+    return { ...b, hook, context: ctx, ...(prefetch ? { prefetch: { ...prefetch, medicationRequests: { resourceType: 'Bundle', type: 'searchset', entry: drafts } } } : {}) };
+  }
   if (hook === 'medication-prescribe') {
     ctx['medications'] = ctx['draftOrders'];
     delete ctx['draftOrders'];
@@ -121,6 +128,7 @@ const HOOKS = {
   'order-select': '/cds-services/dosing-order-select',
   'order-sign': '/cds-services/dosing-order-sign',
   'medication-prescribe': '/cds-services/dosing-medication-prescribe',
+  'patient-view': '/cds-services/dosing-monitor',
 } as const;
 
 /** Paths into a template call, and the paths to its objects (where keys can be duplicated or added). */
@@ -257,7 +265,7 @@ describe(`mutated hook bodies (fast-check seed ${SEED})`, () => {
     );
   }, 120000);
 
-  test.each(['order-sign', 'medication-prescribe'] as const)('one to three mutations of a valid %s call', async (hook) => {
+  test.each(['order-sign', 'medication-prescribe', 'patient-view'] as const)('one to three mutations of a valid %s call', async (hook) => {
     const m = mutationOf(asHook(orderSelectBody('http://127.0.0.1:1'), hook));
     await fc.assert(
       fc.asyncProperty(fc.array(m, { minLength: 1, maxLength: 3 }), async (ms) => {
@@ -665,7 +673,7 @@ describe('where the service sends the EHR token', () => {
     const paths = stub.requests.slice(before).map((x) => new URL(x.split(' ')[1]!, stub.url));
     expect(paths.length).toBeGreaterThan(0);
     for (const u of paths) {
-      expect(u.pathname).toMatch(/^\/(Patient\/[^/]+|Observation|MedicationRequest|MedicationStatement|Condition)$/);
+      expect(u.pathname).toMatch(/^\/(Patient\/[^/]+|Observation|MedicationRequest|MedicationStatement|MedicationAdministration|Condition)$/);
       expect(u.searchParams.getAll('_format')).toEqual([]);
     }
   });

@@ -142,6 +142,27 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s
     expect((await store.purge(new Date('2026-01-01T00:00:00Z'))).cards).toBe(0);
   });
 
+  test('overridden fingerprints: only this patient\'s cards whose latest feedback is "overridden", only the fingerprints asked', async () => {
+    const withFp = (r: ReturnType<typeof hookRecord>, fps: string[]) => ({ ...r, cards: r.cards.map((c, i) => ({ ...c, factsFingerprint: fps[i]! })) });
+    const a = withFp(hookRecord([recommendation({ drug: 'gabapentin' }), recommendation({ drug: 'metformin' })], { patientId: 'pat-A', serviceId: 'dosing-monitor' }), ['fp-1', 'fp-2']);
+    const b = withFp(hookRecord([recommendation({ drug: 'gabapentin' })], { patientId: 'pat-B', serviceId: 'dosing-monitor' }), ['fp-1']);
+    const c = withFp(hookRecord([recommendation({ drug: 'apixaban' })], { patientId: 'pat-A', serviceId: 'dosing-monitor' }), ['fp-3']);
+    for (const r of [a, b, c]) await store.recordHook(r);
+    expect(await store.overriddenFingerprints('pat-A', ['fp-1', 'fp-2', 'fp-3'])).toEqual(new Set());
+
+    await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [overridden(a.cardUuids[0]!, '2026-05-01T08:03:00Z', 'patient-declined')]);
+    // overridden then accepted: the latest outcome counts
+    await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [overridden(c.cardUuids[0]!, '2026-05-01T08:03:00Z'), accepted(c.cardUuids[0]!, '2026-05-01T09:00:00Z')]);
+    await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [accepted(a.cardUuids[1]!, '2026-05-01T08:04:00Z')]);
+
+    expect(await store.overriddenFingerprints('pat-A', ['fp-1', 'fp-2', 'fp-3', 'fp-x'])).toEqual(new Set(['fp-1']));
+    expect(await store.overriddenFingerprints('pat-A', ['fp-2'])).toEqual(new Set());
+    // the same fingerprint overridden for another patient does not count
+    expect(await store.overriddenFingerprints('pat-B', ['fp-1'])).toEqual(new Set());
+    expect(await store.overriddenFingerprints('pat-A', [])).toEqual(new Set());
+    expect((await store.cardAudit(a.cardUuids[0]!))!.card.factsFingerprint).toBe('fp-1');
+  });
+
   test('migrations are versioned and applied once: a second instance on the same database applies none', async () => {
     const again = await backend.reopen();
     try {
@@ -159,8 +180,8 @@ test('postgres: replicas starting together on an empty schema apply the migratio
   try {
     await Promise.all(stores.map((s) => s.init()));
     const applied = stores.map((s) => s.appliedMigrations);
-    expect(applied.filter((a) => a.length > 0)).toEqual([[1]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations`)).toEqual([{ version: 1 }]);
+    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     await schema.drop();
@@ -186,7 +207,7 @@ test('sqlite: a database from the first release (migration 1 only) is upgraded i
   db.close();
   const s = new SqliteStore(file);
   try {
-    expect(s.appliedMigrations).toEqual([2]);
+    expect(s.appliedMigrations).toEqual([2, 3]);
     expect(await s.reportRows()).toEqual([expect.objectContaining({ cardUuid: 'c1', drug: 'warfarin', kind: 'dose', genes: [] })]);
   } finally {
     await s.close();

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { hmacPatientKey } from '../../src/store/audit.js';
 import { PgStore } from '../../src/store/postgres.js';
 import { AuditedStore } from '../../src/store/resilient.js';
+import { randomUUID } from 'node:crypto';
+import { activeMed, fullPrefetch } from '../fixtures/synthetic-patients.js';
 import { createPgSchema, hookRecord, orderSelectBody, recommendation, startHarness, tempDir, TcpProxy, waitFor, type PgSchema } from './helpers.js';
 
 let schema: PgSchema;
@@ -115,3 +117,48 @@ test('database unreachable at start: the store starts degraded; a spool left by 
     t.remove();
   }
 }, 30000);
+
+test('monitoring on PostgreSQL with pseudonymized ids: an overridden card is not repeated; with the database cut the card is shown (fail open) in time', async () => {
+  const t = tempDir();
+  const store = new AuditedStore({
+    backend: new PgStore({ connectionString: schema.urlVia(proxy.port), connectTimeoutMs: 500 }),
+    spoolDir: t.dir,
+    retryIntervalMs: 100,
+    patientKey: hmacPatientKey('a-test-key-of-32-characters-long'),
+  });
+  await store.init();
+  const svc = await startHarness(store, { 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 });
+  // cyp-1: CYP2C19 *2/*2 with an active clopidogrel order → the CPIC card on every chart opening until overridden
+  const chartOpened = () => ({
+    hook: 'patient-view',
+    hookInstance: randomUUID(),
+    context: { userId: 'Practitioner/example', patientId: 'cyp-1' },
+    prefetch: fullPrefetch('cyp-1', [activeMed('cyp-1-clop', 'cyp-1', '32968', 'clopidogrel 75 MG Oral Tablet')]),
+  });
+  try {
+    const first = await svc.hook(chartOpened(), 'dosing-monitor');
+    expect(first.status).toBe(200);
+    expect(first.json.cards).toHaveLength(1);
+    await store.settle();
+    const card = first.json.cards[0];
+    const fb = { feedback: [{ card: card.uuid, outcome: 'overridden', overrideReason: { reason: card.overrideReasons[0] }, outcomeTimestamp: new Date().toISOString() }] };
+    expect((await svc.post('/cds-services/dosing-monitor/feedback', fb)).status).toBe(200);
+    const after = await svc.hook(chartOpened(), 'dosing-monitor');
+    expect(after.json.cards).toEqual([]);
+    // the pseudonym, not the MRN, is what the lookup matched on
+    expect(await schema.query(`SELECT count(*)::int AS n FROM $schema.hook_call WHERE patient_id = 'cyp-1'`)).toEqual([{ n: 0 }]);
+
+    proxy.cut();
+    const during = await svc.hook(chartOpened(), 'dosing-monitor');
+    expect(during.status).toBe(200);
+    expect(during.json.cards).toHaveLength(1); // the lookup could not answer: showing the card is the safe side
+    expect(during.ms).toBeLessThan(1500);
+    proxy.restore();
+    await waitFor(async () => (await svc.get('/readyz')).json.store === 'ok', 8000, 'the spool to drain');
+    expect((await svc.hook(chartOpened(), 'dosing-monitor')).json.cards).toEqual([]);
+  } finally {
+    await svc.close();
+    await store.close();
+    t.remove();
+  }
+});

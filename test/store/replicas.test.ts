@@ -43,8 +43,8 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     // both started together; exactly one applied the migrations, the other found them
     const logs = procs.map((p) => p.out().split('\n').filter((l) => l.includes('"event":"store_ready"')).map((l) => JSON.parse(l) as { appliedMigrations: number[] }));
     expect(logs.map((l) => l.length)).toEqual([1, 1]);
-    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations`)).toEqual([{ version: 1 }]);
+    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1, 2]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
 
     const hook = await post(a.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'));
     expect(hook.status).toBe(200);

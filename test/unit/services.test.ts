@@ -100,7 +100,7 @@ describe('loadServiceCatalog rejects a broken file', () => {
   };
   test.each<[string, unknown]>([
     ['required key without template', { ...good, required: ['weight'] }],
-    ['unsupported hook', { ...good, services: [{ ...good.services[0], hook: 'patient-view' }] }],
+    ['unsupported hook', { ...good, services: [{ ...good.services[0], hook: 'encounter-start' }] }],
     ['empty description', { ...good, services: [{ ...good.services[0], description: '' }] }],
     ['no services', { ...good, services: [] }],
     ['unknown field on a service', { ...good, services: [{ ...good.services[0], extra: 1 }] }],

@@ -1,0 +1,63 @@
+// Monitoring (patient-view): which evaluated results call for action, how their cards differ from order-time cards,
+// and the facts fingerprint that keeps an overridden card from being repeated while nothing has changed.
+import { createHash } from 'node:crypto';
+import type { Recommendation } from '../domain/recommendation.js';
+import type { DraftOrder } from './orders.js';
+import type { Card } from './protocol.js';
+
+/** Kinds that never interrupt on chart opening: nothing to act on (info), or a request for data or a test. */
+const NOT_ACTIONABLE_ON_MONITORING = new Set<Recommendation['kind']>(['info', 'missing-data', 'test-suggested']);
+
+/** A monitoring card is shown only when an active order calls for action: a warning or critical, actionable result. */
+export function callsForAction(rec: Recommendation, card: Card): boolean {
+  return (card.indicator === 'warning' || card.indicator === 'critical') && !NOT_ACTIONABLE_ON_MONITORING.has(rec.kind);
+}
+
+/**
+ * What a recommendation was computed from, as a stable hash: the drug, the kind and severity of the result, the order
+ * (id and current dose), each input's key, value, unit and source reference, and the proposed dose. Dates, notes and
+ * wording are left out, so the same facts give the same fingerprint on every chart opening; a new creatinine result,
+ * a changed order or a new genotype gives a new one.
+ */
+export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefined): string {
+  const canonical = {
+    v: 1,
+    drug: rec.drug.name.toLowerCase(),
+    kind: rec.kind,
+    severity: rec.severity,
+    method: rec.method.id,
+    order: order?.ref ?? null,
+    currentDose: order?.currentDose ? [order.currentDose.value, order.currentDose.unit, order.currentDose.frequencyPerDay ?? null] : null,
+    inputs: rec.inputs
+      .map((i) => [i.key, typeof i.value === 'number' ? Number(i.value.toPrecision(6)) : i.value, i.unit ?? null, i.source?.reference ?? null] as const)
+      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+    genes: (rec.genes ?? []).map((g) => [g.gene, g.result, g.source?.reference ?? null]).sort(),
+    proposed: rec.proposedDose ? [rec.proposedDose.perDose.value, rec.proposedDose.perDose.unit, rec.proposedDose.timing.frequency, rec.proposedDose.timing.period, rec.proposedDose.timing.periodUnit] : null,
+  };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** Order-time wording that does not fit an active order; each replaced or removed in monitoring cards. */
+const WORDING: [RegExp, string][] = [
+  [/ ?The suggestion changes only [^.;]*(?:; order a loading dose separately)?\./g, ''],
+  [/\bthe draft order\b/g, 'the active order'],
+  [/\bThe draft order\b/g, 'The active order'],
+  [/\bDraft order\b/g, 'Active order'],
+  [/\bthe draft\b/g, 'the active'],
+];
+
+/**
+ * The card for an active order on chart opening: the same content, no inline suggestions (an active order is changed
+ * through the EHR's own ordering workflow, where order-select / order-sign offer the inline change), wording for an
+ * active order, and a line saying which order was checked and why the card is shown.
+ */
+export function asMonitoringCard(card: Card, order: DraftOrder | undefined): Card {
+  const out: Card = { ...card };
+  delete out.suggestions;
+  delete out.selectionBehavior;
+  let detail = card.detail ?? '';
+  for (const [re, to] of WORDING) detail = detail.replace(re, to);
+  const which = order?.ref ? `active order ${order.ref}` : 'an active order';
+  out.detail = `${detail.trimEnd()}\n\n_Checked when the chart was opened (${which}). To change the order, use the EHR's ordering workflow; the change is checked again when it is signed. If you override this card, it is not shown again until the facts behind it change._`;
+  return out;
+}

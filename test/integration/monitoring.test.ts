@@ -1,0 +1,150 @@
+// Monitoring on chart opening (patient-view) end to end: the real service (signed JWTs, SQLite) and the real FHIR
+// server process. A creatinine rise makes an active gabapentin order exceed the label band → exactly one card; after
+// the prescriber overrides it, the same facts give no card; a further change of the facts brings it back.
+import { randomUUID } from 'node:crypto';
+import type { FhirResource, MedicationRequest } from 'fhir/r4';
+import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { activeMed, patient, pharmvarGenotype, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+const TOKEN = 'ehr-access-token-monitoring';
+const UCUM = 'http://unitsofmeasure.org';
+let fhir: RunningFhirServer;
+let svc: TestService;
+
+const now = new Date();
+const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
+const bornYearsAgo = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
+const creatinine = (id: string, p: string, mgdl: number, days: number) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', daysAgo(days));
+
+/** An active order with a dose (mg × times per day). */
+function activeOrder(id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number, status: MedicationRequest['status'] = 'active'): MedicationRequest {
+  return {
+    ...activeMed(id, patientId, rxcui, text),
+    status,
+    dosageInstruction: [{ timing: { repeat: { frequency: perDay, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } }] }],
+  };
+}
+
+/**
+ * - mon-1: man, 80 y, 60 kg. Creatinine 0.9 mg/dL 10 days ago → Cockcroft-Gault (140 − 80) × 60 / (72 × 0.9) = 55.6 mL/min:
+ *   gabapentin 300 mg TID (900 mg/day) is inside the 30–59 band (400–1400 mg/day, NEURONTIN label Table 1) → no card.
+ *   A stopped metformin order (contraindicated at low eGFR) must never be checked.
+ * - mon-2: no active order with guidance (only a draft) → no card and no drug-specific query.
+ * - mon-3: CYP2C19 *2/*2 on active clopidogrel → the CPIC card (poor metabolizer), without inline suggestions.
+ */
+const pool: FhirResource[] = [
+  patient('mon-1', bornYearsAgo(80), 'male'),
+  vital('mon-1-wt', 'mon-1', '29463-7', 'Body weight', 60, 'kg', 'kg', daysAgo(10)),
+  creatinine('mon-1-cr1', 'mon-1', 0.9, 10),
+  activeOrder('mon-1-gaba', 'mon-1', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3),
+  activeOrder('mon-1-met', 'mon-1', '6809', 'metformin hydrochloride 500 MG Oral Tablet', 500, 2, 'stopped'),
+  patient('mon-2', bornYearsAgo(50), 'female'),
+  { ...activeOrder('mon-2-gaba', 'mon-2', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), status: 'draft' },
+  patient('mon-3', bornYearsAgo(68), 'male'),
+  pharmvarGenotype('mon-3-cyp2c19', 'mon-3', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-06-01'),
+  activeOrder('mon-3-clop', 'mon-3', '32968', 'clopidogrel 75 MG Oral Tablet', 75, 1),
+];
+
+beforeAll(async () => {
+  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: pool }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+}, 30000);
+afterAll(async () => {
+  await Promise.all([fhir?.stop(), svc?.close()]);
+});
+
+function chartOpened(patientId: string, withPrefetch: boolean) {
+  return {
+    hook: 'patient-view',
+    hookInstance: randomUUID(),
+    fhirServer: fhir.url,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
+    context: { userId: 'Practitioner/example', patientId },
+    ...(withPrefetch ? { prefetch: prefetchFrom(pool, patientId) } : {}),
+  };
+}
+
+async function open(patientId: string, withPrefetch = false): Promise<any[]> {
+  const r = await svc.hook('dosing-monitor', chartOpened(patientId, withPrefetch));
+  expect(r.status).toBe(200);
+  expect(checkCdsResponse(r.json)).toEqual([]);
+  return r.json.cards;
+}
+
+async function override(card: any): Promise<void> {
+  const reason = card.overrideReasons[0];
+  const fb = { feedback: [{ card: card.uuid, outcome: 'overridden', overrideReason: { reason, userComment: 'reviewed' }, outcomeTimestamp: new Date().toISOString() }] };
+  const r = await svc.post('/cds-services/dosing-monitor/feedback', JSON.stringify(fb));
+  expect(r.status).toBe(200);
+}
+
+async function addResource(r: FhirResource): Promise<void> {
+  pool.push(r);
+  await fhir.seed([r]);
+}
+
+test('discovery lists the monitoring service for patient-view with its prefetch', async () => {
+  const res = await fetch(`${svc.url}/cds-services`, { headers: { authorization: await svc.ehr.bearer(`${svc.url}/cds-services`) } });
+  expect(res.status).toBe(200);
+  const doc = (await res.json()) as { services: { hook: string; id: string; prefetch: Record<string, string> }[] };
+  const mon = doc.services.find((s) => s.id === 'dosing-monitor');
+  expect(mon).toMatchObject({ hook: 'patient-view' });
+  expect(mon!.prefetch['medicationRequests']).toBe('MedicationRequest?patient={{context.patientId}}&status=active&_count=100');
+});
+
+test('creatinine rise → exactly one card; overridden with the same facts → none; new facts → the card again', async () => {
+  // stable kidney function: the active gabapentin dose fits its band; the stopped metformin order is not checked
+  expect(await open('mon-1')).toEqual([]);
+  expect(await open('mon-1', true)).toEqual([]);
+
+  // creatinine 2.0 mg/dL yesterday → CrCl (140 − 80) × 60 / (72 × 2.0) = 25 mL/min: 900 mg/day exceeds 200–700 mg/day
+  await addResource(creatinine('mon-1-cr2', 'mon-1', 2.0, 1));
+  const cards = await open('mon-1');
+  expect(cards).toHaveLength(1);
+  const c = cards[0];
+  expect(c.indicator).toBe('warning');
+  expect(c.summary).toMatch(/Gabapentin: 900 mg\/day exceeds 200–700 mg\/day for CrCl 25 mL\/min/);
+  expect(c.detail).toMatch(/Observation\/mon-1-cr2/);
+  expect(c.detail).toMatch(/active order MedicationRequest\/mon-1-gaba/);
+  expect(c.detail).not.toMatch(/draft order/);
+  expect(c.suggestions).toBeUndefined();
+  expect(c.selectionBehavior).toBeUndefined();
+  expect(c.overrideReasons.length).toBeGreaterThan(0);
+  // the same facts with prefetch instead of queries: the same card (one)
+  expect(await open('mon-1', true)).toHaveLength(1);
+
+  // the prescriber overrides it: the same facts, fetched or prefetched, give no card
+  await override(c);
+  expect(await open('mon-1')).toEqual([]);
+  expect(await open('mon-1', true)).toEqual([]);
+  // the audit trail keeps the card, its facts fingerprint and the override
+  const audit = (await svc.store.cardAudit(c.uuid))!;
+  expect(audit.card).toMatchObject({ serviceId: 'dosing-monitor', drug: 'gabapentin', indicator: 'warning', factsFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(audit.call).toMatchObject({ hook: 'patient-view', orderedDrugs: ['gabapentin'] });
+  expect(audit.feedback.map((f) => f.outcome)).toEqual(['overridden']);
+
+  // creatinine rises again (3.0 mg/dL today → CrCl 16.7 mL/min): new facts, the card is shown again
+  await addResource(creatinine('mon-1-cr3', 'mon-1', 3.0, 0));
+  const again = await open('mon-1');
+  expect(again).toHaveLength(1);
+  expect(again[0].summary).toMatch(/CrCl 16\.7 mL\/min/);
+  expect(again[0].uuid).not.toBe(c.uuid);
+});
+
+test('no active order with guidance → no card, and no drug-specific query is made', async () => {
+  await fhir.admin.clearRequests();
+  expect(await open('mon-2')).toEqual([]);
+  const paths = (await fhir.admin.requests()).map((r) => r.url);
+  expect(paths.some((p) => p.includes('MedicationRequest?'))).toBe(true);
+  expect(paths.some((p) => p.includes('MedicationAdministration') || p.includes('20578-1'))).toBe(false);
+});
+
+test('active clopidogrel in a CYP2C19 poor metabolizer → the CPIC card, advisory only (no inline change of an active order)', async () => {
+  const cards = await open('mon-3');
+  expect(cards).toHaveLength(1);
+  expect(cards[0].indicator).not.toBe('info');
+  expect(cards[0].summary).toMatch(/clopidogrel/i);
+  expect(cards[0].detail).toMatch(/CYP2C19/);
+  expect(cards[0].suggestions).toBeUndefined();
+});
