@@ -3,11 +3,16 @@
 import { fmt, h, s, signed } from './dom.js';
 
 let seq = 0;
+/** An SVG with role="img", a title and a description; `ariaLabel` (a one-sentence summary) replaces the title as name. */
 function labelled(title: string, desc: string, width: number, height: number, ...children: SVGElement[]): SVGElement {
+  return labelledAs(title, desc, width, height, undefined, ...children);
+}
+function labelledAs(title: string, desc: string, width: number, height: number, ariaLabel: string | undefined, ...children: SVGElement[]): SVGElement {
   const id = `chart-${++seq}`;
+  const naming = ariaLabel ? { 'aria-label': ariaLabel, 'aria-describedby': `${id}-d` } : { 'aria-labelledby': `${id}-t ${id}-d` };
   return s(
     'svg',
-    { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart', preserveAspectRatio: 'xMinYMin meet' },
+    { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', ...naming, class: 'chart', preserveAspectRatio: 'xMinYMin meet' },
     s('title', { id: `${id}-t` }, title),
     s('desc', { id: `${id}-d` }, desc),
     ...children,
@@ -108,47 +113,130 @@ export interface TimePoint {
   value: number;
 }
 
+/** A dose on the time axis: start, infusion duration, amount. */
+export interface DoseEvent {
+  t: number;
+  durationH: number;
+  mg: number;
+  /** e.g. "Dose 2" or "Loading dose (planned)" */
+  label: string;
+  planned?: boolean;
+}
+
+/** Round tick step: 1, 2, 2.5 or 5 × 10^k, about `n` steps over `span`. */
+function niceStep(span: number, n: number): number {
+  const raw = span / Math.max(n, 1);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= raw) ?? 10 * p);
+}
+/** Time steps a clinician reads: 1, 2, 3, 4, 6, 8, 12, 24 h, then whole days. */
+function timeStep(span: number, n: number): number {
+  const raw = span / Math.max(n, 1);
+  return [0.5, 1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 96, 168].find((m) => m >= raw) ?? Math.ceil(raw / 24) * 24;
+}
+const c1 = (v: number) => String(Math.round(v * 10) / 10);
+const pathOf = (pts: [number, number][]) => pts.map(([px, py], i) => `${i ? 'L' : 'M'}${c1(px)} ${c1(py)}`).join(' ');
+const finite = (v: number) => Number.isFinite(v);
+
 /**
- * Concentration–time plot, ready for drug levels (TDM): a predicted curve with an optional band, measured levels as
- * points, and a target range. Axes are labelled with units; each measured level is also listed as text.
+ * Concentration–time plot (TDM): the model curve, its uncertainty band, measured levels (one marker each), doses
+ * (a dashed line at each start, the infusion as a bar on the time axis), optional target range, axes with units and a
+ * legend. Everything plotted is also listed as text below, in time order; the SVG has role="img" and an aria-label
+ * that summarises the curve.
  */
 export function timePlot(o: {
   title: string;
   unit: string;
   timeUnit?: string;
+  /** x-axis caption, e.g. "time from the first dose"; the unit is appended */
+  timeLabel?: string;
   predicted?: TimePoint[];
+  /** what the curve is, for the legend */
+  curveLabel?: string;
   band?: { t: number; low: number; high: number }[];
+  /** what the band is, for the legend, e.g. "80% range (clearance uncertainty)" */
+  bandLabel?: string;
   measured?: (TimePoint & { label?: string })[];
+  doses?: DoseEvent[];
   target?: { low: number; high: number };
 }): HTMLElement {
-  const W = 360;
-  const H = 200;
-  const L = 40;
-  const B = H - 28;
-  const T = 8;
-  const R = W - 8;
-  const pts = [...(o.predicted ?? []), ...(o.measured ?? [])];
-  const ts = [...pts.map((p) => p.t), ...(o.band ?? []).map((b) => b.t)];
-  const vs = [...pts.map((p) => p.value), ...(o.band ?? []).flatMap((b) => [b.low, b.high]), ...(o.target ? [o.target.low, o.target.high] : [])];
+  const tu = o.timeUnit ?? 'h';
+  const predicted = (o.predicted ?? []).filter((p) => finite(p.t) && finite(p.value));
+  const band = (o.band ?? []).filter((b) => finite(b.t) && finite(b.low) && finite(b.high));
+  const measured = (o.measured ?? []).filter((p) => finite(p.t) && finite(p.value));
+  const doses = (o.doses ?? []).filter((d) => finite(d.t) && finite(d.durationH));
+  const W = 400;
+  const H = 250;
+  const L = 44;
+  const R = W - 12;
+  const T = 24;
+  const B = H - 44;
+  const ts = [...predicted.map((p) => p.t), ...measured.map((p) => p.t), ...band.map((b) => b.t), ...doses.flatMap((d) => [d.t, d.t + d.durationH])];
+  const vs = [...predicted.map((p) => p.value), ...measured.map((p) => p.value), ...band.map((b) => b.high), ...(o.target ? [o.target.high] : [])];
   const t0 = Math.min(0, ...ts);
-  const t1 = Math.max(...ts, 1);
-  const v1 = Math.max(...vs, 1) * 1.1;
+  const tMax = Math.max(t0 + 1, ...ts);
+  const xStep = timeStep(tMax - t0, 6);
+  const t1 = Math.ceil((tMax - t0) / xStep - 1e-9) * xStep + t0;
+  const vMax = Math.max(1, ...vs);
+  const yStep = niceStep(vMax, 4);
+  const v1 = Math.ceil(vMax / yStep - 1e-9) * yStep;
   const x = (t: number) => L + ((t - t0) / (t1 - t0)) * (R - L);
-  const y = (v: number) => B - (v / v1) * (B - T);
-  const marks: SVGElement[] = [s('line', { x1: L, x2: R, y1: B, y2: B, class: 'axis' }), s('line', { x1: L, x2: L, y1: T, y2: B, class: 'axis' })];
-  for (const v of [0, v1 / 2, v1 / 1.1]) marks.push(s('text', { x: L - 4, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, fmt(v)));
-  for (const t of [t0, (t0 + t1) / 2, t1]) marks.push(s('text', { x: x(t), y: B + 14, class: 'tick', 'text-anchor': 'middle' }, fmt(t, 0)));
-  marks.push(s('text', { x: (L + R) / 2, y: H - 2, class: 'axis-label', 'text-anchor': 'middle' }, `time (${o.timeUnit ?? 'h'})`));
-  marks.push(s('text', { x: 2, y: T + 8, class: 'axis-label' }, o.unit));
-  if (o.target) marks.push(s('rect', { x: L, y: y(o.target.high), width: R - L, height: Math.max(y(o.target.low) - y(o.target.high), 1), class: 'target' }));
-  if (o.band?.length) {
-    const up = o.band.map((b) => `${x(b.t)},${y(b.high)}`);
-    const down = [...o.band].reverse().map((b) => `${x(b.t)},${y(b.low)}`);
-    marks.push(s('polygon', { points: [...up, ...down].join(' '), class: 'band' }));
+  const y = (v: number) => B - (Math.max(0, v) / v1) * (B - T);
+  const marks: SVGElement[] = [];
+  // grid and ticks
+  for (let v = 0; v <= v1 + 1e-9; v += yStep) {
+    if (v > 0) marks.push(s('line', { x1: L, x2: R, y1: c1(y(v)), y2: c1(y(v)), class: 'grid' }));
+    marks.push(s('text', { x: L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': 'end' }, fmt(v, 2)));
   }
-  if (o.predicted?.length) marks.push(s('polyline', { points: o.predicted.map((p) => `${x(p.t)},${y(p.value)}`).join(' '), class: 'curve' }));
-  for (const m of o.measured ?? []) marks.push(s('circle', { cx: x(m.t), cy: y(m.value), r: 4, class: 'mark measured' }));
-  const desc = [o.target ? `target ${fmt(o.target.low)}–${fmt(o.target.high)} ${o.unit}` : '', ...(o.measured ?? []).map((m) => `${m.label ?? 'level'} at ${fmt(m.t)} ${o.timeUnit ?? 'h'}: ${fmt(m.value)} ${o.unit}`)].filter(Boolean).join('; ');
-  const list = (o.measured ?? []).length ? h('ul', { class: 'levels' }, ...(o.measured ?? []).map((m) => h('li', {}, `${m.label ?? 'Level'} at ${fmt(m.t)} ${o.timeUnit ?? 'h'}: ${fmt(m.value)} ${o.unit}`))) : undefined;
-  return h('figure', { class: 'time-plot' }, labelled(o.title, desc || o.title, W, H, ...marks), list);
+  for (let t = t0; t <= t1 + 1e-9; t += xStep) marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': 'middle' }, fmt(t, 1)));
+  marks.push(s('line', { x1: L, x2: R, y1: B, y2: B, class: 'axis' }), s('line', { x1: L, x2: L, y1: T, y2: B, class: 'axis' }));
+  marks.push(s('text', { x: (L + R) / 2, y: H - 6, class: 'axis-label', 'text-anchor': 'middle' }, `${o.timeLabel ?? 'time'} (${tu})`));
+  marks.push(s('text', { x: 2, y: T - 10, class: 'axis-label' }, `concentration (${o.unit})`));
+  if (o.target) marks.push(s('rect', { x: L, y: c1(y(o.target.high)), width: R - L, height: c1(Math.max(y(o.target.low) - y(o.target.high), 1)), class: 'target' }));
+  if (band.length > 1) {
+    const up = band.map((b): [number, number] => [x(b.t), y(b.high)]);
+    const down = [...band].reverse().map((b): [number, number] => [x(b.t), y(b.low)]);
+    marks.push(s('path', { d: `${pathOf([...up, ...down])} Z`, class: 'band' }));
+  }
+  // doses: the start as a dashed line, the infusion as a bar on the time axis
+  for (const d of doses) {
+    marks.push(
+      s(
+        'g',
+        { class: d.planned ? 'dose-mark planned' : 'dose-mark' },
+        s('title', {}, `${d.label}: ${fmt(d.mg)} mg at ${fmt(d.t)} ${tu} over ${fmt(d.durationH, 2)} ${tu}`),
+        s('line', { x1: c1(x(d.t)), x2: c1(x(d.t)), y1: T, y2: B, class: 'dose-line' }),
+        s('rect', { x: c1(x(d.t)), y: B - 7, width: c1(Math.max(x(d.t + d.durationH) - x(d.t), 2)), height: 7, class: 'dose-bar' }),
+      ),
+    );
+  }
+  if (predicted.length > 1) marks.push(s('path', { d: pathOf(predicted.map((p) => [x(p.t), y(p.value)])), class: 'curve' }));
+  for (const m of measured) marks.push(s('circle', { cx: c1(x(m.t)), cy: c1(y(m.value)), r: 4.5, class: 'mark measured' }, s('title', {}, `${m.label ?? 'Level'}: ${fmt(m.value)} ${o.unit} at ${fmt(m.t)} ${tu}`)));
+
+  const peak = predicted.reduce<TimePoint | undefined>((a, p) => (!a || p.value > a.value ? p : a), undefined);
+  const summary = [
+    `${o.title}: ${o.unit} against ${tu}`,
+    predicted.length > 1 ? `model curve from ${fmt(t0)} to ${fmt(tMax)} ${tu}${peak ? `, highest ${fmt(peak.value)} ${o.unit} at ${fmt(peak.t)} ${tu}` : ''}` : 'no model curve',
+    band.length > 1 ? (o.bandLabel ?? 'uncertainty band') : '',
+    `${measured.length} measured level${measured.length === 1 ? '' : 's'}${measured.length ? ` (${measured.map((m) => `${fmt(m.value)} ${o.unit} at ${fmt(m.t)} ${tu}`).join(', ')})` : ''}`,
+    `${doses.length} dose${doses.length === 1 ? '' : 's'}${doses.length ? ` (${doses.map((d) => `${fmt(d.mg)} mg at ${fmt(d.t)} ${tu}`).join(', ')})` : ''}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const events = [
+    ...doses.map((d) => ({ t: d.t, text: `${d.label}: ${fmt(d.mg)} mg at ${fmt(d.t)} ${tu} (infusion ${fmt(d.durationH, 2)} ${tu})`, cls: 'event-dose' })),
+    ...measured.map((m) => ({ t: m.t, text: `${m.label ?? 'Level'}: ${fmt(m.value)} ${o.unit} at ${fmt(m.t)} ${tu}`, cls: 'event-level' })),
+  ].sort((a, b) => a.t - b.t);
+  const swatch = (...children: SVGElement[]) => s('svg', { viewBox: '0 0 24 12', width: 24, height: 12, 'aria-hidden': 'true', class: 'swatch' }, ...children);
+  const legend = h(
+    'ul',
+    { class: 'legend' },
+    predicted.length > 1 ? h('li', {}, swatch(s('path', { d: 'M1 9 L8 3 L16 6 L23 4', class: 'curve' })), o.curveLabel ?? 'model curve') : undefined,
+    band.length > 1 ? h('li', {}, swatch(s('rect', { x: 1, y: 1, width: 22, height: 10, class: 'band' })), o.bandLabel ?? 'uncertainty band') : undefined,
+    measured.length ? h('li', {}, swatch(s('circle', { cx: 12, cy: 6, r: 4.5, class: 'mark measured' })), 'measured level') : undefined,
+    doses.length ? h('li', {}, swatch(s('line', { x1: 6, x2: 6, y1: 0, y2: 12, class: 'dose-line' }), s('rect', { x: 6, y: 8, width: 12, height: 4, class: 'dose-bar' })), doses.every((d) => d.planned) ? 'planned dose (infusion)' : 'dose given (infusion)') : undefined,
+    o.target ? h('li', {}, swatch(s('rect', { x: 1, y: 1, width: 22, height: 10, class: 'target' })), `target ${fmt(o.target.low)}–${fmt(o.target.high)} ${o.unit}`) : undefined,
+  );
+  const list = events.length ? h('ul', { class: 'levels' }, ...events.map((e) => h('li', { class: e.cls }, e.text))) : undefined;
+  return h('figure', { class: 'time-plot', 'data-testid': 'time-plot' }, labelledAs(o.title, events.map((e) => e.text).join('; ') || summary, W, H, summary, ...marks), legend, list);
 }

@@ -1,6 +1,6 @@
 // Renders one Recommendation (the same object the card and the audit record come from) as the "Dosing details" page.
 import type { Recommendation, RecommendationInput } from '../../src/domain/recommendation.js';
-import { doseIntervalChart, factorChart, timePlot, type DoseMark } from './charts.js';
+import { doseIntervalChart, factorChart, timePlot, type DoseEvent, type DoseMark } from './charts.js';
 import { fmt, h } from './dom.js';
 
 export interface PatientBanner {
@@ -28,13 +28,31 @@ function section(title: string, cls: string, ...children: (Node | string | false
   return h('section', { class: cls, 'aria-label': title }, h('h2', {}, title), ...children);
 }
 
+/** UCUM codes as people write them; unit-less ratios (INR) show no unit. */
+const UNIT_TEXT: Record<string, string> = { a: 'years', mo: 'months', '{INR}': '', '{ratio}': '', '1': '', '[lb_av]': 'lb', '[in_i]': 'in', ug: 'µg', 'ug/mL': 'µg/mL', 'umol/L': 'µmol/L', 'mL/min/{1.73_m2}': 'mL/min/1.73 m²', '%': '%' };
 function unitText(u: string | undefined): string {
   if (!u) return '';
-  return u === 'a' ? 'years' : u;
+  return UNIT_TEXT[u] ?? u;
 }
 
 function dateText(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : '—';
+}
+
+/** A source date: the day, and the time (UTC) when the source has one (levels, INR, administrations). */
+function dateTimeText(iso: string | undefined): string {
+  if (!iso) return '—';
+  if (!/T\d\d:\d\d/.test(iso)) return iso.slice(0, 10);
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso.slice(0, 10);
+  const z = new Date(ms).toISOString();
+  return z.slice(11, 16) === '00:00' ? z.slice(0, 10) : `${z.slice(0, 10)} ${z.slice(11, 16)} UTC`;
+}
+
+function valueText(i: RecommendationInput): string {
+  const v = typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : typeof i.value === 'number' ? String(Number(i.value.toPrecision(6))) : i.value;
+  const u = unitText(i.unit);
+  return u ? `${v} ${u}` : v;
 }
 
 /** When a recommendation was made: date and time in the reader's time zone (several can be made in a day). */
@@ -137,13 +155,14 @@ function sourceCell(i: RecommendationInput): HTMLElement {
 }
 
 function inputsSection(r: Recommendation): HTMLElement {
+  // every input the same way (weights, creatinine, computed CrCl/eGFR with the formula in the note, INR, levels…)
   const rows = r.inputs.map((i) =>
     h(
       'tr',
-      {},
+      { 'data-key': i.key },
       h('th', { scope: 'row' }, i.label),
-      h('td', { class: 'value' }, `${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}${i.unit ? ` ${unitText(i.unit)}` : ''}`),
-      h('td', { class: i.source?.date ? 'date' : 'date none' }, dateText(i.source?.date)),
+      h('td', { class: 'value' }, valueText(i)),
+      h('td', { class: i.source?.date ? 'date' : 'date none' }, dateTimeText(i.source?.date)),
       sourceCell(i),
     ),
   );
@@ -218,23 +237,100 @@ function evidenceSection(r: Recommendation): HTMLElement {
   );
 }
 
+/**
+ * The doses on the curve's time axis. Fitted history: the administrations among the inputs ("Dose n given", value
+ * "1000 mg 2026-11-24 09:00–10:00 UTC", source date = start), in hours from the curve's origin. Proposed start: the
+ * loading dose at 0 and the maintenance doses every interval after it (the regimen the curve was computed for).
+ */
+export function curveDoses(r: Recommendation): DoseEvent[] {
+  const t = r.tdm;
+  if (!t) return [];
+  const end = Math.max(0, ...t.curve.points.map((p) => p.tH));
+  if (t.curve.originIso === null || t.curve.kind === 'proposed-start') {
+    const out: DoseEvent[] = [];
+    let at = 0;
+    if (t.loading) {
+      out.push({ t: 0, durationH: t.loading.infusionH, mg: t.loading.doseMg, label: 'Loading dose (planned)', planned: true });
+      at = t.proposed.intervalH;
+    }
+    for (let n = 1; at < end - 1e-9 && t.proposed.intervalH > 0; at += t.proposed.intervalH, n++) out.push({ t: at, durationH: t.proposed.infusionH, mg: t.proposed.doseMg, label: `Maintenance dose ${n} (planned)`, planned: true });
+    return out;
+  }
+  const origin = Date.parse(t.curve.originIso);
+  const out: DoseEvent[] = [];
+  for (const i of r.inputs) {
+    const k = /^dose-(\d+)$/.exec(i.key);
+    if (!k || typeof i.value !== 'string') continue;
+    const m = /^([\d.]+)\s*mg\s+(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d)[^–]*–(\d\d:\d\d)/.exec(i.value);
+    const startMs = i.source?.date && i.source.date.length > 10 ? Date.parse(i.source.date) : m ? Date.parse(`${m[2]}T${m[3]}:00Z`) : NaN;
+    if (!m || Number.isNaN(startMs) || Number.isNaN(origin)) continue;
+    // the end is written to the minute: measure the infusion from the start's minute
+    const startMin = Math.floor(startMs / 60000) * 60000;
+    let endMs = Date.parse(`${new Date(startMs).toISOString().slice(0, 10)}T${m[4]}:00Z`);
+    if (endMs <= startMin) endMs += 86400000; // the infusion ended after midnight
+    out.push({ t: (startMs - origin) / 3600000, durationH: (endMs - startMin) / 3600000, mg: Number(m[1]), label: `Dose ${k[1]}` });
+  }
+  return out;
+}
+
 /** AUC-guided dosing (vancomycin): predicted concentration curve with the measured levels, and the AUC figures. */
 function tdmSection(r: Recommendation): HTMLElement | undefined {
   const t = r.tdm;
   if (!t?.curve) return undefined;
   const p = t.proposed;
+  const unit = t.target.unit;
   const lines = [
-    `Proposed: ${fmt(p.doseMg)} mg every ${fmt(p.intervalH)} h (over ${fmt(p.infusionH)} h) — predicted AUC24 ${fmt(p.auc24)} mg·h/L (10th–90th percentile ${fmt(p.band.p10)}–${fmt(p.band.p90)}); target ${t.target.low}–${t.target.high}.`,
-    t.current ? `${t.current.from === 'draft-order' ? 'Draft order' : 'Current regimen'}: ${fmt(t.current.doseMg)} mg every ${fmt(t.current.intervalH)} h — AUC24 ${fmt(t.current.auc24)} (${fmt(t.current.band.p10)}–${fmt(t.current.band.p90)}).` : undefined,
-    t.loading ? `Loading dose: ${fmt(t.loading.doseMg)} mg over ${fmt(t.loading.infusionH)} h.` : undefined,
-    t.method === 'bayesian' ? `Bayesian estimate from ${t.levelsUsed} level(s).` : 'Population (prior) estimate: no usable levels.',
+    `Proposed: ${fmt(p.doseMg)} mg every ${fmt(p.intervalH)} h (over ${fmt(p.infusionH, 2)} h) — predicted AUC24 ${fmt(p.auc24)} ${unit} (10th–90th percentile ${fmt(p.band.p10)}–${fmt(p.band.p90)}); trough ${fmt(p.troughMgL)} mg/L, peak ${fmt(p.peakMgL)} mg/L at steady state.`,
+    `AUC24 target ${t.target.low}–${t.target.high} ${unit} (aim ${t.target.aim}); the proposal is ${p.withinTarget ? 'within' : 'outside'} the target.`,
+    t.current ? `${t.current.from === 'draft-order' ? 'Draft order' : 'Current regimen'}: ${fmt(t.current.doseMg)} mg every ${fmt(t.current.intervalH)} h — AUC24 ${fmt(t.current.auc24)} ${unit} (10th–90th percentile ${fmt(t.current.band.p10)}–${fmt(t.current.band.p90)}), ${t.current.withinTarget ? 'within' : 'outside'} the target.` : undefined,
+    t.loading ? `Loading dose: ${fmt(t.loading.doseMg)} mg over ${fmt(t.loading.infusionH, 2)} h.` : undefined,
+    `${t.method === 'bayesian' ? `Bayesian estimate from ${t.levelsUsed} level${t.levelsUsed === 1 ? '' : 's'} and ${t.dosesRecorded} recorded dose${t.dosesRecorded === 1 ? '' : 's'}` : 'Population (prior) estimate: no usable levels'}; clearance ${fmt(t.parameters.CL, 2)} L/h. Model: ${t.model.name}.`,
   ].filter((x): x is string => x !== undefined);
-  const title = t.curve.kind === 'fitted-history' ? `Fitted vancomycin concentrations${t.curve.originIso ? ` (hours from ${t.curve.originIso.slice(0, 16).replace('T', ' ')} UTC)` : ''}` : 'Predicted concentrations of the proposed start';
+  const fitted = t.curve.kind === 'fitted-history' && t.curve.originIso !== null;
+  const title = fitted ? `Vancomycin concentrations, ${t.method === 'bayesian' ? 'fitted to the levels' : 'population model'}` : 'Predicted vancomycin concentrations of the proposed start';
+  const origin = fitted ? `Time 0 = ${t.curve.originIso!.slice(0, 16).replace('T', ' ')} UTC (first dose or level).` : 'Time 0 = the first proposed dose.';
+  // uncertainty in clearance: AUC24 scales with 1/CL, the 10th–90th percentile ratios of AUC24 applied to the curve
+  const b = t.current?.band ?? p.band;
+  const lo = b.p50 > 0 ? b.p10 / b.p50 : NaN;
+  const hi = b.p50 > 0 ? b.p90 / b.p50 : NaN;
+  const band = Number.isFinite(lo) && Number.isFinite(hi) ? t.curve.points.map((q) => ({ t: q.tH, low: q.mgL * lo, high: q.mgL * hi })) : undefined;
   return section(
     'Vancomycin AUC',
     'tdm-section',
-    ...lines.map((l) => h('p', {}, l)),
-    timePlot({ title, unit: 'mg/L', predicted: t.curve.points.map((q) => ({ t: q.tH, value: q.mgL })), measured: t.curve.observed.map((q) => ({ t: q.tH, value: q.mgL, label: 'level' })) }),
+    h('div', { 'data-testid': 'auc' }, ...lines.map((l) => h('p', {}, l))),
+    timePlot({
+      title,
+      unit: 'mg/L',
+      timeLabel: fitted ? 'time from the first dose' : 'time from the first proposed dose',
+      curveLabel: t.method === 'bayesian' ? 'model curve (fitted to the levels)' : 'model curve (population prior)',
+      predicted: t.curve.points.map((q) => ({ t: q.tH, value: q.mgL })),
+      ...(band ? { band, bandLabel: '80% range (10th–90th percentile of clearance)' } : {}),
+      measured: t.curve.observed.map((q, i) => ({ t: q.tH, value: q.mgL, label: `Level ${i + 1}` })),
+      doses: curveDoses(r),
+    }),
+    h('p', { class: 'muted' }, `${origin} The band shows the uncertainty of the estimated clearance only (the curve scaled by the AUC24 percentile ratios).`),
+  );
+}
+
+const MEASURE_TEXT: Record<string, string> = { crcl: 'Creatinine clearance', egfr: 'eGFR', criteria: 'Dose-reduction criteria' };
+
+/** Kidney-function dose bands: the measure with its formula and the weight used, the label band and its source. */
+function renalSection(r: Recommendation): HTMLElement | undefined {
+  const k = r.renal;
+  if (!k) return undefined;
+  const m = k.measure;
+  return section(
+    'Kidney function',
+    'renal-section',
+    h(
+      'div',
+      { 'data-testid': 'renal' },
+      m
+        ? h('p', {}, h('strong', {}, `${MEASURE_TEXT[m.kind] ?? m.kind}: ${fmt(m.value)} ${m.unit}`), ` — ${m.formula}${m.weight && !m.formula.includes(m.weight) ? `; weight used: ${m.weight}` : ''}.`)
+        : h('p', {}, 'No kidney measure could be computed (see the inputs and what is missing).'),
+      k.band ? h('p', {}, `Label band: ${k.band.text}${k.band.dailyMg && !k.band.text.includes(`${fmt(k.band.dailyMg[0])}–${fmt(k.band.dailyMg[1])}`) ? ` (${fmt(k.band.dailyMg[0])}–${fmt(k.band.dailyMg[1])} mg/day)` : ''}.`) : undefined,
+      h('p', { class: 'muted' }, 'Source: ', k.label.url ? h('a', { href: k.label.url, target: '_blank', rel: 'noopener noreferrer' }, k.label.title) : k.label.title, `, ${k.label.section}.`),
+    ),
   );
 }
 
@@ -249,6 +345,7 @@ export function renderRecommendation(r: Recommendation, createdAt: string, patie
       h('h1', { 'data-testid': 'headline' }, capital(r.headline)),
     ),
     doseSection(r),
+    renalSection(r),
     tdmSection(r),
     factorsSection(r),
     genesSection(r),

@@ -1,84 +1,31 @@
 // The "Dosing details" SMART app in a real browser (Debian's Chromium, headless, loopback only): a hook gives a card,
 // the "EHR" launches the card's SMART link (launch.html?iss&launch), the real OAuth2 server issues the token with
 // the patient and appContext, the app reads the patient and the recommendation, and renders the basis of the dose.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { loadWarfarinModel, type WarfarinModel } from '../../src/model/warfarinModel.js';
 import { draftClopidogrel, draftWarfarin } from '../fixtures/synthetic-patients.js';
-import { startSmartEnv, type SmartEnv } from '../support/smart-env.js';
+import { ARTIFACTS, startSmartBrowser, type SmartBrowser } from '../support/smart-browser.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
-let env: SmartEnv;
 let model: WarfarinModel;
-let browser: BrowserContext;
-let appDir: string;
-let profile: string;
-const violations: string[] = [];
+let sb: SmartBrowser;
 
 beforeAll(async () => {
-  // fail loudly: CI installs chromium (.ci/run); a skipped browser test would hide a broken app
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  mkdirSync(ARTIFACTS, { recursive: true });
-  appDir = mkdtempSync(path.join(tmpdir(), 'pgx-smart-app-'));
-  profile = mkdtempSync(path.join(tmpdir(), 'pgx-chromium-'));
-  // build the app from the current sources (about 1.5 s)
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'smart-app/vite.config.ts', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
   model = await loadWarfarinModel();
-  env = await startSmartEnv({ deps: { warfarinModel: model }, smartAppDir: appDir });
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    viewport: { width: 1024, height: 900 },
-  });
-  // loopback only: anything else is aborted (and would fail the page)
-  await browser.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+  sb = await startSmartBrowser({ deps: { warfarinModel: model } });
 }, 60000);
 
 afterAll(async () => {
-  await browser?.close();
-  await env?.stop();
+  await sb?.close();
   await model?.close();
-  for (const d of [appDir, profile]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function newPage(width: number): Promise<Page> {
-  const page = await browser.newPage();
-  await page.setViewportSize({ width, height: 900 });
-  page.on('console', (m) => {
-    if (m.type() === 'error') violations.push(m.text());
-  });
-  page.on('pageerror', (e) => violations.push(String(e)));
-  return page;
-}
-
-/** What an EHR does with a card's SMART link: register the launch context, open url?iss=&launch=. */
-function launchUrl(link: { url: string; appContext?: string }, patient: string): string {
-  const launch = env.auth.registerLaunch({ patient, ...(link.appContext ? { appContext: link.appContext } : {}) });
-  const u = new URL(link.url);
-  u.searchParams.set('iss', env.fhir.url);
-  u.searchParams.set('launch', launch);
-  return u.href;
-}
-
-/** The whole page, the first screen, and each section on its own (readable at full size). */
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-top.png`) });
-  for (const section of ['dose', 'factors', 'genes', 'inputs']) {
-    const l = page.locator(`.${section}-section`);
-    if ((await l.count()) > 0) await l.screenshot({ path: path.join(ARTIFACTS, `${name}-${section}.png`) });
-  }
-}
+const newPage = (width: number) => sb.newPage(width);
+const launchUrl = (link: { url: string; appContext?: string }, patient: string) => sb.launchUrl(link, patient);
+const shoot = (page: Parameters<SmartBrowser['shoot']>[0], name: string) => sb.shoot(page, name);
 
 test('warfarin card → EHR launch → dose, interval, factors, inputs with sources and the gene chain (wide and 400 px)', async () => {
-  const hook = await env.orderSelect('pgx-1', draftWarfarin('e2e-w', 'pgx-1', 5));
+  const hook = await sb.env.orderSelect('pgx-1', draftWarfarin('e2e-w', 'pgx-1', 5));
   expect(hook.status).toBe(200);
   expect(checkCdsResponse(hook.json)).toEqual([]);
   const card = hook.json.cards[0];
@@ -107,6 +54,13 @@ test('warfarin card → EHR launch → dose, interval, factors, inputs with sour
     expect(inputs).toContain('2026-09-15');
     expect(inputs).toContain('Observation/pgx-1-cyp2c9');
     expect(inputs).toMatch(/79\.8\d* kg/);
+    // every input is rendered the same way; INR inputs (when the recommendation lists any) with value, date and source
+    const inr = await page.locator('[data-testid=inputs] tbody tr[data-key*="inr" i]').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())));
+    for (const [, value, date, source] of inr) {
+      expect(value).toMatch(/\d/);
+      if (/Observation\//.test(source ?? '')) expect(date).toMatch(/^\d{4}-\d\d-\d\d/);
+    }
+    expect(inputs).not.toMatch(/NaN|undefined/);
     // genes: result → phenotype
     const genes = await page.locator('[data-testid=gene]').allTextContents();
     expect(genes.join(' | ')).toMatch(/CYP2C9 result\s*\*1\/\*3/);
@@ -122,11 +76,11 @@ test('warfarin card → EHR launch → dose, interval, factors, inputs with sour
     }
     await page.close();
   }
-  expect(violations).toEqual([]);
+  expect(sb.violations).toEqual([]);
 });
 
 test('clopidogrel for CYP2C19 *2/*2: result → phenotype → CPIC recommendation with its strength and link', async () => {
-  const hook = await env.orderSelect('cyp-1', draftClopidogrel('e2e-c', 'cyp-1'));
+  const hook = await sb.env.orderSelect('cyp-1', draftClopidogrel('e2e-c', 'cyp-1'));
   expect(checkCdsResponse(hook.json)).toEqual([]);
   const link = hook.json.cards[0].links[0];
   const page = await newPage(400);
@@ -141,12 +95,12 @@ test('clopidogrel for CYP2C19 *2/*2: result → phenotype → CPIC recommendatio
   await expect(page.getAttribute('[data-testid=gene-recommendation] a', 'href')).resolves.toMatch(/^https:\/\/cpicpgx\.org\//);
   await shoot(page, 'smart-clopidogrel-400px');
   await page.close();
-  expect(violations).toEqual([]);
+  expect(sb.violations).toEqual([]);
 });
 
 test('launched from the chart (no appContext): the patient’s recent recommendations, one click to the details', async () => {
   const page = await newPage(400);
-  await page.goto(launchUrl({ url: `${env.svc.url}/smart/launch.html` }, 'pgx-1'));
+  await page.goto(launchUrl({ url: `${sb.env.svc.url}/smart/launch.html` }, 'pgx-1'));
   await page.waitForSelector('[data-testid=rec-list]', { timeout: 15000 });
   const items = await page.locator('[data-testid=rec-list] li').allTextContents();
   expect(items.length).toBeGreaterThan(0);
@@ -155,5 +109,5 @@ test('launched from the chart (no appContext): the patient’s recent recommenda
   await page.locator('[data-testid=rec-list] button').first().click();
   await page.waitForSelector('[data-testid=headline]');
   await page.close();
-  expect(violations).toEqual([]);
+  expect(sb.violations).toEqual([]);
 });

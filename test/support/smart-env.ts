@@ -15,8 +15,8 @@ export interface SmartEnv {
   auth: SmartAuthServer;
   fhir: RunningFhirServer;
   svc: TestService;
-  /** order-select hook for a draft of a synthetic patient, without prefetch (the service queries the FHIR server) */
-  orderSelect(patientId: string, draft: MedicationRequest): Promise<{ status: number; json: any }>;
+  /** order-select hook for a draft of a synthetic patient; without prefetch the service queries the FHIR server */
+  orderSelect(patientId: string, draft: MedicationRequest, prefetch?: Record<string, unknown>): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
@@ -36,13 +36,14 @@ export async function startSmartEnv(o: { deps?: EvaluatorDependencies; smartAppD
       auth,
       fhir: f,
       svc,
-      orderSelect: (patientId, draft) =>
+      orderSelect: (patientId, draft, prefetch) =>
         svc.hook('dosing-order-select', {
           hook: 'order-select',
           hookInstance: randomUUID(),
           fhirServer: f.url,
           fhirAuthorization: { access_token: EHR_FHIR_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'pgx-dosing-cds', patient: patientId },
           context: { userId: 'Practitioner/example', patientId, selections: [`MedicationRequest/${draft.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] } },
+          ...(prefetch ? { prefetch } : {}),
         }),
       async stop() {
         await Promise.all([svc.close(), f.stop(), auth.stop()]);
