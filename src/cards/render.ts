@@ -4,9 +4,11 @@ import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import type { Card, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
-import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import type { Recommendation } from '../domain/recommendation.js';
+import { LENZINI_METHOD_ID } from '../dosing/warfarin/refine.js';
 import { withSingleDose } from './draft.js';
 import { dosingDetailsLinks } from './links.js';
+import { cell, inputsTable } from './markdown.js';
 import { renderPgxCard } from './pgx.js';
 import { renderRenalCard } from './renal.js';
 import { renderTdmCard } from './tdm.js';
@@ -54,25 +56,16 @@ export function fillTemplate(tpl: string, vars: Record<string, string | undefine
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
 
-/** Markdown-safe cell text: no pipes or newlines from data. */
-function cell(v: unknown): string {
-  return String(v).replace(/[|\r\n]+/g, ' ').slice(0, 200);
-}
-
 function fmtNum(v: number, digits = 1): string {
   return Number(v.toFixed(digits)).toString();
 }
 
-function sourceText(i: RecommendationInput): string {
-  if (i.source) {
-    const date = i.source.date ? `, ${i.source.date.slice(0, 10)}` : '';
-    return cell(`${i.source.reference}${date}`);
-  }
-  return cell(i.note ?? '—');
-}
-
-function inputsTable(r: Recommendation): string {
-  return r.inputs.map((i) => `| ${cell(i.label)} | ${cell(`${i.value}${i.unit && i.unit !== 'a' ? ` ${i.unit}` : i.unit === 'a' ? ' years' : ''}`)} | ${sourceText(i)} |`).join('\n');
+/** The template kind of a recommendation rendered by the generic path (warfarin, missing data). */
+function templateKind(r: Recommendation): string {
+  if (r.kind === 'missing-data') return 'missing-data';
+  // the INR-based refinement of an ongoing warfarin therapy is not a starting dose: its own wording
+  if (r.method.id === LENZINI_METHOD_ID) return `${r.drug.name}-refine`;
+  return `${r.drug.name}-${r.kind}`;
 }
 
 /** The draft order with the proposed regimen as its only dosage instruction (see withSingleDose). */
@@ -148,9 +141,11 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
   if (r.tdm && r.kind !== 'missing-data') return renderTdmCard(r, order, ctx);
   if (!isActionable(r, order)) return undefined;
   const t = ctx.templates;
-  const kindName = r.kind === 'missing-data' ? 'missing-data' : `${r.drug.name}-${r.kind}`;
+  const kindName = templateKind(r);
   const k = t.kind(kindName);
   const dose = r.proposedDose;
+  // an active order is re-checked on patient-view (monitoring); everything else is a draft being ordered
+  const orderWord = order?.resource.status === 'active' ? 'active' : 'draft';
   const vars: Record<string, string | undefined> = {
     headline: r.headline,
     drug: r.drug.name,
@@ -163,8 +158,8 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
     currentOrderLine:
       order?.currentDose !== undefined
-        ? `The draft order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
-        : 'The draft order has no dose yet.',
+        ? `The ${orderWord} order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
+        : `The ${orderWord} order has no dose${orderWord === 'draft' ? ' yet' : ' in mg'}.`,
     inputsTable: inputsTable(r),
     baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
     baseDescription: r.factorBase?.description,

@@ -70,16 +70,27 @@ export interface DrugLevelFact {
   source: SourceRef;
 }
 
-/** A recorded administration (MedicationAdministration) of a monitored drug, with its infusion start and end. */
+/**
+ * A recorded administration (MedicationAdministration) of a monitored drug: an infusion with its start and end
+ * (vancomycin), or an oral dose (warfarin: start = end = the time it was given).
+ */
 export interface AdministrationFact {
   /** ingredient, lower case, e.g. "vancomycin" */
   drug: string;
   amountMg: number;
-  /** infusion start / end, ISO 8601 */
+  /** infusion start / end, ISO 8601 (equal for an oral dose) */
   start: string;
   end: string;
   /** how the end was obtained when it was not recorded, e.g. "assumed 1 h per g (no end or rate recorded)" */
   endNote?: string;
+  route?: 'iv' | 'oral';
+  /**
+   * set (oral doses only) when the dose was given but its amount is not usable (no UCUM mass unit, implausible):
+   * amountMg is then 0 and must not be used; the administration still marks the day it was given
+   */
+  amountUnusable?: string;
+  /** calendar date (YYYY-MM-DD) as recorded, in the source's own timezone: days of therapy are counted on it */
+  localDate?: string;
   source: SourceRef;
 }
 
@@ -99,7 +110,7 @@ export interface PatientFacts {
   inr?: Fact<number>[]; // newest first
   /** drug levels (vancomycin), oldest first */
   drugLevels?: DrugLevelFact[];
-  /** administrations of monitored drugs (vancomycin), oldest first */
+  /** administrations of monitored drugs (vancomycin infusions, warfarin oral doses), oldest first */
   administrations?: AdministrationFact[];
   genes: GeneResult[];
   medications: MedicationFact[];

@@ -12,6 +12,8 @@ import { registerTdmEvaluators } from './tdm/register.js';
 import { warfarinGeneFindings } from './warfarin/genes.js';
 import { defaultPgxKnowledge, type PgxKnowledge } from '../knowledge/pgx.js';
 import { warfarinModelInput } from './warfarin/modelInput.js';
+import { warfarinMonitorRecommendations } from './warfarin/monitor.js';
+import { refineWarfarin } from './warfarin/refine.js';
 
 export interface EvaluationContext {
   facts: PatientFacts;
@@ -96,9 +98,19 @@ export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegi
   let pgxKnowledge: PgxKnowledge | undefined;
   return registerTdmEvaluators(registerRenalEvaluators(registerPgxEvaluators(new EvaluatorRegistry(), deps), deps), deps).register('warfarin', async (c) => {
     const basis = warfarinBasis(c.facts, c.drugs);
+    const withGenes = (rec: Recommendation): Recommendation => {
+      const genes = warfarinGeneFindings(rec, c.facts, (pgxKnowledge ??= deps.pgx ?? defaultPgxKnowledge()));
+      return genes.length > 0 ? { ...rec, genes } : rec;
+    };
+    // Lenzini 2010 refinement from the day-4/5 INR and the doses given (src/dosing/warfarin/refine.ts)
+    const now = new Date();
+    const refinement = refineWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, now }, basis);
+    // an active order re-checked on patient-view: refinement and INR out of range only, never an initiation dose
+    if (c.mode === 'monitor') return warfarinMonitorRecommendations(refinement, c.facts, c.order, c.drugs, { newId: c.newId, now }).map(withGenes);
+    if (refinement.status === 'refined') return [withGenes(refinement.recommendation)];
     const model = await warfarinModelOutcome(c, deps, basis);
     const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);
-    const genes = warfarinGeneFindings(rec, c.facts, (pgxKnowledge ??= deps.pgx ?? defaultPgxKnowledge()));
-    return [genes.length > 0 ? { ...rec, genes } : rec];
+    if (refinement.status === 'not-applicable') rec.notes.push(`INR-based refinement (Lenzini 2010) not computed: ${refinement.reason}`);
+    return [withGenes(rec)];
   });
 }

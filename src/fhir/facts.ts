@@ -38,9 +38,25 @@ export const DRUG_LEVELS: Record<string, { drug: string; label: string }> = {
 /** plausible vancomycin concentrations, mg/L (anything above is a unit or entry error) */
 const DRUG_LEVEL_MAX_MGL = 200;
 
-/** Monitored drugs whose administrations are read: RxNorm ingredient CUIs and name fragments. */
-export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp }[] = [{ drug: 'vancomycin', rxnorm: ['11124'], text: /vancomycin|vancocin/i }];
-const USABLE_ADMINISTRATION_STATUS = new Set(['completed', 'in-progress']);
+/**
+ * Monitored drugs whose administrations are read: RxNorm ingredient (and product) CUIs, name fragments, the statuses
+ * that count as given, the route, and the largest plausible single dose (mg; above: an entry error).
+ * - vancomycin: IV infusions (start and end); an infusion in progress counts.
+ * - warfarin: oral doses (one point in time); only completed administrations count (a dose that is not-done, stopped,
+ *   or entered-in-error was not given). Product codes are knowledge/drug-codes.json's warfarin products (a unit test
+ *   checks they match).
+ */
+export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp; statuses: ReadonlySet<string>; route: 'iv' | 'oral'; maxMg: number }[] = [
+  { drug: 'vancomycin', rxnorm: ['11124'], text: /vancomycin|vancocin/i, statuses: new Set(['completed', 'in-progress']), route: 'iv', maxMg: 10000 },
+  {
+    drug: 'warfarin',
+    rxnorm: ['11289', '855288', '855296', '855302', '855312', '855318', '855324', '855332', '855338', '855344', '202421', '114979'],
+    text: /warfarin|coumadin|jantoven/i,
+    statuses: new Set(['completed']),
+    route: 'oral',
+    maxMg: 50,
+  },
+];
 
 type MeasurementKey = keyof typeof MEASUREMENTS;
 const CODE_TO_MEASUREMENT = new Map<string, MeasurementKey>(
@@ -152,11 +168,30 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
   const codes = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
   const m = MONITORED_ADMINISTRATIONS.find((x) => codes.some((c) => x.rxnorm.includes(c)) || x.text.test(text));
   if (!m) return undefined;
-  if (!USABLE_ADMINISTRATION_STATUS.has(String(r.status))) return { ignored: `status ${String(r.status)}` };
-  const amount = toCanonical(r.dosage?.dose, 'doseMass');
-  if (!amount || amount.value <= 0 || amount.value > 10000) return { ignored: 'no dose in mg or g' };
+  if (!m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status)}` };
   const startIso = r.effectivePeriod?.start ?? r.effectiveDateTime;
   const startMs = typeof startIso === 'string' ? Date.parse(startIso) : Number.NaN;
+  const amount = toCanonical(r.dosage?.dose, 'doseMass');
+  const amountProblem = !amount || amount.value <= 0 ? 'no dose in mg or g' : amount.value > m.maxMg ? `dose above ${m.maxMg} mg (implausible for ${m.drug})` : undefined;
+  if (m.route === 'oral') {
+    if (Number.isNaN(startMs)) return { ignored: 'no date-time' };
+    if (startMs > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
+    // an oral dose is one point in time; its calendar date as recorded (the source's timezone) counts the days of
+    // therapy. A dose given without a usable amount still marks its day (amountMg 0 + amountUnusable: never summed).
+    const at = new Date(startMs).toISOString();
+    const localDate = /^\d{4}-\d{2}-\d{2}/.exec(startIso as string)?.[0];
+    return {
+      drug: m.drug,
+      amountMg: amountProblem ? 0 : amount!.value,
+      ...(amountProblem ? { amountUnusable: amountProblem } : {}),
+      start: at,
+      end: at,
+      route: 'oral',
+      ...(localDate ? { localDate } : {}),
+      source: { reference: referenceOf(r), date: startIso as string, via },
+    };
+  }
+  if (amountProblem || !amount) return { ignored: amountProblem ?? 'no dose in mg or g' };
   if (Number.isNaN(startMs)) return { ignored: 'no start time' };
   if (startMs > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
   let endMs = typeof r.effectivePeriod?.end === 'string' ? Date.parse(r.effectivePeriod.end) : Number.NaN;
@@ -178,6 +213,7 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
     start: new Date(startMs).toISOString(),
     end: new Date(endMs).toISOString(),
     ...(endNote ? { endNote } : {}),
+    route: 'iv',
     source: { reference: referenceOf(r), date: new Date(startMs).toISOString(), via },
   };
 }
@@ -313,7 +349,10 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         const a = administrationFact(r, via, nowMs);
         if (!a) break;
         if ('ignored' in a) notes.push(`${referenceOf(r)} (administration) ignored: ${a.ignored}`);
-        else (facts.administrations ??= []).push(a);
+        else {
+          if (a.amountUnusable) notes.push(`${referenceOf(r)} (administration): ${a.amountUnusable}; counted as given on its date, amount unknown`);
+          (facts.administrations ??= []).push(a);
+        }
         break;
       }
       case 'Condition': {

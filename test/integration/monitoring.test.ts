@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { activeMed, patient, pharmvarGenotype, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { activeWarfarin, inrObservation, lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -33,6 +34,9 @@ function activeOrder(id: string, patientId: string, rxcui: string, text: string,
  *   A stopped metformin order (contraindicated at low eGFR) must never be checked.
  * - mon-2: no active order with guidance (only a draft) → no card and no drug-specific query.
  * - mon-3: CYP2C19 *2/*2 on active clopidogrel → the CPIC card (poor metabolizer), without inline suggestions.
+ * - mon-4: on warfarin 5 mg daily for months (no recent administrations), INR 2.4 three days ago → within 2–3, no card.
+ * - mon-5: the Lenzini 2010 worked example (docs/warfarin-refinement.md): 5 mg on days 1–4, INR 1.5 on day 5
+ *          (yesterday), genotyped; the active order says 7.5 mg daily → the refined dose (≈ 5 mg daily) as a card.
  */
 const pool: FhirResource[] = [
   patient('mon-1', bornYearsAgo(80), 'male'),
@@ -45,6 +49,11 @@ const pool: FhirResource[] = [
   patient('mon-3', bornYearsAgo(68), 'male'),
   pharmvarGenotype('mon-3-cyp2c19', 'mon-3', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-06-01'),
   activeOrder('mon-3-clop', 'mon-3', '32968', 'clopidogrel 75 MG Oral Tablet', 75, 1),
+  patient('mon-4', bornYearsAgo(72), 'female'),
+  activeWarfarin('mon-4-warf', 'mon-4', 5),
+  inrObservation('mon-4-inr1', 'mon-4', 2.4, `${daysAgo(3)}T08:00:00Z`),
+  ...lenziniPatient('mon-5', { day1: plusDays(daysAgo(0), -5), birthDate: `${now.getUTCFullYear() - 66}-01-01`, doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5 }),
+  activeWarfarin('mon-5-warf', 'mon-5', 7.5),
 ];
 
 beforeAll(async () => {
@@ -147,4 +156,36 @@ test('active clopidogrel in a CYP2C19 poor metabolizer → the CPIC card, adviso
   expect(cards[0].summary).toMatch(/clopidogrel/i);
   expect(cards[0].detail).toMatch(/CYP2C19/);
   expect(cards[0].suggestions).toBeUndefined();
+});
+
+test('warfarin INR: in range → none; 4.2 → one warning (no dose proposed); overridden → none; 5.6 → critical', async () => {
+  expect(await open('mon-4')).toEqual([]);
+  await addResource(inrObservation('mon-4-inr2', 'mon-4', 4.2, `${daysAgo(1)}T08:00:00Z`));
+  const [c, ...rest] = await open('mon-4');
+  expect(rest).toEqual([]);
+  expect(c.indicator).toBe('warning');
+  expect(c.summary).toMatch(/^Warfarin: INR 4\.2 .* above the 2–3 target range/);
+  expect(c.detail).toMatch(/Observation\/mon-4-inr2/);
+  expect(c.detail).toMatch(/nomogram/);
+  expect(c.suggestions).toBeUndefined();
+  await override(c);
+  expect(await open('mon-4')).toEqual([]);
+  expect(await open('mon-4', true)).toEqual([]);
+  await addResource(inrObservation('mon-4-inr3', 'mon-4', 5.6, `${daysAgo(0)}T06:00:00Z`));
+  const [crit, ...more] = await open('mon-4');
+  expect(more).toEqual([]);
+  expect(crit.indicator).toBe('critical');
+  expect(crit.summary).toMatch(/INR 5\.6/);
+});
+
+test.each([false, true])('warfarin day 5 with INR 1.5 and genotypes, active order 7.5 mg → the Lenzini refinement as one card (prefetch: %s)', async (withPrefetch) => {
+  const cards = await open('mon-5', withPrefetch);
+  expect(cards).toHaveLength(1);
+  const c = cards[0];
+  expect(c.indicator).toBe('warning');
+  expect(c.source.topic.code).toBe('warfarin-refine');
+  expect(c.summary).toMatch(/^Warfarin (4\.5|5|5\.5) mg daily \(.* mg\/week\) refined from the day-5 INR of 1\.5 \(Lenzini 2010\)$/);
+  expect(c.detail).toContain('| Warfarin given on day 3 (2 days before the INR) | 5 mg | MedicationAdministration/mon-5-dose-3');
+  expect(c.detail).toMatch(/The active order currently says 7\.5 mg/);
+  expect(c.suggestions).toBeUndefined();
 });

@@ -387,3 +387,39 @@ describe('unavailable data', () => {
     expect(f).toEqual({ patientId: PID, genes: [], medications: [], conditions: [], unavailable: [], notes: [] });
   });
 });
+
+describe('warfarin administrations (MONITORED_ADMINISTRATIONS)', () => {
+  test('the warfarin codes read are the RxNorm ingredient and the products of knowledge/drug-codes.json', async () => {
+    const { MONITORED_ADMINISTRATIONS } = await import('../../src/fhir/facts.js');
+    const { readFileSync } = await import('node:fs');
+    const codes = JSON.parse(readFileSync('knowledge/drug-codes.json', 'utf8')) as { ingredients: { name: string; rxcui: string }[]; products: { rxcui: string; ingredient: string }[] };
+    const w = MONITORED_ADMINISTRATIONS.find((m) => m.drug === 'warfarin')!;
+    expect([...w.rxnorm].sort()).toEqual(
+      [codes.ingredients.find((i) => i.name === 'warfarin')!.rxcui, ...codes.products.filter((p) => p.ingredient === 'warfarin').map((p) => p.rxcui)].sort(),
+    );
+    expect(w.statuses).toEqual(new Set(['completed']));
+  });
+
+  test('a warfarin dose of another patient is ignored with a note', () => {
+    const f = extractFacts(
+      gather({
+        a: {
+          resources: [
+            {
+              resourceType: 'MedicationAdministration',
+              id: 'x1',
+              status: 'completed',
+              medicationCodeableConcept: { coding: [{ system: RXNORM, code: '11289' }] },
+              subject: { reference: 'Patient/other' },
+              effectiveDateTime: '2026-11-24T08:00:00Z',
+              dosage: { dose: { value: 5, system: UCUM, code: 'mg' } },
+            },
+          ],
+        },
+      }),
+      { patientId: PID, now: NOW },
+    );
+    expect(f.administrations).toBeUndefined();
+    expect(f.notes).toContain('MedicationAdministration/x1 ignored: subject is not the patient in context');
+  });
+});
