@@ -211,6 +211,24 @@ describe('evaluateVancomycin', () => {
     expect(r.curve.kind).toBe('fitted-history');
     expect(r.curve.originIso).toBe('2026-11-24T08:00:00.000Z');
     expect(r.curve.observed).toHaveLength(2);
+    // both levels within 2 residual SDs of the fit: no warning about the fit
+    expect(r.notes.join(' ')).not.toMatch(/does not explain/);
+  });
+  test('a level the model cannot explain (rising 10 h after the infusion ended) → the card says to check the times', () => {
+    // Goti residual error σ = √(3.4² + (0.227·C)²): no clearance can make a level rise from 5 to 45 mg/L after the
+    // infusion has ended, so at least one of the two levels lies far (> 2 σ) from any fitted curve
+    const doses = [0, 12, 24].map((h) => ({
+      start: new Date(Date.UTC(2026, 10, 24, 8 + h)).toISOString(),
+      end: new Date(Date.UTC(2026, 10, 24, 9 + h)).toISOString(),
+      amountMg: 1000,
+    }));
+    const levels = [
+      { time: new Date(Date.UTC(2026, 10, 25, 10)).toISOString(), mgL: 5 },
+      { time: new Date(Date.UTC(2026, 10, 25, 19, 30)).toISOString(), mgL: 45 },
+    ];
+    const r = evaluateVancomycin({ ...base, doses, levels }, models);
+    expect(r.method).toBe('bayesian');
+    expect(r.notes.join(' ')).toMatch(/The fitted model does not explain the level of (5|45) mg\/L \(model [\d.]+ mg\/L\).*check the sampling and administration times/);
   });
   test('haemodialysis patient gets the HD covariates', () => {
     const r = evaluateVancomycin({ ...base, serumCreatinine: { mgDl: 6, source: 'x' }, onHemodialysis: true }, models);

@@ -1,7 +1,7 @@
 // evaluateVancomycin: AUC-guided vancomycin dosing from explicit inputs (pure, synchronous). See docs/tdm.md.
 import type { DosingSex } from '../renal/kidney.js';
 import { auc24Band, mapEstimate, type MapEstimate } from './bayes.js';
-import { findModel, modelCovariates, typicalParams, type Covariates, type PkModelFile, type PkParams } from './pkModel.js';
+import { findModel, modelCovariates, typicalParams, type Covariates, type PkModelFile, type PkModelSpec, type PkParams } from './pkModel.js';
 import { AUC_TARGET, describeRegimen, loadingDose, searchRegimen, TARGET_CITATION, type RegimenProposal } from './regimen.js';
 import { concentrations, regimenInfusions, type Infusion, type Regimen } from './twoCompartment.js';
 
@@ -72,6 +72,17 @@ function inferRegimen(doses: readonly Infusion[]): Regimen {
   return { doseMg: last.amountMg, intervalH: Math.max(intervalH, last.endH - last.startH), infusionH: last.endH - last.startH };
 }
 
+/** Largest standardized residual (|observed − predicted| / σ, σ from the model's residual error) still considered explained. */
+export const LEVEL_FIT_MAX_Z = 2;
+
+/** Levels the Bayesian fit leaves more than LEVEL_FIT_MAX_Z residual SDs away from what it predicts. */
+export function poorFit(model: PkModelSpec, est: MapEstimate): { observed: number; predicted: number; z: number }[] {
+  const { additiveMgL: a, proportional: b } = model.residual;
+  return est.fit
+    .map((f) => ({ observed: f.observed, predicted: f.predicted, z: (f.observed - f.predicted) / Math.sqrt(a * a + (b * f.predicted) ** 2) }))
+    .filter((f) => Math.abs(f.z) > LEVEL_FIT_MAX_Z);
+}
+
 export function evaluateVancomycin(input: VancomycinInput, models: PkModelFile): VancomycinResult {
   const model = findModel(models, input.modelId ?? 'goti2018');
   const notes: string[] = [];
@@ -105,6 +116,13 @@ export function evaluateVancomycin(input: VancomycinInput, models: PkModelFile):
 
   const est: MapEstimate = mapEstimate(model, typical, doses, levelsAfterDose);
   const p = est.individual;
+  // a level the fitted model cannot explain (beyond ~2 SD of the model's own residual error) usually means a wrong
+  // sampling or administration time, or a level drawn during the infusion: say so rather than trust the estimate
+  const poorlyFitted = poorFit(model, est);
+  if (poorlyFitted.length > 0)
+    notes.push(
+      `The fitted model does not explain ${poorlyFitted.map((f) => `the level of ${f.observed} mg/L (model ${f.predicted.toFixed(1)} mg/L)`).join(' and ')}: check the sampling and administration times before relying on this estimate; a pharmacist review is advised.`,
+    );
 
   let current: VancomycinResult['current'];
   if (doses.length || input.currentRegimen) {
