@@ -19,6 +19,24 @@ function labelledAs(title: string, desc: string, width: number, height: number, 
   );
 }
 
+/**
+ * A row label that fits beside its right-aligned value in the 400-unit-wide charts (about 6.5 units a character at
+ * the chart's font size): a trailing parenthetical goes first, then the end of the text (…). The full label stays in
+ * the chart's description (and, for doses, in the text beside the chart).
+ */
+export function fitLabel(label: string, valueText: string, width = 400): string {
+  const max = Math.max(12, Math.floor((width - 16) / 6.5) - valueText.length - 2);
+  if (label.length <= max) return label;
+  const short = label.replace(/\s*\([^()]*\)\s*$/, '');
+  if (short.length <= max && short.length > 0) return short;
+  return `${short.slice(0, max - 1).trimEnd()}…`;
+}
+
+/** A row's label text, shortened to fit beside its value. */
+function rowLabel(label: string, valueText: string, y: number): SVGElement {
+  return s('text', { x: 0, y, class: 'bar-label' }, fitLabel(label, valueText));
+}
+
 export interface FactorBar {
   label: string;
   value: number;
@@ -44,7 +62,7 @@ export function factorChart(factors: FactorBar[], opts: { title: string; max?: n
     const up = b.value >= 0;
     // label and value on one line (text never overlaps a bar), the bar below: right = raises, left = lowers
     marks.push(
-      s('text', { x: 0, y: y + 12, class: 'bar-label' }, b.label),
+      rowLabel(b.label, `${signed(b.value)} ${b.unit}`, y + 12),
       s('text', { x: W, y: y + 12, class: 'bar-value', 'text-anchor': 'end' }, `${signed(b.value)} ${b.unit}`),
       s('rect', { x: up ? mid : mid - w, y: y + 17, width: w, height: 11, class: up ? 'bar up' : 'bar down' }),
     );
@@ -97,7 +115,7 @@ export function doseIntervalChart(o: { unit: string; interval?: { low: number; h
           ? s('path', { d: `M${cx} ${cy - 6} L${cx + 6} ${cy} L${cx} ${cy + 6} L${cx - 6} ${cy} Z`, class: `mark ${m.kind}` })
           : s('circle', { cx, cy, r: 5.5, class: `mark ${m.kind}` });
     marks.push(
-      s('text', { x: 0, y: y + 13, class: 'bar-label' }, m.label),
+      rowLabel(m.label, `${fmt(m.value)} ${o.unit}`, y + 13),
       s('text', { x: W, y: y + 13, class: 'bar-value', 'text-anchor': 'end' }, `${fmt(m.value)} ${o.unit}`),
       s('line', { x1: L, x2: R, y1: cy, y2: cy, class: 'track' }),
       shape,

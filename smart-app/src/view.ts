@@ -39,14 +39,24 @@ function dateText(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : '—';
 }
 
-/** A source date: the day, and the time (UTC) when the source has one (levels, INR, administrations). */
-function dateTimeText(iso: string | undefined): string {
+/**
+ * A source date: the day, and the time when the source has one (levels, INR, administrations), as the source wrote
+ * it. A time with a UTC offset other than zero keeps its own calendar date and shows the offset (a warfarin dose given
+ * at 20:00 UTC−05:00 is on that day of therapy, not on the next UTC day); UTC times are marked UTC.
+ */
+export function dateTimeText(iso: string | undefined): string {
   if (!iso) return '—';
-  if (!/T\d\d:\d\d/.test(iso)) return iso.slice(0, 10);
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return iso.slice(0, 10);
-  const z = new Date(ms).toISOString();
-  return z.slice(11, 16) === '00:00' ? z.slice(0, 10) : `${z.slice(0, 10)} ${z.slice(11, 16)} UTC`;
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.exec(iso);
+  if (!m) return iso.slice(0, 10);
+  const [, date, time, zone] = m;
+  if (zone === undefined) return time === '00:00' ? date! : `${date} ${time}`;
+  if (zone === 'Z' || zone === '+00:00' || zone === '-00:00') return time === '00:00' ? date! : `${date} ${time} UTC`;
+  return `${date} ${time} (UTC${zone.replace('-', '−')})`;
+}
+
+/** A refinement of a dose already started (e.g. Lenzini 2010 from the INR response), named so by its method. */
+function isRefinement(r: Recommendation): boolean {
+  return /\brefine/i.test(r.method.name);
 }
 
 function valueText(i: RecommendationInput): string {
@@ -89,7 +99,7 @@ function doseSection(r: Recommendation): HTMLElement | undefined {
     if (d.scheduleText) rows.push(h('p', { class: 'schedule' }, `With one tablet strength: ${d.scheduleText}.`));
     if (d.estimate) rows.push(h('p', { class: 'muted' }, `Unrounded estimate ${fmt(d.estimate.value)} ${d.estimate.unit}${d.roundingNote ? `; ${d.roundingNote}` : ''}.`));
   }
-  const compare = draftComparison(r);
+  const compare = draftComparison(r, isRefinement(r) ? 'the refined dose' : 'the recommendation');
   rows.push(h('p', { class: 'draft', 'data-testid': 'draft' }, compare));
   if (r.doseAdjustment) {
     const a = r.doseAdjustment;
@@ -103,7 +113,7 @@ function doseSection(r: Recommendation): HTMLElement | undefined {
   if (d && unit) {
     const marks: DoseMark[] = [];
     const proposed = d.perWeek?.unit === unit ? d.perWeek.value : d.perDose.unit === unit ? d.perDose.value : undefined;
-    if (proposed !== undefined) marks.push({ label: 'Recommended (rounded)', value: proposed, kind: 'proposed' });
+    if (proposed !== undefined) marks.push({ label: isRefinement(r) ? 'Refined dose (rounded)' : 'Recommended (rounded)', value: proposed, kind: 'proposed' });
     if (d.estimate?.unit === unit && Math.abs(d.estimate.value - (proposed ?? NaN)) > 1e-9) marks.push({ label: 'Unrounded estimate', value: d.estimate.value, kind: 'estimate' });
     if (draft?.frequencyPerDay !== undefined) {
       const perDay = draft.value * draft.frequencyPerDay;
@@ -115,12 +125,15 @@ function doseSection(r: Recommendation): HTMLElement | undefined {
   }
   if (r.interval) {
     rows.push(h('p', { 'data-testid': 'interval' }, `${Math.round(r.interval.level * 100)}% prediction interval for the stable dose: ${fmt(r.interval.low.value)}–${fmt(r.interval.high.value)} ${r.interval.low.unit}.`));
+  } else if (d?.estimate && !r.tdm) {
+    // a computed estimate without an interval: say so (a missing interval is not a narrow one)
+    rows.push(h('p', { class: 'muted', 'data-testid': 'interval' }, `No prediction interval: ${r.method.name} gives a point estimate only.`));
   }
   for (const c of r.comparators ?? []) rows.push(h('p', { class: 'muted' }, `For comparison — ${c.method}: ${fmt(c.dose.value)} ${c.dose.unit}.`));
-  return section('Recommended dose', 'dose-section', ...rows);
+  return section(isRefinement(r) ? 'Refined dose' : 'Recommended dose', 'dose-section', ...rows);
 }
 
-function draftComparison(r: Recommendation): string {
+function draftComparison(r: Recommendation, what: string): string {
   const draft = r.draftDose;
   if (!draft) return 'The draft order had no dose in mg when this was calculated.';
   const freq = draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day` : '';
@@ -132,7 +145,7 @@ function draftComparison(r: Recommendation): string {
     const proposedDaily = (d.perDose.value * t.frequency) / days;
     const draftDaily = draft.value * draft.frequencyPerDay;
     const pct = draftDaily > 0 ? ((proposedDaily - draftDaily) / draftDaily) * 100 : 0;
-    diff = Math.abs(pct) < 0.5 ? ' — the same daily amount as recommended.' : ` — the recommendation is ${fmt(Math.abs(pct), 0)}% ${pct > 0 ? 'higher' : 'lower'} per day.`;
+    diff = Math.abs(pct) < 0.5 ? ' — the same daily amount as recommended.' : ` — ${what} is ${fmt(Math.abs(pct), 0)}% ${pct > 0 ? 'higher' : 'lower'} per day.`;
   }
   return `Draft order: ${fmt(draft.value, 2)} ${draft.unit}${freq}${diff || '.'}`;
 }
@@ -144,8 +157,8 @@ function factorsSection(r: Recommendation): HTMLElement | undefined {
   return section(
     'What moves the dose',
     'factors-section',
-    r.factorBase ? h('p', { class: 'muted' }, `Measured from ${fmt(r.factorBase.dose.value)} ${r.factorBase.dose.unit}: ${r.factorBase.description}.`) : undefined,
-    factorChart(f.map((x) => ({ label: x.label, value: x.contribution, unit: x.unit })), { title: `Contribution of each factor (${unit})` }),
+    h('p', { class: 'muted', 'data-testid': 'factor-method' }, `Terms of ${r.method.name}`, r.factorBase ? `, measured from ${fmt(r.factorBase.dose.value)} ${r.factorBase.dose.unit}: ${r.factorBase.description}.` : '.'),
+    factorChart(f.map((x) => ({ label: x.label, value: x.contribution, unit: x.unit })), { title: `Contribution of each factor to the ${r.method.name} dose (${unit})` }),
   );
 }
 

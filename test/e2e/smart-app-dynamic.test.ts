@@ -5,7 +5,8 @@
 import type { FhirResource, MedicationAdministration, MedicationRequest, Observation } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
-import { patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { draftWarfarin, patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { startSmartBrowser, type SmartBrowser } from '../support/smart-browser.js';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -57,6 +58,8 @@ function draft(id: string, patientId: string, rxcui: string, text: string, mg: n
  * - e2e-ren: man, 80 y, 60 kg, creatinine 2.0 → Cockcroft-Gault 25 mL/min (gabapentin 15–29 band, as "ren-gaba")
  */
 const LEVELS = 2;
+/** e2e-wr5: day 1 of warfarin five days before today (local dates as recorded), so the INR of day 5 is yesterday's */
+const WR5_DAY1 = plusDays(now.toISOString().slice(0, 10), -5);
 const DOSES = 3;
 function resources(): FhirResource[] {
   const cr = (id: string, p: string, mgdl: number, date: string) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', date);
@@ -76,6 +79,7 @@ function resources(): FhirResource[] {
     patient('e2e-ren', bornYearsAgo(80), 'male'),
     wt('e2e-ren-wt', 'e2e-ren', 60, daysAgo(2)),
     cr('e2e-ren-cr', 'e2e-ren', 2.0, daysAgo(2)),
+    ...lenziniPatient('e2e-wr5', { day1: WR5_DAY1, birthDate: bornYearsAgo(66), doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5 }),
   ];
 }
 
@@ -88,11 +92,12 @@ afterAll(async () => {
   await sb?.close();
 });
 
-async function openCard(patientId: string, order: MedicationRequest, width: number): Promise<{ page: Page; card: any }> {
+async function openCard(patientId: string, order: MedicationRequest, width: number, topic?: string): Promise<{ page: Page; card: any }> {
   const hook = await sb.env.orderSelect(patientId, order, prefetchFrom(resources(), patientId));
   expect(hook.status).toBe(200);
   expect(checkCdsResponse(hook.json)).toEqual([]);
-  const card = hook.json.cards[0];
+  const card = topic ? hook.json.cards.find((c: any) => c.source?.topic?.code === topic) : hook.json.cards[0];
+  if (!card) throw new Error(`no ${topic} card; topics: ${hook.json.cards.map((c: any) => c.source?.topic?.code).join(', ')}`);
   const link = card.links.find((l: { type: string }) => l.type === 'smart');
   const page = await sb.newPage(width);
   await page.goto(sb.launchUrl(link, patientId));
@@ -203,5 +208,88 @@ test('gabapentin at CrCl 25 mL/min → inputs: creatinine with unit, date and so
   const html = await page.locator('main').innerHTML();
   expect(html).not.toMatch(/NaN|undefined/);
   await page.close();
+  expect(sb.violations).toEqual([]);
+});
+
+/** Signed bars of the factor chart: label → value text. */
+async function factorBars(page: Page): Promise<Map<string, string>> {
+  const labels = await page.locator('figure.factors svg .bar-label').allTextContents();
+  const values = await page.locator('figure.factors svg .bar-value').allTextContents();
+  return new Map(labels.map((l, i) => [l, values[i] ?? '']));
+}
+
+test('warfarin on day 5 with INR 1.5 → the Lenzini refinement: INR, doses given and genotypes with dates and sources, refined vs draft dose, Lenzini factors, evidence (400 px and wide)', async () => {
+  const day = (n: number) => plusDays(WR5_DAY1, n - 1); // local calendar date of day n of therapy
+  for (const width of [400, 1024]) {
+    const { page, card } = await openCard('e2e-wr5', draftWarfarin(`e2e-wr5-${width}`, 'e2e-wr5', 7.5), width, 'warfarin-refine');
+    await sb.shoot(page, `smart-warfarin-refine-${width}px`);
+    expect(card.summary).toMatch(/^Warfarin [\d.]+ mg daily \([\d.]+ mg\/week\) refined from the day-5 INR of 1\.5 \(Lenzini 2010\)$/);
+    const daily = /Warfarin ([\d.]+) mg daily/.exec(card.summary)![1]!;
+    await expect(page.textContent('[data-testid=headline]')).resolves.toBe(card.summary);
+
+    // the refined dose against the draft order (7.5 mg daily), described as a refinement; no interval for this method
+    await expect(page.textContent('.dose-section h2')).resolves.toBe('Refined dose');
+    await expect(page.textContent('[data-testid=dose]')).resolves.toContain(`${daily} mg once daily`);
+    await expect(page.textContent('[data-testid=draft]')).resolves.toMatch(/^Draft order: 7\.5 mg 1× per day — the refined dose is \d+% lower per day\.$/);
+    await expect(page.textContent('[data-testid=interval]')).resolves.toBe('No prediction interval: Lenzini 2010 warfarin dose refinement (pharmacogenetic, INR on day 4 or 5) gives a point estimate only.');
+    const scale = await page.locator('figure.dose-scale svg desc').textContent();
+    expect(scale).toMatch(/^no interval; Refined dose \(rounded\) [\d.]+ mg\/wk; .*Draft order 52\.5 mg\/wk; IWPC pharmacogenetic equation \(starting dose, without the INR response\) [\d.]+ mg\/wk$/);
+    const scaleLabels = await page.locator('figure.dose-scale svg .bar-label').allTextContents();
+    expect(scaleLabels).toEqual(expect.arrayContaining(['Refined dose (rounded)', 'Draft order', 'IWPC pharmacogenetic equation']));
+
+    // the INR: unit-less ratio (no unit, no "INR" after the value), its date as recorded, its source
+    const inr = await inputRow(page, /^INR \(day 5 of therapy\)$/);
+    expect(inr.value).toBe('1.5');
+    expect(inr.date).toBe(`${day(5)} 08:00 (UTC−05:00)`);
+    expect(inr.source).toContain('Observation/e2e-wr5-inr');
+    // the same check as the IWPC test's (there conditional), here with an INR input that must be present
+    const inrRows = await page.locator('[data-testid=inputs] tbody tr[data-key*="inr" i]').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())));
+    expect(inrRows.map((r) => r[0])).toEqual(['INR (day 5 of therapy)', 'Target INR']);
+    for (const [, value, date, source] of inrRows) {
+      expect(value).toMatch(/^\d+(\.\d+)?$/);
+      if (/Observation\//.test(source ?? '')) expect(date).toMatch(/^\d{4}-\d\d-\d\d/);
+    }
+    // one row per dose used, on the local calendar date the dose was given (20:00 UTC−05:00 is not the next day)
+    await expect(page.locator('[data-testid=inputs] tbody tr[data-key^=doseMinus]').count()).resolves.toBe(3);
+    for (const [d, k] of [[3, 2], [2, 3], [1, 4]] as const) {
+      const row = await inputRow(page, new RegExp(`^Warfarin given on day ${d} \\(${k} days before the INR\\)$`));
+      expect(row.value).toBe('5 mg');
+      expect(row.date).toBe(`${day(d)} 20:00 (UTC−05:00)`);
+      expect(row.source).toContain(`MedicationAdministration/e2e-wr5-dose-${d}`);
+    }
+    const day1 = await inputRow(page, /^Day 1 of therapy/);
+    expect(day1.value).toBe(WR5_DAY1);
+    expect(day1.date.startsWith(WR5_DAY1)).toBe(true);
+    // genotypes: input rows and the gene chain
+    const cyp = await inputRow(page, /^CYP2C9$/);
+    expect([cyp.value, cyp.date]).toEqual(['*1/*1', '2025-03-01']);
+    expect(cyp.source).toContain('Observation/e2e-wr5-cyp2c9');
+    const vk = await inputRow(page, /^VKORC1 rs9923231/);
+    expect([vk.value, vk.date]).toEqual(['A/G', '2025-03-01']);
+    expect(vk.source).toContain('Observation/e2e-wr5-vkorc1');
+    const genes = (await page.locator('[data-testid=gene]').allTextContents()).join(' | ');
+    expect(genes).toMatch(/CYP2C9 result\s*\*1\/\*1/);
+    expect(genes).toMatch(/VKORC1 result\s*A\/G.*−[\d.]+ mg\/wk in this dose/);
+
+    // the factor chart: the Lenzini terms (INR raises, VKORC1 and age lower), measured from the Lenzini reference
+    await expect(page.textContent('[data-testid=factor-method]')).resolves.toMatch(/^Terms of Lenzini 2010 warfarin dose refinement .*, measured from [\d.]+ mg\/wk: 60 years, INR 2\.0 on day 5/);
+    const bars = await factorBars(page);
+    expect(bars.get('INR 1.5 on day 5')).toMatch(/^\+[\d.]+ mg\/wk$/);
+    expect(bars.get('VKORC1 -1639 A alleles: 1')).toMatch(/^−[\d.]+ mg\/wk$/);
+    expect([...bars.keys()].find((l) => /^Age 6[56] y$/.test(l))).toBeDefined();
+    expect([...bars.entries()].find(([l]) => /^Age/.test(l))![1]).toMatch(/^−[\d.]+ mg\/wk$/);
+    expect([...bars.keys()].join(' | ')).not.toMatch(/Height|Weight|Race|Enzyme inducer/); // no IWPC terms
+
+    // method and evidence: the Lenzini paper by its DOI
+    await expect(page.textContent('.evidence-section strong')).resolves.toMatch(/^Lenzini 2010 warfarin dose refinement/);
+    const lenzini = page.locator('.evidence-section a[href="https://doi.org/10.1038/clpt.2010.13"]');
+    await expect(lenzini.count()).resolves.toBe(1);
+    await expect(lenzini.textContent()).resolves.toMatch(/Lenzini/);
+
+    const html = await page.locator('main').innerHTML();
+    expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(width);
+    await page.close();
+  }
   expect(sb.violations).toEqual([]);
 });

@@ -54,7 +54,9 @@ test('warfarin card → EHR launch → dose, interval, factors, inputs with sour
     expect(inputs).toContain('2026-09-15');
     expect(inputs).toContain('Observation/pgx-1-cyp2c9');
     expect(inputs).toMatch(/79\.8\d* kg/);
-    // every input is rendered the same way; INR inputs (when the recommendation lists any) with value, date and source
+    // every input is rendered the same way; INR inputs (when the recommendation lists any) with value, date and source.
+    // This IWPC starting dose has none: the Lenzini refinement test (smart-app-dynamic.test.ts) runs the same check on an
+    // INR row that must be present.
     const inr = await page.locator('[data-testid=inputs] tbody tr[data-key*="inr" i]').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())));
     for (const [, value, date, source] of inr) {
       expect(value).toMatch(/\d/);

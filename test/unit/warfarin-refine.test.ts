@@ -274,6 +274,9 @@ describe('the warfarin evaluator in the registry: order and monitor modes', () =
     expect(recs).toHaveLength(1);
     expect(recs[0]!.method.id).toBe(LENZINI_METHOD_ID);
     expect(recs[0]!.genes?.map((g) => g.gene)).toEqual(['CYP2C9', 'VKORC1']);
+    // *1/*1 is Lenzini's reference genotype: used, contributing nothing (not "no dose was calculated")
+    expect(recs[0]!.genes?.[0]?.implication).toBe('the reference genotype of the method: no change to this dose');
+    expect(recs[0]!.genes?.[1]?.implication).toMatch(/^−[\d.]+ mg\/wk in this dose$/);
     expect(recs[0]!.severity).toBe('warning');
   });
 

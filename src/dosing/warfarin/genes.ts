@@ -26,7 +26,11 @@ export function warfarinGeneFindings(r: Recommendation, facts: PatientFacts, k: 
       gene: g.gene,
       result: input.value,
       ...(phenotype && phenotype !== 'Indeterminate' ? { phenotype } : {}),
-      ...(f ? { implication: `${signed(f.contribution)} ${f.unit} in this dose` } : { implication: 'not used: no dose was calculated' }),
+      implication: f
+        ? `${signed(f.contribution)} ${f.unit} in this dose`
+        : r.proposedDose
+          ? 'the reference genotype of the method: no change to this dose'
+          : 'not used: no dose was calculated',
       source: input.source,
     });
   }

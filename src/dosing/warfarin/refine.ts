@@ -239,7 +239,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   // inputs: the warfarin basis (its sources) without what Lenzini does not use, then the INR, BSA and the doses given
   const medsUnavailable = facts.unavailable.some((u) => u.startsWith('medicationRequests') || u.startsWith('medicationStatements'));
   const inputs: RecommendationInput[] = basis.inputs.filter((i) => i.key !== 'enzymeInducer');
-  inputs.push({ key: 'bsa', label: 'Body surface area (Mosteller, from height and weight)', value: Number(bsa.toFixed(2)), unit: 'm²' });
+  inputs.push({ key: 'bsa', label: 'Body surface area (Mosteller, from height and weight)', value: Number(bsa.toFixed(2)), unit: 'm²', note: 'calculated: √(height cm × weight kg / 3600)' });
   inputs.push({ key: 'inr', label: `INR (day ${day} of therapy)`, value: inr.value, source: inr.source });
   inputs.push({ key: 'targetInr', label: 'Target INR', value: targetInr, ...(o.targetInr === undefined ? { note: 'default: middle of the 2–3 range' } : {}) });
   inputs.push({ key: 'therapyDay1', label: 'Day 1 of therapy (first recorded warfarin dose)', value: history.day1, source: history.first.source });
