@@ -43,6 +43,8 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
     methodName: `${r.method.name} (v${r.method.version})`,
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
+  // said only on a card that carries the inline change
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the dose of the draft order.';
   const card = cardShell(r, kindName, vars, ctx, renal.label.url);
   const suggestions: Suggestion[] = [];
   if (dose && order?.ref && k.suggestionLabel) {

@@ -171,6 +171,8 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     missingList: r.missing.length ? r.missing.map((m) => `- ${cell(m)}`).join('\n') : undefined,
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
+  // said only on a card that carries the inline change
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the dose of the draft order.';
   const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
     const suggestion: Suggestion = {

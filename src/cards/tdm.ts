@@ -39,6 +39,8 @@ export function renderTdmCard(r: Recommendation, order: DraftOrder | undefined, 
     methodName: `${r.method.name} (v${r.method.version})`,
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
+  // said only on a card that carries the inline change
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the maintenance dose and interval of the draft order; order a loading dose separately.';
   const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
     card.suggestions = [

@@ -17,7 +17,7 @@ import { parseHookRequest, RequestValidationError, type Card, type CdsResponse }
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
 /** Prefetch keys that only one drug's evaluator needs: neither read nor queried for other orders. */
-const DRUG_SPECIFIC_PREFETCH: Record<string, string[]> = { vancomycinLevels: ['vancomycin'], medicationAdministrations: ['vancomycin', 'warfarin'] };
+export const DRUG_SPECIFIC_PREFETCH: Record<string, string[]> = { vancomycinLevels: ['vancomycin'], medicationAdministrations: ['vancomycin', 'warfarin'], dialysis: ['gabapentin', 'pregabalin', 'levetiracetam', 'enoxaparin', 'apixaban', 'rivaroxaban', 'dabigatran', 'metformin', 'nitrofurantoin', 'sitagliptin', 'vancomycin'] };
 
 /** At most this many orders with guidance are evaluated per hook call. */
 export const MAX_EVALUATED_ORDERS = 50;

@@ -15,7 +15,8 @@ export function callsForAction(rec: Recommendation, card: Card): boolean {
 
 /**
  * What a recommendation was computed from, as a stable hash: the drug, the kind and severity of the result, the order
- * (id and current dose), each input's key, value, unit and source reference, and the proposed dose. Dates, notes and
+ * (id and current dose), each input's key, value, unit and source reference (or only its label, for inputs marked
+ * `fingerprint: 'label'`), and the proposed dose. Dates, notes and
  * wording are left out, so the same facts give the same fingerprint on every chart opening; a new creatinine result,
  * a changed order or a new genotype gives a new one.
  */
@@ -29,7 +30,11 @@ export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefi
     order: order?.ref ?? null,
     currentDose: order?.currentDose ? [order.currentDose.value, order.currentDose.unit, order.currentDose.frequencyPerDay ?? null] : null,
     inputs: rec.inputs
-      .map((i) => [i.key, typeof i.value === 'number' ? Number(i.value.toPrecision(6)) : i.value, i.unit ?? null, i.source?.reference ?? null] as const)
+      .map((i) =>
+        i.fingerprint === 'label'
+          ? ([i.key, i.label, null, null] as const)
+          : ([i.key, typeof i.value === 'number' ? Number(i.value.toPrecision(6)) : i.value, i.unit ?? null, i.source?.reference ?? null] as const),
+      )
       .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
     genes: (rec.genes ?? []).map((g) => [g.gene, g.result, g.source?.reference ?? null]).sort(),
     proposed: rec.proposedDose ? [rec.proposedDose.perDose.value, rec.proposedDose.perDose.unit, rec.proposedDose.timing.frequency, rec.proposedDose.timing.period, rec.proposedDose.timing.periodUnit] : null,

@@ -94,6 +94,24 @@ export interface AdministrationFact {
   source: SourceRef;
 }
 
+/** Dialysis modality of a Procedure code: intermittent hemodialysis, peritoneal dialysis, continuous (or prolonged
+ * intermittent) renal replacement therapy, or dialysis of unspecified modality. */
+export type DialysisKind = 'hemodialysis' | 'peritoneal' | 'crrt' | 'dialysis';
+
+/** A dialysis Procedure (SNOMED CT / CPT / ICD-10-PCS code of src/fhir/facts.ts DIALYSIS_PROCEDURES) that was performed. */
+export interface DialysisProcedureFact {
+  kind: DialysisKind;
+  /** the matching coding, e.g. { system: 'http://snomed.info/sct', code: '302497006', display: 'Hemodialysis' } */
+  code: { system: string; code: string; display: string };
+  /** Procedure.status: completed, in-progress or stopped (the only statuses read) */
+  status: 'completed' | 'in-progress' | 'stopped';
+  /** when it was last performed (ISO 8601): performedPeriod.end, performedDateTime or performedPeriod.start; absent only when in progress without a date */
+  date?: string;
+  /** in progress (no end): counts as performed at the hook time */
+  ongoing: boolean;
+  source: SourceRef;
+}
+
 export interface PatientFacts {
   patientId: string;
   birthDate?: Fact<string>;
@@ -115,6 +133,8 @@ export interface PatientFacts {
   genes: GeneResult[];
   medications: MedicationFact[];
   conditions: ConditionFact[];
+  /** dialysis Procedures performed (completed, in progress, or stopped after it began), newest first */
+  dialysisProcedures?: DialysisProcedureFact[];
   /** data the service tried to obtain and could not, by kind (e.g. "weight: timeout") */
   unavailable: string[];
   /** values set aside and why (implausible, unknown unit, another patient, future date): PHI-free */

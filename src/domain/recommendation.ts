@@ -24,6 +24,12 @@ export interface RecommendationInput {
   source?: SourceRef;
   /** e.g. "assumed not taking: no active order found" */
   note?: string;
+  /**
+   * How the input counts in the monitoring facts fingerprint (src/cds/monitoring.ts): by default its value, unit and
+   * source; "label": by its label only — for a fact that is re-recorded without changing (e.g. each dialysis session
+   * is a new Procedure, but "on hemodialysis" is the same fact), so an overridden card does not come back each time.
+   */
+  fingerprint?: 'label';
 }
 
 export interface Evidence {

@@ -1,6 +1,7 @@
 // Renal dose bands (knowledge/renal-bands.json): types and a loader; hand-curated from US labels, with provenance.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { DialysisKind } from '../domain/facts.js';
 import type { WeightBasis } from '../dosing/renal/kidney.js';
 
 /** A fixed regimen the label states for a band; `mgPerKg` regimens are stated, never applied automatically. */
@@ -66,13 +67,23 @@ export interface ConditionCodeSet {
 
 export interface RenalKnowledge {
   provenance: { source: string; version: string; curated: string; note: string; [k: string]: string };
-  policy: { creatinineMaxAgeDays: number; minAgeYears: number };
+  policy: {
+    creatinineMaxAgeDays: number;
+    minAgeYears: number;
+    /** a dialysis Procedure counts (patient on dialysis) when performed within this many days, per modality */
+    dialysisProcedureWindowDays: Record<DialysisKind, number>;
+    dialysisProcedureWindowNote?: string;
+  };
   conditionCodes: Record<string, ConditionCodeSet>;
   drugs: RenalDrug[];
 }
 
 export function loadRenalKnowledge(file = path.resolve(process.cwd(), 'knowledge/renal-bands.json')): RenalKnowledge {
   const k = JSON.parse(readFileSync(file, 'utf8')) as RenalKnowledge;
+  const w = k.policy?.dialysisProcedureWindowDays;
+  for (const kind of ['hemodialysis', 'peritoneal', 'crrt', 'dialysis'] as const) {
+    if (!(typeof w?.[kind] === 'number' && w[kind] > 0)) throw new Error(`knowledge/renal-bands.json: policy.dialysisProcedureWindowDays.${kind} must be a positive number of days`);
+  }
   for (const d of k.drugs) {
     if (!d.name || !d.rxcui || !Array.isArray(d.bands) || d.bands.length === 0) throw new Error(`knowledge/renal-bands.json: drug entry ${d.name ?? '?'} is incomplete`);
     if (d.indication && !k.conditionCodes[d.indication.condition]) throw new Error(`knowledge/renal-bands.json: ${d.name} names unknown condition ${d.indication.condition}`);

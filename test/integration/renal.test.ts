@@ -1,7 +1,7 @@
 // Kidney-function dose bands end to end: the real service (signed JWTs, SQLite) and the real FHIR server process.
 // Each patient has a recent creatinine; ages and dates are relative to today so the expectations never go stale.
 import { randomUUID } from 'node:crypto';
-import type { Condition, FhirResource, MedicationRequest } from 'fhir/r4';
+import type { Condition, FhirResource, MedicationRequest, Procedure } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
@@ -29,11 +29,17 @@ function condition(id: string, patientId: string, system: string, code: string, 
   };
 }
 
+function procedure(id: string, patientId: string, system: string, code: string, display: string, performed: string): Procedure {
+  return { resourceType: 'Procedure', id, status: 'completed', code: { coding: [{ system, code, display }], text: display }, subject: { reference: `Patient/${patientId}` }, performedDateTime: performed };
+}
+
 /**
  * - ren-gaba: man, 80 y, 60 kg, creatinine 2.0 mg/dL → CG (60 × 60)/(72 × 2.0) = 25.0 mL/min (gabapentin 15–29 band)
  * - ren-af:   man, 80 y, 60 kg, creatinine 1.25 mg/dL → CG 40.0 mL/min, atrial fibrillation (SNOMED 49436004)
  * - ren-met:  woman, 70 y, 65 kg, creatinine 2.1 mg/dL → CKD-EPI 2021 eGFR 24.9
  * - ren-ok:   man, 40 y, 80 kg, creatinine 0.9 mg/dL → CG 123.5 mL/min
+ * - ren-hd:   man, 60 y, 70 kg, creatinine 7.0 mg/dL, hemodialysis Procedure (SNOMED 302497006) 2 days ago, no dialysis Condition
+ * - ren-aki:  same as ren-gaba plus one hemodialysis session (CPT 90935) 90 days ago (outside the 30-day window)
  */
 function resources(): FhirResource[] {
   const cr = (id: string, p: string, mgdl: number) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', daysAgo(2));
@@ -52,6 +58,14 @@ function resources(): FhirResource[] {
     patient('ren-ok', bornYearsAgo(40), 'male'),
     wt('ren-ok-wt', 'ren-ok', 80),
     cr('ren-ok-cr', 'ren-ok', 0.9),
+    patient('ren-hd', bornYearsAgo(60), 'male'),
+    wt('ren-hd-wt', 'ren-hd', 70),
+    cr('ren-hd-cr', 'ren-hd', 7.0),
+    procedure('ren-hd-hd', 'ren-hd', 'http://snomed.info/sct', '302497006', 'Hemodialysis', daysAgo(2)),
+    patient('ren-aki', bornYearsAgo(80), 'male'),
+    wt('ren-aki-wt', 'ren-aki', 60),
+    cr('ren-aki-cr', 'ren-aki', 2.0),
+    procedure('ren-aki-hd', 'ren-aki', 'http://www.ama-assn.org/go/cpt', '90935', 'Hemodialysis procedure with single evaluation', daysAgo(90)),
   ];
 }
 
@@ -111,6 +125,7 @@ describe('renal dose bands through the service', () => {
     expect(c.detail).toMatch(/Observation\/ren-gaba-cr/);
     expect(c.detail).toMatch(/NEURONTIN/);
     expect(c.suggestions).toBeUndefined();
+    expect(c.detail).not.toMatch(/suggestion/i); // no sentence about a change the card does not offer
     expect(c.source.topic.code).toBe('renal-dose');
   });
 
@@ -123,6 +138,7 @@ describe('renal dose bands through the service', () => {
     const c = r.json.cards[0];
     expect(c.indicator).toBe('warning');
     expect(c.summary).toMatch(/Rivaroxaban: CrCl 40 mL\/min — label dose 15 mg once daily/);
+    expect(c.detail).toMatch(/The suggestion changes only the dose of the draft order\./);
     const action = c.suggestions[0].actions[0];
     expect(action.type).toBe('update');
     expect(action.resource.id).toBe('x1');
@@ -159,5 +175,47 @@ describe('renal dose bands through the service', () => {
     const r = await svc.hook('dosing-order-select', orderSelect('ren-af', d));
     expect(r.status).toBe(200);
     expect(r.json.cards).toEqual([]);
+  });
+
+  test.each([true, false])('hemodialysis Procedure 2 days ago, gabapentin → the dialysis card naming the procedure (prefetch: %s)', async (withPrefetch) => {
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-hd', draft('hd1', 'ren-hd', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), withPrefetch));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.indicator).toBe('warning');
+    expect(c.summary).toMatch(/^Gabapentin: patient on dialysis — dialysis dosing applies: Hemodialysis: maintenance dose by CrCl plus a supplemental/);
+    expect(c.detail).toMatch(new RegExp(`Dialysis procedure \\(hemodialysis\\) \\| Hemodialysis \\(completed\\) \\| Procedure/ren-hd-hd, ${daysAgo(2)} \\(2 days ago; counts within 30 days\\)`));
+    expect(c.detail).toMatch(/Counted as on dialysis because \| a hemodialysis procedure within the last 30 days/);
+    expect(c.detail).toMatch(/not valid on dialysis/);
+    expect(c.detail).not.toMatch(/Cockcroft-Gault:/);
+    const procedureQueries = (await fhir.admin.requests()).filter((q) => q.path === '/Procedure');
+    if (withPrefetch) expect(procedureQueries).toEqual([]);
+    else {
+      expect(procedureQueries).toHaveLength(1);
+      const code = String(procedureQueries[0]!.query['code']);
+      expect(code).toContain('http://snomed.info/sct|302497006');
+      expect(code).toContain('http://www.ama-assn.org/go/cpt|90935');
+      expect(code).toContain('http://www.cms.gov/Medicare/Coding/ICD10|5A1D70Z');
+      expect(procedureQueries[0]!.query['patient']).toBe('ren-hd');
+    }
+  });
+
+  test('one hemodialysis session 90 days ago (AKI) → not on dialysis: the creatinine band card, the session shown as not counted', async () => {
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-aki', draft('aki1', 'ren-aki', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3), false));
+    expect(r.status).toBe(200);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.summary).toMatch(/Gabapentin: 1800 mg\/day exceeds 200–700 mg\/day for CrCl 25 mL\/min/);
+    expect(c.detail).toMatch(/Procedure\/ren-aki-hd, [0-9-]{10} \(90 days ago: outside the 30-day window, not counted\)/);
+  });
+
+  test('an order without a renal drug (warfarin) does not query Procedures', async () => {
+    const w = draft('w1', 'ren-hd', '11289', 'warfarin sodium 5 MG Oral Tablet', 5, 1);
+    const r = await svc.hook('dosing-order-select', orderSelect('ren-hd', w, false));
+    expect(r.status).toBe(200);
+    const paths = (await fhir.admin.requests()).map((q) => q.path);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths).not.toContain('/Procedure');
   });
 });

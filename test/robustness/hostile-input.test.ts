@@ -673,7 +673,7 @@ describe('where the service sends the EHR token', () => {
     const paths = stub.requests.slice(before).map((x) => new URL(x.split(' ')[1]!, stub.url));
     expect(paths.length).toBeGreaterThan(0);
     for (const u of paths) {
-      expect(u.pathname).toMatch(/^\/(Patient\/[^/]+|Observation|MedicationRequest|MedicationStatement|MedicationAdministration|Condition)$/);
+      expect(u.pathname).toMatch(/^\/(Patient\/[^/]+|Observation|MedicationRequest|MedicationStatement|MedicationAdministration|Condition|Procedure)$/);
       expect(u.searchParams.getAll('_format')).toEqual([]);
     }
   });

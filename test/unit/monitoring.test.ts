@@ -87,6 +87,14 @@ describe('factsFingerprint: same facts → same fingerprint; any change of the f
     expect(factsFingerprint(reworded, order)).toBe(base);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
+  test('an input marked fingerprint "label" counts by its label: a new dialysis session is the same fact, a new modality is not', () => {
+    const session = (ref: string, status: string, label = 'Dialysis procedure (hemodialysis)') =>
+      rec({ inputs: [...rec().inputs, { key: 'dialysisProcedure', label, value: `Hemodialysis (${status})`, source: { reference: ref }, fingerprint: 'label' as const }] });
+    const monday = factsFingerprint(session('Procedure/hd-mon', 'completed'), order);
+    expect(factsFingerprint(session('Procedure/hd-wed', 'in-progress'), order)).toBe(monday);
+    expect(factsFingerprint(session('Procedure/crrt-1', 'in-progress', 'Dialysis procedure (continuous renal replacement therapy)'), order)).not.toBe(monday);
+    expect(monday).not.toBe(base);
+  });
   test.each<[string, Recommendation, DraftOrder]>([
     ['a new creatinine result (another Observation)', rec({ inputs: rec().inputs.map((i) => (i.key === 'creatinine' ? { ...i, source: { reference: 'Observation/cr3' } } : i)) }), order],
     ['a different creatinine value', rec({ inputs: rec().inputs.map((i) => (i.key === 'creatinine' ? { ...i, value: 3 } : i)) }), order],

@@ -1,8 +1,8 @@
 // Renal dose bands: every drug of knowledge/renal-bands.json, its band boundaries and the evaluator's decisions.
 // Source of each expectation: the US label section named on the drug in knowledge/renal-bands.json.
 import type { DraftOrder } from '../../src/cds/orders.js';
-import type { ConditionFact, PatientFacts } from '../../src/domain/facts.js';
-import { bandFor, evaluateRenal, findCondition } from '../../src/dosing/renal/evaluator.js';
+import type { ConditionFact, DialysisKind, DialysisProcedureFact, PatientFacts } from '../../src/domain/facts.js';
+import { bandFor, dialysisStatus, evaluateRenal, findCondition } from '../../src/dosing/renal/evaluator.js';
 import { loadRenalKnowledge, type RenalDrug } from '../../src/knowledge/renal.js';
 
 const k = loadRenalKnowledge();
@@ -378,7 +378,7 @@ describe('every recommendation explains itself', () => {
     expect(r.inputs.find((i) => i.key === 'creatinine')?.source).toEqual({ reference: 'Observation/cr', date: '2026-11-24' });
     expect(r.renal?.measure?.formula).toMatch(/Cockcroft-Gault: \(140 − 40\) × 72 kg \/ \(72 × 4 mg\/dL\) × 0\.85 = 21\.3 mL\/min \(actual body weight 72 kg\)/);
     expect(r.method.id).toBe('renal-bands');
-    expect(r.method.version).toMatch(/knowledge 1\.0\.0/);
+    expect(r.method.version).toMatch(/^1\.1\.0, knowledge 1\.1\.0/);
     expect(r.evidence[0]?.citation).toMatch(/NEURONTIN.*2\.4/);
     expect(r.evidence.map((e) => e.citation).join()).toMatch(/Cockcroft/);
   });
@@ -410,5 +410,128 @@ describe('configuration and registration', () => {
       expect(drugs.identify([d.rxcui], undefined).map((x) => x.ingredient)).toEqual([d.name]);
       expect(drugs.identify([], `${d.name} 10 MG Oral Tablet`).map((x) => x.ingredient)).toContain(d.name);
     }
+  });
+});
+
+describe('dialysis from Procedures: recent vs old, CRRT, Condition and Procedure', () => {
+  // Windows: knowledge policy.dialysisProcedureWindowDays (hemodialysis/peritoneal/unspecified 30 days, CRRT 7 days),
+  // rationale in docs/renal.md. Days are counted back from NOW (2026-11-25T12:00Z).
+  const CODE: Record<DialysisKind, DialysisProcedureFact['code']> = {
+    hemodialysis: { system: 'http://snomed.info/sct', code: '302497006', display: 'Hemodialysis' },
+    peritoneal: { system: 'http://snomed.info/sct', code: '71192002', display: 'Peritoneal dialysis' },
+    crrt: { system: 'http://snomed.info/sct', code: '714749008', display: 'Continuous renal replacement therapy' },
+    dialysis: { system: 'http://www.ama-assn.org/go/cpt', code: '90945', display: 'Dialysis procedure other than hemodialysis, single evaluation' },
+  };
+  const proc = (id: string, kind: DialysisKind, daysAgo: number | 'ongoing'): DialysisProcedureFact => {
+    const date = new Date(NOW.getTime() - (daysAgo === 'ongoing' ? 20 : daysAgo) * 86400000).toISOString();
+    return { kind, code: CODE[kind], status: daysAgo === 'ongoing' ? 'in-progress' : 'completed', date, ongoing: daysAgo === 'ongoing', source: { reference: `Procedure/${id}`, date } };
+  };
+  const withProcs = (procs: DialysisProcedureFact[], o: Parameters<typeof facts>[0] = {}) => ({ ...facts({ crcl: 25, ...o }), dialysisProcedures: procs });
+
+  test.each<[string, DialysisProcedureFact[], ConditionFact[], boolean, DialysisKind | undefined, string | undefined]>([
+    ['hemodialysis 2 days ago', [proc('p', 'hemodialysis', 2)], [], true, 'hemodialysis', 'Procedure/p'],
+    ['hemodialysis 30 days ago (edge of the window)', [proc('p', 'hemodialysis', 30)], [], true, 'hemodialysis', 'Procedure/p'],
+    ['hemodialysis 31 days ago (one session for AKI) → not on dialysis', [proc('p', 'hemodialysis', 31)], [], false, undefined, undefined],
+    ['hemodialysis 200 days ago → not on dialysis', [proc('p', 'hemodialysis', 200)], [], false, undefined, undefined],
+    ['peritoneal dialysis 20 days ago', [proc('p', 'peritoneal', 20)], [], true, 'peritoneal', 'Procedure/p'],
+    ['modality not stated (CPT 90945) 10 days ago', [proc('p', 'dialysis', 10)], [], true, 'dialysis', 'Procedure/p'],
+    ['CRRT 3 days ago', [proc('p', 'crrt', 3)], [], true, 'crrt', 'Procedure/p'],
+    ['CRRT 7 days ago (edge)', [proc('p', 'crrt', 7)], [], true, 'crrt', 'Procedure/p'],
+    ['CRRT stopped 8 days ago → not on dialysis', [proc('p', 'crrt', 8)], [], false, undefined, undefined],
+    ['CRRT in progress (started 20 days ago)', [proc('p', 'crrt', 'ongoing')], [], true, 'crrt', 'Procedure/p'],
+    ['CRRT 5 days ago, then hemodialysis 1 day ago → the newest decides: hemodialysis', [proc('c', 'crrt', 5), proc('h', 'hemodialysis', 1)], [], true, 'hemodialysis', 'Procedure/h'],
+    ['hemodialysis 3 days ago, CRRT since → CRRT', [proc('h', 'hemodialysis', 3), proc('c', 'crrt', 'ongoing')], [], true, 'crrt', 'Procedure/c'],
+    ['Condition only', [], [DIALYSIS], true, 'dialysis', undefined],
+    ['Condition and hemodialysis 2 days ago', [proc('p', 'hemodialysis', 2)], [DIALYSIS], true, 'hemodialysis', 'Procedure/p'],
+    ['Condition and an old procedure → the Condition decides', [proc('p', 'hemodialysis', 90)], [ESRD], true, 'dialysis', undefined],
+    ['Condition (ESKD) and CRRT 1 day ago → CRRT', [proc('p', 'crrt', 1)], [ESRD], true, 'crrt', 'Procedure/p'],
+    ['neither', [], [], false, undefined, undefined],
+  ])('%s', (_n, procs, conditions, on, modality, ref) => {
+    const st = dialysisStatus(k, withProcs(procs, { conditions }), NOW);
+    expect(st.onDialysis).toBe(on);
+    expect(st.modality).toBe(modality);
+    expect(st.procedure?.source.reference).toBe(ref);
+  });
+
+  test('hemodialysis 2 days ago, gabapentin: the dialysis card with the procedure (source, date) and the rule as inputs', () => {
+    const p = proc('hd1', 'hemodialysis', 2);
+    const r = evaluate('gabapentin', withProcs([p]), order(600, 3));
+    expect([r.kind, r.severity, r.renal?.action]).toEqual(['dose-adjustment', 'warning', 'dialysis']);
+    expect(r.renal?.band?.text).toMatch(/supplemental post-hemodialysis/);
+    expect(r.renal?.measure).toBeUndefined();
+    const input = r.inputs.find((i) => i.key === 'dialysisProcedure');
+    expect(input).toMatchObject({ label: 'Dialysis procedure (hemodialysis)', value: 'Hemodialysis (completed)', source: { reference: 'Procedure/hd1', date: p.date }, note: '2 days ago; counts within 30 days' });
+    expect(r.inputs.find((i) => i.key === 'dialysisRule')?.value).toBe('a hemodialysis procedure within the last 30 days');
+    expect(r.inputs.some((i) => i.key === 'dialysis')).toBe(false);
+  });
+
+  test('Condition and Procedure: both shown, the rule names both', () => {
+    const r = evaluate('gabapentin', withProcs([proc('hd1', 'hemodialysis', 2)], { conditions: [DIALYSIS] }), order(600, 3));
+    expect(r.inputs.find((i) => i.key === 'dialysis')?.source?.reference).toBe('Condition/hd');
+    expect(r.inputs.find((i) => i.key === 'dialysisProcedure')?.source?.reference).toBe('Procedure/hd1');
+    expect(r.inputs.find((i) => i.key === 'dialysisRule')?.value).toBe('dialysis on the problem list and a hemodialysis procedure within the last 30 days');
+  });
+
+  test('Condition only: the rule says the problem list', () => {
+    const r = evaluate('gabapentin', withProcs([], { conditions: [DIALYSIS] }), order(600, 3));
+    expect(r.inputs.find((i) => i.key === 'dialysisRule')?.value).toBe('dialysis / end-stage kidney disease on the problem list');
+  });
+
+  test('an old hemodialysis session (AKI) → creatinine-based band, the procedure shown as not counted', () => {
+    const r = evaluate('gabapentin', withProcs([proc('old', 'hemodialysis', 60)]), order(600, 3));
+    expect(r.renal?.action).toBe('range');
+    expect(r.renal?.measure?.kind).toBe('crcl');
+    expect(r.inputs.find((i) => i.key === 'dialysisProcedure')).toMatchObject({ source: { reference: 'Procedure/old' }, note: '60 days ago: outside the 30-day window, not counted' });
+    expect(r.notes.join(' ')).toMatch(/not counted as on dialysis/);
+  });
+
+  test.each(['gabapentin', 'metformin', 'dabigatran', 'sitagliptin', 'enoxaparin'])('%s on CRRT → warning: not covered by the label table, the hemodialysis row not applied', (name) => {
+    const r = evaluate(name, withProcs([proc('crrt1', 'crrt', 'ongoing')], { conditions: [AF] }), order(100, 1));
+    expect([r.kind, r.severity, r.renal?.action]).toEqual(['dose-adjustment', 'warning', 'dialysis']);
+    expect(r.headline).toMatch(/on CRRT — dosing on CRRT is not covered by the label table/);
+    expect(r.proposedDose).toBeUndefined();
+    expect(r.renal?.band).toBeUndefined();
+    expect(r.notes.join(' ')).toMatch(/not covered by the label table: the label's dialysis \(hemodialysis\) instruction was not applied/);
+    expect(r.inputs.find((i) => i.key === 'dialysisProcedure')?.note).toMatch(/^in progress since /);
+  });
+
+  test('sitagliptin: hemodialysis → the 25 mg label dose; CRRT → no dose', () => {
+    expect(evaluate('sitagliptin', withProcs([proc('h', 'hemodialysis', 1)]), order(100, 1)).proposedDose?.perDose.value).toBe(25);
+    expect(evaluate('sitagliptin', withProcs([proc('c', 'crrt', 1)]), order(100, 1)).proposedDose).toBeUndefined();
+  });
+
+  test('peritoneal dialysis: the label dialysis row, with a note that it is written for hemodialysis', () => {
+    const r = evaluate('gabapentin', withProcs([proc('pd', 'peritoneal', 1)]), order(600, 3));
+    expect(r.renal?.action).toBe('dialysis');
+    expect(r.notes.join(' ')).toMatch(/Peritoneal dialysis: the label dialysis instructions are written for hemodialysis/);
+  });
+
+  test('a date-only procedure counts from its day: 30 whole days + 23 h ago still counts, 31 days does not', () => {
+    const at = (h: number) => ({ ...proc('e', 'hemodialysis', 0), date: new Date(NOW.getTime() - h * 3600000).toISOString() });
+    expect(dialysisStatus(k, withProcs([at(30 * 24 + 23)]), NOW).onDialysis).toBe(true);
+    expect(dialysisStatus(k, withProcs([at(31 * 24)]), NOW).onDialysis).toBe(false);
+  });
+
+  test('modality not stated (CPT 90945): the label dialysis row, with a note that it does not apply on CRRT', () => {
+    const r = evaluate('gabapentin', withProcs([proc('x', 'dialysis', 3)]), order(600, 3));
+    expect(r.renal?.action).toBe('dialysis');
+    expect(r.notes.join(' ')).toMatch(/does not state the modality/);
+  });
+
+  test('the procedure input does not change from day to day (the monitoring fingerprint uses values, not notes)', () => {
+    const a = evaluate('gabapentin', withProcs([proc('hd1', 'hemodialysis', 2)]), order(600, 3));
+    const later = evaluateRenal(k, drug('gabapentin'), withProcs([proc('hd1', 'hemodialysis', 2)]), order(600, 3), { now: new Date(NOW.getTime() + 5 * 86400000), newId });
+    const vals = (r: typeof a) => r.inputs.filter((i) => i.key.startsWith('dialysis')).map((i) => [i.key, i.value, i.source?.reference]);
+    expect(vals(later)).toEqual(vals(a));
+  });
+});
+
+describe('the dialysis prefetch key is used only for the renal drugs and vancomycin', () => {
+  test('DRUG_SPECIFIC_PREFETCH.dialysis = the drugs of knowledge/renal-bands.json + vancomycin', async () => {
+    const { DRUG_SPECIFIC_PREFETCH } = await import('../../src/cds/hookService.js');
+    expect([...(DRUG_SPECIFIC_PREFETCH['dialysis'] ?? [])].sort()).toEqual([...k.drugs.map((d) => d.name), 'vancomycin'].sort());
+  });
+  test('the windows are in the knowledge policy, per modality', () => {
+    expect(k.policy.dialysisProcedureWindowDays).toEqual({ hemodialysis: 30, peritoneal: 30, dialysis: 30, crrt: 7 });
   });
 });

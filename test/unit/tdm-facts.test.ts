@@ -6,6 +6,8 @@ import type { GatherResult } from '../../src/fhir/gather.js';
 import { extractFacts } from '../../src/fhir/facts.js';
 import { loadPkModels } from '../../src/dosing/tdm/load.js';
 import { recommendVancomycin } from '../../src/dosing/tdm/recommend.js';
+import { dialysisStatus } from '../../src/dosing/renal/evaluator.js';
+import { defaultRenalKnowledge } from '../../src/knowledge/renal.js';
 import type { PatientFacts } from '../../src/domain/facts.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -120,6 +122,33 @@ describe('recommendVancomycin edge cases', () => {
   test('stale creatinine and a child → missing-data', () => {
     expect(recommendVancomycin(base({ serumCreatinine: { value: { value: 1, unit: 'mg/dL' }, source: { reference: 'Observation/c', date: '2026-09-01' } } }), order, models, opts).kind).toBe('missing-data');
     expect(recommendVancomycin(base({ ageYears: { value: 10, source: { reference: 'Patient/p1' } } }), order, models, opts).missing.join(' ')).toMatch(/adult/);
+  });
+
+  // Goti 2018 has haemodialysis covariates (intermittent HD); CRRT and peritoneal dialysis are outside the model.
+  test.each<[string, string, string, 'hd' | 'none']>([
+    ['hemodialysis 2 days ago → the HD covariates', '302497006', 'Hemodialysis', 'hd'],
+    ['CRRT in the last week → no dose: the model does not cover CRRT', '714749008', 'Continuous renal replacement therapy', 'none'],
+    ['peritoneal dialysis → no dose: the model does not cover it', '71192002', 'Peritoneal dialysis', 'none'],
+  ])('dialysis from a Procedure: %s', (_n, code, display, expected) => {
+    const facts = base({
+      dialysisProcedures: [
+        { kind: code === '302497006' ? 'hemodialysis' : code === '714749008' ? 'crrt' : 'peritoneal', code: { system: 'http://snomed.info/sct', code, display }, status: 'completed', date: '2026-11-23T10:00:00Z', ongoing: false, source: { reference: 'Procedure/d1' } },
+      ],
+    });
+    const dialysis = dialysisStatus(defaultRenalKnowledge(), facts, NOW);
+    expect(dialysis.onDialysis).toBe(true);
+    const r = recommendVancomycin(facts, order, models, { ...opts, dialysis });
+    expect(r.inputs.find((i) => i.key === 'dialysisProcedure')?.source?.reference).toBe('Procedure/d1');
+    if (expected === 'hd') {
+      expect(r.kind).toBe('dose');
+      // the same patient without dialysis gets a different (creatinine-based) clearance
+      expect(r.tdm!.proposed.auc24).toBeGreaterThan(0);
+      expect(recommendVancomycin(base(), order, models, opts).tdm!.proposed).not.toEqual(r.tdm!.proposed);
+    } else {
+      expect(r.kind).toBe('missing-data');
+      expect(r.proposedDose).toBeUndefined();
+      expect(r.missing.join(' ')).toMatch(/covers intermittent haemodialysis only/);
+    }
   });
 
   test('first regimen: tdm detail carries the AUC band and the proposed-start curve; timing every τ h', () => {

@@ -1,6 +1,6 @@
 // Renal dose bands (pure): kidney measure for the ordered drug → the label band → compare with the draft → Recommendation.
 import type { DraftOrder } from '../../cds/orders.js';
-import type { ConditionFact, PatientFacts } from '../../domain/facts.js';
+import type { ConditionFact, DialysisKind, DialysisProcedureFact, PatientFacts } from '../../domain/facts.js';
 import type { Evidence, ProposedDose, Recommendation, RecommendationInput, RenalDetail } from '../../domain/recommendation.js';
 import type { ConditionCodeSet, RenalBand, RenalDrug, RenalKnowledge, RenalRegimen } from '../../knowledge/renal.js';
 import {
@@ -16,7 +16,7 @@ import {
   type DosingSex,
 } from './kidney.js';
 
-export const RENAL_METHOD_VERSION = '1.0.0';
+export const RENAL_METHOD_VERSION = '1.1.0';
 
 export interface RenalOptions {
   /** the hook time: creatinine freshness is judged against it */
@@ -52,6 +52,68 @@ export function findCondition(conditions: ConditionFact[], set: ConditionCodeSet
     const text = [c.text, ...c.codes.map((x) => x.display ?? '')].join(' ').toLowerCase();
     return set.text.some((t) => text.includes(t.toLowerCase()));
   });
+}
+
+const KIND_TEXT: Record<DialysisKind, string> = {
+  hemodialysis: 'hemodialysis',
+  peritoneal: 'peritoneal dialysis',
+  crrt: 'continuous renal replacement therapy (CRRT)',
+  dialysis: 'dialysis (modality not stated)',
+};
+
+export interface DialysisStatus {
+  onDialysis: boolean;
+  /** the active dialysis / ESKD Condition, if any */
+  condition?: ConditionFact;
+  /** the most recent dialysis Procedure within its window: it decides the modality */
+  procedure?: DialysisProcedureFact;
+  /** days between the procedure and the hook (0 when in progress) */
+  procedureAgeDays?: number;
+  /** window (days) that applied to the procedure */
+  windowDays?: number;
+  /** the newest dialysis Procedure found outside its window (not counted), when no procedure counts */
+  olderProcedure?: DialysisProcedureFact;
+  olderAgeDays?: number;
+  /** the modality the dosing must assume: from the procedure, or unspecified when only a Condition says so */
+  modality?: DialysisKind;
+  /** which rule made the patient count as on dialysis (card wording; no dates, so it is stable between calls) */
+  rule?: string;
+}
+
+/** whole days elapsed since the procedure (0 when in progress or dated later today): a date-only procedure counts from its day */
+function ageDays(p: DialysisProcedureFact, now: Date): number {
+  if (p.ongoing) return 0;
+  return Math.max(0, Math.floor((now.getTime() - Date.parse(p.date!)) / 86400000));
+}
+
+/**
+ * On dialysis: an active dialysis Condition (ICD-10 Z99.2, N18.6, "dialysis" in the text) OR a dialysis Procedure
+ * performed within its modality's window (knowledge policy.dialysisProcedureWindowDays; in progress counts as now).
+ * The newest procedure within its window decides the modality (CRRT → the label tables do not apply).
+ */
+export function dialysisStatus(k: RenalKnowledge, facts: PatientFacts, now: Date): DialysisStatus {
+  const condition = findCondition(facts.conditions, k.conditionCodes['dialysis']);
+  const windows = k.policy.dialysisProcedureWindowDays;
+  const procs = [...(facts.dialysisProcedures ?? [])].sort((a, b) => ageDays(a, now) - ageDays(b, now));
+  const procedure = procs.find((p) => ageDays(p, now) <= windows[p.kind]);
+  const st: DialysisStatus = { onDialysis: condition !== undefined || procedure !== undefined, ...(condition ? { condition } : {}) };
+  if (procedure) {
+    const windowDays = windows[procedure.kind];
+    st.procedure = procedure;
+    st.procedureAgeDays = ageDays(procedure, now);
+    st.windowDays = windowDays;
+    st.modality = procedure.kind;
+    const what = `a ${KIND_TEXT[procedure.kind]} procedure ${procedure.ongoing ? 'in progress' : `within the last ${windowDays} days`}`;
+    st.rule = condition ? `dialysis on the problem list and ${what}` : what;
+  } else if (condition) {
+    st.modality = 'dialysis';
+    st.rule = 'dialysis / end-stage kidney disease on the problem list';
+  }
+  if (!procedure && procs[0]) {
+    st.olderProcedure = procs[0];
+    st.olderAgeDays = ageDays(procs[0], now);
+  }
+  return st;
 }
 
 /** The band a measured value falls in (value rounded to 0.1, as displayed, so the card and the band always agree). */
@@ -112,12 +174,48 @@ export function evaluateRenal(k: RenalKnowledge, drug: RenalDrug, facts: Patient
   const draftText = draft ? `${fmt(draft.value, 2)} mg${draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day (${fmt(draftDaily!, 2)} mg/day)` : ''}` : 'no dose yet';
   inputs.push({ key: 'draftDose', label: 'Draft order dose', value: draftText });
 
-  // dialysis: no CrCl-based dose
-  const dialysis = findCondition(facts.conditions, k.conditionCodes['dialysis']);
-  if (dialysis) {
-    inputs.push({ key: 'dialysis', label: 'Dialysis / end-stage kidney disease', value: dialysis.text || 'on the problem list', source: dialysis.source });
+  // dialysis (Condition or a recent dialysis Procedure): no CrCl-based dose
+  const dia = dialysisStatus(k, facts, o.now);
+  if (dia.olderProcedure) {
+    const p = dia.olderProcedure;
+    inputs.push({
+      key: 'dialysisProcedure',
+      label: `Last dialysis procedure (${KIND_TEXT[p.kind]})`,
+      value: `${p.code.display} (${p.status})`,
+      source: p.source,
+      note: `${fmt(dia.olderAgeDays!, 0)} days ago: outside the ${k.policy.dialysisProcedureWindowDays[p.kind]}-day window, not counted`,
+    });
+    if (!dia.onDialysis) notes.push(`The last dialysis procedure was ${fmt(dia.olderAgeDays!, 0)} days ago, beyond the ${k.policy.dialysisProcedureWindowDays[p.kind]}-day window: the patient is not counted as on dialysis (e.g. a past episode of acute kidney injury). If dialysis continues elsewhere, record it on the problem list.`);
+  }
+  if (dia.onDialysis) {
+    if (dia.condition) inputs.push({ key: 'dialysis', label: 'Dialysis / end-stage kidney disease', value: dia.condition.text || 'on the problem list', source: dia.condition.source });
+    if (dia.procedure) {
+      const p = dia.procedure;
+      inputs.push({
+        key: 'dialysisProcedure',
+        label: `Dialysis procedure (${KIND_TEXT[p.kind]})`,
+        value: `${p.code.display} (${p.status})`,
+        source: p.source,
+        // each session is a new Procedure; "on <modality>" is the fact (a monitoring override holds across sessions)
+        fingerprint: 'label',
+        note: p.ongoing ? `in progress${p.date ? ` since ${p.date.slice(0, 10)}` : ''}` : `${fmt(dia.procedureAgeDays!, 0)} days ago; counts within ${dia.windowDays} days`,
+      });
+    }
+    inputs.push({ key: 'dialysisRule', label: 'Counted as on dialysis because', value: dia.rule! });
     notes.push('Creatinine-based estimates are not valid on dialysis: no CrCl/eGFR band was applied.');
     const d = drug.dialysis;
+    if (dia.modality === 'crrt') {
+      notes.push(
+        `Dosing on continuous renal replacement therapy is not covered by the label table: the label's dialysis (hemodialysis) instruction was not applied. Dose by the CRRT prescription (effluent rate) and drug levels, with pharmacy or nephrology advice.${d ? ` For reference only, the label's dialysis entry: ${d.text}.` : ''}`,
+      );
+      return { ...base, kind: 'dose-adjustment', severity: 'warning', headline: `${Drug}: on CRRT — dosing on CRRT is not covered by the label table`.slice(0, 139), renal: detail({ action: 'dialysis', showCard: true }) };
+    }
+    if (dia.modality === 'peritoneal') {
+      notes.push('Peritoneal dialysis: the label dialysis instructions are written for hemodialysis (supplemental doses after a hemodialysis session do not apply); check the label and pharmacy advice.');
+    }
+    if (dia.modality === 'dialysis' && dia.procedure) {
+      notes.push(`The dialysis procedure code does not state the modality (CPT 90945/90947 also cover hemofiltration and CRRT): if the patient is on CRRT, the label's dialysis instruction does not apply.`);
+    }
     if (!d) {
       return { ...base, kind: 'dose-adjustment', severity: 'warning', headline: `${Drug}: patient on dialysis — dialysis dosing applies (not covered by the label table here)`.slice(0, 139), renal: detail({ action: 'dialysis', showCard: true }) };
     }

@@ -2,9 +2,8 @@
 import type { DraftOrder } from '../../cds/orders.js';
 import type { PatientFacts } from '../../domain/facts.js';
 import type { Evidence, Recommendation, RecommendationInput, TdmDetail } from '../../domain/recommendation.js';
-import type { ConditionCodeSet } from '../../knowledge/renal.js';
 import { creatinineForDosing, dosingSex } from '../renal/kidney.js';
-import { findCondition } from '../renal/evaluator.js';
+import type { DialysisStatus } from '../renal/evaluator.js';
 import { evaluateVancomycin, type VancomycinInput, type VancomycinResult } from './evaluator.js';
 import type { PkModelFile } from './pkModel.js';
 import { infusionHours, TARGET_CITATION } from './regimen.js';
@@ -18,8 +17,8 @@ export interface TdmOptions {
   now: Date;
   newId: () => string;
   creatinineMaxAgeDays: number;
-  /** dialysis / end-stage kidney disease codes (knowledge/renal-bands.json conditionCodes.dialysis) */
-  dialysisCodes?: ConditionCodeSet;
+  /** dialysis status from Conditions and recent dialysis Procedures (renal evaluator's dialysisStatus) */
+  dialysis?: DialysisStatus;
   modelId?: string;
 }
 
@@ -64,8 +63,17 @@ export function recommendVancomycin(facts: PatientFacts, order: DraftOrder, mode
   const cr = creatinineForDosing(facts, o.now, o.creatinineMaxAgeDays);
   if (cr.status === 'ok') inputs.push({ key: 'serumCreatinine', label: 'Serum creatinine', value: r2(cr.value), unit: 'mg/dL', source: cr.fact.source });
   else missing.push(cr.reason);
-  const dialysis = findCondition(facts.conditions, o.dialysisCodes);
-  if (dialysis) inputs.push({ key: 'dialysis', label: 'Haemodialysis / end-stage kidney disease', value: dialysis.text || 'on the problem list', source: dialysis.source });
+  const dia = o.dialysis?.onDialysis ? o.dialysis : undefined;
+  if (dia?.condition) inputs.push({ key: 'dialysis', label: 'Haemodialysis / end-stage kidney disease', value: dia.condition.text || 'on the problem list', source: dia.condition.source });
+  if (dia?.procedure)
+    inputs.push({
+      key: 'dialysisProcedure',
+      label: `Dialysis procedure (${dia.modality})`,
+      value: `${dia.procedure.code.display} (${dia.procedure.status})`,
+      source: dia.procedure.source,
+      // each session is a new Procedure; "on <modality>" is the fact (a monitoring override holds across sessions)
+      fingerprint: 'label',
+    });
 
   const doses = (facts.administrations ?? []).filter((a) => a.drug === 'vancomycin');
   const levels = (facts.drugLevels ?? []).filter((l) => l.drug === 'vancomycin');
@@ -93,6 +101,12 @@ export function recommendVancomycin(facts: PatientFacts, order: DraftOrder, mode
     method: { id: 'tdm-goti2018-prior', name: 'Vancomycin AUC-guided dosing', version: TDM_METHOD_VERSION },
     notes: [...notes, ...extraNotes],
   });
+  // Goti 2018's dialysis covariates are for intermittent haemodialysis: no dose from it on CRRT or peritoneal dialysis
+  if (dia && (dia.modality === 'crrt' || dia.modality === 'peritoneal')) {
+    const what = dia.modality === 'crrt' ? 'continuous renal replacement therapy' : 'peritoneal dialysis';
+    missing.push(`a vancomycin model for ${what} (Goti 2018 covers intermittent haemodialysis only)`);
+    return missingRec([`On ${what}: dose vancomycin by levels with pharmacy or nephrology advice; a creatinine-based or haemodialysis estimate would be wrong here.`]);
+  }
   if (!age || !sex || !w || cr.status !== 'ok') return missingRec([]);
   if (age.value < 18) {
     missing.push('an adult patient: the population models (Goti 2018, Thomson 2009) were developed in adults');
@@ -105,7 +119,7 @@ export function recommendVancomycin(facts: PatientFacts, order: DraftOrder, mode
     sex,
     weightKg: w.value.value,
     serumCreatinine: { mgDl: cr.value, source: cr.fact.source.reference },
-    onHemodialysis: dialysis !== undefined,
+    onHemodialysis: dia !== undefined,
     doses: doses.map((d) => ({ start: d.start, end: d.end, amountMg: d.amountMg })),
     levels: levels.map((l) => ({ time: l.time, mgL: l.mgL })),
     ...(draft ? { currentRegimen: draft } : {}),

@@ -1,5 +1,6 @@
 // Registers the AUC-guided vancomycin evaluator (ingredient "vancomycin", RxNorm 11124). See docs/tdm.md.
 import { defaultRenalKnowledge, type RenalKnowledge } from '../../knowledge/renal.js';
+import { dialysisStatus } from '../renal/evaluator.js';
 import type { EvaluatorDependencies, EvaluatorRegistry } from '../registry.js';
 import { loadPkModels } from './load.js';
 import type { PkModelFile } from './pkModel.js';
@@ -12,8 +13,8 @@ export function registerTdmEvaluators(registry: EvaluatorRegistry, deps: Evaluat
     models ??= loadPkModels();
     renal ??= defaultRenalKnowledge();
     const maxAge = c.config.renal?.creatinineMaxAgeDays ?? renal.policy.creatinineMaxAgeDays;
-    const dialysisCodes = renal.conditionCodes['dialysis'];
     // the clock is read here, at the edge; the evaluator itself is pure
-    return [recommendVancomycin(c.facts, c.order, models, { now: new Date(), newId: c.newId, creatinineMaxAgeDays: maxAge, ...(dialysisCodes ? { dialysisCodes } : {}) })];
+    const now = new Date();
+    return [recommendVancomycin(c.facts, c.order, models, { now, newId: c.newId, creatinineMaxAgeDays: maxAge, dialysis: dialysisStatus(renal, c.facts, now) })];
   });
 }
