@@ -34,13 +34,25 @@ export class DrugDictionary {
   private readonly byIngredientCode = new Map<string, { name: string; rxcui: string }>();
   private readonly byProductCode = new Map<string, string>();
   private readonly synonyms: { re: RegExp; name: string }[] = [];
+  /**
+   * Synonym indices by the first run of letters in the synonym. The synonym regex only matches when the synonym is
+   * bounded by non-letters, so each of its letter runs is a whole letter run of the text: only synonyms whose first run
+   * is a run of the text can match (a pre-filter; the regex still decides). Synonyms without letters are always tried.
+   */
+  private readonly synonymsByRun = new Map<string, number[]>();
+  private readonly synonymsWithoutLetters: number[] = [];
   private readonly byName = new Map<string, { name: string; rxcui: string }>();
 
   constructor(codes: DrugCodes) {
     for (const i of codes.ingredients) {
       if (i.rxcui) this.byIngredientCode.set(i.rxcui, i);
       this.byName.set(i.name, i);
-      for (const s of i.synonyms) this.synonyms.push({ re: new RegExp(`(^|[^a-z])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`), name: i.name });
+      for (const s of i.synonyms) {
+        const index = this.synonyms.push({ re: new RegExp(`(^|[^a-z])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`), name: i.name }) - 1;
+        const run = /[a-z]+/.exec(s)?.[0];
+        if (run === undefined) this.synonymsWithoutLetters.push(index);
+        else this.synonymsByRun.set(run, [...(this.synonymsByRun.get(run) ?? []), index]);
+      }
     }
     for (const p of codes.products) this.byProductCode.set(p.rxcui, p.ingredient);
   }
@@ -72,7 +84,11 @@ export class DrugDictionary {
     }
     if (found.size === 0 && text) {
       const t = text.toLowerCase().slice(0, 1000);
-      for (const s of this.synonyms) {
+      const candidates = new Set(this.synonymsWithoutLetters);
+      for (const run of t.match(/[a-z]+/g) ?? []) for (const i of this.synonymsByRun.get(run) ?? []) candidates.add(i);
+      // dictionary order, as when every synonym was tried
+      for (const i of [...candidates].sort((a, b) => a - b)) {
+        const s = this.synonyms[i]!;
         if (!found.has(s.name) && s.re.test(t)) {
           const i = this.byName.get(s.name)!;
           found.set(s.name, { ingredient: s.name, rxcui: i.rxcui, matchedBy: 'text' });
