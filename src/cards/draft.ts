@@ -35,8 +35,8 @@ export function withSingleDose(
   timing: { frequency: number; period: number; periodUnit: 'd' | 'h' | 'wk' },
   text: string,
 ): MedicationRequest {
-  const copy = structuredClone(order);
-  const old: Dosage = Array.isArray(copy.dosageInstruction) && copy.dosageInstruction[0] ? copy.dosageInstruction[0] : {};
+  // pruneEmpty below makes the deep copy: nothing of `order` is shared with, or changed in, the result
+  const old: Dosage = Array.isArray(order.dosageInstruction) && order.dosageInstruction[0] ? order.dosageInstruction[0] : {};
   const repeat = old.timing?.repeat;
   const bounds = repeat ? Object.fromEntries(Object.entries(repeat).filter(([k]) => k.startsWith('bounds'))) : {};
   const first: Dosage = {
@@ -54,8 +54,8 @@ export function withSingleDose(
       },
     ],
   };
-  copy.dosageInstruction = [first];
-  return pruneEmpty(copy) ?? copy;
+  const copy: MedicationRequest = { ...order, dosageInstruction: [first] };
+  return pruneEmpty(copy) ?? structuredClone(copy);
 }
 
 function scaled(q: Quantity | undefined, factor: number): Quantity | undefined {

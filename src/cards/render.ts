@@ -48,12 +48,30 @@ export class CardTemplates {
 
 /** Replace {{name}} placeholders; a line whose placeholders are all empty is dropped (no empty sections). */
 export function fillTemplate(tpl: string, vars: Record<string, string | undefined>): string {
-  const lines = tpl.split('\n').flatMap((line) => {
-    const names = [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!);
-    if (names.length > 0 && names.every((n) => !vars[n])) return [];
-    return [line.replace(/\{\{(\w+)\}\}/g, (_m, n: string) => vars[n] ?? '')];
-  });
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  const out: string[] = [];
+  for (const line of compiled(tpl)) {
+    if (line.names.length > 0 && line.names.every((n) => !vars[n])) continue;
+    let text = line.texts[0]!;
+    for (let i = 0; i < line.names.length; i++) text += (vars[line.names[i]!] ?? '') + line.texts[i + 1]!;
+    out.push(text);
+  }
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** A template split once into lines of literal texts around placeholder names (texts.length = names.length + 1). */
+type CompiledLine = { texts: string[]; names: string[] };
+const compiledTemplates = new Map<string, CompiledLine[]>();
+function compiled(tpl: string): CompiledLine[] {
+  let c = compiledTemplates.get(tpl);
+  if (!c) {
+    c = tpl.split('\n').map((line) => {
+      const parts = line.split(/\{\{(\w+)\}\}/);
+      return { texts: parts.filter((_, i) => i % 2 === 0), names: parts.filter((_, i) => i % 2 === 1) };
+    });
+    // templates come from cards/ (a bounded set); never let the cache grow without bound
+    if (compiledTemplates.size < 1000) compiledTemplates.set(tpl, c);
+  }
+  return c;
 }
 
 function fmtNum(v: number, digits = 1): string {

@@ -172,8 +172,12 @@ describe('renderCard: warfarin dose recommendation', () => {
     expect(di.sequence).toBe(1);
     expect(di.timing?.repeat?.boundsPeriod).toEqual({ start: '2026-11-25' });
     expect(di.doseAndRate![0]!.type).toEqual({ text: 'ordered' });
-    // the draft sent by the EHR is not mutated
+    // the draft sent by the EHR is not mutated, and the action shares no object with it (later edits cannot leak)
     expect(mr.dosageInstruction![0]!.doseAndRate![0]!.doseQuantity!.value).toBe(10);
+    expect(di.route).not.toBe(mr.dosageInstruction![0]!.route);
+    expect(res.note).not.toBe(mr.note);
+    expect(res.extension).not.toBe(mr.extension);
+    expect(res.dispenseRequest).not.toBe(mr.dispenseRequest);
   });
   test('checkCdsResponse finds nothing', () => {
     expect(checkCdsResponse({ cards: [card] })).toEqual([]);

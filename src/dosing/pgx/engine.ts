@@ -242,7 +242,18 @@ function conditionMatches(c: ConditionFact, rule: NonNullable<PolicyRule['condit
     if (sys.includes('snomed') && rule.snomed.includes(value)) return true;
   }
   const text = [c.text, ...c.codes.map((x) => x.display ?? '')].join(' | ').toLowerCase();
-  return rule.words.some((w) => new RegExp(`(^|[^a-z])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`).test(text));
+  return rule.words.some((w) => wholeWord(w).test(text));
+}
+
+/** Whole-word matcher for a knowledge word, compiled once (the words come from the knowledge files: a bounded set). */
+const wholeWords = new Map<string, RegExp>();
+function wholeWord(w: string): RegExp {
+  let re = wholeWords.get(w);
+  if (!re) {
+    re = new RegExp(`(^|[^a-z])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z]|$)`);
+    wholeWords.set(w, re);
+  }
+  return re;
 }
 type PolicyRule = PopulationPolicy['rules'][number];
 
