@@ -80,6 +80,8 @@ const ConfigSchema = z
         patientIdKey: z.string(),
         retryIntervalMs: z.number().int().min(100).max(600000),
         maxQueue: z.number().int().min(1).max(1000000),
+        /** SQLite: write hook audit records on a worker thread, off the event loop (absent: true) */
+        writerThread: z.boolean().optional(),
       })
       .strict(),
     database: z.object({ poolSize: z.number().int().min(1).max(100), connectTimeoutMs: z.number().int().min(100).max(60000) }).strict(),
@@ -147,6 +149,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'PSEUDONYMIZE_PATIENT_IDS', path: 'audit.pseudonymizePatientIds', parse: parseBool, description: 'store patient ids as keyed HMAC-SHA256 pseudonyms (needs PATIENT_ID_KEY)' },
   { env: 'PATIENT_ID_KEY', path: 'audit.patientIdKey', parse: String, description: 'secret HMAC key for patient-id pseudonyms (≥ 16 characters; same on every replica)' },
   { env: 'AUDIT_RETRY_MS', path: 'audit.retryIntervalMs', parse: Number, description: 'while the database is unavailable, how often to retry writing spooled audit records' },
+  { env: 'AUDIT_WRITER_THREAD', path: 'audit.writerThread', parse: parseBool, description: 'SQLite store: `false` = write hook audit records on the main thread instead of a worker thread' },
   { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
   { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },

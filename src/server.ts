@@ -10,7 +10,8 @@ import { defaultRegistry, type EvaluatorDependencies } from './dosing/registry.j
 import { loadWarfarinModel } from './model/warfarinModel.js';
 import { observeModelInference } from './observability/metrics.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { openStore } from './store/open.js';
+import { SqliteWorkerWriter } from './store/auditWriter.js';
+import { openStore, SQLITE_FILE } from './store/open.js';
 
 export interface RunningServer {
   url: string;
@@ -38,6 +39,14 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
   const clients = loadTrustedClients(path.resolve(config.cdsClientsFile));
   const store = openStore(config, log);
   await store.init(); // migrations; a database that is down at start leaves the store degraded, not the service
+  if (store.kind === 'sqlite' && config.audit.writerThread !== false) {
+    // SQLite is synchronous: hook audit records are written on a worker thread, off the event loop (docs/performance.md)
+    try {
+      store.useWriter(await SqliteWorkerWriter.start(path.resolve(config.dataDir, SQLITE_FILE), (r) => store.backend.recordHook(r)));
+    } catch (e) {
+      log.warn({ event: 'audit_writer_thread_unavailable', error: (e as Error)?.name ?? 'Error' }, 'audit records are written on the main thread');
+    }
+  }
   const deps = await loadEvaluatorDependencies(log);
   let ready = false;
   const app = createApp({

@@ -7,6 +7,7 @@ import type { FeedbackItem } from '../cds/protocol.js';
 import { storeBacklog, storeDegraded, storeWriteDuration } from '../observability/metrics.js';
 import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, type PatientKey } from './audit.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
+import type { HookWriter } from './auditWriter.js';
 
 export interface AuditedStoreOptions {
   backend: Store;
@@ -41,6 +42,8 @@ export class AuditedStore implements Store {
   private retryTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private closed = false;
+  /** queued hook records are written through this (e.g. a worker thread, see auditWriter.ts) instead of the backend */
+  private writer: HookWriter | undefined;
 
   constructor(opts: AuditedStoreOptions) {
     this.backend = opts.backend;
@@ -75,6 +78,11 @@ export class AuditedStore implements Store {
     this.updateGauges();
   }
 
+  /** Write queued hook records through `w` from now on (spool replay, reads and feedback still use the backend). */
+  useWriter(w: HookWriter): void {
+    this.writer = w;
+  }
+
   /** Never throws and never waits on the database: the prescriber's answer does not depend on the audit write. */
   async recordHook(r: HookRecord): Promise<void> {
     const rec = completeRecord({ ...r, patientId: this.patientKey(r.patientId) });
@@ -100,7 +108,9 @@ export class AuditedStore implements Store {
 
   private async flush(): Promise<void> {
     const workers: Promise<void>[] = [];
-    for (let i = 0; i < this.o.concurrency; i++) workers.push(this.worker());
+    // a writer (thread) takes whole batches, one round trip each: one loop is enough
+    const n = this.writer ? 1 : this.o.concurrency;
+    for (let i = 0; i < n; i++) workers.push(this.worker());
     await Promise.all(workers);
   }
 
@@ -109,6 +119,10 @@ export class AuditedStore implements Store {
       if (this.degraded) {
         if (this.queue.length > 0) this.spool(this.queue.splice(0));
         return;
+      }
+      if (this.writer) {
+        if (!(await this.writeBatch(this.writer))) return;
+        continue;
       }
       const rec = this.queue.shift();
       if (!rec) return;
@@ -127,6 +141,29 @@ export class AuditedStore implements Store {
         this.updateGauges();
       }
     }
+  }
+
+  /** Everything queued, through the writer in one round trip; false when the queue was empty. A failed batch is
+   *  spooled whole (writes are idempotent by record id, so records the writer did store are not duplicated).
+   *  store_write_duration_seconds{op="hook"} then observes one batch per sample. */
+  private async writeBatch(writer: HookWriter): Promise<boolean> {
+    const batch = this.queue.splice(0, 512);
+    if (batch.length === 0) return false;
+    this.inFlight += batch.length;
+    const t0 = performance.now();
+    try {
+      await writer.recordHooks(batch);
+      storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
+    } catch (e) {
+      storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
+      this.log?.warn({ event: 'store_write_failed', error: errorName(e), records: batch.length }, 'audit write failed: spooling');
+      this.setDegraded(errorName(e));
+      this.spool([...batch, ...this.queue.splice(0)]);
+    } finally {
+      this.inFlight -= batch.length;
+      this.updateGauges();
+    }
+    return true;
   }
 
   private spool(records: HookRecord[]): void {
@@ -307,6 +344,7 @@ export class AuditedStore implements Store {
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.retryTimer = undefined;
     if (this.spooled > 0) this.log?.warn({ event: 'audit_spool_pending', records: this.spooled, file: this.spoolFile }, 'audit records remain spooled; replayed at next start');
+    await this.writer?.close();
     await this.backend.close();
   }
 }
