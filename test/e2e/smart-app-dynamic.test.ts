@@ -2,43 +2,22 @@
 // administrations and levels (the concentration–time plot) and a gabapentin order at a low creatinine clearance
 // (the kidney inputs). Real hook calls (prefetch built by prefetchFrom, as in test/integration/*), the card's SMART
 // link launched through the real OAuth2 server, the app reading the real FHIR server; screenshots in test-artifacts/.
-import type { FhirResource, MedicationAdministration, MedicationRequest, Observation } from 'fhir/r4';
+import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { draftWarfarin, patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
 import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { startSmartBrowser, type SmartBrowser } from '../support/smart-browser.js';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const UCUM = 'http://unitsofmeasure.org';
-const LOINC = 'http://loinc.org';
 const now = new Date();
-const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600000).toISOString();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
 const bornYearsAgo = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
 
-function admin(id: string, patientId: string, mg: number, startH: number, endH: number): MedicationAdministration {
-  return {
-    resourceType: 'MedicationAdministration',
-    id,
-    status: 'completed',
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: '11124', display: 'vancomycin' }], text: 'vancomycin' },
-    subject: { reference: `Patient/${patientId}` },
-    effectivePeriod: { start: hoursAgo(startH), end: hoursAgo(endH) },
-    dosage: { dose: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } },
-  };
-}
-function level(id: string, patientId: string, loinc: string, mgL: number, hAgo: number): Observation {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: loinc, display: 'Vancomycin level' }] },
-    subject: { reference: `Patient/${patientId}` },
-    effectiveDateTime: hoursAgo(hAgo),
-    valueQuantity: { value: mgL, unit: 'ug/mL', system: UCUM, code: 'ug/mL' },
-  };
-}
+const admin = (id: string, patientId: string, mg: number, startH: number, endH: number) => vancomycinAdmin(id, patientId, mg, startH, endH, now);
+const level = (id: string, patientId: string, loinc: string, mgL: number, hAgo: number) => vancomycinLevel(id, patientId, loinc, mgL, hAgo, now);
 function draft(id: string, patientId: string, rxcui: string, text: string, mg: number, timing: { frequency: number; period: number; periodUnit: 'h' | 'd' }, route: string): MedicationRequest {
   return {
     resourceType: 'MedicationRequest',

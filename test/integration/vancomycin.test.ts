@@ -1,46 +1,25 @@
 // AUC-guided vancomycin dosing end to end: the real service (signed JWTs, SQLite) and the real FHIR server process,
 // with the full prefetch (including vancomycinLevels and medicationAdministrations) built here. Times are relative to now.
 import { randomUUID } from 'node:crypto';
-import type { FhirResource, MedicationAdministration, MedicationRequest, Observation } from 'fhir/r4';
+import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, prefetchFrom, searchset, vital } from '../fixtures/synthetic-patients.js';
+import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-vanco';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const UCUM = 'http://unitsofmeasure.org';
-const LOINC = 'http://loinc.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 
 const now = new Date();
-const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600000).toISOString();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
 const bornYearsAgo = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
 
-function admin(id: string, patientId: string, mg: number, startH: number, endH: number): MedicationAdministration {
-  return {
-    resourceType: 'MedicationAdministration',
-    id,
-    status: 'completed',
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: '11124', display: 'vancomycin' }], text: 'vancomycin' },
-    subject: { reference: `Patient/${patientId}` },
-    effectivePeriod: { start: hoursAgo(startH), end: hoursAgo(endH) },
-    dosage: { dose: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } },
-  };
-}
-function level(id: string, patientId: string, loinc: string, mgL: number, hAgo: number): Observation {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: loinc, display: 'Vancomycin level' }] },
-    subject: { reference: `Patient/${patientId}` },
-    effectiveDateTime: hoursAgo(hAgo),
-    valueQuantity: { value: mgL, unit: 'ug/mL', system: UCUM, code: 'ug/mL' },
-  };
-}
+const admin = (id: string, patientId: string, mg: number, startH: number, endH: number) => vancomycinAdmin(id, patientId, mg, startH, endH, now);
+const level = (id: string, patientId: string, loinc: string, mgL: number, hAgo: number) => vancomycinLevel(id, patientId, loinc, mgL, hAgo, now);
 
 /**
  * - van-new:   man, 60 y, 80 kg, creatinine 1.0 → CG 88.9 mL/min; no doses, no levels (first regimen)
