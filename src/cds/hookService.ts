@@ -16,9 +16,6 @@ import { activeOrders, ordersInScope, type DraftOrder } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
 
-/** Prefetch keys that only one drug's evaluator needs: neither read nor queried for other orders. */
-export const DRUG_SPECIFIC_PREFETCH: Record<string, string[]> = { vancomycinLevels: ['vancomycin'], medicationAdministrations: ['vancomycin', 'warfarin'], dialysis: ['gabapentin', 'pregabalin', 'levetiracetam', 'enoxaparin', 'apixaban', 'rivaroxaban', 'dabigatran', 'metformin', 'nitrofurantoin', 'sitagliptin', 'vancomycin'] };
-
 /** At most this many orders with guidance are evaluated per hook call. */
 export const MAX_EVALUATED_ORDERS = 50;
 
@@ -94,9 +91,9 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
       onCall: observeFhirCall,
     });
-  // drug-specific keys (e.g. vancomycin levels) are only used, and only queried, when that drug is in scope
-  const keysFor = (ingredients: Set<string>) =>
-    Object.keys(e.catalog.prefetch).filter((k) => DRUG_SPECIFIC_PREFETCH[k] === undefined || DRUG_SPECIFIC_PREFETCH[k]!.some((d) => ingredients.has(d)));
+  // keys an evaluator declared as its own (e.g. vancomycin levels) are only used, and only queried, when one of its
+  // drugs is in scope (EvaluatorRegistry.register's `needs`)
+  const keysFor = (ingredients: Set<string>) => Object.keys(e.catalog.prefetch).filter((k) => registry.usesPrefetchKey(k, ingredients));
   const withEvaluator = (list: DraftOrder[]) => {
     const withGuidance = list.filter((o) => o.drugs.some((d) => registry.has(d.ingredient)));
     // the request schema already bounds drafts; this bounds the work (and the cards) of one call

@@ -38,12 +38,36 @@ export type Evaluator = (ctx: EvaluationContext) => Recommendation[] | Promise<R
 
 export class EvaluatorRegistry {
   private readonly byIngredient = new Map<string, Evaluator[]>();
+  private readonly needsByIngredient = new Map<string, Set<string>>();
+  private readonly declaredKeys = new Set<string>();
 
-  register(ingredient: string, evaluator: Evaluator): this {
+  /**
+   * `needs`: prefetch keys (config/services.json) only this evaluator uses, e.g. vancomycin levels; such a key is read
+   * (or queried) only when a drug whose evaluator needs it is in scope. Keys nobody declares are used for every drug.
+   */
+  register(ingredient: string, evaluator: Evaluator, needs: readonly string[] = []): this {
     const list = this.byIngredient.get(ingredient) ?? [];
     list.push(evaluator);
     this.byIngredient.set(ingredient, list);
+    const n = this.needsByIngredient.get(ingredient) ?? new Set<string>();
+    for (const k of needs) {
+      n.add(k);
+      this.declaredKeys.add(k);
+    }
+    this.needsByIngredient.set(ingredient, n);
     return this;
+  }
+
+  /** The prefetch keys some evaluator declared as its own. */
+  declaredPrefetchKeys(): string[] {
+    return [...this.declaredKeys];
+  }
+
+  /** Is this prefetch key used for these ingredients (a key no evaluator declared is used for every drug)? */
+  usesPrefetchKey(key: string, ingredients: ReadonlySet<string>): boolean {
+    if (!this.declaredKeys.has(key)) return true;
+    for (const i of ingredients) if (this.needsByIngredient.get(i)?.has(key)) return true;
+    return false;
   }
 
   has(ingredient: string): boolean {
@@ -112,5 +136,6 @@ export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegi
     const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);
     if (refinement.status === 'not-applicable') rec.notes.push(`INR-based refinement (Lenzini 2010) not computed: ${refinement.reason}`);
     return [withGenes(rec)];
-  });
+    // the doses actually given (Lenzini refinement)
+  }, ['medicationAdministrations']);
 }

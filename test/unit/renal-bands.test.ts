@@ -527,9 +527,11 @@ describe('dialysis from Procedures: recent vs old, CRRT, Condition and Procedure
 });
 
 describe('the dialysis prefetch key is used only for the renal drugs and vancomycin', () => {
-  test('DRUG_SPECIFIC_PREFETCH.dialysis = the drugs of knowledge/renal-bands.json + vancomycin', async () => {
-    const { DRUG_SPECIFIC_PREFETCH } = await import('../../src/cds/hookService.js');
-    expect([...(DRUG_SPECIFIC_PREFETCH['dialysis'] ?? [])].sort()).toEqual([...k.drugs.map((d) => d.name), 'vancomycin'].sort());
+  test('the registry uses "dialysis" exactly for the drugs of knowledge/renal-bands.json and vancomycin', async () => {
+    const { defaultRegistry } = await import('../../src/dosing/registry.js');
+    const registry = defaultRegistry();
+    for (const d of [...k.drugs.map((x) => x.name), 'vancomycin']) expect([d, registry.usesPrefetchKey('dialysis', new Set([d]))]).toEqual([d, true]);
+    for (const d of ['warfarin', 'clopidogrel', 'amoxicillin']) expect([d, registry.usesPrefetchKey('dialysis', new Set([d]))]).toEqual([d, false]);
   });
   test('the windows are in the knowledge policy, per modality', () => {
     expect(k.policy.dialysisProcedureWindowDays).toEqual({ hemodialysis: 30, peritoneal: 30, dialysis: 30, crrt: 7 });

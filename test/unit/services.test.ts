@@ -117,3 +117,28 @@ describe('loadServiceCatalog rejects a broken file', () => {
     expect(loadServiceCatalog(f).byId.get('svc')?.prefetch).toEqual(good.prefetch);
   });
 });
+
+describe('drug-specific prefetch keys (declared by the evaluators that need them)', () => {
+  // Source: docs/architecture.md — a key an evaluator declares is read or queried only when one of its drugs is in scope.
+  test.each<[string, string[], boolean]>([
+    ['vancomycinLevels', ['vancomycin'], true],
+    ['vancomycinLevels', ['warfarin'], false],
+    ['medicationAdministrations', ['warfarin'], true],
+    ['medicationAdministrations', ['vancomycin'], true],
+    ['medicationAdministrations', ['clopidogrel', 'gabapentin'], false],
+    ['dialysis', ['gabapentin'], true],
+    ['dialysis', ['warfarin'], false],
+    ['patient', ['amoxicillin'], true],
+    ['genomics', ['warfarin'], true],
+  ])('%s for %p → %s', async (key, ingredients, used) => {
+    const { defaultRegistry } = await import('../../src/dosing/registry.js');
+    expect(defaultRegistry().usesPrefetchKey(key, new Set(ingredients))).toBe(used);
+  });
+  test('every key an evaluator declares has a template in config/services.json', async () => {
+    const { defaultRegistry } = await import('../../src/dosing/registry.js');
+    const declared = defaultRegistry().declaredPrefetchKeys().sort();
+    expect(declared).toEqual(['dialysis', 'medicationAdministrations', 'vancomycinLevels']);
+    const catalog = loadServiceCatalog();
+    for (const k of declared) expect([k, typeof catalog.prefetch[k]]).toEqual([k, 'string']);
+  });
+});
