@@ -109,7 +109,7 @@ function dialysisProcedureFact(r: Procedure, via: SourceRef['via'], nowMs: numbe
   }
   if (!match) return undefined;
   const status = String(r.status);
-  if (!DIALYSIS_PROCEDURE_STATUSES.has(status)) return { ignored: `status ${status}` };
+  if (!DIALYSIS_PROCEDURE_STATUSES.has(status)) return { ignored: `status ${String(status).slice(0, 32)}` };
   const start = validDate(r.performedPeriod?.start);
   const end = validDate(r.performedPeriod?.end);
   const at = validDate(r.performedDateTime);
@@ -238,7 +238,7 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
   const codes = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
   const m = MONITORED_ADMINISTRATIONS.find((x) => codes.some((c) => x.rxnorm.includes(c)) || x.text.test(text));
   if (!m) return undefined;
-  if (!m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status)}` };
+  if (!m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status).slice(0, 32)}` };
   const startIso = r.effectivePeriod?.start ?? r.effectiveDateTime;
   const startMs = typeof startIso === 'string' ? Date.parse(startIso) : Number.NaN;
   const amount = toCanonical(r.dosage?.dose, 'doseMass');
