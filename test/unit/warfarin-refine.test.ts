@@ -11,7 +11,7 @@ import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { PatientFacts } from '../../src/domain/facts.js';
 import { defaultRegistry } from '../../src/dosing/registry.js';
 import { lenziniWeeklyDose } from '../../src/dosing/warfarin/lenzini.js';
-import { INR_RULES, inrOutOfRange, inrRuleFor } from '../../src/dosing/warfarin/monitor.js';
+import { INR_RULES, INR_VALVE_ENVELOPE, inrOutOfRange, inrRuleFor } from '../../src/dosing/warfarin/monitor.js';
 import { dayOfTherapy, INR_MAX_AGE_DAYS, LENZINI_METHOD_ID, refineWarfarin, warfarinDoseHistory, type RefinementOutcome } from '../../src/dosing/warfarin/refine.js';
 import { extractFacts } from '../../src/fhir/facts.js';
 import type { GatherResult } from '../../src/fhir/gather.js';
@@ -242,6 +242,33 @@ describe('INR monitoring of an active warfarin order (monitor.ts)', () => {
       const n = INR_RULES.filter((r) => (r.low === undefined || (r.lowExclusive ? v > r.low : v >= r.low)) && (r.high === undefined || v < r.high)).length;
       expect(n).toBe(v >= 2 && v <= 3 ? 0 : 1);
     }
+  });
+
+  // Source: CHEST/ACCP 2012 — mechanical valves: target 2.5 (bileaflet aortic) or 3.0 (mitral), i.e. ranges up to 3.5;
+  // with a prosthetic valve on file only INRs outside every target range (below 2, above 3.5) are flagged.
+  const valve: FhirResource = { resourceType: 'Condition', id: 'valve', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'Z95.2', display: 'Presence of prosthetic heart valve' }] }, subject: { reference: 'Patient/w1' } };
+  test.each<[number, 'warning' | 'critical' | undefined]>([
+    [1.9, 'warning'],
+    [2.0, undefined],
+    [3.2, undefined],
+    [3.5, undefined],
+    [3.6, 'warning'],
+    [5.0, 'critical'],
+  ])('prosthetic heart valve: INR %p → %s', (inr, severity) => {
+    expect(inrRuleFor(inr, INR_VALVE_ENVELOPE)?.severity).toBe(severity);
+    const facts = factsOf([valve, inrObservation('inr', 'w1', inr, '2026-11-24T08:00:00Z')]);
+    const rec = inrOutOfRange(facts, orderOf(activeWarfarin('a', 'w1', 5)), dict, { newId: () => 'x', now: NOW });
+    if (!severity) return expect(rec).toBeUndefined();
+    expect(rec).toMatchObject({ severity });
+    expect(rec!.inputs.find((i) => i.key === 'valve')).toMatchObject({ source: { reference: 'Condition/valve' } });
+    expect(rec!.inputs.find((i) => i.key === 'targetRange')).toMatchObject({ value: '2–3.5' });
+  });
+
+  test('prosthetic heart valve: the Lenzini refinement is not computed unless a target INR is given', () => {
+    const f = factsOf([...example(), valve]);
+    const out = refineWarfarin(f, orderOf(draftWarfarin('o1', 'w1')), dict, opts());
+    expect(out).toMatchObject({ status: 'not-applicable', reason: expect.stringMatching(/prosthetic heart valve is on file \(Condition\/valve\).*not assumed/) });
+    expect(refineWarfarin(f, orderOf(draftWarfarin('o1', 'w1')), dict, opts({ targetInr: 3 })).status).toBe('refined');
   });
 
   test('an INR older than 7 days is not acted on', () => {

@@ -5,7 +5,7 @@ import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
 import type { Recommendation, RecommendationInput, Severity } from '../../domain/recommendation.js';
 import { WARFARIN_METHOD_VERSION } from './evaluator.js';
-import { INR_MAX_AGE_DAYS, newestInr, type RefinementOutcome } from './refine.js';
+import { INR_MAX_AGE_DAYS, newestInr, prostheticValveCondition, type RefinementOutcome } from './refine.js';
 
 /** CHEST/ACCP antithrombotic guidelines (9th ed., 2012): target INR 2.0–3.0 for most indications; management of out-of-range INRs. */
 export const ACCP_WARFARIN = {
@@ -28,17 +28,27 @@ export interface InrRule {
 }
 
 /**
- * INR outside the 2–3 range, newest INR at most INR_MAX_AGE_DAYS old. Thresholds: the range is CHEST/ACCP's; the
- * "critical at 5 or more" split is this service's alerting rule (issue #8), not a guideline number. First match wins.
+ * INR outside the target range, newest INR at most INR_MAX_AGE_DAYS old. Thresholds: the 2–3 range is CHEST/ACCP's for
+ * most indications; the "critical at 5 or more" split is this service's alerting rule (issue #8), not a guideline
+ * number. First match wins.
  */
-export const INR_RULES: readonly InrRule[] = [
-  { id: 'inr-very-high', low: 5, severity: 'critical', direction: 'above' },
-  { id: 'inr-high', low: INR_TARGET_RANGE.high, lowExclusive: true, high: 5, severity: 'warning', direction: 'above' },
-  { id: 'inr-low', high: INR_TARGET_RANGE.low, severity: 'warning', direction: 'below' },
-];
+export function inrRules(range: { low: number; high: number } = INR_TARGET_RANGE): InrRule[] {
+  return [
+    { id: 'inr-very-high', low: 5, severity: 'critical', direction: 'above' },
+    { id: 'inr-high', low: range.high, lowExclusive: true, high: 5, severity: 'warning', direction: 'above' },
+    { id: 'inr-low', high: range.low, severity: 'warning', direction: 'below' },
+  ];
+}
+export const INR_RULES: readonly InrRule[] = inrRules();
 
-export function inrRuleFor(inr: number): InrRule | undefined {
-  return INR_RULES.find((r) => (r.low === undefined || (r.lowExclusive ? inr > r.low : inr >= r.low)) && (r.high === undefined || inr < r.high));
+/**
+ * With a prosthetic heart valve the target is 2.5–3.5 or 2.0–3.0 depending on the valve: only what is outside every
+ * CHEST/ACCP target range (below 2, above 3.5) is flagged.
+ */
+export const INR_VALVE_ENVELOPE = { low: 2, high: 3.5 } as const;
+
+export function inrRuleFor(inr: number, range: { low: number; high: number } = INR_TARGET_RANGE): InrRule | undefined {
+  return inrRules(range).find((r) => (r.low === undefined || (r.lowExclusive ? inr > r.low : inr >= r.low)) && (r.high === undefined || inr < r.high));
 }
 
 export interface MonitorOptions {
@@ -54,13 +64,18 @@ function fmt(v: number, digits = 1): string {
 export function inrOutOfRange(facts: PatientFacts, order: DraftOrder, dict: DrugDictionary, o: MonitorOptions): Recommendation | undefined {
   const inr = newestInr(facts, o.now);
   if (!inr || inr.ageDays === undefined || inr.ageDays > INR_MAX_AGE_DAYS) return undefined;
-  const rule = inrRuleFor(inr.value);
+  const valve = prostheticValveCondition(facts.conditions);
+  const bounds = valve ? INR_VALVE_ENVELOPE : INR_TARGET_RANGE;
+  const rule = inrRuleFor(inr.value, bounds);
   if (!rule) return undefined;
   const warfarin = dict.ingredient('warfarin');
-  const range = `${INR_TARGET_RANGE.low}–${INR_TARGET_RANGE.high}`;
+  const range = `${bounds.low}–${bounds.high}`;
   const inputs: RecommendationInput[] = [
     { key: 'inr', label: 'INR (newest)', value: inr.value, source: inr.source },
-    { key: 'targetRange', label: 'INR target range', value: range, note: 'CHEST/ACCP range for most warfarin indications' },
+    valve
+      ? { key: 'targetRange', label: 'INR range checked', value: range, note: 'prosthetic heart valve: the target (2.5 or 3.0) depends on the valve; only INRs outside every CHEST/ACCP target range are flagged' }
+      : { key: 'targetRange', label: 'INR target range', value: range, note: 'CHEST/ACCP range for most warfarin indications' },
+    ...(valve ? [{ key: 'valve', label: 'Prosthetic heart valve', value: valve.text || 'on the problem list', source: valve.source }] : []),
   ];
   const c = order.currentDose;
   if (c) inputs.push({ key: 'currentDose', label: 'Current warfarin order', value: `${fmt(c.value, 2)} mg${c.frequencyPerDay !== undefined ? ` ${fmt(c.frequencyPerDay, 2)}× per day` : ''}`, ...(order.ref ? { source: { reference: order.ref, via: 'context' as const } } : {}) });

@@ -104,6 +104,25 @@ function diabetesCondition(conditions: ConditionFact[]): ConditionFact | undefin
   );
 }
 
+/**
+ * A prosthetic heart valve: ICD-10 Z95.2 (presence of prosthetic heart valve), T82.0 (complication of a heart valve
+ * prosthesis), or the text of the condition / its codings (SNOMED CT displays included). With one on file the target
+ * INR depends on the valve's type and position (CHEST/ACCP 2012: 2.5 for a bileaflet aortic valve, 3.0 for a mitral
+ * one), so the service does not assume the 2–3 range.
+ */
+const PROSTHETIC_VALVE = {
+  icd10: ['Z95.2', 'Z952', 'T82.0', 'T820'],
+  text: /(mechanical|prosthetic|artificial)( heart)? valve|(heart )?valve (replacement|prosthesis)|\bmitral valve replacement\b|\baortic valve replacement\b/i,
+};
+
+export function prostheticValveCondition(conditions: ConditionFact[]): ConditionFact | undefined {
+  return conditions.find(
+    (c) =>
+      c.codes.some((x) => x.system !== undefined && ICD10.includes(x.system) && x.code !== undefined && PROSTHETIC_VALVE.icd10.some((p) => x.code!.toUpperCase().startsWith(p))) ||
+      PROSTHETIC_VALVE.text.test([c.text, ...c.codes.map((x) => x.display ?? '')].join(' | ').slice(0, 500)),
+  );
+}
+
 export interface RefineOptions {
   roundingMgPerDay: number;
   newId: () => string;
@@ -198,6 +217,9 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
     return no(`no completed warfarin dose is recorded for ${missingDays.join(', ')} of therapy (a missing dose is never assumed)`, day);
   if (unusableDays.length > 0) return no(`the warfarin dose of ${unusableDays.join(', ')} of therapy is recorded without an amount in mg (a dose is never guessed)`, day);
 
+  const valve = o.targetInr === undefined ? prostheticValveCondition(facts.conditions) : undefined;
+  if (valve)
+    return no(`a prosthetic heart valve is on file (${valve.source.reference}): the target INR depends on the valve (CHEST/ACCP: 2.5 or 3.0) and is not assumed`, day);
   const basis = precomputed ?? warfarinBasis(facts, dict);
   if (basis.missing.length > 0) return no(`missing ${basis.missing.map((m) => m.replace(/ \(.*\)$/, '')).join(', ')}`, day);
   if (!basis.iwpc) return no(basis.withheldHeadline ?? 'the patient is outside the equation’s population', day);
