@@ -89,6 +89,11 @@ export interface AdministrationFact {
    * amountMg is then 0 and must not be used; the administration still marks the day it was given
    */
   amountUnusable?: string;
+  /**
+   * set (oral doses only) when the administration is recorded as not given (status not-done, e.g. a held dose):
+   * amountMg is 0 — a documented 0 mg that day, not a missing record
+   */
+  held?: true;
   /** calendar date (YYYY-MM-DD) as recorded, in the source's own timezone: days of therapy are counted on it */
   localDate?: string;
   source: SourceRef;

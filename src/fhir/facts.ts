@@ -43,17 +43,19 @@ const DRUG_LEVEL_MAX_MGL = 200;
  * Monitored drugs whose administrations are read: RxNorm ingredient (and product) CUIs, name fragments, the statuses
  * that count as given, the route, and the largest plausible single dose (mg; above: an entry error).
  * - vancomycin: IV infusions (start and end); an infusion in progress counts.
- * - warfarin: oral doses (one point in time); only completed administrations count (a dose that is not-done, stopped,
- *   or entered-in-error was not given). Product codes are knowledge/drug-codes.json's warfarin products (a unit test
+ * - warfarin: oral doses (one point in time); completed administrations are doses given; not-done is a documented
+ *   0 mg that day (a held dose); stopped, in-progress, on-hold, unknown and entered-in-error are not read. Product codes are knowledge/drug-codes.json's warfarin products (a unit test
  *   checks they match).
  */
-export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp; statuses: ReadonlySet<string>; route: 'iv' | 'oral'; maxMg: number }[] = [
+export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp; statuses: ReadonlySet<string>; heldStatuses?: ReadonlySet<string>; route: 'iv' | 'oral'; maxMg: number }[] = [
   { drug: 'vancomycin', rxnorm: ['11124'], text: /vancomycin|vancocin/i, statuses: new Set(['completed', 'in-progress']), route: 'iv', maxMg: 10000 },
   {
     drug: 'warfarin',
     rxnorm: ['11289', '855288', '855296', '855302', '855312', '855318', '855324', '855332', '855338', '855344', '202421', '114979'],
     text: /warfarin|coumadin|jantoven/i,
     statuses: new Set(['completed']),
+    // recorded as not given (a held or refused dose): a documented 0 mg for that day
+    heldStatuses: new Set(['not-done']),
     route: 'oral',
     maxMg: 50,
   },
@@ -238,7 +240,8 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
   const codes = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
   const m = MONITORED_ADMINISTRATIONS.find((x) => codes.some((c) => x.rxnorm.includes(c)) || x.text.test(text));
   if (!m) return undefined;
-  if (!m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status).slice(0, 32)}` };
+  const held = m.heldStatuses?.has(String(r.status)) === true;
+  if (!held && !m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status).slice(0, 32)}` };
   const startIso = r.effectivePeriod?.start ?? r.effectiveDateTime;
   const startMs = typeof startIso === 'string' ? Date.parse(startIso) : Number.NaN;
   const amount = toCanonical(r.dosage?.dose, 'doseMass');
@@ -252,8 +255,8 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
     const localDate = /^\d{4}-\d{2}-\d{2}/.exec(startIso as string)?.[0];
     return {
       drug: m.drug,
-      amountMg: amountProblem ? 0 : amount!.value,
-      ...(amountProblem ? { amountUnusable: amountProblem } : {}),
+      amountMg: held || amountProblem ? 0 : amount!.value,
+      ...(held ? { held: true as const } : amountProblem ? { amountUnusable: amountProblem } : {}),
       start: at,
       end: at,
       route: 'oral',

@@ -48,7 +48,6 @@ describe('warfarin oral doses from MedicationAdministration (src/fhir/facts.ts)'
     ['completed, text only (Coumadin), no code', { rxnorm: null, text: 'Coumadin 5 mg tablet' }, 5, undefined],
     ['ingredient code 11289', { rxnorm: '11289' }, 5, undefined],
     ['g converted to mg', { code: 'g', unit: 'g' }, 5000 /* 5 g: above the plausible maximum, see next case */, undefined],
-    ['not-done: not given', { status: 'not-done' }, undefined, /\(administration\) ignored: status not-done/],
     ['entered-in-error', { status: 'entered-in-error' }, undefined, /\(administration\) ignored: status entered-in-error/],
     ['stopped', { status: 'stopped' }, undefined, /ignored: status stopped/],
     ['in-progress does not count for an oral dose', { status: 'in-progress' }, undefined, /ignored: status in-progress/],
@@ -106,7 +105,35 @@ describe('warfarin oral doses from MedicationAdministration (src/fhir/facts.ts)'
   });
 });
 
+test('not-done (a held dose): a documented 0 mg on its recorded date, not an ignored record', () => {
+  const f = factsOf([warfarinAdmin('h1', 'w1', 5, '2026-11-20T20:00:00-05:00', { status: 'not-done' })]);
+  expect(f.administrations).toEqual([expect.objectContaining({ drug: 'warfarin', amountMg: 0, held: true, localDate: '2026-11-20' })]);
+  expect(f.administrations![0]!.amountUnusable).toBeUndefined();
+  expect(f.notes).toEqual([]);
+});
+
 describe('refineWarfarin (Lenzini 2010) from FHIR facts', () => {
+  // "the doses actually given" (Lenzini 2010): a dose recorded as not given is 0 mg that day, never assumed given
+  test('a held dose (not-done) two days before the INR counts as 0 mg, said on the card', () => {
+    const resources = example().map((r) => (r.id === 'w1-dose-3' ? { ...r, status: 'not-done' } : r)) as FhirResource[];
+    const rec = refined(refineWarfarin(factsOf(resources), orderOf(draftWarfarin('o1', 'w1')), dict, opts())).recommendation;
+    expect(rec.inputs.find((i) => i.key === 'doseMinus2')).toMatchObject({ value: '0', unit: 'mg', source: { reference: 'MedicationAdministration/w1-dose-3' }, note: 'recorded as not given (held)' });
+    const expected = lenziniWeeklyDose({ day: 5, ageYears: 65, inr: 1.5, targetInr: 2.5, vkorc1ACount: 1, cyp2c9Star2Count: 0, cyp2c9Star3Count: 0, bsaM2: 1.9, black: false, stroke: false, diabetes: false, amiodarone: false, fluvastatin: false, doseMinus2Mg: 0, doseMinus3Mg: 5, doseMinus4Mg: 5 });
+    if ('invalid' in expected) throw new Error('invalid');
+    expect(rec.proposedDose!.perWeek!.value).toBeCloseTo(Math.round(expected.weeklyDoseMg / 7 / 0.5) * 0.5 * 7, 6);
+  });
+  test('a held record next to a dose given on the same day: the dose given counts', () => {
+    const resources = [...example(), warfarinAdmin('h3', 'w1', 5, `${plusDays(DAY1, 2)}T08:00:00-05:00`, { status: 'not-done' })];
+    const rec = refined(refineWarfarin(factsOf(resources), orderOf(draftWarfarin('o1', 'w1')), dict, opts())).recommendation;
+    expect(rec.inputs.find((i) => i.key === 'doseMinus2')).toMatchObject({ value: '5', source: { reference: 'MedicationAdministration/w1-dose-3' } });
+  });
+  test('a held dose before the first dose given does not start the therapy', () => {
+    const resources = [...example(), warfarinAdmin('h0', 'w1', 5, `${plusDays(DAY1, -1)}T20:00:00-05:00`, { status: 'not-done' })];
+    const out = refined(refineWarfarin(factsOf(resources), orderOf(draftWarfarin('o1', 'w1')), dict, opts()));
+    expect(out.day).toBe(5);
+    expect(out.recommendation.inputs.find((i) => i.key === 'therapyDay1')).toMatchObject({ value: DAY1, source: { reference: 'MedicationAdministration/w1-dose-1' } });
+  });
+
   test('the worked example end to end: 5 mg on days 1–4, INR 1.5 on day 5 → 34.6 mg/week → 5 mg daily', () => {
     const f = factsOf(example());
     const r = refined(refineWarfarin(f, orderOf(draftWarfarin('o1', 'w1')), dict, opts()));

@@ -68,7 +68,7 @@ export function dayOfTherapy(day1: string, date: string): number {
   return dayIndex(date) - dayIndex(day1) + 1;
 }
 
-/** Completed warfarin doses by calendar date (as recorded), and day 1 of therapy. */
+/** Warfarin administrations (given, or held: not-done) by calendar date as recorded, and day 1 = first dose given. */
 export interface WarfarinDoseHistory {
   day1: string;
   first: AdministrationFact;
@@ -76,12 +76,15 @@ export interface WarfarinDoseHistory {
 }
 
 export function warfarinDoseHistory(facts: PatientFacts): WarfarinDoseHistory | undefined {
-  const doses = (facts.administrations ?? [])
-    .filter((a) => a.drug === 'warfarin')
+  const all = (facts.administrations ?? []).filter((a) => a.drug === 'warfarin');
+  // day 1 is the first dose actually given: a held dose before it does not start the therapy
+  const firstGiven = all.filter((a) => !a.held).sort((x, y) => (x.localDate ?? x.start).localeCompare(y.localDate ?? y.start))[0];
+  const doses = all
+    .filter((a) => firstGiven !== undefined && (a.localDate ?? calendarDate(a.start) ?? '') >= (firstGiven.localDate ?? calendarDate(firstGiven.start) ?? ''))
     .map((a) => ({ a, date: a.localDate ?? calendarDate(a.start) }))
     .filter((x): x is { a: AdministrationFact; date: string } => x.date !== undefined)
     .sort((x, y) => x.date.localeCompare(y.date) || Date.parse(x.a.start) - Date.parse(y.a.start));
-  const first = doses[0];
+  const first = doses.find((d) => !d.a.held);
   if (!first) return undefined;
   const byDate = new Map<string, AdministrationFact[]>();
   for (const d of doses) byDate.set(d.date, [...(byDate.get(d.date) ?? []), d.a]);
@@ -209,9 +212,12 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   for (const k of back) {
     const date = addDays(inr.date, -k);
     const list = history.byDate.get(date);
+    // a day with doses given counts those; a day with only "not done" records is a documented 0 mg (held)
+    const givenThatDay = list?.filter((x) => !x.held) ?? [];
+    const counted = givenThatDay.length > 0 ? givenThatDay : (list ?? []);
     if (!list?.length) missingDays.push(`day ${day - k}`);
-    else if (list.some((x) => x.amountUnusable !== undefined)) unusableDays.push(`day ${day - k}`);
-    else given.set(k, { mg: list.reduce((a, x) => a + x.amountMg, 0), date, list });
+    else if (counted.some((x) => x.amountUnusable !== undefined)) unusableDays.push(`day ${day - k}`);
+    else given.set(k, { mg: counted.reduce((a, x) => a + x.amountMg, 0), date, list: counted });
   }
   if (missingDays.length > 0)
     return no(`no completed warfarin dose is recorded for ${missingDays.join(', ')} of therapy (a missing dose is never assumed)`, day);
@@ -274,7 +280,11 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
       value: fmt(g.mg, 2),
       unit: 'mg',
       source: g.list[0]!.source,
-      ...(more.length > 0 ? { note: `sum of ${g.list.length} administrations, also ${more.join(', ')}` } : {}),
+      ...(g.list.every((a) => a.held)
+        ? { note: `recorded as not given (held)${more.length > 0 ? `; also ${more.join(', ')}` : ''}` }
+        : more.length > 0
+          ? { note: `sum of ${g.list.length} administrations, also ${more.join(', ')}` }
+          : {}),
     });
   }
   if (day === 4) inputs.push({ key: 'doseMinus4', label: 'Warfarin given 4 days before the INR', value: 0, unit: 'mg', note: 'before day 1: 0 by definition on day 4' });
