@@ -439,6 +439,9 @@ describe('dialysis from Procedures: recent vs old, CRRT, Condition and Procedure
     ['CRRT 7 days ago (edge)', [proc('p', 'crrt', 7)], [], true, 'crrt', 'Procedure/p'],
     ['CRRT stopped 8 days ago → not on dialysis', [proc('p', 'crrt', 8)], [], false, undefined, undefined],
     ['CRRT in progress (started 20 days ago)', [proc('p', 'crrt', 'ongoing')], [], true, 'crrt', 'Procedure/p'],
+    // an in-progress record that started more than 30 days ago was never closed: dated by its start (ONGOING_MAX_DAYS)
+    ['hemodialysis "in progress" since 45 days ago (never closed) → not on dialysis', [{ ...proc('p', 'hemodialysis', 45), status: 'in-progress', ongoing: true }], [], false, undefined, undefined],
+    ['CRRT in progress since 30 days ago → still counts', [{ ...proc('p', 'crrt', 30), status: 'in-progress', ongoing: true }], [], true, 'crrt', 'Procedure/p'],
     ['CRRT 5 days ago, then hemodialysis 1 day ago → the newest decides: hemodialysis', [proc('c', 'crrt', 5), proc('h', 'hemodialysis', 1)], [], true, 'hemodialysis', 'Procedure/h'],
     ['hemodialysis 3 days ago, CRRT since → CRRT', [proc('h', 'hemodialysis', 3), proc('c', 'crrt', 'ongoing')], [], true, 'crrt', 'Procedure/c'],
     ['Condition only', [], [DIALYSIS], true, 'dialysis', undefined],

@@ -82,9 +82,14 @@ export interface DialysisStatus {
 
 /** whole days elapsed since the procedure (0 when in progress or dated later today): a date-only procedure counts from its day */
 function ageDays(p: DialysisProcedureFact, now: Date): number {
-  if (p.ongoing) return 0;
-  return Math.max(0, Math.floor((now.getTime() - Date.parse(p.date!)) / 86400000));
+  const sinceDate = p.date ? Math.max(0, Math.floor((now.getTime() - Date.parse(p.date)) / 86400000)) : 0;
+  // in progress counts as now — unless it started so long ago that it is a record nobody closed: then its start counts
+  if (p.ongoing) return sinceDate > ONGOING_MAX_DAYS ? sinceDate : 0;
+  return sinceDate;
 }
+
+/** An in-progress dialysis Procedure that started more than this many days ago is dated by its start (never closed). */
+export const ONGOING_MAX_DAYS = 30;
 
 /**
  * On dialysis: an active dialysis Condition (ICD-10 Z99.2, N18.6, "dialysis" in the text) OR a dialysis Procedure
