@@ -5,30 +5,20 @@
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { draftOrder, INTRAVENOUS, ORAL } from '../fixtures/orders.js';
 import { draftWarfarin, patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
 import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
 import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { startSmartBrowser, type SmartBrowser } from '../support/smart-browser.js';
 
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const UCUM = 'http://unitsofmeasure.org';
 const now = new Date();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
 const bornYearsAgo = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
 
 const admin = (id: string, patientId: string, mg: number, startH: number, endH: number) => vancomycinAdmin(id, patientId, mg, startH, endH, now);
 const level = (id: string, patientId: string, loinc: string, mgL: number, hAgo: number) => vancomycinLevel(id, patientId, loinc, mgL, hAgo, now);
-function draft(id: string, patientId: string, rxcui: string, text: string, mg: number, timing: { frequency: number; period: number; periodUnit: 'h' | 'd' }, route: string): MedicationRequest {
-  return {
-    resourceType: 'MedicationRequest',
-    id,
-    status: 'draft',
-    intent: 'order',
-    subject: { reference: `Patient/${patientId}` },
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: text }], text },
-    dosageInstruction: [{ text: `${mg} mg`, route: { coding: [{ system: 'http://snomed.info/sct', code: route }] }, timing: { repeat: timing }, doseAndRate: [{ doseQuantity: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } }] }],
-  };
-}
+const draft = (id: string, patientId: string, rxcui: string, text: string, mg: number, timing: { frequency: number; period: number; periodUnit: 'h' | 'd' }, route: string): MedicationRequest =>
+  draftOrder(id, patientId, { rxcui, text }, { mg, timing, route: route === INTRAVENOUS.code ? INTRAVENOUS : ORAL });
 
 /**
  * - e2e-van: man, 60 y, 80 kg, creatinine 1.0; vancomycin 1000 mg q12h × 3 (40/28/16 h ago), peak 16 mg/L 14 h ago,

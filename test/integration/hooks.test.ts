@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
+import { orderSelectCall } from '../fixtures/orders.js';
 import { activeMed, draftWarfarin, fullPrefetch, patient, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { craftToken, makeTestClient, standardClaims, type TestClient } from '../support/jwt.js';
@@ -26,21 +27,7 @@ beforeEach(async () => {
 });
 
 
-function orderSelect(patientId: string, draft: MedicationRequest, extra: Record<string, unknown> = {}) {
-  return {
-    hook: 'order-select',
-    hookInstance: randomUUID(),
-    fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
-    context: {
-      userId: 'Practitioner/example',
-      patientId,
-      selections: [`MedicationRequest/${draft.id}`],
-      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] },
-    },
-    ...extra,
-  };
-}
+const orderSelect = (patientId: string, draft: MedicationRequest, extra: Record<string, unknown> = {}) => orderSelectCall(fhir.url, TOKEN, patientId, draft, extra);
 
 
 function expectedPgx1DailyMg(): number {

@@ -1,15 +1,13 @@
 // Kidney-function dose bands end to end: the real service (signed JWTs, SQLite) and the real FHIR server process.
 // Each patient has a recent creatinine; ages and dates are relative to today so the expectations never go stale.
-import { randomUUID } from 'node:crypto';
 import type { Condition, FhirResource, MedicationRequest, Procedure } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { draftOrder, ORAL, orderSelectCall } from '../fixtures/orders.js';
 import { patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-renal';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const UCUM = 'http://unitsofmeasure.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 
@@ -81,35 +79,10 @@ beforeEach(async () => {
 
 const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
-function draft(id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number): MedicationRequest {
-  return {
-    resourceType: 'MedicationRequest',
-    id,
-    status: 'draft',
-    intent: 'order',
-    subject: { reference: `Patient/${patientId}` },
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: text }], text },
-    dosageInstruction: [
-      {
-        text: `${mg} mg ${perDay}× daily`,
-        route: { coding: [{ system: 'http://snomed.info/sct', code: '26643006', display: 'Oral route' }] },
-        timing: { repeat: { frequency: perDay, period: 1, periodUnit: 'd' } },
-        doseAndRate: [{ doseQuantity: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } }],
-      },
-    ],
-  };
-}
+const draft = (id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number): MedicationRequest =>
+  draftOrder(id, patientId, { rxcui, text }, { mg, timing: { frequency: perDay, period: 1, periodUnit: 'd' }, route: ORAL, text: `${mg} mg ${perDay}× daily` });
 
-function orderSelect(patientId: string, d: MedicationRequest, withPrefetch = true) {
-  return {
-    hook: 'order-select',
-    hookInstance: randomUUID(),
-    fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
-    context: { userId: 'Practitioner/example', patientId, selections: [`MedicationRequest/${d.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: d }] } },
-    ...(withPrefetch ? { prefetch: prefetch(patientId) } : {}),
-  };
-}
+const orderSelect = (patientId: string, d: MedicationRequest, withPrefetch = true) => orderSelectCall(fhir.url, TOKEN, patientId, d, withPrefetch ? { prefetch: prefetch(patientId) } : {});
 
 describe('renal dose bands through the service', () => {
   test('gabapentin 600 mg TID at CrCl 25 → a warning card with the 200–700 mg/day band, no automatic dose', async () => {

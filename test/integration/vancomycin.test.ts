@@ -3,14 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { draftOrder, INTRAVENOUS, orderSelectCall } from '../fixtures/orders.js';
 import { patient, prefetchFrom, searchset, vital } from '../fixtures/synthetic-patients.js';
 import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-vanco';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const UCUM = 'http://unitsofmeasure.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 
@@ -59,35 +58,10 @@ beforeEach(async () => {
 
 const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
-function draft(id: string, patientId: string, mg: number, everyH: number): MedicationRequest {
-  return {
-    resourceType: 'MedicationRequest',
-    id,
-    status: 'draft',
-    intent: 'order',
-    subject: { reference: `Patient/${patientId}` },
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: '11124', display: 'vancomycin' }], text: 'vancomycin 1 G Injection' },
-    dosageInstruction: [
-      {
-        text: `${mg} mg IV every ${everyH} hours`,
-        route: { coding: [{ system: 'http://snomed.info/sct', code: '47625008', display: 'Intravenous route' }] },
-        timing: { repeat: { frequency: 1, period: everyH, periodUnit: 'h' } },
-        doseAndRate: [{ doseQuantity: { value: mg, unit: 'mg', system: UCUM, code: 'mg' } }],
-      },
-    ],
-  };
-}
+const draft = (id: string, patientId: string, mg: number, everyH: number): MedicationRequest =>
+  draftOrder(id, patientId, { rxcui: '11124', text: 'vancomycin 1 G Injection' }, { mg, timing: { frequency: 1, period: everyH, periodUnit: 'h' }, route: INTRAVENOUS, text: `${mg} mg IV every ${everyH} hours` });
 
-function orderSelect(patientId: string, d: MedicationRequest) {
-  return {
-    hook: 'order-select',
-    hookInstance: randomUUID(),
-    fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
-    context: { userId: 'Practitioner/example', patientId, selections: [`MedicationRequest/${d.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: d }] } },
-    prefetch: prefetch(patientId),
-  };
-}
+const orderSelect = (patientId: string, d: MedicationRequest) => orderSelectCall(fhir.url, TOKEN, patientId, d, { prefetch: prefetch(patientId) });
 
 function updatedDose(c: any): { mg: number; repeat: { frequency: number; period: number; periodUnit: string } } {
   const action = c.suggestions[0].actions[0];

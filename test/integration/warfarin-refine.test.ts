@@ -1,8 +1,8 @@
 // Warfarin refinement on day 5 (Lenzini 2010) end to end: the real service (signed JWTs, SQLite) and the real FHIR
 // server process; warfarin administrations of days 1–4 and the INR of day 5 in the chart. Dates relative to today.
-import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { orderSelectCall } from '../fixtures/orders.js';
 import { draftWarfarin, prefetchFrom } from '../fixtures/synthetic-patients.js';
 import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
@@ -40,16 +40,7 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-function orderSelect(patientId: string, d: MedicationRequest, prefetch: Record<string, unknown> | undefined) {
-  return {
-    hook: 'order-select',
-    hookInstance: randomUUID(),
-    fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
-    context: { userId: 'Practitioner/example', patientId, selections: [`MedicationRequest/${d.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: d }] } },
-    ...(prefetch ? { prefetch } : {}),
-  };
-}
+const orderSelect = (patientId: string, d: MedicationRequest, prefetch: Record<string, unknown> | undefined) => orderSelectCall(fhir.url, TOKEN, patientId, d, prefetch ? { prefetch } : {});
 
 /** Lenzini 2010 for the worked example at a given age (the reference's 34.6 mg/week is at 65 y). */
 const lenziniExample = (years: number) => Math.exp(3.10894 - 0.00767 * years - 0.51611 * Math.log(1.5) - 0.23032 + 0.24597 * 1.9 + 0.26729 * 2.5 + (0.0169 + 0.02018 + 0.01065) * 5);
