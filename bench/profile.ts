@@ -4,13 +4,12 @@
 // a hook call. The .cpuprofile is kept under the printed directory (open it in Chrome DevTools for the flame chart).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MedicationRequest } from 'fhir/r4';
-import { draftWarfarin, fullPrefetch, pharmvarGenotype } from '../test/fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch } from '../test/fixtures/synthetic-patients.js';
 import { freePort } from '../test/support/service.js';
+import { amoxicillin, clientsJson, clopidogrel, cyp2c19, hookBody, token } from './requests.js';
 
 const args = process.argv.slice(2);
 const dash = args.indexOf('--');
@@ -20,41 +19,14 @@ const SECONDS = Number(secs);
 const CONNECTIONS = Number(process.env['PROFILE_CONNECTIONS'] ?? 16);
 const NO_PROF = process.env['PROFILE_OFF'] === '1';
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS384', use: 'sig' };
-const ISS = 'https://bench-ehr.local';
-const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const HEADER = b64({ alg: 'RS384', typ: 'JWT', kid: 'bench-1' });
-function tokens(aud: string, n: number): string[] {
-  const now = Math.floor(Date.now() / 1000);
-  return Array.from({ length: n }, () => {
-    const body = `${HEADER}.${b64({ iss: ISS, aud, iat: now, exp: now + 300, jti: randomUUID(), sub: 'bench' })}`;
-    return `${body}.${sign('sha384', Buffer.from(body), privateKey).toString('base64url')}`;
-  });
-}
-
-const clopidogrel: MedicationRequest = {
-  resourceType: 'MedicationRequest', id: 'bench-clop', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-1' },
-  medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '32968', display: 'clopidogrel' }], text: 'clopidogrel 75 MG Oral Tablet' },
-  dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 75, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }],
-};
-const amoxicillin: MedicationRequest = {
-  resourceType: 'MedicationRequest', id: 'bench-amox', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-1' },
-  medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '723', display: 'amoxicillin' }], text: 'amoxicillin 500 MG Oral Capsule' },
-};
+const tokens = (aud: string, n: number): string[] => Array.from({ length: n }, () => token(aud));
 const draft = which === 'clopidogrel' ? clopidogrel : which === 'amoxicillin' ? amoxicillin : draftWarfarin('bench-w', 'pgx-1');
-const prefetch = which === 'clopidogrel' ? fullPrefetch('pgx-1', [pharmvarGenotype('pgx-1-cyp2c19', 'pgx-1', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-03-01')]) : fullPrefetch('pgx-1');
-const body = JSON.stringify({
-  hook: 'order-select',
-  hookInstance: randomUUID(),
-  context: { userId: 'Practitioner/bench', patientId: 'pgx-1', selections: [`MedicationRequest/${draft.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] } },
-  prefetch,
-});
+const body = hookBody('pgx-1', draft, which === 'clopidogrel' ? fullPrefetch('pgx-1', [cyp2c19]) : fullPrefetch('pgx-1'));
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgx-prof-'));
   const clientsFile = path.join(dir, 'clients.json');
-  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ISS, name: 'bench EHR', jwks: { keys: [jwk] } }] }));
+  writeFileSync(clientsFile, clientsJson());
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const pathname = '/cds-services/dosing-order-select';
