@@ -1,6 +1,6 @@
 // `npm run purge [-- --days N] [--dry-run]`: delete audit and feedback records older than the retention period.
-import { loadConfig, ConfigError } from '../config.js';
-import { openBackend } from '../store/open.js';
+import { loadConfig } from '../config.js';
+import { runCli, withBackend } from './common.js';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const config = loadConfig(env);
@@ -23,23 +23,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   }
   const before = new Date(Date.now() - days * 86_400_000);
-  const store = openBackend(config);
-  try {
-    await store.init?.();
+  return withBackend(config, async (store) => {
     const r = await store.purge(before);
     process.stdout.write(
       `Purged records older than ${days} days (before ${r.before}) from ${store.kind}: ${r.hookCalls} hook calls, ${r.recommendations} recommendations, ${r.cards} cards, ${r.feedback} feedback items\n`,
     );
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof ConfigError ? 'Configuration error' : 'Purge failed'}: ${(e as Error)?.message ?? String(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli('Purge', main);

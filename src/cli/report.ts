@@ -1,6 +1,6 @@
 // `npm run report -- [--since 2026-01-01] [--csv] [--json]`: acceptance/override rates from the audit store.
-import { loadConfig, ConfigError } from '../config.js';
-import { openBackend } from '../store/open.js';
+import { loadConfig } from '../config.js';
+import { runCli, withBackend } from './common.js';
 import { formatReportCsv, formatReportTable, reportFromStore } from '../store/report.js';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -26,21 +26,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   }
   const config = loadConfig(env);
-  const store = openBackend(config);
-  try {
-    await store.init?.();
+  return withBackend(config, async (store) => {
     const report = await reportFromStore(store, since);
     process.stdout.write(format === 'csv' ? formatReportCsv(report) : format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatReportTable(report));
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof ConfigError ? 'Configuration error' : 'Report failed'}: ${(e as Error)?.message ?? String(e)}\n`);
-    process.exit(1);
-  },
-);
+runCli('Report', main);
