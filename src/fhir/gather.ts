@@ -106,6 +106,20 @@ function outcomeIsError(r: FhirResource): boolean {
   return Array.isArray(issues) && issues.some((i: OperationOutcome['issue'][number] | null) => i?.severity === 'error' || i?.severity === 'fatal');
 }
 
+/**
+ * At most this many resources are kept per key (a FHIR server or prefetch may send far more than any search asks for:
+ * the templates ask for ≤ 100 per page, newest first). Beyond it the key is marked incomplete, which the facts and
+ * cards say; the work per call stays bounded whatever the server sends.
+ */
+export const MAX_RESOURCES_PER_KEY = 1000;
+
+/** Keep the first MAX_RESOURCES_PER_KEY resources; `true` when some were dropped. */
+function capped(resources: FhirResource[]): boolean {
+  if (resources.length <= MAX_RESOURCES_PER_KEY) return false;
+  resources.length = MAX_RESOURCES_PER_KEY;
+  return true;
+}
+
 /** Gather every key: prefetch as sent (resource, Bundle, empty Bundle, null), else a query of our own. */
 export async function gatherData(o: GatherOptions): Promise<GatherResult> {
   const started = performance.now();
@@ -139,6 +153,8 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
   const followPages = async (key: string, first: Bundle, resources: FhirResource[]): Promise<boolean> => {
     let page = first;
     for (let n = 1; ; n++) {
+      // enough kept: no further pages (the caller caps what is over)
+      if (resources.length >= MAX_RESOURCES_PER_KEY) return nextLink(page) !== undefined;
       const next = nextLink(page);
       if (!next) return false;
       if (!client || !sameOrigin(next, o.fhirServer!) || n >= o.maxPages) return true;
@@ -157,7 +173,8 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
       const r = await call(key, q);
       if (r.resourceType === 'Bundle') {
         const resources = bundleResources(r as Bundle);
-        const incomplete = await followPages(key, r as Bundle, resources).catch(() => true);
+        const more = await followPages(key, r as Bundle, resources).catch(() => true);
+        const incomplete = capped(resources) || more;
         return { resources, status: 'query', ...(incomplete ? { incomplete } : {}) };
       }
       if (outcomeIsError(r)) return { resources: [], status: 'failed', error: 'OperationOutcome' };
@@ -174,11 +191,13 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
     if (isResource(v) && !outcomeIsError(v) && v.resourceType !== 'OperationOutcome') {
       if (v.resourceType !== 'Bundle') return { resources: [v], status: 'prefetch' };
       const resources = bundleResources(v as Bundle);
-      if (!nextLink(v as Bundle)) return { resources, status: 'prefetch' };
+      if (!nextLink(v as Bundle)) return { resources, status: 'prefetch', ...(capped(resources) ? { incomplete: true } : {}) };
       try {
-        const incomplete = await followPages(key, v as Bundle, resources);
+        const more = await followPages(key, v as Bundle, resources);
+        const incomplete = capped(resources) || more;
         return { resources, status: 'prefetch', ...(incomplete ? { incomplete } : {}) };
       } catch (e) {
+        capped(resources);
         return { resources, status: 'prefetch', incomplete: true, error: errorReason(e) };
       }
     }
