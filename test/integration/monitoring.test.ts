@@ -6,13 +6,10 @@ import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { activeMed, patient, pharmvarGenotype, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation, lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-monitoring';
 const UCUM = 'http://unitsofmeasure.org';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 const now = new Date();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
@@ -56,18 +53,13 @@ const pool: FhirResource[] = [
   activeWarfarin('mon-5-warf', 'mon-5', 7.5),
 ];
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: pool }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
+const env = useFhirAndService(TOKEN, () => pool);
 
 function chartOpened(patientId: string, withPrefetch: boolean) {
   return {
     hook: 'patient-view',
     hookInstance: randomUUID(),
-    fhirServer: fhir.url,
+    fhirServer: env.fhir.url,
     fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
     context: { userId: 'Practitioner/example', patientId },
     ...(withPrefetch ? { prefetch: prefetchFrom(pool, patientId) } : {}),
@@ -75,7 +67,7 @@ function chartOpened(patientId: string, withPrefetch: boolean) {
 }
 
 async function open(patientId: string, withPrefetch = false): Promise<any[]> {
-  const r = await svc.hook('dosing-monitor', chartOpened(patientId, withPrefetch));
+  const r = await env.svc.hook('dosing-monitor', chartOpened(patientId, withPrefetch));
   expect(r.status).toBe(200);
   expect(checkCdsResponse(r.json)).toEqual([]);
   return r.json.cards;
@@ -84,17 +76,17 @@ async function open(patientId: string, withPrefetch = false): Promise<any[]> {
 async function override(card: any): Promise<void> {
   const reason = card.overrideReasons[0];
   const fb = { feedback: [{ card: card.uuid, outcome: 'overridden', overrideReason: { reason, userComment: 'reviewed' }, outcomeTimestamp: new Date().toISOString() }] };
-  const r = await svc.post('/cds-services/dosing-monitor/feedback', JSON.stringify(fb));
+  const r = await env.svc.post('/cds-services/dosing-monitor/feedback', JSON.stringify(fb));
   expect(r.status).toBe(200);
 }
 
 async function addResource(r: FhirResource): Promise<void> {
   pool.push(r);
-  await fhir.seed([r]);
+  await env.fhir.seed([r]);
 }
 
 test('discovery lists the monitoring service for patient-view with its prefetch', async () => {
-  const res = await fetch(`${svc.url}/cds-services`, { headers: { authorization: await svc.ehr.bearer(`${svc.url}/cds-services`) } });
+  const res = await fetch(`${env.svc.url}/cds-services`, { headers: { authorization: await env.svc.ehr.bearer(`${env.svc.url}/cds-services`) } });
   expect(res.status).toBe(200);
   const doc = (await res.json()) as { services: { hook: string; id: string; prefetch: Record<string, string> }[] };
   const mon = doc.services.find((s) => s.id === 'dosing-monitor');
@@ -128,7 +120,7 @@ test('creatinine rise → exactly one card; overridden with the same facts → n
   expect(await open('mon-1')).toEqual([]);
   expect(await open('mon-1', true)).toEqual([]);
   // the audit trail keeps the card, its facts fingerprint and the override
-  const audit = (await svc.store.cardAudit(c.uuid))!;
+  const audit = (await env.svc.store.cardAudit(c.uuid))!;
   expect(audit.card).toMatchObject({ serviceId: 'dosing-monitor', drug: 'gabapentin', indicator: 'warning', factsFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
   expect(audit.call).toMatchObject({ hook: 'patient-view', orderedDrugs: ['gabapentin'] });
   expect(audit.feedback.map((f) => f.outcome)).toEqual(['overridden']);
@@ -142,9 +134,9 @@ test('creatinine rise → exactly one card; overridden with the same facts → n
 });
 
 test('no active order with guidance → no card, and no drug-specific query is made', async () => {
-  await fhir.admin.clearRequests();
+  await env.fhir.admin.clearRequests();
   expect(await open('mon-2')).toEqual([]);
-  const paths = (await fhir.admin.requests()).map((r) => r.url);
+  const paths = (await env.fhir.admin.requests()).map((r) => r.url);
   expect(paths.some((p) => p.includes('MedicationRequest?'))).toBe(true);
   expect(paths.some((p) => p.includes('MedicationAdministration') || p.includes('20578-1'))).toBe(false);
 });

@@ -4,12 +4,9 @@ import type { Condition, FhirResource, MedicationRequest, Procedure } from 'fhir
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { draftOrder, ORAL, orderSelectCall } from '../fixtures/orders.js';
 import { patient, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-renal';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 const now = new Date();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
@@ -67,26 +64,18 @@ function resources(): FhirResource[] {
   ];
 }
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-beforeEach(async () => {
-  await fhir.admin.clearRequests();
-});
+const env = useFhirAndService(TOKEN, resources);
 
 const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
 const draft = (id: string, patientId: string, rxcui: string, text: string, mg: number, perDay: number): MedicationRequest =>
   draftOrder(id, patientId, { rxcui, text }, { mg, timing: { frequency: perDay, period: 1, periodUnit: 'd' }, route: ORAL, text: `${mg} mg ${perDay}× daily` });
 
-const orderSelect = (patientId: string, d: MedicationRequest, withPrefetch = true) => orderSelectCall(fhir.url, TOKEN, patientId, d, withPrefetch ? { prefetch: prefetch(patientId) } : {});
+const orderSelect = (patientId: string, d: MedicationRequest, withPrefetch = true) => orderSelectCall(env.fhir.url, TOKEN, patientId, d, withPrefetch ? { prefetch: prefetch(patientId) } : {});
 
 describe('renal dose bands through the service', () => {
   test('gabapentin 600 mg TID at CrCl 25 → a warning card with the 200–700 mg/day band, no automatic dose', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-gaba', draft('g1', 'ren-gaba', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3)));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-gaba', draft('g1', 'ren-gaba', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -104,7 +93,7 @@ describe('renal dose bands through the service', () => {
 
   test.each([true, false])('rivaroxaban 20 mg daily, AF, CrCl 40 → update to 15 mg once daily (prefetch: %s)', async (withPrefetch) => {
     const d = draft('x1', 'ren-af', '1114195', 'rivaroxaban 20 MG Oral Tablet', 20, 1);
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-af', d, withPrefetch));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-af', d, withPrefetch));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -119,11 +108,11 @@ describe('renal dose bands through the service', () => {
     expect(action.resource.dosageInstruction[0].doseAndRate[0].doseQuantity).toMatchObject({ value: 15, code: 'mg' });
     expect(action.resource.dosageInstruction[0].timing.repeat).toEqual({ frequency: 1, period: 1, periodUnit: 'd' });
     expect(action.resource.dosageInstruction[0].route.coding[0].code).toBe('26643006');
-    if (!withPrefetch) expect((await fhir.admin.requests()).length).toBeGreaterThan(0);
+    if (!withPrefetch) expect((await env.fhir.admin.requests()).length).toBeGreaterThan(0);
   });
 
   test('metformin at eGFR 24.9 → a critical card (contraindicated) offering to remove the draft', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-met', draft('m1', 'ren-met', '6809', 'metformin hydrochloride 500 MG Oral Tablet', 500, 2)));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-met', draft('m1', 'ren-met', '6809', 'metformin hydrochloride 500 MG Oral Tablet', 500, 2)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -136,7 +125,7 @@ describe('renal dose bands through the service', () => {
 
   test('normal kidney function → no card', async () => {
     for (const d of [draft('o1', 'ren-ok', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), draft('o2', 'ren-ok', '6809', 'metformin 500 MG Oral Tablet', 500, 2)]) {
-      const r = await svc.hook('dosing-order-select', orderSelect('ren-ok', d));
+      const r = await env.svc.hook('dosing-order-select', orderSelect('ren-ok', d));
       expect(r.status).toBe(200);
       expect(checkCdsResponse(r.json)).toEqual([]);
       expect(r.json.cards).toEqual([]);
@@ -145,13 +134,13 @@ describe('renal dose bands through the service', () => {
 
   test('a brand name in the text is recognised (Xarelto), and an AF patient already on 15 mg gets no card', async () => {
     const d = draft('x2', 'ren-af', '999999999', 'Xarelto 15 MG Oral Tablet', 15, 1);
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-af', d));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-af', d));
     expect(r.status).toBe(200);
     expect(r.json.cards).toEqual([]);
   });
 
   test.each([true, false])('hemodialysis Procedure 2 days ago, gabapentin → the dialysis card naming the procedure (prefetch: %s)', async (withPrefetch) => {
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-hd', draft('hd1', 'ren-hd', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), withPrefetch));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-hd', draft('hd1', 'ren-hd', '25480', 'gabapentin 300 MG Oral Capsule', 300, 3), withPrefetch));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -162,7 +151,7 @@ describe('renal dose bands through the service', () => {
     expect(c.detail).toMatch(/Counted as on dialysis because \| a hemodialysis procedure within the last 30 days/);
     expect(c.detail).toMatch(/not valid on dialysis/);
     expect(c.detail).not.toMatch(/Cockcroft-Gault:/);
-    const procedureQueries = (await fhir.admin.requests()).filter((q) => q.path === '/Procedure');
+    const procedureQueries = (await env.fhir.admin.requests()).filter((q) => q.path === '/Procedure');
     if (withPrefetch) expect(procedureQueries).toEqual([]);
     else {
       expect(procedureQueries).toHaveLength(1);
@@ -175,7 +164,7 @@ describe('renal dose bands through the service', () => {
   });
 
   test('one hemodialysis session 90 days ago (AKI) → not on dialysis: the creatinine band card, the session shown as not counted', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-aki', draft('aki1', 'ren-aki', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3), false));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-aki', draft('aki1', 'ren-aki', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3), false));
     expect(r.status).toBe(200);
     expect(r.json.cards).toHaveLength(1);
     const c = r.json.cards[0];
@@ -185,9 +174,9 @@ describe('renal dose bands through the service', () => {
 
   test('an order without a renal drug (warfarin) does not query Procedures', async () => {
     const w = draft('w1', 'ren-hd', '11289', 'warfarin sodium 5 MG Oral Tablet', 5, 1);
-    const r = await svc.hook('dosing-order-select', orderSelect('ren-hd', w, false));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('ren-hd', w, false));
     expect(r.status).toBe(200);
-    const paths = (await fhir.admin.requests()).map((q) => q.path);
+    const paths = (await env.fhir.admin.requests()).map((q) => q.path);
     expect(paths.length).toBeGreaterThan(0);
     expect(paths).not.toContain('/Procedure');
   });

@@ -6,12 +6,9 @@ import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { draftOrder, INTRAVENOUS, orderSelectCall } from '../fixtures/orders.js';
 import { patient, prefetchFrom, searchset, vital } from '../fixtures/synthetic-patients.js';
 import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-vanco';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 const now = new Date();
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
@@ -46,22 +43,14 @@ function resources(): FhirResource[] {
   ];
 }
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-beforeEach(async () => {
-  await fhir.admin.clearRequests();
-});
+const env = useFhirAndService(TOKEN, resources);
 
 const prefetch = (patientId: string): Record<string, unknown> => prefetchFrom(resources(), patientId);
 
 const draft = (id: string, patientId: string, mg: number, everyH: number): MedicationRequest =>
   draftOrder(id, patientId, { rxcui: '11124', text: 'vancomycin 1 G Injection' }, { mg, timing: { frequency: 1, period: everyH, periodUnit: 'h' }, route: INTRAVENOUS, text: `${mg} mg IV every ${everyH} hours` });
 
-const orderSelect = (patientId: string, d: MedicationRequest) => orderSelectCall(fhir.url, TOKEN, patientId, d, { prefetch: prefetch(patientId) });
+const orderSelect = (patientId: string, d: MedicationRequest) => orderSelectCall(env.fhir.url, TOKEN, patientId, d, { prefetch: prefetch(patientId) });
 
 function updatedDose(c: any): { mg: number; repeat: { frequency: number; period: number; periodUnit: string } } {
   const action = c.suggestions[0].actions[0];
@@ -76,7 +65,7 @@ const aucOf = (text: string, what: RegExp): number => Number(what.exec(text)?.[1
 
 describe('vancomycin AUC-guided dosing through the service', () => {
   test('first dose, no levels → population-prior regimen with a loading dose, AUC24 within 400–600', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('van-new', draft('v1', 'van-new', 750, 24)));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('van-new', draft('v1', 'van-new', 750, 24)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -99,7 +88,7 @@ describe('vancomycin AUC-guided dosing through the service', () => {
   });
 
   test('two levels after the 3rd dose imply a higher clearance → Bayesian, current AUC < 400, warning with a higher daily dose', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('van-bayes', draft('v2', 'van-bayes', 1000, 12)));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('van-bayes', draft('v2', 'van-bayes', 1000, 12)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -123,17 +112,17 @@ describe('vancomycin AUC-guided dosing through the service', () => {
     const body = orderSelect('van-bayes', draft('v5', 'van-bayes', 1000, 12));
     delete (body.prefetch as Record<string, unknown>)['vancomycinLevels'];
     delete (body.prefetch as Record<string, unknown>)['medicationAdministrations'];
-    const r = await svc.hook('dosing-order-select', body);
+    const r = await env.svc.hook('dosing-order-select', body);
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
-    const paths = (await fhir.admin.requests()).map((e) => e.path);
+    const paths = (await env.fhir.admin.requests()).map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['/Observation', '/MedicationAdministration']));
     expect(paths).toHaveLength(2);
     expect(r.json.cards[0].detail).toMatch(/Bayesian \(MAP\) estimate from 2 level\(s\) and 3 recorded dose\(s\)/);
   });
 
   test('missing creatinine → a missing-data card, no dose', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('van-nocr', draft('v3', 'van-nocr', 1000, 12)));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('van-nocr', draft('v3', 'van-nocr', 1000, 12)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -146,7 +135,7 @@ describe('vancomycin AUC-guided dosing through the service', () => {
   test('levels before any recorded dose do not crash the service (prior estimate, still a card)', async () => {
     const body = orderSelect('van-new', draft('v4', 'van-new', 1000, 12));
     (body.prefetch as Record<string, unknown>)['vancomycinLevels'] = searchset([level('van-new-lvl', 'van-new', '20578-1', 12, 2)]);
-    const r = await svc.hook('dosing-order-select', body);
+    const r = await env.svc.hook('dosing-order-select', body);
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards[0].detail).toMatch(/Levels without a dose history cannot be used/);
@@ -159,15 +148,15 @@ describe('vancomycin monitoring on chart opening (patient-view)', () => {
   const chartOpened = (withPrefetch: boolean) => ({
     hook: 'patient-view',
     hookInstance: randomUUID(),
-    fhirServer: fhir.url,
+    fhirServer: env.fhir.url,
     fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: 'van-bayes' },
     context: { userId: 'Practitioner/example', patientId: 'van-bayes' },
     ...(withPrefetch ? { prefetch: prefetchFrom([...resources(), active], 'van-bayes') } : {}),
   });
 
   test.each([true, false])('active 1000 mg q12h with AUC24 below 400 → one advisory card with the Bayesian AUC (prefetch: %s)', async (withPrefetch) => {
-    if (!withPrefetch) await fhir.seed([active]);
-    const r = await svc.hook('dosing-monitor', chartOpened(withPrefetch));
+    if (!withPrefetch) await env.fhir.seed([active]);
+    const r = await env.svc.hook('dosing-monitor', chartOpened(withPrefetch));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards).toHaveLength(1);
@@ -179,7 +168,7 @@ describe('vancomycin monitoring on chart opening (patient-view)', () => {
     expect(c.detail).toMatch(/active order MedicationRequest\/van-bayes-active/);
     expect(c.suggestions).toBeUndefined();
     if (!withPrefetch) {
-      const urls = (await fhir.admin.requests()).map((q) => q.url);
+      const urls = (await env.fhir.admin.requests()).map((q) => q.url);
       expect(urls.some((u) => u.includes('MedicationAdministration'))).toBe(true);
       expect(urls.some((u) => u.includes('20578-1'))).toBe(true);
     }

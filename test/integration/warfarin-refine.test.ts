@@ -5,12 +5,9 @@ import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { orderSelectCall } from '../fixtures/orders.js';
 import { draftWarfarin, prefetchFrom } from '../fixtures/synthetic-patients.js';
 import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-warfarin-refine';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 const today = new Date().toISOString().slice(0, 10);
 // born on 1 January 66 years ago: 65 or 66 today (the expected dose is computed for the age the service sees)
@@ -30,17 +27,9 @@ function resources(): FhirResource[] {
   ];
 }
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-beforeEach(async () => {
-  await fhir.admin.clearRequests();
-});
+const env = useFhirAndService(TOKEN, resources);
 
-const orderSelect = (patientId: string, d: MedicationRequest, prefetch: Record<string, unknown> | undefined) => orderSelectCall(fhir.url, TOKEN, patientId, d, prefetch ? { prefetch } : {});
+const orderSelect = (patientId: string, d: MedicationRequest, prefetch: Record<string, unknown> | undefined) => orderSelectCall(env.fhir.url, TOKEN, patientId, d, prefetch ? { prefetch } : {});
 
 /** Lenzini 2010 for the worked example at a given age (the reference's 34.6 mg/week is at 65 y). */
 const lenziniExample = (years: number) => Math.exp(3.10894 - 0.00767 * years - 0.51611 * Math.log(1.5) - 0.23032 + 0.24597 * 1.9 + 0.26729 * 2.5 + (0.0169 + 0.02018 + 0.01065) * 5);
@@ -67,20 +56,20 @@ describe('warfarin Lenzini refinement through the service', () => {
   });
 
   test('order-select on day 5 with the full prefetch → the Lenzini card (not the starting dose), update to the refined dose', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('wr-5', draftWarfarin('w1', 'wr-5', 7.5), prefetchFrom(resources(), 'wr-5')));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('wr-5', draftWarfarin('w1', 'wr-5', 7.5), prefetchFrom(resources(), 'wr-5')));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     const warfarinCards = r.json.cards.filter((c: any) => /^warfarin/.test(c.source.topic.code));
     expect(warfarinCards).toHaveLength(1);
     expectLenziniCard(warfarinCards[0]);
-    expect(await fhir.admin.requests()).toEqual([]);
+    expect(await env.fhir.admin.requests()).toEqual([]);
   });
 
   test('no prefetch: the service reads the INR, the administrations and the genotypes from the FHIR server itself', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('wr-5', draftWarfarin('w2', 'wr-5', 7.5), undefined));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('wr-5', draftWarfarin('w2', 'wr-5', 7.5), undefined));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
-    const paths = (await fhir.admin.requests()).map((e) => e.path);
+    const paths = (await env.fhir.admin.requests()).map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['/MedicationAdministration', '/Observation']));
     const warfarinCards = r.json.cards.filter((c: any) => /^warfarin/.test(c.source.topic.code));
     expect(warfarinCards).toHaveLength(1);
@@ -88,7 +77,7 @@ describe('warfarin Lenzini refinement through the service', () => {
   });
 
   test('the dose of day 2 not recorded → the starting-dose card says why the refinement was not computed', async () => {
-    const r = await svc.hook('dosing-order-select', orderSelect('wr-gap', draftWarfarin('w3', 'wr-gap', 7.5), prefetchFrom(resources(), 'wr-gap')));
+    const r = await env.svc.hook('dosing-order-select', orderSelect('wr-gap', draftWarfarin('w3', 'wr-gap', 7.5), prefetchFrom(resources(), 'wr-gap')));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     const c = r.json.cards.find((x: any) => x.source.topic.code === 'warfarin-dose');

@@ -12,6 +12,7 @@ import { defaultRegistry, type EvaluatorDependencies } from '../../src/dosing/re
 import { createLogger } from '../../src/observability/logger.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { makeTestClient, trustedClientsFor, type TestClient } from './jwt.js';
+import { startFhirServer, type RunningFhirServer } from './fhir-server/index.js';
 
 export async function freePort(): Promise<number> {
   const s: Server = createServer();
@@ -86,6 +87,32 @@ export async function startTestService(overrides: Record<string, unknown> = {}, 
       });
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Jest hooks for an integration test file: the real FHIR test server (accepting `token`, seeded with `seed()`) and the
+ * service, started together before the tests and stopped after; the FHIR request log is cleared before each test.
+ */
+export function useFhirAndService(token: string, seed: () => object[]): { readonly fhir: RunningFhirServer; readonly svc: TestService } {
+  let fhir: RunningFhirServer | undefined;
+  let svc: TestService | undefined;
+  beforeAll(async () => {
+    [fhir, svc] = await Promise.all([startFhirServer({ token, seed: seed() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+  }, 30000);
+  afterAll(async () => {
+    await Promise.all([fhir?.stop(), svc?.close()]);
+  });
+  beforeEach(async () => {
+    await fhir!.admin.clearRequests();
+  });
+  return {
+    get fhir() {
+      return fhir!;
+    },
+    get svc() {
+      return svc!;
     },
   };
 }
