@@ -21,7 +21,10 @@ export function callsForAction(rec: Recommendation, card: Card): boolean {
  * a changed order or a new genotype gives a new one.
  */
 export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefined): string {
-  const canonical = {
+  // The canonical form is the JSON of { v, drug, kind, severity, method, order, currentDose, inputs, genes, proposed },
+  // built in three pieces so each input is serialised once (inputs are sorted by their serialisation: the order they
+  // are listed in does not matter). Stored fingerprints must not change between versions (test/unit/monitoring.test.ts).
+  const head = JSON.stringify({
     v: 1,
     drug: rec.drug.name.toLowerCase(),
     kind: rec.kind,
@@ -29,17 +32,22 @@ export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefi
     method: rec.method.id,
     order: order?.ref ?? null,
     currentDose: order?.currentDose ? [order.currentDose.value, order.currentDose.unit, order.currentDose.frequencyPerDay ?? null] : null,
-    inputs: rec.inputs
-      .map((i) =>
+  });
+  const inputs = rec.inputs
+    .map((i) =>
+      JSON.stringify(
         i.fingerprint === 'label'
-          ? ([i.key, i.label, null, null] as const)
-          : ([i.key, typeof i.value === 'number' ? Number(i.value.toPrecision(6)) : i.value, i.unit ?? null, i.source?.reference ?? null] as const),
-      )
-      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+          ? [i.key, i.label, null, null]
+          : [i.key, typeof i.value === 'number' ? Number(i.value.toPrecision(6)) : i.value, i.unit ?? null, i.source?.reference ?? null],
+      ),
+    )
+    .sort();
+  const tail = JSON.stringify({
     genes: (rec.genes ?? []).map((g) => [g.gene, g.result, g.source?.reference ?? null]).sort(),
     proposed: rec.proposedDose ? [rec.proposedDose.perDose.value, rec.proposedDose.perDose.unit, rec.proposedDose.timing.frequency, rec.proposedDose.timing.period, rec.proposedDose.timing.periodUnit] : null,
-  };
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+  });
+  const canonical = `${head.slice(0, -1)},"inputs":[${inputs.join(',')}],${tail.slice(1)}`;
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Order-time wording that does not fit an active order; each replaced or removed in monitoring cards. */

@@ -87,6 +87,29 @@ describe('factsFingerprint: same facts → same fingerprint; any change of the f
     expect(factsFingerprint(reworded, order)).toBe(base);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
+  test('stored fingerprints stay valid across versions: the canonical form and hash of a fixed recommendation do not change', () => {
+    // Golden values computed with the first implementation (v1 canonical JSON); a change here would make every stored
+    // override stop matching, so overridden monitoring cards would all come back once after an upgrade.
+    const fixed = rec({
+      drug: { name: 'Gabapentin' },
+      inputs: [
+        { key: 'weight', label: 'Weight', value: 60.123456789, unit: 'kg', source: { reference: 'Observation/wt', date: '2026-11-15' } },
+        { key: 'creatinine', label: 'Serum creatinine', value: 2, unit: 'mg/dL', source: { reference: 'Observation/cr2' } },
+        { key: 'age', label: 'Age', value: 80, unit: 'y' },
+        { key: 'dialysisProcedure', label: 'Dialysis procedure (hemodialysis)', value: 'Hemodialysis (completed)', source: { reference: 'Procedure/hd' }, fingerprint: 'label' },
+        { key: 'race', label: 'Race', value: 'missing or "mixed"' },
+      ],
+      genes: [
+        { gene: 'CYP2C9', result: '*1/*3', source: { reference: 'Observation/g1' } },
+        { gene: 'VKORC1', result: 'A/G' },
+      ] as Recommendation['genes'],
+      proposedDose: { perDose: { value: 600, unit: 'mg' }, timing: { frequency: 2, period: 1, periodUnit: 'd' } } as Recommendation['proposedDose'],
+    });
+    expect(factsFingerprint(fixed, order)).toBe('21a54777f51d4fee840ab5062c5a834f1d2ed15fc8f26bf8c70c50b7cfcffe38');
+    expect(factsFingerprint({ ...fixed, genes: undefined, proposedDose: undefined } as unknown as Recommendation, undefined)).toBe(
+      '311d8e7b1559af0cf185354752ddca936b69f0f35acac79ea1cb66ef6118dd53',
+    );
+  });
   test('an input marked fingerprint "label" counts by its label: a new dialysis session is the same fact, a new modality is not', () => {
     const session = (ref: string, status: string, label = 'Dialysis procedure (hemodialysis)') =>
       rec({ inputs: [...rec().inputs, { key: 'dialysisProcedure', label, value: `Hemodialysis (${status})`, source: { reference: ref }, fingerprint: 'label' as const }] });
