@@ -101,9 +101,8 @@ async function runWorker(file: string): Promise<void> {
     port.postMessage({ ready: false, error: (e as Error)?.name ?? 'Error' });
     return;
   }
-  const writeAll = async (recs: HookRecord[]) => {
-    for (const r of recs) await store.recordHook(r);
-  };
+  // the batch in one transaction (one commit): all of it is written or none, and a failed batch is spooled whole
+  const writeAll = (recs: HookRecord[]) => store.recordHooks(recs);
   port.on('message', (m: { id: number; recs: HookRecord[] } | { close: true }) => {
     if ('close' in m) {
       void store.close().finally(() => port.close());

@@ -135,6 +135,7 @@ export class SqliteStore implements Store {
   private readonly cardExists;
   private readonly selectRec;
   private readonly recordTx;
+  private readonly recordManyTx;
   /** migration versions this instance applied (the others were already there) */
   readonly appliedMigrations: number[] = [];
 
@@ -163,24 +164,30 @@ export class SqliteStore implements Store {
     );
     this.cardExists = this.db.prepare(`SELECT 1 FROM card WHERE uuid = ?`);
     this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = ?`);
-    this.recordTx = this.db.transaction((input: HookRecord) => {
-      const r = completeRecord(input);
-      const drugOf = new Map(r.recommendations.map((x) => [x.id, x] as const));
-      this.insertCall.run(
-        r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
-        r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)), r.at,
-      );
-      for (const rec of r.recommendations) {
-        this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.at);
-      }
-      for (const c of r.cards) {
-        const rec = drugOf.get(c.recommendationId);
-        this.insertCard.run(
-          c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
-          JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.at,
-        );
-      }
+    this.recordTx = this.db.transaction((input: HookRecord) => this.insertRecord(input));
+    // a batch in one transaction: one commit (one WAL append) for the batch instead of one per record
+    this.recordManyTx = this.db.transaction((inputs: HookRecord[]) => {
+      for (const r of inputs) this.insertRecord(r);
     });
+  }
+
+  private insertRecord(input: HookRecord): void {
+    const r = completeRecord(input);
+    const drugOf = new Map(r.recommendations.map((x) => [x.id, x] as const));
+    this.insertCall.run(
+      r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
+      r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)), r.at,
+    );
+    for (const rec of r.recommendations) {
+      this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.at);
+    }
+    for (const c of r.cards) {
+      const rec = drugOf.get(c.recommendationId);
+      this.insertCard.run(
+        c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
+        JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.at,
+      );
+    }
   }
 
   private migrate(): void {
@@ -210,6 +217,11 @@ export class SqliteStore implements Store {
 
   async recordHook(r: HookRecord): Promise<void> {
     this.recordTx(r);
+  }
+
+  /** Several records in one transaction: all are written, or none (each is idempotent by id, so a retry is safe). */
+  async recordHooks(rs: HookRecord[]): Promise<void> {
+    this.recordManyTx(rs);
   }
 
   async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {

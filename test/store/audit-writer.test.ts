@@ -57,3 +57,26 @@ test('a writer that fails: the batch is spooled, the store degrades, and the spo
     t.remove();
   }
 }, 30_000);
+
+test('SqliteStore.recordHooks writes a batch in one transaction: all of it or none, and a retried batch adds nothing', async () => {
+  const t = tempDir();
+  const store = new SqliteStore(path.join(t.dir, 'b.sqlite'));
+  try {
+    const db = (store as unknown as { db: { prepare(s: string): { get(): unknown } } }).db;
+    const count = () => db.prepare(`SELECT (SELECT count(*) FROM hook_call) AS calls, (SELECT count(*) FROM recommendation) AS recs, (SELECT count(*) FROM card) AS cards`).get();
+    // ids given, as the AuditedStore completes records before they are queued
+    const good = [hookRecord([recommendation({ drug: 'warfarin' })], { patientId: 'p-1', id: 'call-1' }), hookRecord([recommendation({ drug: 'clopidogrel' })], { patientId: 'p-2', id: 'call-2' })];
+    // a value the driver cannot bind makes the third insert fail: the two before it must be rolled back with it
+    const bad = { ...hookRecord([recommendation({ drug: 'warfarin' })], { patientId: 'p-3', id: 'call-3' }), timings: { fhirMs: {} as unknown as number, evaluateMs: 0, totalMs: 0 } };
+    await expect(store.recordHooks([...good, bad])).rejects.toThrow();
+    expect(count()).toEqual({ calls: 0, recs: 0, cards: 0 });
+    await store.recordHooks(good);
+    const once = count();
+    expect(once).toEqual({ calls: 2, recs: 2, cards: 2 });
+    await store.recordHooks(good); // the AuditedStore may replay a batch the writer had stored: records are idempotent by id
+    expect(count()).toEqual(once);
+  } finally {
+    await store.close();
+    t.remove();
+  }
+});
