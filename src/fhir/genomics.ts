@@ -286,17 +286,37 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown, max = MAX_LIST): unknown[] => (Array.isArray(v) ? v.slice(0, max) : []);
 
+/**
+ * True when collapsing whitespace runs to one space and trimming would leave `s` unchanged: printable ASCII with
+ * single spaces between words (most FHIR strings). Saves the regex replace on the common case.
+ */
+function isCollapsed(s: string): boolean {
+  let afterSpace = true; // a leading space is not collapsed
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) {
+      if (afterSpace) return false;
+      afterSpace = true;
+    } else if (c < 32 || c > 126) return false;
+    else afterSpace = false;
+  }
+  return !afterSpace || s.length === 0;
+}
+
+/** Whitespace runs collapsed to one space, trimmed. */
+const collapse = (s: string): string => (isCollapsed(s) ? s : s.replace(/\s+/g, ' ').trim());
+
 /** A string short enough to parse, whitespace collapsed; undefined for non-strings, empty or over-long strings. */
 function str(v: unknown, max = MAX_PARSE): string | undefined {
   if (typeof v !== 'string' || v.length > max * 2) return undefined;
-  const s = v.replace(/\s+/g, ' ').trim();
+  const s = collapse(v);
   return s && s.length <= max ? s : undefined;
 }
 
 /** Any string, clipped for display. */
 function clip(v: unknown, max = MAX_TEXT): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const s = (v.length > max * 2 ? v.slice(0, max * 2) : v).replace(/\s+/g, ' ').trim();
+  const s = collapse(v.length > max * 2 ? v.slice(0, max * 2) : v);
   if (!s) return undefined;
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
@@ -310,14 +330,28 @@ interface Coding {
 function normSystem(v: unknown): string {
   const s = str(v, 200);
   if (!s) return '';
-  return s.toLowerCase().replace(/^https:\/\//, 'http://').replace(/\/+$/, '');
+  const lower = s.toLowerCase();
+  const http = lower.startsWith('https://') ? `http://${lower.slice(8)}` : lower;
+  return http.endsWith('/') ? http.replace(/\/+$/, '') : http;
+}
+
+/** The first `max` elements of an array that are JSON objects (like list(v, max).filter(isRec), without the copies). */
+function recordsOf(v: unknown, max: number): Rec[] {
+  const out: Rec[] = [];
+  if (!Array.isArray(v)) return out;
+  const n = Math.min(v.length, max);
+  for (let i = 0; i < n; i++) {
+    const x: unknown = v[i];
+    if (isRec(x)) out.push(x);
+  }
+  return out;
 }
 
 function codingsOf(cc: unknown): Coding[] {
   if (!isRec(cc)) return [];
-  return list(cc.coding, 20)
-    .filter(isRec)
-    .map((c) => ({ system: normSystem(c.system), code: str(c.code, 100) ?? '', display: str(c.display) ?? '' }));
+  const out: Coding[] = [];
+  for (const c of recordsOf(cc.coding, 20)) out.push({ system: normSystem(c.system), code: str(c.code, 100) ?? '', display: str(c.display) ?? '' });
+  return out;
 }
 
 const ccOf = (o: Rec): Rec | undefined => (isRec(o.valueCodeableConcept) ? o.valueCodeableConcept : undefined);
@@ -332,9 +366,9 @@ interface Component {
 }
 
 function componentsOf(o: Rec): Component[] {
-  return list(o.component, 100)
-    .filter(isRec)
-    .map((c) => ({ codes: codingsOf(c.code), raw: c }));
+  const out: Component[] = [];
+  for (const c of recordsOf(o.component, 100)) out.push({ codes: codingsOf(c.code), raw: c });
+  return out;
 }
 
 const componentsWith = (o: Rec, pred: (c: Coding) => boolean): Component[] => componentsOf(o).filter((c) => c.codes.some(pred));
@@ -367,9 +401,8 @@ type Found<T> = { value: T } | { error: string } | undefined;
 
 /** Gene from one HGNC coding. */
 function geneFromHgncCoding(c: Coding): Found<string> {
-  const hgncLike = /^(?:HGNC:)?\d{1,6}$/i.test(c.code);
   if (!HGNC_SYSTEMS.has(c.system) && !(c.system === '' && /^HGNC:/i.test(c.code))) return undefined;
-  const byId = hgncLike ? hgncSymbol(c.code) : canonicalGene(c.code);
+  const byId = /^(?:HGNC:)?\d{1,6}$/i.test(c.code) ? hgncSymbol(c.code) : canonicalGene(c.code);
   const byDisplay = canonicalGene(c.display);
   if (byId && byDisplay && byId !== byDisplay) return { error: `HGNC coding ${c.code} does not match its display` };
   const gene = byId ?? byDisplay ?? (SYMBOL_LIKE.test(c.display) ? c.display : undefined);
@@ -400,8 +433,10 @@ function componentGene(o: Rec): Found<string> {
   return g ? { value: g } : undefined;
 }
 
+type LeadingGene = { gene: string; rest: string } | undefined;
+
 /** Known gene symbol at the start of a text ("CYP2C9*1/*3", "CYP2C9 *4", "VKORC1 rs9923231 C/T"). */
-function leadingGene(s: string): { gene: string; rest: string } | undefined {
+function leadingGene(s: string): LeadingGene {
   const m = /^([A-Za-z][A-Za-z0-9-]{1,14})(?:\s{1,3}|(?=\*)|$)/.exec(s);
   const gene = m ? canonicalGene(m[1]) : undefined;
   return m && gene ? { gene, rest: s.slice(m[0].length).trim() } : undefined;
@@ -458,43 +493,43 @@ function sortAlleles(a: string, b: string): [string, string] {
   return d < 0 || (d === 0 && a <= b) ? [a, b] : [b, a];
 }
 
-/** Strip a leading gene symbol, checking it is the expected gene. */
-function stripGene(s: string, gene: string | undefined): { gene?: string; rest: string } | { error: string } {
-  const lg = leadingGene(s);
-  if (!lg) return { rest: s.trim(), ...(gene ? { gene } : {}) };
+/** Strip the leading gene symbol `lg` (leadingGene(s)), checking it is the expected gene. */
+function stripGene(s: string, gene: string | undefined, lg: LeadingGene): { gene?: string; rest: string } | { error: string } {
+  if (!lg) return { rest: s.trim(), gene };
   if (gene && lg.gene !== gene) return { error: `value names ${lg.gene} but the Observation is about ${gene}` };
   return { gene: lg.gene, rest: lg.rest };
 }
 
-function parseStar(s: string, gene: string | undefined): ParseOutcome {
-  const head = stripGene(s, gene);
+/** Star-allele genotype or single allele ("CYP2C9 *1/*3", "*2x2/*4"). `lg` is leadingGene(s). */
+function parseStar(s: string, gene: string | undefined, lg: LeadingGene): ParseOutcome {
+  const head = stripGene(s, gene, lg);
   if ('error' in head) return head;
   const parts = head.rest.replace(/[.;,]$/, '').split('/');
   if (parts.length > 2) return { error: 'value has more than two alleles' };
   const alleles: string[] = [];
   for (const part of parts) {
-    const p = stripGene(part.trim(), head.gene);
+    const t = part.trim();
+    const p = stripGene(t, head.gene, leadingGene(t));
     if ('error' in p) return p;
     const a = starAllele(p.rest.replace(/\s+/g, ''));
     if (!a) return { error: 'value is not a star-allele genotype' };
     alleles.push(a);
   }
-  const g = head.gene ? { gene: head.gene } : {};
-  if (alleles.length === 1) return { ok: { t: 'allele', allele: alleles[0]!, ...g } };
+  if (alleles.length === 1) return { ok: { t: 'allele', allele: alleles[0]!, gene: head.gene } };
   const [a, b] = sortAlleles(alleles[0]!, alleles[1]!);
-  return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, ...g } };
+  return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, gene: head.gene } };
 }
 
-/** DPYD-style named alleles: "Reference/c.1905+1G>A". */
-function parseNamed(s: string, gene: string | undefined): ParseOutcome {
-  const head = stripGene(s, gene);
+/** DPYD-style named alleles: "Reference/c.1905+1G>A". `lg` is leadingGene(s). */
+function parseNamed(s: string, gene: string | undefined, lg: LeadingGene): ParseOutcome {
+  const head = stripGene(s, gene, lg);
   if ('error' in head) return head;
   const parts = head.rest.split('/').map((p) => p.trim());
   if (parts.length !== 2 || parts.some((p) => p.length < 3 || p.length > 80 || !/^[A-Za-z0-9.+\->_():,* ]+$/.test(p))) {
     return { error: 'value is not a genotype of named alleles' };
   }
   const [a, b] = parts[1]!.toLowerCase() === 'reference' ? [parts[1]!, parts[0]!] : [parts[0]!, parts[1]!];
-  return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, ...(head.gene ? { gene: head.gene } : {}) } };
+  return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, gene: head.gene } };
 }
 
 const NEGATIVE_WORDS = /\b(?:negative|not detected|absent|not present|non-? ?carrier|not a carrier|not carried)\b/gi;
@@ -528,17 +563,16 @@ function parseHla(s: string, gene: string | undefined, presence?: boolean): Pars
     alleles.push(hlaTwoField(`*${(m[2] ?? '').toUpperCase()}`));
   }
   const g = gene ?? named;
-  const geneField = g ? { gene: g } : {};
   if (alleles.length === 0) return { error: 'value names no HLA allele' };
   const words = presenceWords(s);
   if (words === 'both' || (words !== undefined && presence !== undefined && words !== presence)) {
     return { error: 'value says both positive and negative' };
   }
   const positive = words ?? presence;
-  if (alleles.length === 1) return { ok: { t: 'hla', allele: alleles[0]!, positive: positive ?? true, ...geneField } };
+  if (alleles.length === 1) return { ok: { t: 'hla', allele: alleles[0]!, positive: positive ?? true, gene: g } };
   if (alleles.length === 2 && positive === undefined && s.includes('/')) {
     const [a, b] = [alleles[0]!, alleles[1]!].sort();
-    return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, ...geneField } };
+    return { ok: { t: 'diplotype', diplotype: `${a}/${b}`, gene: g } };
   }
   return { error: 'HLA value could not be read' };
 }
@@ -555,7 +589,7 @@ function resolveSnp(
   const snp = KNOWN_SNPS[rsid];
   if (alleles.length !== 2 || alleles.some((a) => !COMPLEMENT[a])) return { error: `genotype for ${rsid} is not two bases` };
   if (!snp) {
-    return { ok: { t: 'variant', rsid, genotype: alleles.join('/'), ...(notation ? { strand: notation } : {}), ...(gene ? { gene } : {}) } };
+    return { ok: { t: 'variant', rsid, genotype: alleles.join('/'), strand: notation, gene } };
   }
   if (gene && gene !== snp.gene) return { error: `${rsid} is in ${snp.gene}, not ${gene}` };
   const plus = new Set([snp.ref, snp.alt]);
@@ -585,23 +619,35 @@ function resolveSnp(
   return { ok: { t: 'variant', gene: snp.gene, rsid, genotype: ordered.join('/'), strand: 'plus' } };
 }
 
+/** Pairs of alleles, unordered duplicates removed (the last of equal pairs kept, at the place of the first). */
 function distinctPairs(pairs: string[][]): string[][] {
   const seen = new Map<string, string[]>();
-  for (const p of pairs) seen.set([...p].sort().join('/'), p);
+  for (const p of pairs) {
+    const [a = '', b = ''] = p;
+    seen.set(a <= b ? `${a}/${b}` : `${b}/${a}`, p);
+  }
   return [...seen.values()];
+}
+
+/** Capture groups 1 and 2 of every match of a global regex. */
+function matchPairs(re: RegExp, s: string): string[][] {
+  const out: string[][] = [];
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) out.push([m[1] ?? '', m[2] ?? '']);
+  return out;
 }
 
 /**
  * rsID / VKORC1 -1639 genotypes in text: "VKORC1 rs9923231 C/T", "rs9923231 A/A", "rs9923231(C;T)",
- * "VKORC1 -1639 AA", "-1639 G>A heterozygous", "rs9923231 reference (C)/rs9923231 variant (T)".
+ * "VKORC1 -1639 AA", "-1639 G>A heterozygous", "rs9923231 reference (C)/rs9923231 variant (T)". `lg` is leadingGene(s).
  */
-function parseSnpText(s: string, gene: string | undefined): ParseOutcome {
-  const head = stripGene(s, gene);
+function parseSnpText(s: string, gene: string | undefined, lg: LeadingGene): ParseOutcome {
+  const head = stripGene(s, gene, lg);
   if ('error' in head) return head;
   const g = head.gene;
   let rest = head.rest;
   const rsids = new Set<string>();
-  for (const m of rest.matchAll(/(?<![A-Za-z0-9])rs(\d{1,12})(?!\d)/gi)) rsids.add(`rs${m[1]}`);
+  const rsRe = /(?<![A-Za-z0-9])rs(\d{1,12})(?!\d)/gi;
+  for (let m = rsRe.exec(rest); m !== null; m = rsRe.exec(rest)) rsids.add(`rs${m[1]}`);
   if (rsids.size > 1) return { error: 'value names several rsIDs' };
   let [rsid] = rsids;
   rest = rest.replace(/(?<![A-Za-z0-9])rs\d{1,12}/gi, ' ');
@@ -615,15 +661,15 @@ function parseSnpText(s: string, gene: string | undefined): ParseOutcome {
   if (!rsid) return { error: 'value names no rsID' };
 
   const pairs: string[][] = [];
-  const named = [...rest.matchAll(/\b(?:reference|variant) ?\(([ACGT])\)/gi)].map((m) => (m[1] ?? '').toUpperCase());
+  const named: string[] = [];
+  const namedRe = /\b(?:reference|variant) ?\(([ACGT])\)/gi;
+  for (let m = namedRe.exec(rest); m !== null; m = namedRe.exec(rest)) named.push((m[1] ?? '').toUpperCase());
   if (named.length === 2) pairs.push(named);
   else if (named.length) return { error: 'value could not be read' };
   const body = named.length ? '' : rest;
-  for (const m of body.matchAll(/(?<![A-Za-z])([ACGT]) {0,2}[/;|] {0,2}([ACGT])(?![A-Za-z])/gi)) {
-    pairs.push([(m[1] ?? '').toUpperCase(), (m[2] ?? '').toUpperCase()]);
-  }
-  for (const m of body.matchAll(/(?<![A-Za-z0-9>])([ACGT])([ACGT])(?![A-Za-z0-9])/g)) pairs.push([m[1] ?? '', m[2] ?? '']);
-  const descs = distinctPairs([...body.matchAll(/(?<![A-Za-z])([ACGT]) {0,2}> {0,2}([ACGT])(?![A-Za-z])/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  for (const [a, b] of matchPairs(/(?<![A-Za-z])([ACGT]) {0,2}[/;|] {0,2}([ACGT])(?![A-Za-z])/gi, body)) pairs.push([a!.toUpperCase(), b!.toUpperCase()]);
+  pairs.push(...matchPairs(/(?<![A-Za-z0-9>])([ACGT])([ACGT])(?![A-Za-z0-9])/g, body));
+  const descs = distinctPairs(matchPairs(/(?<![A-Za-z])([ACGT]) {0,2}> {0,2}([ACGT])(?![A-Za-z])/g, body));
   if (descs.length > 1) return { error: 'value names several variants' };
   const desc = descs[0];
   const het = /\bhet(?:erozygous|erozygote)?\b/i.test(body);
@@ -652,17 +698,16 @@ function parseSnpText(s: string, gene: string | undefined): ParseOutcome {
   return resolveSnp(rsid, alleles, notation, g);
 }
 
-const looksLikeSnp = (s: string): boolean =>
-  /(?<![A-Za-z0-9])rs\d/i.test(s) || /\b(?:reference|variant) ?\([ACGT]\)/i.test(s) || /(?<![0-9])-?1639(?![0-9])/.test(s);
+const looksLikeSnp = (s: string): boolean => /(?<![A-Za-z0-9])rs\d|\b(?:reference|variant) ?\([ACGT]\)|(?<![0-9])-?1639(?![0-9])/i.test(s);
 
 /** Any genotype-like value for a gene. `presence` is a coded positive/negative answer that accompanies HLA text. */
 function parseGenotypeText(s: string, gene: string | undefined, presence?: boolean): ParseOutcome {
   const lg = leadingGene(s);
   const g = gene ?? lg?.gene;
   if (g?.startsWith('HLA-') || /^HLA-/i.test(s)) return parseHla(s, gene, presence);
-  if (looksLikeSnp(s)) return parseSnpText(s, gene);
-  if (s.includes('*')) return parseStar(s, gene);
-  if (g && NAMED_ALLELE_GENES.has(g)) return parseNamed(s, gene);
+  if (looksLikeSnp(s)) return parseSnpText(s, gene, lg);
+  if (s.includes('*')) return parseStar(s, gene, lg);
+  if (g && NAMED_ALLELE_GENES.has(g)) return parseNamed(s, gene, lg);
   return { error: 'value is not a recognised genotype' };
 }
 
@@ -737,7 +782,7 @@ function classify(o: Rec): { kind: ObsKind; gene?: string } | { error: string } 
   }
   if (kinds.size > 1) return { error: 'Observation.code has codings of different result kinds' };
   const [known] = kinds;
-  if (known) return { kind: known, ...(gene ? { gene } : {}) };
+  if (known) return { kind: known, gene };
 
   // Unknown or local codes: recognise by wording.
   const words = [...codes.map((c) => c.display), ccText(o.code) ?? ''].filter(Boolean);
@@ -795,36 +840,40 @@ function dateOf(o: Rec): { date?: string; when?: number } {
 }
 
 function sourceOf(e: Entry, opts: ReadGeneResultsOptions): SourceRef {
-  return { reference: e.ref, ...(e.date ? { date: e.date } : {}), ...(opts.via ? { via: opts.via } : {}) };
+  const source: SourceRef = { reference: e.ref };
+  if (e.date) source.date = e.date;
+  if (opts.via) source.via = opts.via;
+  return source;
 }
 
-/** Candidate value strings of a genotype/haplotype Observation, most specific first. */
+/** Append a non-empty string that is not in the list yet. */
+function addNew(list: string[], s: string | undefined): void {
+  if (s && !list.includes(s)) list.push(s);
+}
+
+/** Candidate value strings of a genotype/haplotype Observation, most specific first, without duplicates. */
 function valueStrings(o: Rec): string[] {
   const out: string[] = [];
   const cc = o.valueCodeableConcept;
   for (const c of codingsOf(cc)) {
     if (c.system === CLINVAR) {
-      const d = c.display || CLINVAR_DISPLAYS[c.code];
-      if (d) out.push(d);
+      addNew(out, c.display || CLINVAR_DISPLAYS[c.code]);
       continue;
     }
     // PharmVar codings may carry the gene symbol as code and the allele(s) in the display (the IG's examples)
-    if (c.code && !canonicalGene(c.code) && !/^LA\d{3,5}-\d$/.test(c.code) && /[*/]|rs\d/i.test(c.code)) out.push(c.code);
-    if (c.display) out.push(c.display);
+    if (c.code && /[*/]|rs\d/i.test(c.code) && !/^LA\d{3,5}-\d$/.test(c.code) && !canonicalGene(c.code)) addNew(out, c.code);
+    addNew(out, c.display);
   }
-  const t = ccText(cc);
-  if (t) out.push(t);
-  const vs = str(o.valueString);
-  if (vs) out.push(vs);
-  return [...new Set(out)];
+  addNew(out, ccText(cc));
+  addNew(out, str(o.valueString));
+  return out;
 }
 
 const parsedKey = (p: Parsed): string =>
   p.t === 'diplotype' ? `d:${p.diplotype}` : p.t === 'allele' ? `a:${p.allele}` : p.t === 'hla' ? `h:${p.allele}:${p.positive}` : `v:${p.rsid}:${p.genotype}`;
 
-/** Parse every value string; they must agree. */
-function parseValues(o: Rec, gene: string | undefined, presence?: boolean): { parsed: Parsed; text: string } | { error: string } {
-  const candidates = valueStrings(o);
+/** Parse every value string (`candidates`: valueStrings(o)); they must agree. */
+function parseValues(o: Rec, candidates: readonly string[], gene: string | undefined, presence?: boolean): { parsed: Parsed; text: string } | { error: string } {
   if (candidates.length === 0) {
     if (typeof o.valueString === 'string' || typeof ccOf(o)?.text === 'string') return { error: 'value is empty or too long to read' };
     if (codingsOf(o.valueCodeableConcept).length) return { error: 'value coding carries no genotype (no allele in code or display)' };
@@ -837,19 +886,26 @@ function parseValues(o: Rec, gene: string | undefined, presence?: boolean): { pa
     if ('ok' in r) ok.push({ parsed: r.ok, text: c });
     else firstError ??= r.error;
   }
-  if (ok.length === 0) return { error: firstError ?? 'value could not be read' };
-  if (new Set(ok.map((x) => parsedKey(x.parsed))).size > 1) return { error: 'the value codings and text disagree' };
-  return ok[0]!;
+  const [first] = ok;
+  if (!first) return { error: firstError ?? 'value could not be read' };
+  if (ok.length > 1) {
+    const key = parsedKey(first.parsed);
+    if (ok.some((x) => parsedKey(x.parsed) !== key)) return { error: 'the value codings and text disagree' };
+  }
+  return first;
 }
 
-/** Positive/negative stated by the value's coded answers or words: undefined when none, 'conflict' when both. */
-function valuePresence(o: Rec): boolean | 'conflict' | undefined {
+/**
+ * Positive/negative stated by the value's coded answers or words (`values`: valueStrings(o)): undefined when none,
+ * 'conflict' when both.
+ */
+function valuePresence(o: Rec, values: readonly string[]): boolean | 'conflict' | undefined {
   const found = new Set<boolean | 'both'>();
   for (const c of codingsOf(o.valueCodeableConcept)) {
     const p = PRESENCE_ANSWERS[c.code];
     if (p !== undefined) found.add(p);
   }
-  for (const s of valueStrings(o)) {
+  for (const s of values) {
     const w = presenceWords(s);
     if (w !== undefined) found.add(w);
   }
@@ -858,8 +914,8 @@ function valuePresence(o: Rec): boolean | 'conflict' | undefined {
   return p === 'both' ? 'conflict' : p;
 }
 
-const isHlaContext = (o: Rec, gene: string | undefined): boolean =>
-  (gene ?? '').startsWith('HLA-') || valueStrings(o).some((s) => /^HLA-/i.test(s));
+const isHlaContext = (values: readonly string[], gene: string | undefined): boolean =>
+  (gene ?? '').startsWith('HLA-') || values.some((s) => /^HLA-/i.test(s));
 
 function geneFor(o: Rec, hint: string | undefined): Found<string> {
   const cg = componentGene(o);
@@ -869,35 +925,47 @@ function geneFor(o: Rec, hint: string | undefined): Found<string> {
 }
 
 function draftFromParsed(e: Entry, gene: string, p: Parsed, textValue: string, opts: ReadGeneResultsOptions): Draft {
-  const base = { gene, text: clip(textValue) ?? textValue, source: sourceOf(e, opts) };
-  const common = { when: e.when, priority: 0, refs: [e.ref] };
+  const text = clip(textValue) ?? textValue;
+  const source = sourceOf(e, opts);
+  // object literals rather than spreads of a shared base: this runs for every result
+  let key: string;
+  let result: GeneResult;
   switch (p.t) {
     case 'diplotype':
-      return { ...common, key: 'diplotype', result: { ...base, diplotype: p.diplotype } };
+      key = 'diplotype';
+      result = { gene, text, source, diplotype: p.diplotype };
+      break;
     case 'allele':
-      return { ...common, key: `haplotype:${e.ref}`, result: { ...base, haplotype: p.allele } };
+      key = `haplotype:${e.ref}`;
+      result = { gene, text, source, haplotype: p.allele };
+      break;
     case 'hla':
-      return { ...common, key: `hla:${p.allele}`, result: { ...base, hla: { allele: p.allele, positive: p.positive } } };
-    case 'variant':
-      return {
-        ...common,
-        key: `variant:${p.rsid}`,
-        result: { ...base, variant: { rsid: p.rsid, genotype: p.genotype, ...(p.strand ? { strand: p.strand } : {}) } },
-      };
+      key = `hla:${p.allele}`;
+      result = { gene, text, source, hla: { allele: p.allele, positive: p.positive } };
+      break;
+    case 'variant': {
+      const variant: NonNullable<GeneResult['variant']> = { rsid: p.rsid, genotype: p.genotype };
+      if (p.strand) variant.strand = p.strand;
+      key = `variant:${p.rsid}`;
+      result = { gene, text, source, variant };
+      break;
+    }
   }
+  return { key, when: e.when, priority: 0, refs: [e.ref], result };
 }
 
 function readGenotype(e: Entry, hint: string | undefined, opts: ReadGeneResultsOptions): ReadOutcome {
   const g = geneFor(e.obs, hint);
   if (g && 'error' in g) return g;
+  const values = valueStrings(e.obs);
   let presence: boolean | undefined;
-  if (isHlaContext(e.obs, g?.value)) {
+  if (isHlaContext(values, g?.value)) {
     // "HLA-B*57:01" as text with a coded Negative answer is a negative result, not a carrier
-    const p = valuePresence(e.obs);
+    const p = valuePresence(e.obs, values);
     if (p === 'conflict') return { error: 'value says both positive and negative' };
     presence = p;
   }
-  const parsed = parseValues(e.obs, g?.value, presence);
+  const parsed = parseValues(e.obs, values, g?.value, presence);
   if ('error' in parsed) return parsed;
   const gene = g?.value ?? parsed.parsed.gene;
   if (!gene) return { error: 'gene could not be determined' };
@@ -918,13 +986,14 @@ interface Haplotype {
 function readHaplotype(e: Entry): Haplotype | { error: string } {
   const g = geneFor(e.obs, undefined);
   if (g && 'error' in g) return g;
-  const parsed = parseValues(e.obs, g?.value);
+  const values = valueStrings(e.obs);
+  const parsed = parseValues(e.obs, values, g?.value);
   if ('error' in parsed) return parsed;
   const p = parsed.parsed;
   const gene = g?.value ?? p.gene;
   if (!gene) return { error: 'gene could not be determined' };
   if (p.t === 'allele') return { entry: e, gene, allele: p.allele, hla: false, text: parsed.text };
-  if (p.t === 'hla' && valuePresence(e.obs) === undefined) return { entry: e, gene, allele: p.allele, hla: true, text: parsed.text };
+  if (p.t === 'hla' && valuePresence(e.obs, values) === undefined) return { entry: e, gene, allele: p.allele, hla: true, text: parsed.text };
   return { error: 'haplotype Observation does not carry one allele' };
 }
 
@@ -939,7 +1008,9 @@ function pairHaplotypes(haps: Haplotype[], opts: ReadGeneResultsOptions, ignored
       continue;
     }
     const k = `${h.gene}|${specimen ?? ''}|${h.entry.date ?? ''}`;
-    groups.set(k, [...(groups.get(k) ?? []), h]);
+    const group = groups.get(k);
+    if (group) group.push(h);
+    else groups.set(k, [h]);
   }
   const drafts: Draft[] = [];
   for (const group of groups.values()) {
@@ -990,7 +1061,8 @@ function readVariant(e: Entry, opts: ReadGeneResultsOptions): ReadOutcome {
   const o = e.obs;
   const g = geneFor(o, undefined);
   if (g && 'error' in g) return g;
-  const one = (code: string): Component | undefined => componentsWith(o, (c) => isLoinc(c, code))[0];
+  const components = componentsOf(o);
+  const one = (code: string): Component | undefined => components.find((comp) => comp.codes.some((c) => isLoinc(c, code)));
 
   // rsID
   let rsid: string | undefined;
@@ -1174,30 +1246,34 @@ function readPhenotypeLike(e: Entry, kind: 'implication' | 'phenotype', codeGene
     if (!rx) return { error: 'medication assessed (51963-7) has no RxNorm code' };
     if (!drugs.some((d) => d.code === rx.code)) drugs.push({ code: rx.code, name: rx.display || ccText(cc) || `RxNorm ${rx.code}` });
   }
-  const notes = ph.recognised ? undefined : ['phenotype is not a CPIC term; kept as sent'];
-  const make = (drug?: { code: string; name: string }): Draft => ({
-    key: `phenotype:${drug?.code ?? '*'}`,
-    when: e.when,
-    priority: 0,
-    refs: [e.ref],
-    result: {
-      gene,
-      phenotype: ph.phenotype,
-      ...(drug ? { drugRxNorm: drug.code } : {}),
-      text: clip(drug ? `${ph.text} (${drug.name})` : ph.text) ?? ph.phenotype,
-      source: sourceOf(e, opts),
-      ...(notes ? { notes: [...notes] } : {}),
-    },
-  });
-  return { drafts: drugs.length ? drugs.slice(0, 10).map(make) : [make()] };
+  const drafts: Draft[] = [];
+  for (const drug of drugs.length ? drugs.slice(0, 10) : [undefined]) {
+    const text = clip(drug ? `${ph.text} (${drug.name})` : ph.text) ?? ph.phenotype;
+    const source = sourceOf(e, opts);
+    const result: GeneResult = drug
+      ? { gene, phenotype: ph.phenotype, drugRxNorm: drug.code, text, source }
+      : { gene, phenotype: ph.phenotype, text, source };
+    if (!ph.recognised) result.notes = ['phenotype is not a CPIC term; kept as sent'];
+    drafts.push({ key: `phenotype:${drug?.code ?? '*'}`, when: e.when, priority: 0, refs: [e.ref], result });
+  }
+  return { drafts };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Choosing between results
 // ---------------------------------------------------------------------------------------------------------------
 
-function valueKey(r: GeneResult): string {
-  return JSON.stringify([r.diplotype, r.haplotype, r.hla, r.variant?.genotype, r.phenotype]);
+/** Do two results state the same value (diplotype, haplotype, HLA allele and presence, SNP genotype, phenotype)? */
+function sameValue(a: GeneResult, b: GeneResult): boolean {
+  return (
+    a.diplotype === b.diplotype &&
+    a.haplotype === b.haplotype &&
+    (a.hla === undefined) === (b.hla === undefined) &&
+    a.hla?.allele === b.hla?.allele &&
+    a.hla?.positive === b.hla?.positive &&
+    a.variant?.genotype === b.variant?.genotype &&
+    a.phenotype === b.phenotype
+  );
 }
 
 const dayOf = (r: GeneResult): string => r.source.date ?? 'undated';
@@ -1206,22 +1282,24 @@ function choose(drafts: Draft[], ignored: IgnoredObservation[]): GeneResult[] {
   const groups = new Map<string, Draft[]>();
   for (const d of drafts) {
     const k = `${d.result.gene}|${d.key}`;
-    groups.set(k, [...(groups.get(k) ?? []), d]);
+    const group = groups.get(k);
+    if (group) group.push(d);
+    else groups.set(k, [d]);
   }
   const out: GeneResult[] = [];
   for (const group of groups.values()) {
+    if (group.length === 1) {
+      out.push(group[0]!.result);
+      continue;
+    }
     group.sort(
       (a, b) =>
         (b.when ?? -Infinity) - (a.when ?? -Infinity) || a.priority - b.priority || (a.refs[0] ?? '').localeCompare(b.refs[0] ?? ''),
     );
     const chosen = group[0]!;
-    if (group.length === 1) {
-      out.push(chosen.result);
-      continue;
-    }
     const gene = chosen.result.gene;
     const others = group.slice(1);
-    const disagree = others.filter((d) => valueKey(d.result) !== valueKey(chosen.result));
+    const disagree = others.filter((d) => !sameValue(d.result, chosen.result));
     // undated results cannot be ordered, and results of the same date cannot be ranked: a disagreement is a conflict
     const conflict = disagree.some((d) => d.when === undefined || d.when === chosen.when);
     if (conflict) {
@@ -1251,7 +1329,10 @@ function choose(drafts: Draft[], ignored: IgnoredObservation[]): GeneResult[] {
   // Metabolizer/function phenotypes are statements about the gene, whatever the drug: flag results that differ
   const byGene = new Map<string, GeneResult[]>();
   for (const r of out) {
-    if (r.phenotype && / (?:Metabolizer|Function)$/.test(r.phenotype)) byGene.set(r.gene, [...(byGene.get(r.gene) ?? []), r]);
+    if (!r.phenotype || !/ (?:Metabolizer|Function)$/.test(r.phenotype)) continue;
+    const rs = byGene.get(r.gene);
+    if (rs) rs.push(r);
+    else byGene.set(r.gene, [r]);
   }
   for (const [gene, rs] of byGene) {
     if (new Set(rs.map((r) => r.phenotype)).size < 2) continue;
@@ -1277,33 +1358,39 @@ function choose(drafts: Draft[], ignored: IgnoredObservation[]): GeneResult[] {
 // Driver
 // ---------------------------------------------------------------------------------------------------------------
 
+const kindRank = (r: GeneResult): number => (r.diplotype ? 0 : r.hla ? 1 : r.variant ? 2 : r.haplotype ? 3 : 4);
+
 function readAll(items: readonly unknown[], opts: ReadGeneResultsOptions, ignored: IgnoredObservation[]): GeneResultsReading {
   const entries: Entry[] = [];
   const byRef = new Map<string, Entry>();
-  items.forEach((item, i) => {
+  const n = items.length;
+  for (let i = 0; i < n; i++) {
+    if (!(i in items)) continue; // a hole in a sparse array is not an item
     if (i >= MAX_OBSERVATIONS) {
       if (i === MAX_OBSERVATIONS) ignored.push({ reference: `(items ${i + 1}…)`, reason: `more than ${MAX_OBSERVATIONS} Observations; the rest were not read` });
-      return;
+      break;
     }
+    const item = items[i];
     if (!isRec(item) || item.resourceType !== 'Observation') {
       const rt = isRec(item) ? str(item.resourceType, 40) : undefined;
       ignored.push({ reference: `(item ${i + 1})`, reason: rt ? `not an Observation (${rt})` : 'not a FHIR Observation' });
-      return;
+      continue;
     }
     const id = typeof item.id === 'string' && OBS_ID.test(item.id) ? item.id : undefined;
     const ref = id ? `Observation/${id}` : `(Observation at item ${i + 1}, no valid id)`;
     const status = str(item.status, 40) ?? '';
-    const entry: Entry = { obs: item, ref, status, ...dateOf(item) };
+    const { date, when } = dateOf(item);
+    const entry: Entry = { obs: item, ref, status, date, when };
     if (id) {
       const prior = byRef.get(ref);
       if (prior) {
         ignored.push({ reference: ref, reason: 'the same Observation was supplied twice; the first copy was read' });
-        return;
+        continue;
       }
       byRef.set(ref, entry);
     }
     entries.push(entry);
-  });
+  }
 
   const drafts: Draft[] = [];
   const haplotypes: Haplotype[] = [];
@@ -1320,7 +1407,6 @@ function readAll(items: readonly unknown[], opts: ReadGeneResultsOptions, ignore
   }
   drafts.push(...pairHaplotypes(haplotypes, opts, ignored));
   const results = choose(drafts, ignored);
-  const kindRank = (r: GeneResult): number => (r.diplotype ? 0 : r.hla ? 1 : r.variant ? 2 : r.haplotype ? 3 : 4);
   results.sort(
     (a, b) =>
       a.gene.localeCompare(b.gene) ||

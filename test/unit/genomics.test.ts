@@ -237,6 +237,12 @@ describe('star-allele genotypes', () => {
     expect(only(genotype(undefined, textValue('CYP2C9*1/*2')))).toMatchObject({ gene: 'CYP2C9', diplotype: '*1/*2' });
   });
 
+  test('whitespace of any kind in systems, codes and values is collapsed', () => {
+    const obs = genotype('CYP2C9', pharmvar('\tCYP2C9\u00a0 *3/*1 '));
+    obs.code = { coding: [{ system: ' HTTPS://LOINC.org/ ', code: '84413-4\n' }] };
+    expect(only(obs)).toMatchObject({ gene: 'CYP2C9', diplotype: '*1/*3', text: 'CYP2C9 *3/*1' });
+  });
+
   // Source: hand-written failure modes; each must be ignored, never guessed.
   test.each<[string, Observation, RegExp]>([
     ['value names another gene', genotype('CYP2C9', textValue('CYP2C19 *1/*2')), /names CYP2C19 but the Observation is about CYP2C9/],
@@ -735,6 +741,12 @@ describe('malformed input', () => {
       expect(typeof i.reason).toBe('string');
     }
     expect(r.results.length + r.ignored.length).toBeGreaterThan(0);
+  });
+
+  test('holes in a sparse list are skipped; the other items keep their positions', () => {
+    const r = readGeneResults([, 'x', genotype('CYP2C9', pharmvar('CYP2C9*1/*3'))] as unknown[]);
+    expect(r.results).toHaveLength(1);
+    expect(r.ignored).toEqual([{ reference: '(item 2)', reason: 'not a FHIR Observation' }]);
   });
 
   test('a non-array input is reported, not thrown', () => {
