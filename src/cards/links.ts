@@ -4,7 +4,8 @@ import type { Recommendation } from '../domain/recommendation.js';
 
 /** appContext format the app reads (smart-app/src/main.ts): a small JSON object, room for more ids later. */
 export function dosingDetailsAppContext(recommendationId: string): string {
-  return JSON.stringify({ recommendationId });
+  // the text JSON.stringify({ recommendationId }) gives, without serialising an object per card
+  return typeof recommendationId === 'string' ? `{"recommendationId":${JSON.stringify(recommendationId)}}` : JSON.stringify({ recommendationId });
 }
 
 /** `links` for a card, or nothing when no launch URL is configured. */

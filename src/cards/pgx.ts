@@ -2,7 +2,7 @@
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { withScaledDoses } from './draft.js';
-import { cell } from './markdown.js';
+import { cell, decimal } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
@@ -21,48 +21,53 @@ const TEMPLATE_BY_ACTION = {
 
 
 function fmt(v: number): string {
-  return Number(v.toFixed(2)).toString();
+  return decimal(v, 2);
 }
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/**
+ * One paragraph: literal "\\n" and line breaks as spaces, whitespace collapsed. One pass that touches only what
+ * changes (a run of two or more, a literal "\\n", whitespace other than a space), not every single space.
+ */
+function oneParagraph(s: string): string {
+  return s.replace(/(?:\\n|\s){2,}|\\n|[^\S ]/g, ' ').trim();
+}
+
 /** The CPIC text as markdown: "OTHER CONSIDERATIONS" on its own paragraph. */
 function recommendationMarkdown(t: string): string {
   const [main, ...rest] = t.split(/OTHER CONSIDERATIONS:?/);
-  const clean = (s: string) => s.replace(/\\n|\n/g, ' ').replace(/\s+/g, ' ').trim();
-  const other = rest.map(clean).filter(Boolean).join(' ');
-  return other ? `${clean(main ?? '')}\n\n*Other considerations:* ${other}` : clean(main ?? '');
+  const other = rest.map(oneParagraph).filter(Boolean).join(' ');
+  return other ? `${oneParagraph(main ?? '')}\n\n*Other considerations:* ${other}` : oneParagraph(main ?? '');
 }
 
 
 function alternativeOrder(order: DraftOrder | undefined, patientId: string | undefined, alt: AlternativeDrug): MedicationRequest {
-  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : undefined;
+  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
   return {
     resourceType: 'MedicationRequest',
     status: 'draft',
     intent: order?.resource.intent ?? 'order',
-    ...(subject ? { subject } : { subject: { display: 'the patient of the draft order' } }),
-    medicationCodeableConcept: {
-      ...(alt.rxnorm ? { coding: [{ system: RXNORM_SYSTEM, code: alt.rxnorm, display: alt.name }] } : {}),
-      text: alt.display,
-    },
+    subject,
+    medicationCodeableConcept: alt.rxnorm ? { coding: [{ system: RXNORM_SYSTEM, code: alt.rxnorm, display: alt.name }], text: alt.display } : { text: alt.display },
   } as MedicationRequest;
 }
 
 
 function testRequest(order: DraftOrder | undefined, patientId: string | undefined, gene: string, text: string, drug: string): ServiceRequest {
   const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
-  return {
+  const request: ServiceRequest = {
     resourceType: 'ServiceRequest',
     status: 'draft',
     intent: 'order',
     subject,
     code: { text },
     reasonCode: [{ text: `Pharmacogenomic test before prescribing ${drug} (CPIC guideline)` }],
-    ...(gene ? { note: [{ text: `Gene: ${gene}` }] } : {}),
   };
+  if (gene) request.note = [{ text: `Gene: ${gene}` }];
+  return request;
 }
 
 export interface PgxRenderContext extends RenderContext {

@@ -3,12 +3,12 @@
 import type { Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { cell, inputsTable } from './markdown.js';
+import { cell, decimal, inputsTable } from './markdown.js';
 import { withSingleDose } from './draft.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 function fmt(v: number, digits = 2): string {
-  return Number(v.toFixed(digits)).toString();
+  return decimal(v, digits);
 }
 
 /** Template per recommendation: a dose change, avoid/contraindicated/do not start, or a note (range, dialysis, indication). */

@@ -8,7 +8,7 @@ import type { Recommendation } from '../domain/recommendation.js';
 import { LENZINI_METHOD_ID } from '../dosing/warfarin/refine.js';
 import { withSingleDose } from './draft.js';
 import { dosingDetailsLinks } from './links.js';
-import { cell, inputsTable } from './markdown.js';
+import { cell, decimal, inputsTable } from './markdown.js';
 import { renderPgxCard } from './pgx.js';
 import { renderRenalCard } from './renal.js';
 import { renderTdmCard } from './tdm.js';
@@ -48,14 +48,19 @@ export class CardTemplates {
 
 /** Replace {{name}} placeholders; a line whose placeholders are all empty is dropped (no empty sections). */
 export function fillTemplate(tpl: string, vars: Record<string, string | undefined>): string {
-  const out: string[] = [];
+  let out = '';
+  let first = true;
   for (const line of compiled(tpl)) {
-    if (line.names.length > 0 && line.names.every((n) => !vars[n])) continue;
+    const names = line.names;
+    if (names.length > 0 && !names.some((n) => vars[n])) continue;
     let text = line.texts[0]!;
-    for (let i = 0; i < line.names.length; i++) text += (vars[line.names[i]!] ?? '') + line.texts[i + 1]!;
-    out.push(text);
+    for (let i = 0; i < names.length; i++) text += (vars[names[i]!] ?? '') + line.texts[i + 1]!;
+    out = first ? text : `${out}\n${text}`;
+    first = false;
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  // dropped lines can leave runs of blank lines: at most one blank line between sections
+  if (out.includes('\n\n\n')) out = out.replace(/\n{3,}/g, '\n\n');
+  return out.trim();
 }
 
 /** A template split once into lines of literal texts around placeholder names (texts.length = names.length + 1). */
@@ -75,7 +80,7 @@ function compiled(tpl: string): CompiledLine[] {
 }
 
 function fmtNum(v: number, digits = 1): string {
-  return Number(v.toFixed(digits)).toString();
+  return decimal(v, digits);
 }
 
 /** The template kind of a recommendation rendered by the generic path (warfarin, missing data). */
@@ -95,14 +100,22 @@ export function withProposedDose(order: MedicationRequest, r: Recommendation): M
 
 /** The card lists the largest factors; the rest are summed on one line (all of them stay in the Recommendation). */
 const CARD_FACTORS = 6;
+const signed = (v: number, unit: string): string => `${v >= 0 ? '+' : '−'}${fmtNum(Math.abs(v))} ${unit}`;
 function factorLines(r: Recommendation): string | undefined {
-  const shown = (r.factors ?? []).filter((f) => Math.abs(f.contribution) >= 0.05).sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  if (!r.factors) return undefined;
+  const shown = r.factors.filter((f) => Math.abs(f.contribution) >= 0.05).sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   if (shown.length === 0) return undefined;
-  const signed = (v: number, unit: string) => `${v >= 0 ? '+' : '−'}${fmtNum(Math.abs(v))} ${unit}`;
-  const lines = shown.slice(0, CARD_FACTORS).map((f) => `- ${cell(f.label)}: ${signed(f.contribution, f.unit)}`);
-  const rest = shown.slice(CARD_FACTORS);
-  if (rest.length > 0) lines.push(`- ${rest.length} other factors together: ${signed(rest.reduce((a, f) => a + f.contribution, 0), rest[0]!.unit)}`);
-  return lines.join('\n');
+  let lines = '';
+  for (let i = 0; i < shown.length && i < CARD_FACTORS; i++) {
+    const f = shown[i]!;
+    lines += `${i > 0 ? '\n' : ''}- ${cell(f.label)}: ${signed(f.contribution, f.unit)}`;
+  }
+  if (shown.length > CARD_FACTORS) {
+    let sum = 0;
+    for (let i = CARD_FACTORS; i < shown.length; i++) sum += shown[i]!.contribution;
+    lines += `\n- ${shown.length - CARD_FACTORS} other factors together: ${signed(sum, shown[CARD_FACTORS]!.unit)}`;
+  }
+  return lines;
 }
 
 export interface RenderContext {
@@ -138,19 +151,18 @@ export function cardShell(r: Recommendation, kindName: string, vars: Record<stri
   const t = ctx.templates;
   const k = t.kind(kindName);
   const url = sourceUrl ?? k.sourceUrl;
-  return {
+  const topic = { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display };
+  const card: Card = {
     uuid: ctx.newId(),
     summary: fillTemplate(k.summary, vars).slice(0, 139),
     detail: fillTemplate(t.details.get(k.detailFile)!, vars),
     indicator: r.severity,
-    source: {
-      label: t.file.source.label,
-      ...(url ? { url } : {}),
-      topic: { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display },
-    },
+    source: url ? { label: t.file.source.label, url, topic } : { label: t.file.source.label, topic },
     overrideReasons: k.overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display })),
-    ...dosingDetailsLinks(r, ctx.smartLaunchUrl),
   };
+  const { links } = dosingDetailsLinks(r, ctx.smartLaunchUrl);
+  if (links) card.links = links;
+  return card;
 }
 
 export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx: RenderContext): RenderedCard | undefined {

@@ -2,12 +2,12 @@
 // proposal and of the current regimen with the 10th–90th percentile band, method, inputs. Wording: cards/vancomycin-dose.md.
 import type { DraftOrder } from '../cds/orders.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { cell, inputsTable } from './markdown.js';
+import { cell, decimal, inputsTable } from './markdown.js';
 import { withSingleDose } from './draft.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 function fmt(v: number, digits = 0): string {
-  return Number(v.toFixed(digits)).toString();
+  return decimal(v, digits);
 }
 const band = (b: { p10: number; p90: number }) => `${fmt(b.p10)}–${fmt(b.p90)}`;
 

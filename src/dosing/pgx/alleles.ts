@@ -39,8 +39,11 @@ export function canonicalDiplotype(a: string, b: string): string {
 
 /** Split a diplotype into its two alleles; undefined unless there are exactly two. */
 export function splitDiplotype(d: string): [string, string] | undefined {
-  const parts = d.split('/').map((p) => p.trim());
-  return parts.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined;
+  const slash = d.indexOf('/');
+  if (slash === -1 || d.indexOf('/', slash + 1) !== -1) return undefined;
+  const a = d.slice(0, slash).trim();
+  const b = d.slice(slash + 1).trim();
+  return a && b ? [a, b] : undefined;
 }
 
 /**

@@ -114,7 +114,8 @@ function interpretDiplotype(g: GeneKnowledge, diplotype: string): Interpreted | 
     const overrides = g.overrides ?? {};
     const canon = canonicalDiplotype(parts[0], parts[1]);
     const resolved = parts.map((p) => resolveAllele(g, p) ?? p);
-    const canonResolved = canonicalDiplotype(resolved[0]!, resolved[1]!);
+    // usually the alleles are already the table's names: no second collation
+    const canonResolved = resolved[0] === parts[0] && resolved[1] === parts[1] ? canon : canonicalDiplotype(resolved[0]!, resolved[1]!);
     const ov = overrides[canon] ?? overrides[canonResolved];
     if (ov !== undefined) {
       const a = parseActivity(ov);
@@ -152,11 +153,15 @@ function sameTerm(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
+/** No usable result for the gene: the "No Result" rows where the drug has them. */
+function noResult(gene: string, allowed: ReadonlySet<string>, notes: string[]): GeneLookup {
+  return { gene, keys: allowed.has('No Result') ? ['No Result'] : [], basis: 'none', notes };
+}
+
 /** Turn the patient's results for one gene into the lookup values the drug's rows use. */
 export function lookupGene(k: PgxKnowledge, gene: string, results: readonly GeneResult[], allowed: ReadonlySet<string>, drugRxcui?: string): GeneLookup {
   const g = k.genes[gene];
-  const none = (notes: string[] = []): GeneLookup => ({ gene, keys: allowed.has('No Result') ? ['No Result'] : [], basis: 'none', notes });
-  if (!g) return none([`no CPIC table for ${gene}`]);
+  if (!g) return noResult(gene, allowed, [`no CPIC table for ${gene}`]);
   const list = resultsForGene(results, gene);
 
   if (g.method === 'hla') {
@@ -172,9 +177,9 @@ export function lookupGene(k: PgxKnowledge, gene: string, results: readonly Gene
         const key = `${allele} ${pos ? 'positive' : 'negative'}`;
         return { gene, keys: [key], phenotype: key, basis: 'hla', resultText: r.text, source: r.source, notes: [] };
       }
-      if (answers.size > 1) return none([`${gene} results on file disagree about ${allele}; treated as no result`]);
+      if (answers.size > 1) return noResult(gene, allowed, [`${gene} results on file disagree about ${allele}; treated as no result`]);
     }
-    return none(list.length > 0 ? [`the ${gene} result on file does not report ${alleles.join(' or ')}`] : []);
+    return noResult(gene, allowed, list.length > 0 ? [`the ${gene} result on file does not report ${alleles.join(' or ')}`] : []);
   }
 
   const notes: string[] = [];
@@ -193,16 +198,14 @@ export function lookupGene(k: PgxKnowledge, gene: string, results: readonly Gene
         }
         const keys = g.method === 'activity' ? activityKeys(it.key, allowed) : allowed.has(it.key) ? [it.key] : [];
         if (keys.length === 0) notes.push(`${gene} ${it.key} is not a value this drug's recommendations use`);
-        return {
-          gene,
-          keys,
-          phenotype: it.phenotype,
-          ...(it.activityScore ? { activityScore: it.activityScore } : {}),
-          basis: withDiplo ? 'diplotype' : 'variant',
-          resultText: withDiplo ? diplo : from.text,
-          source: from.source,
-          notes,
-        };
+        // fields in the order of GeneLookup, the optional one assigned in place (no object spread)
+        const lookup = { gene, keys, phenotype: it.phenotype } as GeneLookup;
+        if (it.activityScore) lookup.activityScore = it.activityScore;
+        lookup.basis = withDiplo ? 'diplotype' : 'variant';
+        lookup.resultText = withDiplo ? diplo : from.text;
+        lookup.source = from.source;
+        lookup.notes = notes;
+        return lookup;
       }
       if (it?.note) notes.push(`${it.note}; the phenotype stated by the lab is used instead`);
     }
@@ -215,7 +218,7 @@ export function lookupGene(k: PgxKnowledge, gene: string, results: readonly Gene
     if (g.method === 'activity') {
       const target = sameTerm(base, 'Indeterminate') ? ['n/a'] : (g.scorePhenotypes ?? []).filter(([, ph]) => sameTerm(ph, base)).map(([key]) => key);
       const keys = [...new Set(target.flatMap((t) => activityKeys(t, allowed)))];
-      if (keys.length === 0) return none([...notes, `stated phenotype "${p}" could not be mapped to a CPIC activity score; treated as no result`]);
+      if (keys.length === 0) return noResult(gene, allowed, [...notes, `stated phenotype "${p}" could not be mapped to a CPIC activity score; treated as no result`]);
       if (base !== p) notes.push(`"${p}" was read as ${base}`);
       if (keys.length > 1) notes.push(`only the phenotype is on file (no diplotype): ${gene} activity score could be ${keys.join(', ')}`);
       return { ...common, keys, notes };
@@ -225,9 +228,9 @@ export function lookupGene(k: PgxKnowledge, gene: string, results: readonly Gene
       if (!sameTerm(exact, p)) notes.push(`"${p}" was read as ${exact}`);
       return { ...common, keys: [exact], notes };
     }
-    return none([...notes, `stated phenotype "${p}" is not a CPIC ${gene} term; treated as no result`]);
+    return noResult(gene, allowed, [...notes, `stated phenotype "${p}" is not a CPIC ${gene} term; treated as no result`]);
   }
-  return none(notes);
+  return noResult(gene, allowed, notes);
 }
 
 function conditionMatches(c: ConditionFact, rule: NonNullable<PolicyRule['conditions']>): boolean {
@@ -237,12 +240,23 @@ function conditionMatches(c: ConditionFact, rule: NonNullable<PolicyRule['condit
     if (!value) continue;
     if (sys.includes('icd-10') || sys.includes('icd10')) {
       const v = value.replace(/\./g, '');
-      if (rule.icd10Prefixes.some((p) => v.startsWith(p.replace(/\./g, '').toUpperCase()))) return true;
+      if (icd10Prefixes(rule).some((p) => v.startsWith(p))) return true;
     }
     if (sys.includes('snomed') && rule.snomed.includes(value)) return true;
   }
   const text = [c.text, ...c.codes.map((x) => x.display ?? '')].join(' | ').toLowerCase();
   return rule.words.some((w) => wholeWord(w).test(text));
+}
+
+/** A rule's ICD-10 prefixes without dots, upper case: normalised once per rule (knowledge, not patient data). */
+const normalisedPrefixes = new WeakMap<NonNullable<PolicyRule['conditions']>, string[]>();
+function icd10Prefixes(rule: NonNullable<PolicyRule['conditions']>): string[] {
+  let p = normalisedPrefixes.get(rule);
+  if (!p) {
+    p = rule.icd10Prefixes.map((x) => x.replace(/\./g, '').toUpperCase());
+    normalisedPrefixes.set(rule, p);
+  }
+  return p;
 }
 
 /** Whole-word matcher for a knowledge word, compiled once (the words come from the knowledge files: a bounded set). */
@@ -293,19 +307,43 @@ function pickRow(rows: RecommendationRow[]): { row: RecommendationRow; note?: st
   return { row: first, note: `the stated phenotype allows ${rows.length} CPIC rows with different recommendations; the most protective one (${first.action}, ${first.classification}) is shown; the diplotype from the lab report would settle it` };
 }
 
+/** A drug's rows for one population, indexed once from the knowledge (never from patient data). */
+interface PopulationRows {
+  /** per gene of the drug: the lookup values these rows use */
+  allowed: Map<string, ReadonlySet<string>>;
+  /** the rows, in knowledge order, that name no gene outside the drug's genes (the only ones that can match) */
+  usable: RecommendationRow[];
+}
+const populationIndex = new WeakMap<readonly RecommendationRow[], { genes: readonly string[]; byPopulation: Map<string, PopulationRows> }>();
+function populationRows(rows: readonly RecommendationRow[], genes: readonly string[], population: string): PopulationRows {
+  let index = populationIndex.get(rows);
+  if (!index || index.genes !== genes) {
+    index = { genes, byPopulation: new Map() };
+    populationIndex.set(rows, index);
+  }
+  let p = index.byPopulation.get(population);
+  if (!p) {
+    const popRows = rows.filter((r) => r.population === population);
+    p = {
+      allowed: new Map(genes.map((gene) => [gene, new Set(popRows.map((r) => r.lookup[gene]).filter((v): v is string => v !== undefined))])),
+      usable: popRows.filter((r) => Object.keys(r.lookup).every((g) => genes.includes(g))),
+    };
+    index.byPopulation.set(population, p);
+  }
+  return p;
+}
+
 /** The CPIC recommendation for `drug` given the patient's results and context. */
 export function evaluatePgxGuidance(k: PgxKnowledge, input: PgxInput): PgxOutcome {
   const drug = k.drugs[input.drug];
   const rows = k.byDrug.get(input.drug);
   if (!drug || !rows || rows.length === 0) return { status: 'no-guideline' };
   const population = choosePopulation(k, input.drug, input);
-  const popRows = rows.filter((r) => r.population === population.population);
-  const lookups = drug.genes.map((gene) => {
-    const allowed = new Set(popRows.map((r) => r.lookup[gene]).filter((v): v is string => v !== undefined));
-    return lookupGene(k, gene, input.genes, allowed, input.drugRxcui ?? drug.rxcui);
-  });
+  const { allowed, usable } = populationRows(rows, drug.genes, population.population);
+  const rxcui = input.drugRxcui ?? drug.rxcui;
+  const lookups = drug.genes.map((gene) => lookupGene(k, gene, input.genes, allowed.get(gene)!, rxcui));
   const missingGenes = lookups.filter((l) => l.basis === 'none').map((l) => l.gene);
-  const candidates = popRows.filter((r) => lookups.every((l) => r.lookup[l.gene] === undefined || l.keys.includes(r.lookup[l.gene]!)) && Object.keys(r.lookup).every((g) => drug.genes.includes(g)));
+  const candidates = usable.filter((r) => lookups.every((l) => r.lookup[l.gene] === undefined || l.keys.includes(r.lookup[l.gene]!)));
   const notes: string[] = [];
   if (candidates.length === 0) return { status: 'no-result', population, lookups, missingGenes, notes };
   const picked = pickRow(candidates);

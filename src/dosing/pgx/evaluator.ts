@@ -1,5 +1,8 @@
 // PGx evaluator: the CPIC row found by the engine → Recommendations (the guidance, and a test suggestion when a
 // gene result is missing). Pure apart from the clock value passed in.
+//
+// Optional fields are added by assignment in their place rather than with `...(cond ? { x } : {})`: the same objects
+// (same keys, same order) without an object spread per field, which cost more than the rest of the evaluation.
 import type { DraftOrder } from '../../cds/orders.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
@@ -34,11 +37,12 @@ const ACTION_WORDS: Record<PgxAction, string> = {
 
 /** Active medications as ingredient lists with their start dates, for "earlier use" populations. */
 export function medicationUses(facts: PatientFacts, drugs: DrugDictionary): MedicationUse[] {
-  return facts.medications.map((m) => ({
-    ingredients: drugs.identify(m.rxnorm, m.text).map((d) => d.ingredient),
-    ...(m.source.date ? { date: m.source.date } : {}),
-    source: m.source,
-  }));
+  return facts.medications.map((m) => {
+    const use = { ingredients: drugs.identify(m.rxnorm, m.text).map((d) => d.ingredient) } as MedicationUse;
+    if (m.source.date) use.date = m.source.date;
+    use.source = m.source;
+    return use;
+  });
 }
 
 function describeLookup(l: GeneLookup): string {
@@ -56,29 +60,26 @@ export function shortFinding(l: GeneLookup): string {
 function findings(k: PgxKnowledge, row: RecommendationRow | undefined, lookups: GeneLookup[]): GeneFinding[] {
   return lookups.map((l) => {
     const impl = row?.implications[l.gene];
-    return {
-      gene: l.gene,
-      result: l.basis === 'none' ? 'No result on file' : (l.resultText ?? l.key ?? ''),
-      ...(l.phenotype ? { phenotype: l.activityScore && l.basis !== 'hla' ? `${l.phenotype} (activity score ${l.activityScore})` : l.phenotype } : {}),
-      ...(impl !== undefined ? { implication: k.texts[impl] } : {}),
-      ...(l.source ? { source: l.source } : {}),
-    };
+    const f: GeneFinding = { gene: l.gene, result: l.basis === 'none' ? 'No result on file' : (l.resultText ?? l.key ?? '') };
+    if (l.phenotype) f.phenotype = l.activityScore && l.basis !== 'hla' ? `${l.phenotype} (activity score ${l.activityScore})` : l.phenotype;
+    if (impl !== undefined) f.implication = k.texts[impl];
+    if (l.source) f.source = l.source;
+    return f;
   });
 }
 
 function inputsOf(lookups: GeneLookup[], outcome: Extract<PgxOutcome, { status: 'matched' | 'no-result' }>): RecommendationInput[] {
-  const inputs: RecommendationInput[] = lookups.map((l) => ({
-    key: `gene:${l.gene}`,
-    label: `${l.gene} result`,
-    value: l.basis === 'none' ? 'no result' : describeLookup(l).slice(l.gene.length + 1),
-    ...(l.source ? { source: l.source } : { note: 'no result on file' }),
-  }));
-  inputs.push({
-    key: 'population',
-    label: 'Guideline population',
-    value: outcome.population.population,
-    ...(outcome.population.sources[0] ? { source: outcome.population.sources[0] } : { note: outcome.population.determined ? 'from the chart' : 'not determined from the chart' }),
+  const inputs: RecommendationInput[] = lookups.map((l) => {
+    const i: RecommendationInput = { key: `gene:${l.gene}`, label: `${l.gene} result`, value: l.basis === 'none' ? 'no result' : describeLookup(l).slice(l.gene.length + 1) };
+    if (l.source) i.source = l.source;
+    else i.note = 'no result on file';
+    return i;
   });
+  const population: RecommendationInput = { key: 'population', label: 'Guideline population', value: outcome.population.population };
+  const source = outcome.population.sources[0];
+  if (source) population.source = source;
+  else population.note = outcome.population.determined ? 'from the chart' : 'not determined from the chart';
+  inputs.push(population);
   return inputs;
 }
 
@@ -92,7 +93,10 @@ function alternativesFor(k: PgxKnowledge, row: RecommendationRow, population: st
       notes.push(contra.note);
       continue;
     }
-    out.push({ name: a.name, display: a.display, ...(a.rxcui ? { rxnorm: a.rxcui } : {}), ...(contra ? { note: contra.note } : {}) });
+    const alt: AlternativeDrug = { name: a.name, display: a.display };
+    if (a.rxcui) alt.rxnorm = a.rxcui;
+    if (contra) alt.note = contra.note;
+    out.push(alt);
   }
   return out;
 }
@@ -105,25 +109,25 @@ function round2(v: number): number {
 export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOrder, drug: { ingredient: string; rxcui: string }, medications: MedicationUse[], o: PgxEvaluationOptions): Recommendation[] {
   const outcome = evaluatePgxGuidance(k, {
     drug: drug.ingredient,
-    ...(drug.rxcui ? { drugRxcui: drug.rxcui } : {}),
+    // undefined when not known: the engine then uses the knowledge's code
+    drugRxcui: drug.rxcui || undefined,
     genes: facts.genes,
     conditions: facts.conditions,
-    ...(facts.ageYears ? { ageYears: facts.ageYears.value } : {}),
+    ageYears: facts.ageYears ? facts.ageYears.value : undefined,
     medications,
     now: o.now,
   });
   if (outcome.status === 'no-guideline') return [];
   const dk = k.drugs[drug.ingredient]!;
   const gl = k.guidelines[dk.guideline]!;
-  const drugRef = { name: drug.ingredient, ...(drug.rxcui ? { rxnorm: drug.rxcui } : {}) };
-  const orderRef = order.ref ? { orderRef: order.ref } : {};
-  const evidence = [
-    { citation: `CPIC: ${gl.cpicName ?? gl.name}`, url: gl.url },
-    ...gl.pmids.slice(0, 3).map((p) => ({ citation: `PMID ${p}`, url: `https://pubmed.ncbi.nlm.nih.gov/${p}/` })),
-  ];
+  const drugRef: Recommendation['drug'] = { name: drug.ingredient };
+  if (drug.rxcui) drugRef.rxnorm = drug.rxcui;
+  const cpic = { citation: `CPIC: ${gl.cpicName ?? gl.name}`, url: gl.url };
+  const pubmed = gl.pmids.slice(0, 3).map((p) => ({ citation: `PMID ${p}`, url: `https://pubmed.ncbi.nlm.nih.gov/${p}/` }));
   const method = { id: 'cpic-pgx', name: 'CPIC guideline recommendation lookup', version: gl.version };
   const out: Recommendation[] = [];
-  const lookupNotes = outcome.lookups.flatMap((l) => l.notes.map((n) => `${l.gene}: ${n}`));
+  const lookupNotes: string[] = [];
+  for (const l of outcome.lookups) for (const n of l.notes) lookupNotes.push(`${l.gene}: ${n}`);
 
   if (outcome.status === 'matched') {
     const row = outcome.row;
@@ -132,40 +136,43 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     const alternatives = alternativesFor(k, row, outcome.population.population, notes);
     const show =
       row.action === 'avoid' || row.action === 'alternative' || row.action === 'dose' ? true : row.action === 'caution' ? o.settings.cautionCards : o.settings.informationalCards;
-    const from = order.currentDose ? { value: order.currentDose.value, unit: order.currentDose.unit } : undefined;
-    const doseAdjustment =
-      row.doseFactor !== undefined && row.doseFactorText
-        ? { factor: row.doseFactor, phrase: row.doseFactorText, ...(from ? { from, to: { value: round2(from.value * row.doseFactor), unit: from.unit } } : {}) }
-        : undefined;
+    let doseAdjustment: Recommendation['doseAdjustment'];
+    if (row.doseFactor !== undefined && row.doseFactorText) {
+      doseAdjustment = { factor: row.doseFactor, phrase: row.doseFactorText };
+      if (order.currentDose) {
+        const from = { value: order.currentDose.value, unit: order.currentDose.unit };
+        doseAdjustment.from = from;
+        doseAdjustment.to = { value: round2(from.value * row.doseFactor), unit: from.unit };
+      }
+    }
     const finding = outcome.lookups.filter((l) => l.basis !== 'none').map(shortFinding).join(' + ') || outcome.lookups.map(shortFinding).join(' + ');
-    out.push({
-      id: o.newId(),
-      drug: drugRef,
-      ...orderRef,
-      kind: KIND[row.action],
-      severity: SEVERITY[row.action],
-      headline: `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139),
-      genes: findings(k, row, outcome.lookups),
-      inputs: inputsOf(outcome.lookups, outcome),
-      missing: outcome.missingGenes.map((g) => `${g} result`),
-      method,
-      evidence: evidence.map((e, i) => (i === 0 ? { ...e, strength: row.classification } : e)),
-      notes,
-      ...(alternatives.length ? { alternatives } : {}),
-      ...(doseAdjustment ? { doseAdjustment } : {}),
-      guideline: {
-        id: gl.id,
-        name: gl.cpicName ?? gl.name,
-        url: gl.url,
-        version: gl.version,
-        classification: row.classification,
-        recommendationId: row.id,
-        population: row.population,
-        ...(outcome.population.reason ? { populationReason: outcome.population.reason } : {}),
-        ...(gl.notes.length ? { cautions: gl.notes } : {}),
-      },
-      pgx: { action: row.action, recommendationText: k.texts[row.text] ?? '', showCard: show },
-    });
+    const rec = { id: o.newId(), drug: drugRef } as Recommendation;
+    if (order.ref) rec.orderRef = order.ref;
+    rec.kind = KIND[row.action];
+    rec.severity = SEVERITY[row.action];
+    rec.headline = `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139);
+    rec.genes = findings(k, row, outcome.lookups);
+    rec.inputs = inputsOf(outcome.lookups, outcome);
+    rec.missing = outcome.missingGenes.map((g) => `${g} result`);
+    rec.method = method;
+    rec.evidence = [{ citation: cpic.citation, url: cpic.url, strength: row.classification }, ...pubmed];
+    rec.notes = notes;
+    if (alternatives.length) rec.alternatives = alternatives;
+    if (doseAdjustment) rec.doseAdjustment = doseAdjustment;
+    const guideline: NonNullable<Recommendation['guideline']> = {
+      id: gl.id,
+      name: gl.cpicName ?? gl.name,
+      url: gl.url,
+      version: gl.version,
+      classification: row.classification,
+      recommendationId: row.id,
+      population: row.population,
+    };
+    if (outcome.population.reason) guideline.populationReason = outcome.population.reason;
+    if (gl.notes.length) guideline.cautions = gl.notes;
+    rec.guideline = guideline;
+    rec.pgx = { action: row.action, recommendationText: k.texts[row.text] ?? '', showCard: show };
+    out.push(rec);
   }
 
   // A missing gene result: suggest the test when that gene can change this drug's therapy strongly enough.
@@ -175,30 +182,28 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     return o.settings.suggestTestFor === 'all' || s === 'Strong';
   });
   if (testGenes.length > 0) {
-    out.push({
-      id: o.newId(),
-      drug: drugRef,
-      ...orderRef,
-      kind: 'test-suggested',
-      severity: 'info',
-      headline: `${drug.ingredient}: no ${testGenes.join('/')} result on file — CPIC guidance depends on it`.slice(0, 139),
-      genes: findings(k, outcome.status === 'matched' ? outcome.row : undefined, outcome.lookups.filter((l) => testGenes.includes(l.gene))),
-      inputs: inputsOf(outcome.lookups, outcome),
-      missing: testGenes.map((g) => `${g} result`),
-      method,
-      evidence,
-      notes: [...lookupNotes, ...gl.notes],
-      guideline: {
-        id: gl.id,
-        name: gl.cpicName ?? gl.name,
-        url: gl.url,
-        version: gl.version,
-        classification: testGenes.map((g) => dk.testStrength[g]).includes('Strong') ? 'Strong' : (dk.testStrength[testGenes[0]!] ?? 'Optional'),
-        recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
-        population: outcome.population.population,
-      },
-      pgx: { action: 'test', recommendationText: '', showCard: true, testGenes },
-    });
+    const rec = { id: o.newId(), drug: drugRef } as Recommendation;
+    if (order.ref) rec.orderRef = order.ref;
+    rec.kind = 'test-suggested';
+    rec.severity = 'info';
+    rec.headline = `${drug.ingredient}: no ${testGenes.join('/')} result on file — CPIC guidance depends on it`.slice(0, 139);
+    rec.genes = findings(k, outcome.status === 'matched' ? outcome.row : undefined, outcome.lookups.filter((l) => testGenes.includes(l.gene)));
+    rec.inputs = inputsOf(outcome.lookups, outcome);
+    rec.missing = testGenes.map((g) => `${g} result`);
+    rec.method = method;
+    rec.evidence = [cpic, ...pubmed];
+    rec.notes = [...lookupNotes, ...gl.notes];
+    rec.guideline = {
+      id: gl.id,
+      name: gl.cpicName ?? gl.name,
+      url: gl.url,
+      version: gl.version,
+      classification: testGenes.map((g) => dk.testStrength[g]).includes('Strong') ? 'Strong' : (dk.testStrength[testGenes[0]!] ?? 'Optional'),
+      recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
+      population: outcome.population.population,
+    };
+    rec.pgx = { action: 'test', recommendationText: '', showCard: true, testGenes };
+    out.push(rec);
   }
   return out;
 }
