@@ -1,6 +1,8 @@
 // Recommendation → CDS Hooks card (src/cards/render.ts) with the templates in cards/.
 import { randomUUID } from 'node:crypto';
 import type { MedicationRequest } from 'fhir/r4';
+import fc from 'fast-check';
+import { cell, decimal } from '../../src/cards/markdown.js';
 import { CardTemplates, fillTemplate, isActionable, renderCard, withProposedDose, type RenderContext } from '../../src/cards/render.js';
 import type { DraftOrder } from '../../src/cds/orders.js';
 import { checkCdsResponse, findEmptyValues, type Card } from '../../src/cds/protocol.js';
@@ -335,5 +337,32 @@ describe('every rendered card passes the CDS Hooks checklist', () => {
     const card = render(r, o);
     expect(card.detail).toContain('80% prediction interval');
     expect(card.detail).not.toMatch(/NaN/);
+  });
+});
+
+describe('Markdown helpers: the fast paths print exactly what the plain definitions print', () => {
+  // decimal(v, d) is defined as Number(v.toFixed(d)).toString(); cell(v) as pipes/line breaks → space, whitespace
+  // collapsed, trimmed, clipped. Both skip work on the common case; these properties hold them to the definitions.
+  const plainDecimal = (v: number, d: number) => Number(v.toFixed(d)).toString();
+  const plainCell = (v: unknown, max = 300) => String(v).replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+  test.each<[number, number, string]>([
+    [2.5, 1, '2.5'], [2.25, 1, '2.3'], [7.0000001, 2, '7'], [-0.0001, 2, '0'], [1e21, 1, '1e+21'], [0.1 + 0.2, 2, '0.3'], [17.5, 0, '18'], [-3.14159, 3, '-3.142'],
+  ])('decimal(%p, %p) = %p', (v, d, out) => {
+    expect(decimal(v, d)).toBe(out);
+    expect(decimal(v, d)).toBe(plainDecimal(v, d));
+  });
+  test('decimal equals Number(v.toFixed(d)).toString() for any finite number and 0–6 digits', () => {
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), fc.integer({ min: 0, max: 6 }), (v, d) => decimal(v, d) === plainDecimal(v, d)), { numRuns: 20000 });
+    fc.assert(fc.property(fc.integer({ min: -10_000_000, max: 10_000_000 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), (n, scale, d) => {
+      const v = n / 10 ** scale;
+      return decimal(v, d) === plainDecimal(v, d);
+    }), { numRuns: 20000 });
+  });
+  test('cell equals the plain definition for any text, including pipes, tabs, line breaks and unicode spaces', () => {
+    const ws = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '|', '\u00a0', '\u2003', 'a', 'B', '7', '*', '/');
+    fc.assert(fc.property(fc.array(ws, { maxLength: 40 }).map((a) => a.join('')), fc.integer({ min: 1, max: 50 }), (s, max) => cell(s, max) === plainCell(s, max)), { numRuns: 20000 });
+    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => cell(s) === plainCell(s)), { numRuns: 5000 });
+    expect(cell('CYP2C9 | *1/*3\n')).toBe('CYP2C9 *1/*3');
+    expect(cell(2.5)).toBe('2.5');
   });
 });
