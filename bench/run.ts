@@ -55,7 +55,8 @@ async function waitReady(url: string, ms: number): Promise<void> {
   throw new Error(`${url} not ready`);
 }
 /** NODE_OPTIONS of the Dockerfile's runtime image: the bench measures the service as it is deployed. */
-const DOCKERFILE_NODE_OPTIONS = /NODE_OPTIONS="?([^"\n]*?)"?(\s|$)/.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '';
+const nodeOptionsLine = /NODE_OPTIONS=(?:"([^"\n]*)"|(\S*))/.exec(readFileSync('Dockerfile', 'utf8')); // quoted (several flags) or one word
+const DOCKERFILE_NODE_OPTIONS = nodeOptionsLine?.[1] ?? nodeOptionsLine?.[2] ?? '';
 
 async function startService(dir: string, clientsFile: string): Promise<Proc & { coldStartMs: number }> {
   const port = await freePort();
