@@ -24,6 +24,13 @@ const ConfigSchema = z
       .object({
         deadlineMs: z.number().int().min(50).max(30000),
         maxPages: z.number().int().min(1).max(50),
+        /** byte cap on the body of each FHIR answer the service reads itself; over it the query fails ("response too large") */
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(256 * 1024 * 1024)
+          .default(8 * 1024 * 1024),
         /** URL prefixes of FHIR servers the service may call; empty = any (https, or http on loopback when allowed) */
         allowedServers: z.array(z.string().url()),
         allowInsecureLoopback: z.boolean(),
@@ -136,6 +143,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'DATA_DIR', path: 'dataDir', parse: String, description: 'directory for the SQLite database' },
   { env: 'CDS_AUTH_MODE', path: 'auth.mode', parse: String, description: '`enforce` (default) or `disabled` (development only; logged loudly)' },
   { env: 'FHIR_DEADLINE_MS', path: 'fhir.deadlineMs', parse: Number, description: 'deadline for all FHIR queries of one hook call' },
+  { env: 'FHIR_MAX_RESPONSE_BYTES', path: 'fhir.maxResponseBytes', parse: Number, description: 'byte cap on each FHIR answer the service reads itself (64 KiB to 256 MiB); a larger answer fails that query' },
   { env: 'FHIR_ALLOWED_SERVERS', path: 'fhir.allowedServers', parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean), description: 'comma-separated FHIR base URL prefixes the service may query' },
   { env: 'REQUEST_DEADLINE_MS', path: 'requestDeadlineMs', parse: Number, description: 'hard deadline for a whole hook call' },
   { env: 'LOG_LEVEL', path: 'logLevel', parse: String, description: 'pino log level' },

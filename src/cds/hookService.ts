@@ -88,6 +88,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       fhirAuthorization: req.fhirAuthorization,
       deadlineMs,
       maxPages: e.config.fhir.maxPages,
+      maxResponseBytes: e.config.fhir.maxResponseBytes,
       policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
       onCall: observeFhirCall,
     });

@@ -1,6 +1,7 @@
 // Data gathering: use each prefetch key as sent, fetch what is absent or failed from the FHIR server, under one deadline.
 import { Client } from 'fhir-kit-client';
 import type { Bundle, FhirResource, OperationOutcome } from 'fhir/r4';
+import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import type { FhirAuthorization } from '../cds/protocol.js';
 import { jsonDeeperThan } from '../util/jsonDepth.js';
 
@@ -35,9 +36,86 @@ export interface GatherOptions {
   fhirAuthorization: FhirAuthorization | undefined;
   deadlineMs: number;
   maxPages: number;
+  /** byte cap on each FHIR answer's body (config fhir.maxResponseBytes); default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
   policy: FhirServerPolicy;
   /** observes each FHIR call (for metrics/logs): PHI-free */
   onCall?: (e: { key: string; ms: number; ok: boolean; status?: number }) => void;
+}
+
+/** Default byte cap on one FHIR answer (a search page of a few hundred resources is well under 1 MB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** error codes of an answer refused by ResponseGuard (errorReason turns them into the key's reason) */
+const TOO_LARGE = 'FHIR_RESPONSE_TOO_LARGE';
+const ENCODED_RESPONSE = 'FHIR_ENCODED_RESPONSE';
+
+/**
+ * A plain Error with a code: fetch keeps it as the `cause` of its TypeError only when it looks like a plain Error of
+ * its own realm, which undici's error classes do not under jest's VM realm; a plain Error passes in both.
+ */
+function refusal(code: typeof TOO_LARGE | typeof ENCODED_RESPONSE): Error {
+  return Object.assign(new Error(code === TOO_LARGE ? 'FHIR answer over the byte cap' : 'content-encoded FHIR answer'), { code });
+}
+
+type ForwardingHandler = {
+  onConnect(abort: (err?: Error) => void, ...rest: unknown[]): void;
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean;
+  onError(err: Error): void;
+};
+// undici's DecoratorHandler forwards every handler callback; its type declares none of them
+const Forwarding = DecoratorHandler as unknown as new (handler: Dispatcher.DispatchHandlers) => ForwardingHandler;
+
+/**
+ * Refuses an answer at its headers when its Content-Length is over the cap (instead of reading up to the cap first), or
+ * when it is content-encoded: we ask for `identity`, and fetch would otherwise inflate a small compressed body into
+ * any size behind the cap's back. A body without Content-Length is cut by the Agent's maxResponseSize.
+ */
+class ResponseGuard extends Forwarding {
+  #abort: ((err?: Error) => void) | undefined;
+  constructor(
+    handler: Dispatcher.DispatchHandlers,
+    private readonly maxBytes: number,
+  ) {
+    super(handler);
+  }
+  override onConnect(abort: (err?: Error) => void, ...rest: unknown[]): void {
+    this.#abort = abort;
+    return super.onConnect(abort, ...rest);
+  }
+  override onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    let refused: Error | undefined;
+    for (let i = 0; i + 1 < headers.length && !refused; i += 2) {
+      const name = headers[i]!.toString('latin1').toLowerCase();
+      const value = headers[i + 1]!.toString('latin1').trim().toLowerCase();
+      if (name === 'content-length' && Number(value) > this.maxBytes) refused = refusal(TOO_LARGE);
+      else if (name === 'content-encoding' && value !== '' && value !== 'identity') refused = refusal(ENCODED_RESPONSE);
+    }
+    if (!refused) return super.onHeaders(statusCode, headers, resume, statusText);
+    if (!this.#abort) throw refused; // undici aborts the request when a handler throws
+    this.#abort(refused); // → onError(refused) → fetch rejects; the socket is destroyed, nothing more is read
+    return false;
+  }
+  override onError(err: Error): void {
+    // the Agent's maxResponseSize cut a body sent without Content-Length (chunked, or up to the connection's close)
+    super.onError((err as { code?: unknown })?.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? refusal(TOO_LARGE) : err);
+  }
+}
+
+const dispatchers = new Map<number, Dispatcher>();
+
+/**
+ * One pooled keep-alive Agent per cap (in practice one, from the configuration), used by fetch instead of the global
+ * dispatcher: fhir-kit-client passes unknown request options into `new Request(url, init)`, and Node's fetch uses
+ * `init.dispatcher`. undici is pinned to the version bundled with Node, so its Agent speaks fetch's handler API.
+ */
+function capDispatcher(maxBytes: number): Dispatcher {
+  let d = dispatchers.get(maxBytes);
+  if (!d) {
+    d = new Agent({ maxResponseSize: maxBytes }).compose((dispatch) => (opts, handler) => dispatch(opts, new ResponseGuard(handler, maxBytes)));
+    dispatchers.set(maxBytes, d);
+  }
+  return d;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -92,8 +170,11 @@ function sameOrigin(link: string, base: string): boolean {
 }
 
 function errorReason(e: unknown): string {
-  const err = e as { name?: string; response?: { status?: number }; status?: number; message?: string; cause?: { code?: string } };
+  const err = e as { name?: string; code?: string; response?: { status?: number }; status?: number; message?: string; cause?: { code?: string } };
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') return 'timeout';
+  const code = err?.cause?.code ?? err?.code;
+  if (code === TOO_LARGE || code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'response too large';
+  if (code === ENCODED_RESPONSE) return 'unrequested content encoding';
   const status = err?.response?.status ?? err?.status;
   if (typeof status === 'number') return `HTTP ${status}`;
   if (err?.cause?.code) return String(err.cause.code);
@@ -131,13 +212,18 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
   const client = canQuery
     ? new Client({ baseUrl: o.fhirServer!.replace(/\/+$/, ''), ...(o.fhirAuthorization ? { bearerToken: o.fhirAuthorization.access_token } : {}) })
     : undefined;
+  const dispatcher = capDispatcher(o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
 
   const call = async (key: string, url: string): Promise<FhirResource> => {
     const t0 = performance.now();
     fhirCalls++;
     try {
-      // redirect: 'manual' — a 3xx is a failure ("HTTP 307"), never followed: it could lead off the allowed servers
-      const r = (await client!.request(url, { options: { signal: controller.signal, headers: { accept: 'application/fhir+json' }, redirect: 'manual' } })) as unknown;
+      // redirect: 'manual' — a 3xx is a failure ("HTTP 307"), never followed: it could lead off the allowed servers.
+      // dispatcher: the body is capped at maxResponseBytes (over it the call fails, "response too large", and nothing
+      // of it is used); identity encoding, so the cap bounds what is parsed, not just what crosses the wire.
+      // (fhir-kit-client hands unknown options to `new Request`; its RequestInit type does not declare `dispatcher`)
+      const options = { signal: controller.signal, headers: { accept: 'application/fhir+json', 'accept-encoding': 'identity' }, redirect: 'manual' as const, dispatcher };
+      const r = (await client!.request(url, { options })) as unknown;
       if (!isResource(r)) throw new SyntaxError('not a FHIR resource');
       if (jsonDeeperThan(r)) throw new SyntaxError('FHIR answer nested too deeply');
       o.onCall?.({ key, ms: performance.now() - t0, ok: true });

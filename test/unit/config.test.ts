@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { ConfigError, ENV_OVERRIDES, loadConfig } from '../../src/config.js';
-import { bundleResources, isFhirServerAllowed, type FhirServerPolicy } from '../../src/fhir/gather.js';
+import { bundleResources, DEFAULT_MAX_RESPONSE_BYTES, isFhirServerAllowed, type FhirServerPolicy } from '../../src/fhir/gather.js';
 
 describe('loadConfig: defaults and environment overrides', () => {
   // Source: config/default.json and ENV_OVERRIDES in src/config.ts (the README's configuration table).
@@ -17,6 +17,7 @@ describe('loadConfig: defaults and environment overrides', () => {
     expect(c.fhir.allowedServers).toEqual([]);
     expect(c.requestDeadlineMs).toBeGreaterThan(c.fhir.deadlineMs);
     expect(c.cards.warfarinRoundingMgPerDay).toBe(0.5);
+    expect(c.fhir.maxResponseBytes).toBe(DEFAULT_MAX_RESPONSE_BYTES); // absent from the file: 8 MiB
   });
 
   test('process.env is not needed: an explicit empty env gives the defaults even if the real env has PORT', () => {
@@ -36,6 +37,7 @@ describe('loadConfig: defaults and environment overrides', () => {
     ['CDS_AUTH_MODE disabled', { CDS_AUTH_MODE: 'disabled' }, (c) => c.auth.mode, 'disabled'],
     ['CDS_AUTH_MODE enforce', { CDS_AUTH_MODE: 'enforce' }, (c) => c.auth.mode, 'enforce'],
     ['FHIR_DEADLINE_MS', { FHIR_DEADLINE_MS: '1000' }, (c) => c.fhir.deadlineMs, 1000],
+    ['FHIR_MAX_RESPONSE_BYTES', { FHIR_MAX_RESPONSE_BYTES: '1048576' }, (c) => c.fhir.maxResponseBytes, 1048576],
     ['REQUEST_DEADLINE_MS', { REQUEST_DEADLINE_MS: '6000' }, (c) => c.requestDeadlineMs, 6000],
     ['both deadlines together', { FHIR_DEADLINE_MS: '8000', REQUEST_DEADLINE_MS: '9000' }, (c) => [c.fhir.deadlineMs, c.requestDeadlineMs], [8000, 9000]],
     ['LOG_LEVEL', { LOG_LEVEL: 'debug' }, (c) => c.logLevel, 'debug'],
@@ -79,6 +81,9 @@ describe('loadConfig: invalid values → ConfigError naming the env var', () => 
     ['CDS_AUTH_MODE=off', { CDS_AUTH_MODE: 'off' }, ['CDS_AUTH_MODE']],
     ['FHIR_ALLOWED_SERVERS with a non-URL', { FHIR_ALLOWED_SERVERS: 'https://ok.example.org,ehr.example.org' }, ['FHIR_ALLOWED_SERVERS']],
     ['FHIR_DEADLINE_MS=10 (below minimum)', { FHIR_DEADLINE_MS: '10' }, ['FHIR_DEADLINE_MS']],
+    ['FHIR_MAX_RESPONSE_BYTES=1000 (below 64 KiB)', { FHIR_MAX_RESPONSE_BYTES: '1000' }, ['FHIR_MAX_RESPONSE_BYTES']],
+    ['FHIR_MAX_RESPONSE_BYTES=8mb (not a number)', { FHIR_MAX_RESPONSE_BYTES: '8mb' }, ['FHIR_MAX_RESPONSE_BYTES']],
+    ['FHIR_MAX_RESPONSE_BYTES=1e9 (above 256 MiB)', { FHIR_MAX_RESPONSE_BYTES: '1e9' }, ['FHIR_MAX_RESPONSE_BYTES']],
     ['REQUEST_DEADLINE_MS=soon', { REQUEST_DEADLINE_MS: 'soon' }, ['REQUEST_DEADLINE_MS']],
     ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, ['LOG_LEVEL']],
     ['requestDeadlineMs == fhir.deadlineMs', { FHIR_DEADLINE_MS: '3000', REQUEST_DEADLINE_MS: '3000' }, ['REQUEST_DEADLINE_MS', 'requestDeadlineMs must be larger than fhir.deadlineMs']],
