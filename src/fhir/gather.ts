@@ -108,8 +108,9 @@ const dispatchers = new Map<number, Dispatcher>();
  * One pooled keep-alive Agent per cap (in practice one, from the configuration), used by fetch instead of the global
  * dispatcher: fhir-kit-client passes unknown request options into `new Request(url, init)`, and Node's fetch uses
  * `init.dispatcher`. undici is pinned to the version bundled with Node, so its Agent speaks fetch's handler API.
+ * Also used for the SMART access proof's Patient read (src/smart/proof.ts). Ask for `accept-encoding: identity` with it.
  */
-function capDispatcher(maxBytes: number): Dispatcher {
+export function capDispatcher(maxBytes: number): Dispatcher {
   let d = dispatchers.get(maxBytes);
   if (!d) {
     d = new Agent({ maxResponseSize: maxBytes }).compose((dispatch) => (opts, handler) => dispatch(opts, new ResponseGuard(handler, maxBytes)));

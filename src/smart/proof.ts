@@ -1,6 +1,6 @@
 // Proof that a SMART app's access token may see a patient: read Patient/<id> on an allowlisted FHIR server with it.
 import { createHash } from 'node:crypto';
-import { isFhirServerAllowed } from '../fhir/gather.js';
+import { capDispatcher, DEFAULT_MAX_RESPONSE_BYTES, isFhirServerAllowed } from '../fhir/gather.js';
 
 export interface AccessClaim {
   /** the app's SMART access token (never logged, never stored: only a hash keys the cache) */
@@ -25,6 +25,8 @@ export interface AccessProverOptions {
   cacheSeconds: number;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** byte cap on the Patient answer (config fhir.maxResponseBytes); over it the proof fails as fhir-unavailable */
+  maxResponseBytes?: number;
   now?: () => number;
   /** upper bound of cached proofs (oldest evicted first) */
   maxEntries?: number;
@@ -58,11 +60,15 @@ export class AccessProver {
 
     let res: Response;
     try {
-      res = await this.fetchImpl(`${base}/Patient/${encodeURIComponent(c.patientId)}`, {
-        headers: { authorization: `Bearer ${c.token}`, accept: 'application/fhir+json' },
-        redirect: 'manual', // a redirect could carry the token off the allowlisted server
+      // the answer is capped like every FHIR answer the service reads (src/fhir/gather.ts): uncompressed, at most
+      // maxResponseBytes; over it fetch or res.json() fails → fhir-unavailable. (RequestInit does not declare dispatcher.)
+      const init = {
+        headers: { authorization: `Bearer ${c.token}`, accept: 'application/fhir+json', 'accept-encoding': 'identity' },
+        redirect: 'manual' as const, // a redirect could carry the token off the allowlisted server
         signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
+        dispatcher: capDispatcher(this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+      };
+      res = await this.fetchImpl(`${base}/Patient/${encodeURIComponent(c.patientId)}`, init as RequestInit);
     } catch {
       return { ok: false, reason: 'fhir-unavailable' };
     }

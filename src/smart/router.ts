@@ -73,6 +73,7 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
       allowInsecureLoopback: c.fhir.allowInsecureLoopback,
       cacheSeconds: c.smart.proofCacheSeconds,
       timeoutMs: c.smart.proofTimeoutMs,
+      maxResponseBytes: c.fhir.maxResponseBytes,
     });
   if (c.smart.allowedFhirServers.length === 0) {
     log.warn({ event: 'smart_api_disabled' }, 'SMART_ALLOWED_FHIR_SERVERS is empty: the recommendation API refuses every request');

@@ -1,5 +1,7 @@
 // AccessProver (src/smart/proof.ts): the allowlist is mandatory, the FHIR read decides, successes are cached briefly
 // by a hash (never the token), and redirects are never followed.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AccessProver } from '../../src/smart/proof.js';
 import { smartAppCsp } from '../../src/smart/router.js';
 import { loadConfig, smartLaunchUrl } from '../../src/config.js';
@@ -49,6 +51,38 @@ test('reads Patient/<id> with the token, no redirects followed; the success is c
   advance(61_000);
   await expect(p.prove(claim)).resolves.toEqual({ ok: true, cached: false });
   expect(calls).toHaveLength(3);
+});
+
+test('the Patient answer is capped like every FHIR answer (real fetch, local server): over the cap → fhir-unavailable', async () => {
+  const CAP = 64 * 1024;
+  const seen: (string | undefined)[] = [];
+  // the Patient padded with JSON whitespace to the cap ("fits") or one byte over it ("big" with a Content-Length, "stream" chunked)
+  const server = createServer((req, res) => {
+    seen.push(req.headers['accept-encoding']);
+    const id = /\/Patient\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
+    const json = JSON.stringify({ resourceType: 'Patient', id });
+    const size = id === 'fits' ? CAP : CAP + 1;
+    const padded = `${json.slice(0, -1)}${' '.repeat(size - json.length)}}`; // exactly `size` bytes
+    if (id === 'stream') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write(padded.slice(0, 1000));
+      res.end(padded.slice(1000));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(padded) }).end(padded);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+  try {
+    const p = new AccessProver({ allowedServers: [base], allowInsecureLoopback: true, cacheSeconds: 0, timeoutMs: 2000, maxResponseBytes: CAP });
+    await expect(p.prove({ token: 't', fhirServer: base, patientId: 'fits' })).resolves.toEqual({ ok: true, cached: false });
+    await expect(p.prove({ token: 't', fhirServer: base, patientId: 'big' })).resolves.toMatchObject({ ok: false, reason: 'fhir-unavailable' });
+    await expect(p.prove({ token: 't', fhirServer: base, patientId: 'stream' })).resolves.toMatchObject({ ok: false, reason: 'fhir-unavailable' });
+    expect(seen.every((e) => e === 'identity')).toBe(true);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test.each([
