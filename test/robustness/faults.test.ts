@@ -58,6 +58,15 @@ function expectWellBehaved(r: HookResponse, maxMs = MAX_MS): void {
  * and huge answers are held to the normal deadline bound.
  */
 
+/** The warfarin call answered without a weight: one card saying the data are missing, naming weight, no dose proposed. */
+function expectWeightMissingCard(r: Awaited<ReturnType<typeof callNoPrefetch>>): void {
+  expect(r.status).toBe(200);
+  expect(r.json.cards).toHaveLength(1);
+  expect(r.json.cards[0].summary).toMatch(/not personalized: missing/);
+  expect(r.json.cards[0].detail).toMatch(/weight/i);
+  expect(proposedDoses(r.json)).toHaveLength(0);
+}
+
 async function expectNormalDoseCard(s: TestService, fhirServer: string): Promise<void> {
   const r = await callNoPrefetch(s, fhirServer);
   expectWellBehaved(r);
@@ -269,11 +278,7 @@ describe('hostile FHIR servers the test server cannot imitate', () => {
     expectWellBehaved(r);
     // the Patient is read; every search (the weight's too) is over the byte cap → treated as missing: no dose, and the
     // card says the data are missing
-    expect(r.status).toBe(200);
-    expect(r.json.cards).toHaveLength(1);
-    expect(r.json.cards[0].summary).toMatch(/not personalized: missing/);
-    expect(r.json.cards[0].detail).toMatch(/weight/i);
-    expect(proposedDoses(r.json)).toHaveLength(0);
+    expectWeightMissingCard(r);
   });
 
   /**
@@ -297,11 +302,7 @@ describe('hostile FHIR servers the test server cannot imitate', () => {
   test('the weight search answered with a Content-Length one byte over the cap: weight treated as missing, no dose', async () => {
     const r = await callNoPrefetch(svc, await paddedWeightProxy((cap) => cap + 1));
     expectWellBehaved(r);
-    expect(r.status).toBe(200);
-    expect(r.json.cards).toHaveLength(1);
-    expect(r.json.cards[0].summary).toMatch(/not personalized: missing/);
-    expect(r.json.cards[0].detail).toMatch(/weight/i);
-    expect(proposedDoses(r.json)).toHaveLength(0);
+    expectWeightMissingCard(r);
   });
 
   test('the weight search answered with a Content-Length just under the cap: the answer is used, the normal dose', async () => {
