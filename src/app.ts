@@ -116,7 +116,12 @@ export function createApp(d: AppDeps): express.Express {
           publicBaseUrl: d.config.publicBaseUrl,
           context:
             d.authContext ??
-            createCdsAuthContext({ clients: d.clients, clockSkewSec: d.config.auth.clockSkewSeconds, logger: d.logger }),
+            createCdsAuthContext({
+              clients: d.clients,
+              clockSkewSec: d.config.auth.clockSkewSeconds,
+              replayCacheMaxEntries: d.config.auth.replayCacheMaxEntries,
+              logger: d.logger,
+            }),
         });
 
   const cds = express.Router();

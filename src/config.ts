@@ -16,6 +16,8 @@ const ConfigSchema = z
       .object({
         mode: z.enum(['enforce', 'disabled']),
         clockSkewSeconds: z.number().int().min(0).max(300),
+        /** tokens the in-memory replay cache remembers (12 bytes each, at most 24 MiB at the default 1 000 000); when full, tokens are refused (fail closed) */
+        replayCacheMaxEntries: z.number().int().min(1000).max(16_000_000).default(1_000_000),
       })
       .strict(),
     dataDir: z.string().min(1),
@@ -142,6 +144,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'DATABASE_URL', path: 'databaseUrl', parse: String, description: 'PostgreSQL URL; empty = embedded SQLite in DATA_DIR' },
   { env: 'DATA_DIR', path: 'dataDir', parse: String, description: 'directory for the SQLite database' },
   { env: 'CDS_AUTH_MODE', path: 'auth.mode', parse: String, description: '`enforce` (default) or `disabled` (development only; logged loudly)' },
+  { env: 'CDS_REPLAY_CACHE_MAX_ENTRIES', path: 'auth.replayCacheMaxEntries', parse: Number, description: 'CDS client tokens (jti) remembered against replay until they expire (default 1000000, 12 bytes each; ~2,700 calls/s sustained with 5-min tokens); when full, new tokens are refused' },
   { env: 'FHIR_DEADLINE_MS', path: 'fhir.deadlineMs', parse: Number, description: 'deadline for all FHIR queries of one hook call' },
   { env: 'FHIR_MAX_RESPONSE_BYTES', path: 'fhir.maxResponseBytes', parse: Number, description: 'byte cap on each FHIR answer the service reads itself (64 KiB to 256 MiB); a larger answer fails that query' },
   { env: 'FHIR_ALLOWED_SERVERS', path: 'fhir.allowedServers', parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean), description: 'comma-separated FHIR base URL prefixes the service may query' },

@@ -103,8 +103,10 @@ export interface CdsAuthConfig {
   requireTyp?: boolean;
   /** Longest token accepted by `verifyCdsJwt`, characters (default 8192). */
   maxTokenBytes?: number;
-  /** Default: a new `InMemoryReplayCache`. */
+  /** Default: a new `InMemoryReplayCache` remembering at most `replayCacheMaxEntries` tokens. */
   replayStore?: ReplayStore;
+  /** Bound of the default in-memory replay cache (default 1 000 000 tokens, 12 bytes each). */
+  replayCacheMaxEntries?: number;
   /** Options for the `jku` key-set cache, or a shared instance. */
   jwks?: RemoteJwksOptions | RemoteJwksCache;
   logger?: AuthLogger;
@@ -166,7 +168,9 @@ export function createCdsAuthContext(config: CdsAuthConfig): CdsAuthContext {
     maxTokenLifetimeSec: config.maxTokenLifetimeSec ?? 3600,
     requireTyp: config.requireTyp ?? true,
     maxTokenBytes: config.maxTokenBytes ?? 8192,
-    replayStore: config.replayStore ?? new InMemoryReplayCache({ now }),
+    replayStore:
+      config.replayStore ??
+      new InMemoryReplayCache({ now, ...(config.replayCacheMaxEntries !== undefined ? { maxEntries: config.replayCacheMaxEntries } : {}) }),
     remoteJwks,
     logger,
     now,
