@@ -192,7 +192,7 @@ function mainThreadCpuSec(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
 }
 
-interface PairedRow { scenario: string; ratios: number[]; baselineRps: number[]; serviceRps: number[]; serviceP99: number[]; cpuMsBaseline: number[]; cpuMsService: number[] }
+interface PairedRow { scenario: string; ratios: number[]; baselineRps: number[]; serviceRps: number[]; serviceP99: number[]; cpuMsBaseline: number[]; cpuMsService: number[]; serviceFailed: number }
 const PAIRS = QUICK ? 1 : 3;
 const PAIR_SECONDS = QUICK ? 2 : 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -204,7 +204,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * contention distorts far less than req/s.
  */
 async function pairedAt16(scenario: string, baseline: Proc, svc: Proc, pathname: string, body: string): Promise<PairedRow> {
-  const out: PairedRow = { scenario, ratios: [], baselineRps: [], serviceRps: [], serviceP99: [], cpuMsBaseline: [], cpuMsService: [] };
+  const out: PairedRow = { scenario, ratios: [], baselineRps: [], serviceRps: [], serviceP99: [], cpuMsBaseline: [], cpuMsService: [], serviceFailed: 0 };
   const baseTokens = new TokenSource(await signTokens(`${baseline.url}${pathname}`, 1000), true);
   const run = async (p: Proc, src: TokenSource) => {
     await load(p.url, pathname, body, 16, 1, src);
@@ -219,6 +219,8 @@ async function pairedAt16(scenario: string, baseline: Proc, svc: Proc, pathname:
     out.baselineRps.push(b.r.requests.average);
     out.serviceRps.push(v.r.requests.average);
     out.serviceP99.push(v.r.latency.p99);
+    // a refused call (e.g. 401 from a full replay cache) is cheap: a pair with any is not a measure of the pipeline
+    out.serviceFailed += v.r.errors + v.r.timeouts + v.r.non2xx;
     out.ratios.push(v.r.requests.average / b.r.requests.average);
     out.cpuMsBaseline.push(b.cpuMs);
     out.cpuMsService.push(v.cpuMs);
@@ -304,9 +306,9 @@ async function main(): Promise<void> {
   lines.push(
     `Paired at 16 connections (${PAIRS} rounds of baseline then service back to back, ${PAIR_SECONDS} s each after a 1 s warm-up; the machine's speed drifts by up to ±30% within minutes, so each ratio compares two runs a few seconds apart, and the median is reported; main-thread CPU per request read from /proc):`,
     '',
-    '| scenario | req/s vs baseline, per pair | median | service p99 ms, per pair | main-thread CPU per request: service / baseline (median) |',
-    '|---|---|---|---|---|',
-    ...paired.map((p) => `| ${p.scenario} | ${p.ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.ratios).toFixed(2)} | ${p.serviceP99.join(', ')} | ${median(p.cpuMsService).toFixed(3)} ms / ${median(p.cpuMsBaseline).toFixed(3)} ms |`),
+    '| scenario | req/s vs baseline, per pair | median | service p99 ms, per pair | service errors + non-2xx | main-thread CPU per request: service / baseline (median) |',
+    '|---|---|---|---|---|---|',
+    ...paired.map((p) => `| ${p.scenario} | ${p.ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(p.ratios).toFixed(2)} | ${p.serviceP99.join(', ')} | ${p.serviceFailed} | ${median(p.cpuMsService).toFixed(3)} ms / ${median(p.cpuMsBaseline).toFixed(3)} ms |`),
     '',
   );
   lines.push(`Whole bench: ${((Date.now() - t0) / 60000).toFixed(1)} min.`, '');
@@ -328,7 +330,11 @@ function targetLines(
   const at16 = rows.filter((r) => r.connections === 16 && r.scenario.startsWith('service'));
   const full = at16.filter((r) => !r.scenario.includes('no prefetch'));
   const fhir = at16.find((r) => r.scenario.includes('no prefetch'));
-  const serviceErrors = rows.filter((r) => r.scenario.startsWith('service')).reduce((a, r) => a + r.errors, 0) + soak.errors;
+  // every full-prefetch call must be answered 200 (a 4xx there is a refused call, e.g. a full replay cache, and far
+  // cheaper than a real one); the FHIR-fetch path's non-2xx (412 past the FHIR deadline) are judged in its own target
+  const serviceErrors =
+    rows.filter((r) => r.scenario.startsWith('service')).reduce((a, r) => a + r.errors + (r.scenario.includes('no prefetch') ? 0 : r.non2xx), 0) +
+    soak.errors + soak.non2xx + paired.reduce((a, p) => a + p.serviceFailed, 0);
   const flat = soak.rssLastThird <= soak.rssFirstThird * 1.1;
   const row = (target: string, met: boolean, figure: string) => `| ${target} | ${met ? 'met' : '**not met**'} | ${figure} |`;
   return [
@@ -340,11 +346,16 @@ function targetLines(
     ...full.map((r) => {
       const p = paired.find((x) => x.scenario === r.scenario);
       const ratio = p ? median(p.ratios) : r.rps / base(16).rps;
-      return row(`full prefetch, 16 connections: ≥ 0.60 × baseline req/s — ${r.scenario.replace('service: ', '')}`, ratio >= 0.6, `${ratio.toFixed(2)} paired median (main table: ${(r.rps / base(16).rps).toFixed(2)})`);
+      const valid = r.non2xx + r.errors === 0 && (p?.serviceFailed ?? 0) === 0;
+      return row(
+        `full prefetch, 16 connections: ≥ 0.60 × baseline req/s — ${r.scenario.replace('service: ', '')}`,
+        valid && ratio >= 0.6,
+        `${ratio.toFixed(2)} paired median (main table: ${(r.rps / base(16).rps).toFixed(2)})${valid ? '' : ' — not valid: the service refused or failed calls in these runs'}`,
+      );
     }),
-    ...full.map((r) => row(`full prefetch, 16 connections: p99 ≤ 25 ms — ${r.scenario.replace('service: ', '')}`, r.p99 <= 25, `${r.p99} ms`)),
+    ...full.map((r) => row(`full prefetch, 16 connections: p99 ≤ 25 ms — ${r.scenario.replace('service: ', '')}`, r.p99 <= 25 && r.non2xx + r.errors === 0, `${r.p99} ms${r.non2xx + r.errors === 0 ? '' : ` — not valid: ${r.non2xx + r.errors} calls refused or failed`}`)),
     ...(fhir ? [row('FHIR-fetch path (local test FHIR server), 16 connections: p99 ≤ 100 ms', fhir.p99 <= 100 && fhir.non2xx === 0, `${fhir.p99} ms, ${fhir.non2xx} non-2xx (the test server serialises searches, ~100 ms each)`)] : []),
-    row('0 errors (every service run and the soak)', serviceErrors === 0, `${serviceErrors}`),
+    row('0 errors (every service run, paired round and the soak; non-2xx counted as errors except on the FHIR-fetch path)', serviceErrors === 0, `${serviceErrors}`),
     row(`RSS flat over the ${soak.seconds} s soak and under 300 MB`, flat && soak.rssMax < 300, `${soak.rssFirstThird.toFixed(0)} → ${soak.rssLastThird.toFixed(0)} MB, max ${soak.rssMax.toFixed(0)} MB`),
     row('cold start (to /readyz, model and knowledge loaded) < 2 s', Math.max(...colds) < 2000, `max ${Math.max(...colds).toFixed(0)} ms`),
     '',
