@@ -1,4 +1,5 @@
-// CPU profile of the service under load: `tsx bench/profile.ts [warfarin|clopidogrel|amoxicillin] [seconds] [-- extra node args]`
+// CPU profile of the service under load: `tsx bench/profile.ts [warfarin|clopidogrel|amoxicillin|fhir] [seconds] [-- extra node args]`
+// (`fhir`: warfarin without prefetch, the service querying the cached-answer FHIR stand-in bench/fhir-replay.ts)
 // (run `npm run build` first). Starts `node --cpu-prof dist/src/server.js` with the bench configuration, sends pre-signed
 // RS384 tokens at 16 connections, stops the service and prints the busy-time shares (self and inclusive) of the parts of
 // a hook call. The .cpuprofile is kept under the printed directory (open it in Chrome DevTools for the flame chart).
@@ -7,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { draftWarfarin, fullPrefetch } from '../test/fixtures/synthetic-patients.js';
+import { draftWarfarin, fullPrefetch, syntheticResources } from '../test/fixtures/synthetic-patients.js';
+import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { freePort } from '../test/support/service.js';
 import { amoxicillin, clientsJson, clopidogrel, cyp2c19, hookBody, token } from './requests.js';
 
@@ -21,9 +23,20 @@ const NO_PROF = process.env['PROFILE_OFF'] === '1';
 
 const tokens = (aud: string, n: number): string[] => Array.from({ length: n }, () => token(aud));
 const draft = which === 'clopidogrel' ? clopidogrel : which === 'amoxicillin' ? amoxicillin : draftWarfarin('bench-w', 'pgx-1');
-const body = hookBody('pgx-1', draft, which === 'clopidogrel' ? fullPrefetch('pgx-1', [cyp2c19]) : fullPrefetch('pgx-1'));
+let body = hookBody('pgx-1', draft, which === 'clopidogrel' ? fullPrefetch('pgx-1', [cyp2c19]) : fullPrefetch('pgx-1'));
 
 async function main(): Promise<void> {
+  let stopFhir = async () => {};
+  if (which === 'fhir') {
+    const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
+    const replay = spawn(process.execPath, ['--import', 'tsx', 'bench/fhir-replay.ts', fhir.url, 'bench-token'], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve) => replay.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(String(d)) as { port: number }).port)));
+    body = hookBody('pgx-1', draft, undefined, `http://127.0.0.1:${port}`);
+    stopFhir = async () => {
+      replay.kill('SIGTERM');
+      await fhir.stop();
+    };
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgx-prof-'));
   const clientsFile = path.join(dir, 'clients.json');
   writeFileSync(clientsFile, clientsJson());
@@ -82,6 +95,7 @@ async function main(): Promise<void> {
   console.log(`readyz after the run: ${await (await fetch(`${url}/readyz`)).text()}`);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  await stopFhir();
   if (NO_PROF) return;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
