@@ -13,7 +13,8 @@ import type { EvaluatorRegistry } from './dosing/registry.js';
 import type { Store } from './store/store.js';
 import { createAdminRouter } from './admin/router.js';
 import { createSmartRouter } from './smart/router.js';
-import { feedbackReceived } from './observability/metrics.js';
+import { authRejected, feedbackReceived, trackReplayCache } from './observability/metrics.js';
+import { InMemoryReplayCache } from './cds/replayCache.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
 
 export interface AppDeps {
@@ -108,21 +109,26 @@ export function createApp(d: AppDeps): express.Express {
     ...(d.newId ? { newId: d.newId } : {}),
     ...(d.evaluators ? { evaluators: d.evaluators } : {}),
   };
-  const auth =
-    d.config.auth.mode === 'disabled'
-      ? createAuthMiddleware({ mode: 'disabled', logger: d.logger })
-      : createAuthMiddleware({
-          mode: 'enforce',
-          publicBaseUrl: d.config.publicBaseUrl,
-          context:
-            d.authContext ??
-            createCdsAuthContext({
-              clients: d.clients,
-              clockSkewSec: d.config.auth.clockSkewSeconds,
-              replayCacheMaxEntries: d.config.auth.replayCacheMaxEntries,
-              logger: d.logger,
-            }),
-        });
+  let auth: RequestHandler;
+  if (d.config.auth.mode === 'disabled') {
+    auth = createAuthMiddleware({ mode: 'disabled', logger: d.logger });
+  } else {
+    const context =
+      d.authContext ??
+      createCdsAuthContext({
+        clients: d.clients,
+        clockSkewSec: d.config.auth.clockSkewSeconds,
+        replayCacheMaxEntries: d.config.auth.replayCacheMaxEntries,
+        logger: d.logger,
+      });
+    if (context.replayStore instanceof InMemoryReplayCache) trackReplayCache(context.replayStore);
+    auth = createAuthMiddleware({
+      mode: 'enforce',
+      publicBaseUrl: d.config.publicBaseUrl,
+      context,
+      onReject: (reason) => authRejected.inc({ reason }),
+    });
+  }
 
   const cds = express.Router();
   cds.use(cors);

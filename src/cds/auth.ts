@@ -417,6 +417,8 @@ export interface CdsAuthEnforceOptions extends Omit<CdsAuthConfig, 'clients'> {
   maxAuthHeaderBytes?: number;
   /** Let CORS preflights (OPTIONS with Access-Control-Request-Method) through unauthenticated (default true). */
   skipPreflight?: boolean;
+  /** Called with the reason of every refused request (for a metric; the reason is never PHI). */
+  onReject?: (reason: AuthFailureReason) => void;
 }
 
 export interface CdsAuthDisabledOptions {
@@ -480,6 +482,7 @@ export function createAuthMiddleware(options: CdsAuthOptions): RequestHandler {
   const maxHeader = opts.maxAuthHeaderBytes ?? 8192;
   const skipPreflight = opts.skipPreflight ?? true;
   const baseUrl = opts.publicBaseUrl;
+  const onReject = opts.onReject ?? (() => {});
 
   return async (req: Request, res: Response, next: NextFunction) => {
     if (skipPreflight && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
@@ -490,17 +493,20 @@ export function createAuthMiddleware(options: CdsAuthOptions): RequestHandler {
     const h = req.headers.authorization;
     if (h === undefined || h === '') {
       log.debug({ event: 'cds_auth_rejected', reason: 'missing_token', method: req.method, path }, 'CDS client authentication failed');
+      onReject('missing_token');
       reject(res);
       return;
     }
     if (h.length > maxHeader) {
       log.info({ event: 'cds_auth_rejected', reason: 'token_too_large', method: req.method, path, size: h.length }, 'CDS client authentication failed');
+      onReject('token_too_large');
       reject(res);
       return;
     }
     const m = BEARER.exec(h);
     if (!m) {
       log.debug({ event: 'cds_auth_rejected', reason: 'malformed_token', method: req.method, path }, 'CDS client authentication failed');
+      onReject('malformed_token');
       reject(res);
       return;
     }
@@ -511,6 +517,7 @@ export function createAuthMiddleware(options: CdsAuthOptions): RequestHandler {
         { event: 'cds_auth_rejected', reason: result.reason, iss: result.iss, kid: result.kid, method: req.method, path },
         'CDS client authentication failed',
       );
+      onReject(result.reason);
       reject(res);
       return;
     }

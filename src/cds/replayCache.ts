@@ -76,6 +76,11 @@ export class InMemoryReplayCache implements ReplayStore {
     return this.occupied;
   }
 
+  /** The bound: at most this many unexpired tokens are held. */
+  get capacity(): number {
+    return this.maxEntries;
+  }
+
   /** Bytes of the table as it is now. */
   get bytes(): number {
     return this.table.byteLength;

@@ -72,6 +72,35 @@ export const modelInference = new Histogram({
   registers: [registry],
 });
 
+export const authRejected = new Counter({
+  name: 'cds_auth_rejected_total',
+  help: 'CDS requests refused with 401, per reason (missing_token, bad_signature, expired, replayed_jti, replay_cache_full, ...)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+let replayCache: { readonly size: number; readonly capacity: number } | undefined;
+/** The replay cache whose fill the gauges below report (the app's; the last one set wins). */
+export function trackReplayCache(cache: { readonly size: number; readonly capacity: number } | undefined): void {
+  replayCache = cache;
+}
+export const replayCacheEntries = new Gauge({
+  name: 'cds_replay_cache_entries',
+  help: 'CDS client tokens held by the in-memory replay cache (expired ones until swept); at capacity new tokens are refused',
+  registers: [registry],
+  collect() {
+    if (replayCache) this.set(replayCache.size);
+  },
+});
+export const replayCacheCapacity = new Gauge({
+  name: 'cds_replay_cache_capacity',
+  help: 'Bound of the in-memory replay cache (CDS_REPLAY_CACHE_MAX_ENTRIES)',
+  registers: [registry],
+  collect() {
+    if (replayCache) this.set(replayCache.capacity);
+  },
+});
+
 /** Called by the model evaluator after each inference. */
 export function observeModelInference(seconds: number): void {
   if (Number.isFinite(seconds) && seconds >= 0) modelInference.observe(seconds);

@@ -294,4 +294,15 @@ describe('client JWT on the real service (RS384 as Epic-style clients send; ES38
     expect((await call(t)).status).toBe(200);
     expect((await call(t)).status).toBe(401);
   });
+  test('refusals are counted per reason, and the replay cache fill against its bound is exposed at /metrics', async () => {
+    const t = await svc.ehr.bearer(url());
+    expect((await call(t)).status).toBe(200);
+    expect((await call(t)).status).toBe(401);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^cds_auth_rejected_total\{reason="replayed_jti"\} [1-9]/m);
+    expect(metrics).toMatch(/^cds_auth_rejected_total\{reason="expired"\} [1-9]/m);
+    expect(metrics).toMatch(/^cds_auth_rejected_total\{reason="unknown_iss"\} [1-9]/m);
+    expect(metrics).toMatch(/^cds_replay_cache_capacity 1000000$/m);
+    expect(Number(/^cds_replay_cache_entries (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+  });
 });
