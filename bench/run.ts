@@ -377,7 +377,7 @@ function targetLines(
     row(`RSS flat over the ${soak.seconds} s soak and under 300 MB`, flat && soak.rssMax < 300, `${soak.rssFirstThird.toFixed(0)} → ${soak.rssLastThird.toFixed(0)} MB, max ${soak.rssMax.toFixed(0)} MB`),
     row('cold start (to /readyz, model and knowledge loaded) < 2 s', Math.max(...colds) < 2000, `max ${Math.max(...colds).toFixed(0)} ms`),
     '',
-    'What dominates now (CPU profile of a warfarin call, docs/performance.md): the hook pipeline itself, ~45% of the main thread (model inference + exact explanation ~12%, then validation, PatientFacts and genotype reading, rules, cards and the facts fingerprint at 1–4% each), express/node HTTP and body parsing ~33% (much of which the baseline pays too), JWT verification ~7%, audit hand-off ~4%, GC ~4%.',
+    'What dominates now (CPU profile of a warfarin call at 16 connections, docs/performance.md): the hook pipeline itself, ~45% of the main thread (model inference + exact explanation ~11%, then the warfarin evaluator, hook service, genotype reading, cards, facts fingerprint, validation and PatientFacts at 1–4% each), express/node HTTP and body parsing ~30% (much of which the baseline pays too), JWT verification ~8% (the RSA verify itself ~5%), GC ~6%, audit hand-off to the writer thread ~5%. On the FHIR-fetch path the ~12 FHIR requests per call dominate (fetch/undici, fhir-kit-client, socket writes and the GC they cause: ~60%).',
   ];
 }
 
