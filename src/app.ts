@@ -14,7 +14,8 @@ import type { Store } from './store/store.js';
 import { createAdminRouter } from './admin/router.js';
 import { createSmartRouter } from './smart/router.js';
 import { authRejected, feedbackReceived, trackReplayCache } from './observability/metrics.js';
-import { InMemoryReplayCache } from './cds/replayCache.js';
+import { InMemoryReplayCache, type ReplayStore } from './cds/replayCache.js';
+import { SharedReplayStore } from './cds/sharedReplayStore.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
 
 export interface AppDeps {
@@ -27,6 +28,8 @@ export interface AppDeps {
   clients: TrustedClients;
   /** shared across app instances in tests; built from clients when absent */
   authContext?: CdsAuthContext;
+  /** replay protection for the built auth context (default: this process's own in-memory cache) */
+  replayStore?: ReplayStore;
   newId?: () => string;
   /** evaluators with their start-up dependencies (models, knowledge); defaults to the built-in set without a model */
   evaluators?: EvaluatorRegistry;
@@ -119,9 +122,11 @@ export function createApp(d: AppDeps): express.Express {
         clients: d.clients,
         clockSkewSec: d.config.auth.clockSkewSeconds,
         replayCacheMaxEntries: d.config.auth.replayCacheMaxEntries,
+        ...(d.replayStore ? { replayStore: d.replayStore } : {}),
         logger: d.logger,
       });
-    if (context.replayStore instanceof InMemoryReplayCache) trackReplayCache(context.replayStore);
+    const rs = context.replayStore;
+    trackReplayCache(rs instanceof InMemoryReplayCache ? rs : rs instanceof SharedReplayStore ? rs.local : undefined);
     auth = createAuthMiddleware({
       mode: 'enforce',
       publicBaseUrl: d.config.publicBaseUrl,

@@ -8,10 +8,13 @@ import { CardTemplates } from './cards/render.js';
 import { DrugDictionary } from './domain/drugs.js';
 import { defaultRegistry, type EvaluatorDependencies } from './dosing/registry.js';
 import { loadWarfarinModel } from './model/warfarinModel.js';
-import { observeModelInference } from './observability/metrics.js';
+import { observeModelInference, replaySharedFallback } from './observability/metrics.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { SqliteWorkerWriter } from './store/auditWriter.js';
 import { openStore, SQLITE_FILE } from './store/open.js';
+import { PgStore } from './store/postgres.js';
+import { InMemoryReplayCache } from './cds/replayCache.js';
+import { SharedReplayStore } from './cds/sharedReplayStore.js';
 
 export interface RunningServer {
   url: string;
@@ -33,6 +36,18 @@ export async function loadEvaluatorDependencies(log: Logger): Promise<EvaluatorD
   }
 }
 
+function sharedReplayStore(db: PgStore, maxEntries: number, log: Logger): SharedReplayStore {
+  return new SharedReplayStore({
+    local: new InMemoryReplayCache({ maxEntries }),
+    shared: db,
+    onFallback: (reason) => {
+      replaySharedFallback.inc({ reason });
+      // once per retry period, not per call
+      if (reason !== 'skipped') log.warn({ event: 'replay_shared_unavailable', reason }, 'shared replay protection unavailable: tokens checked by this replica only');
+    },
+  });
+}
+
 export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<RunningServer> {
   const config = loadConfig(env);
   const log = logger ?? createLogger(config.logLevel);
@@ -47,6 +62,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
       log.warn({ event: 'audit_writer_thread_unavailable', error: (e as Error)?.name ?? 'Error' }, 'audit records are written on the main thread');
     }
   }
+  // several replicas share PostgreSQL: a token accepted by one is refused by the others (per replica otherwise)
+  const replayStore =
+    store.backend instanceof PgStore && config.auth.mode === 'enforce' ? sharedReplayStore(store.backend, config.auth.replayCacheMaxEntries, log) : undefined;
   const deps = await loadEvaluatorDependencies(log);
   let ready = false;
   const app = createApp({
@@ -57,6 +75,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
     templates: CardTemplates.load(),
     store,
     clients,
+    ...(replayStore ? { replayStore } : {}),
     evaluators: defaultRegistry(deps),
     isReady: () => ready,
   });

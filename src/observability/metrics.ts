@@ -101,6 +101,13 @@ export const replayCacheCapacity = new Gauge({
   },
 });
 
+export const replaySharedFallback = new Counter({
+  name: 'cds_replay_shared_fallback_total',
+  help: 'Token checks decided by the replica alone because the shared replay store (PostgreSQL) failed, timed out, or is being retried later',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 /** Called by the model evaluator after each inference. */
 export function observeModelInference(seconds: number): void {
   if (Number.isFinite(seconds) && seconds >= 0) modelInference.observe(seconds);

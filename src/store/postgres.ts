@@ -88,6 +88,14 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX card_fingerprint ON card (facts_fingerprint);
     `,
   },
+  {
+    // CDS client tokens seen by any replica (SHA-256 of iss + jti), until they expire: replay protection across replicas
+    version: 3,
+    sql: `
+      CREATE TABLE cds_jti (key TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL);
+      CREATE INDEX cds_jti_expires ON cds_jti (expires_at);
+    `,
+  },
 ];
 
 export interface PgStoreOptions {
@@ -171,6 +179,22 @@ export class PgStore implements Store {
     } finally {
       client.release(broken);
     }
+  }
+
+  /** Replay protection across replicas (src/cds/sharedReplayStore.ts): one statement, atomic under concurrency. */
+  async claimReplayKey(key: string, expiresAtMs: number): Promise<boolean> {
+    const rows = await this.query(
+      `INSERT INTO cds_jti (key, expires_at) VALUES ($1, to_timestamp($2::double precision / 1000))
+       ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE cds_jti.expires_at <= now()
+       RETURNING 1 AS claimed`,
+      [key, expiresAtMs],
+    );
+    return rows.length === 1;
+  }
+
+  async purgeExpiredReplayKeys(): Promise<number> {
+    await this.init();
+    return (await this.pool.query(`DELETE FROM cds_jti WHERE expires_at <= now()`)).rowCount ?? 0;
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {

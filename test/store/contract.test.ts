@@ -180,8 +180,8 @@ test('postgres: replicas starting together on an empty schema apply the migratio
   try {
     await Promise.all(stores.map((s) => s.init()));
     const applied = stores.map((s) => s.appliedMigrations);
-    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2, 3]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     await schema.drop();

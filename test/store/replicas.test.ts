@@ -1,4 +1,5 @@
-// Two service processes sharing one PostgreSQL: migrations applied once, a hook on one, feedback and audit through the other.
+// Two service processes sharing one PostgreSQL behind one public URL: migrations applied once, a hook on one, feedback and
+// audit through the other, and a token accepted by one refused by the other (replay protection shared through the database).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +8,8 @@ import { freePort } from '../support/service.js';
 import { createPgSchema, orderSelectBody, tempDir, waitFor } from './helpers.js';
 
 const ADMIN_TOKEN = 'replica-admin-token-0123456789';
+// as behind a load balancer: both replicas are called at the same public URL (the JWT audience)
+const PUBLIC = 'https://cds.replicas.test';
 
 test('two replicas on one PostgreSQL: hook on the first, feedback on the second, the recommendation read through the second', async () => {
   const schema = await createPgSchema();
@@ -19,7 +22,7 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     const url = `http://127.0.0.1:${port}`;
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       env: {
-        ...process.env, NODE_OPTIONS: '', PORT: String(port), PUBLIC_BASE_URL: url, DATA_DIR: path.join(t.dir, `replica-${i}`), DATABASE_URL: schema.url,
+        ...process.env, NODE_OPTIONS: '', PORT: String(port), PUBLIC_BASE_URL: PUBLIC, DATA_DIR: path.join(t.dir, `replica-${i}`), DATABASE_URL: schema.url,
         CDS_CLIENTS_FILE: clientsFile, ADMIN_TOKEN, LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,8 +33,8 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     return { proc, out: () => buf, url };
   });
   const [a, b] = procs as [(typeof procs)[0], (typeof procs)[0]];
-  const post = async (base: string, p: string, body: unknown) => {
-    const res = await fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await ehr.bearer(`${base}${p}`) }, body: JSON.stringify(body) });
+  const post = async (base: string, p: string, body: unknown, authorization?: string) => {
+    const res = await fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: authorization ?? (await ehr.bearer(`${PUBLIC}${p}`)) }, body: JSON.stringify(body) });
     return { status: res.status, json: (await res.json()) as any };
   };
   const admin = async (base: string, p: string) => {
@@ -43,11 +46,15 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     // both started together; exactly one applied the migrations, the other found them
     const logs = procs.map((p) => p.out().split('\n').filter((l) => l.includes('"event":"store_ready"')).map((l) => JSON.parse(l) as { appliedMigrations: number[] }));
     expect(logs.map((l) => l.length)).toEqual([1, 1]);
-    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1, 2]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1, 2, 3]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
 
-    const hook = await post(a.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'));
+    const token = await ehr.bearer(`${PUBLIC}/cds-services/dosing-order-select`);
+    const hook = await post(a.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'), token);
     expect(hook.status).toBe(200);
+    // the same token replayed to the other replica: refused
+    expect((await post(b.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'), token)).status).toBe(401);
+    expect(await (await fetch(`${b.url}/metrics`)).text()).toMatch(/^cds_auth_rejected_total\{reason="replayed_jti"\} 1$/m);
     const card = hook.json.cards[0];
     // the audit write is asynchronous: the second replica sees it within moments
     await waitFor(async () => (await admin(b.url, `/admin/cards/${card.uuid}`)).status === 200, 5000, 'the card on replica B');
