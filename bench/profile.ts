@@ -1,5 +1,6 @@
-// CPU profile of the service under load: `tsx bench/profile.ts [warfarin|clopidogrel|amoxicillin|fhir] [seconds] [-- extra node args]`
-// (`fhir`: warfarin without prefetch, the service querying the cached-answer FHIR stand-in bench/fhir-replay.ts)
+// CPU profile of the service under load: `tsx bench/profile.ts [warfarin|clopidogrel|amoxicillin|fhir|fhir-server] [seconds] [-- extra node args]`
+// (`fhir`: warfarin without prefetch, the service querying the cached-answer FHIR stand-in bench/fhir-replay.ts;
+// `fhir-server`: the same calls answered by the test FHIR server itself)
 // (run `npm run build` first). Starts `node --cpu-prof dist/src/server.js` with the bench configuration, sends pre-signed
 // RS384 tokens at 16 connections, stops the service and prints the busy-time shares (self and inclusive) of the parts of
 // a hook call. The .cpuprofile is kept under the printed directory (open it in Chrome DevTools for the flame chart).
@@ -27,6 +28,11 @@ let body = hookBody('pgx-1', draft, which === 'clopidogrel' ? fullPrefetch('pgx-
 
 async function main(): Promise<void> {
   let stopFhir = async () => {};
+  if (which === 'fhir-server') {
+    const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
+    body = hookBody('pgx-1', draft, undefined, fhir.url);
+    stopFhir = () => fhir.stop();
+  }
   if (which === 'fhir') {
     const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
     const replay = spawn(process.execPath, ['--import', 'tsx', 'bench/fhir-replay.ts', fhir.url, 'bench-token'], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });

