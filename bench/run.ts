@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     '',
     `Soak: ${soakRow.seconds} s at 16 connections (warfarin, full prefetch): ${soakRow.requests} requests, ${soakRow.errors} errors, ${soakRow.non2xx} non-2xx; RSS ${soakRow.rssFirstThird.toFixed(0)} MB (first third) → ${soakRow.rssLastThird.toFixed(0)} MB (last third), max ${soakRow.rssMax.toFixed(0)} MB.`,
     '',
-    `FHIR-fetch path: "${FHIR_SCENARIO}" queries the local test FHIR server (Medplum's router in one process, which serialises searches); "${FHIR_REPLAY_SCENARIO}" sends the same calls to bench/fhir-replay.ts, a separate process that answers each query with the test server's own answer, fetched once and then served from memory (${replayStats.misses} queries went to the test server, ${replayStats.hits} were served from memory), so the FHIR server is not the bottleneck and the figures are the service's own FHIR path.`,
+    `FHIR-fetch path: "${FHIR_SCENARIO}" queries the local test FHIR server (Medplum's router and in-memory repository in one process, on the same 2 cores as the service and the load generator: ~1-2 ms of its CPU per search, ~10 searches per call); "${FHIR_REPLAY_SCENARIO}" sends the same calls to bench/fhir-replay.ts, a separate process that answers each query with the test server's own answer, fetched once and then served from memory (${replayStats.misses} queries went to the test server, ${replayStats.hits} were served from memory), so the FHIR server is not the bottleneck and the figures are the service's own FHIR path.`,
     '',
     `Cold start (process start → /readyz 200, model and knowledge loaded): ${colds.map((c) => `${c.toFixed(0)} ms`).join(', ')}.`,
     '',
@@ -371,13 +371,13 @@ function targetLines(
       );
     }),
     ...full.map((r) => row(`full prefetch, 16 connections: p99 ≤ 25 ms — ${r.scenario.replace('service: ', '')}`, r.p99 <= 25 && r.non2xx + r.errors === 0, `${r.p99} ms${r.non2xx + r.errors === 0 ? '' : ` — not valid: ${r.non2xx + r.errors} calls refused or failed`}`)),
-    ...(fhir ? [row('FHIR-fetch path (local test FHIR server), 16 connections: p99 ≤ 100 ms', fhir.p99 <= 100 && fhir.non2xx === 0, `${fhir.p99} ms, ${fhir.non2xx} non-2xx (the test server serialises searches)`)] : []),
+    ...(fhir ? [row('FHIR-fetch path (local test FHIR server), 16 connections: p99 ≤ 100 ms', fhir.p99 <= 100 && fhir.non2xx === 0, `${fhir.p99} ms, ${fhir.non2xx} non-2xx (the test server answers every search on the same 2 cores)`)] : []),
     ...(replay ? [row('FHIR-fetch path, cached-answer FHIR stand-in (the service\'s own FHIR path), 16 connections: p99 ≤ 100 ms', replay.p99 <= 100 && replay.non2xx + replay.errors === 0, `${replay.p99} ms, ${replay.non2xx} non-2xx`)] : []),
     row('0 errors (every service run, paired round and the soak; non-2xx counted as errors except on the FHIR-fetch path)', serviceErrors === 0, `${serviceErrors}`),
     row(`RSS flat over the ${soak.seconds} s soak and under 300 MB`, flat && soak.rssMax < 300, `${soak.rssFirstThird.toFixed(0)} → ${soak.rssLastThird.toFixed(0)} MB, max ${soak.rssMax.toFixed(0)} MB`),
     row('cold start (to /readyz, model and knowledge loaded) < 2 s', Math.max(...colds) < 2000, `max ${Math.max(...colds).toFixed(0)} ms`),
     '',
-    'What dominates now (CPU profile of a warfarin call at 16 connections, docs/performance.md): the hook pipeline itself, ~45% of the main thread (model inference + exact explanation ~11%, then the warfarin evaluator, hook service, genotype reading, cards, facts fingerprint, validation and PatientFacts at 1–4% each), express/node HTTP and body parsing ~30% (much of which the baseline pays too), JWT verification ~8% (the RSA verify itself ~5%), GC ~6%, audit hand-off to the writer thread ~5%. On the FHIR-fetch path the ~12 FHIR requests per call dominate (fetch/undici, fhir-kit-client, socket writes and the GC they cause: ~60%).',
+    'What dominates now (CPU profile of a warfarin call at 16 connections, docs/performance.md): the hook pipeline itself, ~45% of the main thread (model inference + exact explanation ~11%, then the warfarin evaluator, hook service, genotype reading, cards, facts fingerprint, validation and PatientFacts at 1–4% each), express/node HTTP and body parsing ~30% (much of which the baseline pays too), JWT verification ~8% (the RSA verify itself ~5%), GC ~6%, audit hand-off to the writer thread ~5%. On the FHIR-fetch path the ~10 FHIR requests per call dominate the service\'s CPU (WHATWG fetch in fhir-kit-client, undici, socket reads and writes, JSON parsing and the GC they cause: ~55%), and the test FHIR server\'s own CPU on the same cores sets the rate.',
   ];
 }
 
