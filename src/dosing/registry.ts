@@ -42,8 +42,12 @@ export class EvaluatorRegistry {
   private readonly declaredKeys = new Set<string>();
 
   /**
-   * `needs`: prefetch keys (config/services.json) only this evaluator uses, e.g. vancomycin levels; such a key is read
-   * (or queried) only when a drug whose evaluator needs it is in scope. Keys nobody declares are used for every drug.
+   * `needs`: the prefetch keys (config/services.json) this evaluator reads beyond the shared ones, e.g. weight, the
+   * genomics results or vancomycin levels; such a key is read (or queried) only when a drug whose evaluator needs it is
+   * in scope, so an order for a drug that needs no weight sends no weight query to the EHR. Keys nobody declares
+   * (patient, medication requests and statements, conditions) are used for every drug: patient-view needs the active
+   * MedicationRequests before it knows the drugs. test/unit/prefetch-needs.test.ts checks that each evaluator gives the
+   * same recommendations from its declared keys as from every key.
    */
   register(ingredient: string, evaluator: Evaluator, needs: readonly string[] = []): this {
     const list = this.byIngredient.get(ingredient) ?? [];
@@ -136,6 +140,6 @@ export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegi
     const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);
     if (refinement.status === 'not-applicable') rec.notes.push(`INR-based refinement (Lenzini 2010) not computed: ${refinement.reason}`);
     return [withGenes(rec)];
-    // the doses actually given (Lenzini refinement)
-  }, ['medicationAdministrations']);
+    // IWPC/model inputs, genotypes, and the day-4/5 INR with the doses actually given (Lenzini refinement)
+  }, ['weight', 'height', 'genomics', 'inr', 'medicationAdministrations']);
 }

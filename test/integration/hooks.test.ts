@@ -89,9 +89,15 @@ describe('warfarin order-select', () => {
     expect(checkCdsResponse(r.json)).toEqual([]);
     expect(r.json.cards[0].summary).toContain(`${expectedPgx1DailyMg()} mg daily`);
     const log = await fhir.admin.requests();
-    expect(log.length).toBeGreaterThanOrEqual(9);
+    // the shared keys and what the warfarin evaluator declares (weight, height, genotypes, INR, doses given); no
+    // creatinine, vancomycin levels or dialysis Procedures
+    expect(log).toHaveLength(9);
     expect(log.every((e) => e.bearer)).toBe(true);
     expect(log.some((e) => e.url.startsWith('/Patient/pgx-1'))).toBe(true);
+    for (const code of ['29463-7', '8302-2', '84413-4', '6301-6']) expect([code, log.some((e) => e.url.includes(code))]).toEqual([code, true]);
+    expect(log.some((e) => e.path === '/MedicationAdministration')).toBe(true);
+    for (const code of ['2160-0', '20578-1']) expect([code, log.some((e) => e.url.includes(code))]).toEqual([code, false]);
+    expect(log.some((e) => e.path === '/Procedure')).toBe(false);
   });
 
   test('clinical equation when no genotype is on file (height in inches converted)', async () => {

@@ -211,3 +211,13 @@ describe.each([
     expect(cards[0].suggestions[0].actions[0]).toMatchObject({ type: 'create', resource: { resourceType: 'ServiceRequest', status: 'draft', subject: { reference: 'Patient/pgx-none' }, code: { text: 'SLCO1B1 genotyping' } } });
   });
 });
+
+test('without prefetch a CPIC drug costs the EHR five queries: the patient, its medications, conditions and genotypes — no vitals or labs', async () => {
+  await call('pgx-clop', draft('clop-wire', 'pgx-clop', '32968', 'clopidogrel'), false);
+  const requests = await fhir.admin.requests();
+  // Source: the CPIC evaluator declares only `genomics` (src/dosing/pgx/register.ts); the four shared keys are read for every drug
+  expect(requests.map((e) => e.path).sort()).toEqual(['/Condition', '/MedicationRequest', '/MedicationStatement', '/Observation', '/Patient/pgx-clop']);
+  const observation = requests.find((e) => e.path === '/Observation')!;
+  expect(String(observation.query['code'])).toContain('http://loinc.org|84413-4');
+  for (const loinc of ['29463-7', '8302-2', '2160-0', '6301-6']) expect(requests.some((e) => e.url.includes(loinc))).toBe(false);
+});

@@ -118,7 +118,7 @@ describe('loadServiceCatalog rejects a broken file', () => {
   });
 });
 
-describe('drug-specific prefetch keys (declared by the evaluators that need them)', () => {
+describe('prefetch keys declared by the evaluators that need them', () => {
   // Source: docs/architecture.md — a key an evaluator declares is read or queried only when one of its drugs is in scope.
   test.each<[string, string[], boolean]>([
     ['vancomycinLevels', ['vancomycin'], true],
@@ -130,6 +130,14 @@ describe('drug-specific prefetch keys (declared by the evaluators that need them
     ['dialysis', ['warfarin'], false],
     ['patient', ['amoxicillin'], true],
     ['genomics', ['warfarin'], true],
+    ['genomics', ['gabapentin'], false],
+    ['renal', ['warfarin'], false],
+    ['renal', ['vancomycin'], true],
+    ['weight', ['clopidogrel'], false],
+    ['weight', ['clopidogrel', 'gabapentin'], true],
+    ['inr', ['warfarin'], true],
+    ['inr', ['codeine'], false],
+    ['conditions', ['vancomycin'], true],
   ])('%s for %p → %s', async (key, ingredients, used) => {
     const { defaultRegistry } = await import('../../src/dosing/registry.js');
     expect(defaultRegistry().usesPrefetchKey(key, new Set(ingredients))).toBe(used);
@@ -137,7 +145,7 @@ describe('drug-specific prefetch keys (declared by the evaluators that need them
   test('every key an evaluator declares has a template in config/services.json', async () => {
     const { defaultRegistry } = await import('../../src/dosing/registry.js');
     const declared = defaultRegistry().declaredPrefetchKeys().sort();
-    expect(declared).toEqual(['dialysis', 'medicationAdministrations', 'vancomycinLevels']);
+    expect(declared).toEqual(['dialysis', 'genomics', 'height', 'inr', 'medicationAdministrations', 'renal', 'vancomycinLevels', 'weight']);
     const catalog = loadServiceCatalog();
     for (const k of declared) expect([k, typeof catalog.prefetch[k]]).toEqual([k, 'string']);
   });

@@ -7,8 +7,11 @@ export function registerPgxEvaluators(registry: EvaluatorRegistry, deps: Evaluat
   const k = (deps['pgx'] as PgxKnowledge | undefined) ?? defaultPgxKnowledge();
   for (const name of Object.keys(k.drugs).sort()) {
     if (name === 'warfarin') continue;
-    registry.register(name, (c) =>
-      evaluatePgx(k, c.facts, c.order, c.drug, medicationUses(c.facts, c.drugs), { settings: c.config.pgx ?? DEFAULT_PGX_SETTINGS, newId: c.newId, now: new Date() }),
+    registry.register(
+      name,
+      (c) => evaluatePgx(k, c.facts, c.order, c.drug, medicationUses(c.facts, c.drugs), { settings: c.config.pgx ?? DEFAULT_PGX_SETTINGS, newId: c.newId, now: new Date() }),
+      // the gene results (age, conditions and medications come from the shared keys)
+      ['genomics'],
     );
   }
   return registry;

@@ -10,8 +10,8 @@ export function registerRenalEvaluators(registry: EvaluatorRegistry, deps: Evalu
       const maxAge = c.config.renal?.creatinineMaxAgeDays;
       // the clock is read here, at the edge; the evaluator itself is pure
       return [evaluateRenal(k, drug, c.facts, c.order, { now: new Date(), newId: c.newId, ...(maxAge !== undefined ? { creatinineMaxAgeDays: maxAge } : {}) })];
-      // dialysis Procedures (whether the patient is on dialysis)
-    }, ['dialysis']);
+      // kidney function (creatinine, eGFR; weight and height for Cockcroft-Gault and BSA) and dialysis Procedures
+    }, ['weight', 'height', 'renal', 'dialysis']);
   }
   return registry;
 }

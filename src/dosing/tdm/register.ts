@@ -16,6 +16,6 @@ export function registerTdmEvaluators(registry: EvaluatorRegistry, deps: Evaluat
     // the clock is read here, at the edge; the evaluator itself is pure
     const now = new Date();
     return [recommendVancomycin(c.facts, c.order, models, { now, newId: c.newId, creatinineMaxAgeDays: maxAge, dialysis: dialysisStatus(renal, c.facts, now) })];
-    // levels, the infusions given, and dialysis Procedures
-  }, ['vancomycinLevels', 'medicationAdministrations', 'dialysis']);
+    // weight and creatinine (Cockcroft-Gault), levels, the infusions given, and dialysis Procedures
+  }, ['weight', 'renal', 'vancomycinLevels', 'medicationAdministrations', 'dialysis']);
 }
