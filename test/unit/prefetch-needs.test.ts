@@ -41,7 +41,7 @@ const POOL: FhirResource[] = [
   // pgx-1 (CYP2C9 *1/*3, VKORC1, amiodarone), clin-1 (no genotype), nohgt-1 (no height), cyp-1 (CYP2C19 *2/*2 + NSTEMI)
   ...syntheticResources(),
   // day 5 of warfarin with an INR (Lenzini refinement), genotyped
-  ...lenziniPatient('w1', { day1: daysAgo(4), birthDate: '1961-01-01', doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5 }),
+  ...lenziniPatient('w1', { day1: daysAgo(5), birthDate: '1961-01-01', doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5 }),
   // reduced kidney function, CYP2D6 poor metabolizer, CYP2C19 normal
   patient('ren-1', '1948-03-03', 'female', { code: '2106-3', display: 'White' }),
   vital('ren-1-wt', 'ren-1', '29463-7', 'Body weight', 58, 'kg', 'kg', daysAgo(3)),
@@ -56,7 +56,7 @@ const POOL: FhirResource[] = [
   creatinine('hd-1-cr', 'hd-1', 7.1, daysAgo(2)),
   hemodialysis('hd-1-hd', 'hd-1', `${daysAgo(2)}T09:00:00Z`),
   activeWarfarin('hd-1-warf', 'hd-1', 5),
-  inrObservation('hd-1-inr', 'hd-1', 4.2, `${TODAY}T07:00:00Z`),
+  inrObservation('hd-1-inr', 'hd-1', 4.2, `${daysAgo(1)}T07:00:00Z`),
   // vancomycin: two infusions and two levels, kidney function, weight
   patient('van-1', '1970-01-20', 'male'),
   vital('van-1-wt', 'van-1', '29463-7', 'Body weight', 80, 'kg', 'kg', daysAgo(1)),

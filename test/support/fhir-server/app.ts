@@ -113,7 +113,6 @@ export function loadFhirDefinitions(): void {
   definitionsLoaded = true;
 }
 
-
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -629,7 +628,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       return sendOutcome(res, 500, oo);
     });
   });
-  // as a production FHIR server behind a load balancer keeps idle connections; with 2 s (as before) every client
+  // idle connections are kept as a production FHIR server behind a load balancer keeps them; with 2 s, every client
   // request opened a new connection: the server announces `Keep-Alive: timeout=2`, and undici (fetch) subtracts its
   // keepAliveTimeoutThreshold of 2 s from that hint, so it never reused a socket
   server.keepAliveTimeout = 65_000;
