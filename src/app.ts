@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import { createAuthMiddleware, createCdsAuthContext, type CdsAuthContext } from './cds/auth.js';
-import { handleHook, type HookEngine } from './cds/hookService.js';
+import { DEADLINE_OUTCOME, handleHook, type HookDeadline, type HookEngine, type HookOutcome } from './cds/hookService.js';
 import { parseFeedback, RequestValidationError } from './cds/protocol.js';
 import { discoveryDocument, type ServiceCatalog } from './cds/services.js';
 import type { TrustedClients } from './cds/trustedClients.js';
@@ -147,8 +147,24 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   cds.post('/:id', async (req: Request<{ id: string }>, res: Response) => {
-    const out = await handleHook(req.params.id, req.body, res.locals.cdsClient!, engine);
-    res.status(out.status).json(out.body);
+    // the request deadline is hard: FHIR gathering stops at fhir.deadlineMs anyway, but whatever else delays a call
+    // (an inference or a store that never answers) must not keep the EHR waiting; a call that finishes later is
+    // recorded as not answered (hookService.ts)
+    const deadline: HookDeadline = { expired: false };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<HookOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        deadline.expired = true;
+        resolve(DEADLINE_OUTCOME);
+      }, d.config.requestDeadlineMs);
+    });
+    try {
+      const out = await Promise.race([handleHook(req.params.id, req.body, res.locals.cdsClient!, engine, deadline), expired]);
+      if (out === DEADLINE_OUTCOME) d.logger.warn({ event: 'hook_deadline_exceeded', serviceId: req.params.id, deadlineMs: d.config.requestDeadlineMs }, 'hook call not answered within the request deadline');
+      res.status(out.status).json(out.body);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 
   cds.post('/:id/feedback', async (req: Request<{ id: string }>, res: Response) => {

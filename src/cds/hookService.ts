@@ -9,7 +9,7 @@ import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
-import type { CardRecord, Store } from '../store/store.js';
+import type { CardRecord, HookRecord, Store } from '../store/store.js';
 import type { CdsClientIdentity } from './auth.js';
 import { asMonitoringCard, callsForAction, factsFingerprint } from './monitoring.js';
 import { activeOrders, ordersInScope, type DraftOrder } from './orders.js';
@@ -36,14 +36,23 @@ export interface HookOutcome {
   body: CdsResponse | { error: string; details?: string[] };
 }
 
+/** Set by the caller when the request deadline has passed: the call is then recorded as not answered (no card shown). */
+export interface HookDeadline {
+  expired: boolean;
+}
+
+/** The answer once the request deadline has passed (config requestDeadlineMs); the EHR shows no card. */
+export const DEADLINE_OUTCOME: HookOutcome = { status: 503, body: { error: 'dosing guidance could not be computed within the request deadline' } };
+
 /** handleHook with metrics, and an audit record (outcome "error") when evaluation throws. */
-export async function handleHook(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine): Promise<HookOutcome> {
+export async function handleHook(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine, deadline?: HookDeadline): Promise<HookOutcome> {
   const t0 = performance.now();
   const service = e.catalog.byId.has(serviceId) ? serviceId : 'unknown';
   try {
-    const out = await handleHookCall(serviceId, body, client, e);
+    const out = await handleHookCall(serviceId, body, client, e, deadline);
     const cards = 'cards' in out.body ? out.body.cards : undefined;
-    const outcome = out.status === 200 ? (cards?.length ? 'cards' : 'no-card') : out.status === 412 ? 'precondition-failed' : `http-${out.status}`;
+    const outcome =
+      out.status === 200 ? (cards?.length ? 'cards' : 'no-card') : out.status === 412 ? 'precondition-failed' : out === DEADLINE_OUTCOME ? 'deadline-exceeded' : `http-${out.status}`;
     hookDuration.observe({ service, outcome }, (performance.now() - t0) / 1000);
     for (const c of cards ?? []) cardsReturned.inc({ service, indicator: c.indicator, kind: cardKinds.get(c) ?? 'unknown' });
     return out;
@@ -63,7 +72,7 @@ export async function handleHook(serviceId: string, body: unknown, client: CdsCl
 /** Recommendation kind of each card returned (for the cards metric), without putting it on the wire. */
 const cardKinds = new WeakMap<Card, string>();
 
-async function handleHookCall(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine): Promise<HookOutcome> {
+async function handleHookCall(serviceId: string, body: unknown, client: CdsClientIdentity, e: HookEngine, deadline?: HookDeadline): Promise<HookOutcome> {
   const t0 = performance.now();
   const service = e.catalog.byId.get(serviceId);
   if (!service) return { status: 404, body: { error: `unknown service "${serviceId}"` } };
@@ -129,11 +138,23 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
   const orderedDrugs = [...ingredientsOf(orders)];
   const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId, orderedDrugs };
+  // past the request deadline the caller has answered 503 already: the record says so, and that no card was shown
+  const finish = async (r: HookRecord, out: HookOutcome): Promise<HookOutcome> => {
+    if (deadline?.expired) {
+      log.warn({ event: 'hook', outcome: 'deadline-exceeded', computed: r.outcome, totalMs: ms(t0) });
+      await safeRecord(e, log, { ...r, outcome: 'deadline-exceeded', detail: `not answered: past the request deadline (${r.outcome})`, cards: [] });
+      return DEADLINE_OUTCOME;
+    }
+    await safeRecord(e, log, r);
+    return out;
+  };
   if (failedRequired.length > 0) {
     const reasons = failedRequired.map((k) => `${k}: ${gathered.byKey[k]?.error ?? 'unavailable'}`);
     log.warn({ event: 'hook', outcome: 'precondition-failed', reasons, fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
-    await safeRecord(e, log, { ...base, outcome: 'precondition-failed', detail: reasons.join('; ').slice(0, 1000), recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } });
-    return { status: 412, body: { error: 'required data could not be obtained (prefetch absent and FHIR query failed)', details: reasons } };
+    return finish(
+      { ...base, outcome: 'precondition-failed', detail: reasons.join('; ').slice(0, 1000), recommendations: [], cards: [], timings: { fhirMs: gathered.fhirMs, evaluateMs: 0, totalMs: ms(t0) } },
+      { status: 412, body: { error: 'required data could not be obtained (prefetch absent and FHIR query failed)', details: reasons } },
+    );
   }
   if (orders.length === 0) {
     log.info({ event: 'hook', outcome: 'no-card', reason: 'no active order with an evaluator', fhirCalls: gathered.fhirCalls, fhirMs: round(gathered.fhirMs), totalMs: ms(t0) });
@@ -170,7 +191,8 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const suppressed = monitor ? await suppressOverridden(e, log, req.context.patientId, cards, cardRecords) : 0;
   const evaluateMs = ms(tEval);
   const outcome = cards.length > 0 ? 'cards' : 'no-card';
-  await safeRecord(e, log, { ...base, outcome, recommendations, cards: cardRecords, timings: { fhirMs: gathered.fhirMs, evaluateMs, totalMs: ms(t0) } });
+  const out = await finish({ ...base, outcome, recommendations, cards: cardRecords, timings: { fhirMs: gathered.fhirMs, evaluateMs, totalMs: ms(t0) } }, { status: 200, body: { cards } });
+  if (out === DEADLINE_OUTCOME) return out;
   log.info({
     event: 'hook',
     outcome,
@@ -182,7 +204,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     evaluateMs: round(evaluateMs),
     totalMs: ms(t0),
   });
-  return { status: 200, body: { cards } };
+  return out;
 }
 
 /** How long monitoring waits for the store to say which cards were overridden before showing them anyway. */

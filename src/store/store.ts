@@ -27,7 +27,8 @@ export interface CardRecord {
   factsFingerprint?: string;
 }
 
-export type HookOutcomeKind = 'cards' | 'no-card' | 'precondition-failed' | 'error';
+/** 'deadline-exceeded': evaluated, but past the request deadline: the client was answered 503 and shown no card */
+export type HookOutcomeKind = 'cards' | 'no-card' | 'precondition-failed' | 'error' | 'deadline-exceeded';
 
 export interface HookRecord {
   /** unique id of this audit record (makes replays from the spool idempotent); assigned when absent */

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { iwpcAgeDecade, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
+import { loadWarfarinModel, type WarfarinModel } from '../../src/model/warfarinModel.js';
 import { draftWarfarin, SYNTHETIC, syntheticResources } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type FaultConfig, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { FHIR_TOKEN, fullPrefetch, invariantViolations, orderSelectBody, proposedDoses, writeJson, type HookResponse } from '../support/robustness.js';
@@ -365,6 +366,58 @@ describe('the FHIR server process dies', () => {
       await frozen.stop();
     }
   }, 60000);
+});
+
+describe('the request deadline is hard: a model inference that hangs or finishes late', () => {
+  // onnxruntime cannot be made to hang here, so the real model is wrapped: its predict waits on a gate the test holds
+  let svc2: TestService;
+  let model: WarfarinModel;
+  let gate: Promise<void> = Promise.resolve();
+  beforeAll(async () => {
+    model = await loadWarfarinModel();
+    const gated: WarfarinModel = { ...model, predict: async (input) => (await gate, model.predict(input)) };
+    svc2 = await startTestService({ 'fhir.deadlineMs': FHIR_DEADLINE_MS, requestDeadlineMs: REQUEST_DEADLINE_MS }, [], { warfarinModel: gated });
+  });
+  afterAll(async () => {
+    await svc2?.close();
+    await model?.close();
+  });
+  const call = async () => {
+    const body = orderSelectBody(fhir.url, { draft: draftWarfarin(`mr-${randomUUID().slice(0, 8)}`, 'pgx-1') });
+    const t0 = performance.now();
+    const r = await svc2.post('/cds-services/dosing-order-select', writeJson(body));
+    return { ...r, ms: performance.now() - t0, hookInstance: body['hookInstance'] as string };
+  };
+  const recorded = (hookInstance: string) =>
+    (svc2.store as unknown as { db: { prepare(s: string): { get(x: string): unknown } } }).db.prepare('SELECT outcome, detail FROM hook_call WHERE hook_instance = ?').get(hookInstance) as { outcome: string; detail: string } | undefined;
+
+  test('an inference that never returns: 503 with a JSON error at the deadline, and the next calls are answered', async () => {
+    gate = new Promise<void>(() => {});
+    const r = await call();
+    expect(r.status).toBe(503);
+    expect(r.json).toEqual({ error: 'dosing guidance could not be computed within the request deadline' });
+    expect(r.ms).toBeGreaterThanOrEqual(REQUEST_DEADLINE_MS - 50);
+    expect(r.ms).toBeLessThan(MAX_MS);
+    gate = Promise.resolve();
+    const ok = await call();
+    expectWellBehaved(ok);
+    expect(ok.json.cards[0].summary).toMatch(/mg daily/);
+    expect(recorded(ok.hookInstance)?.outcome).toBe('cards');
+  });
+
+  test('an inference that returns after the deadline: 503 at the deadline; the late result is recorded as not answered, with no card shown', async () => {
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const r = await call();
+    expect(r.status).toBe(503);
+    expect(recorded(r.hookInstance)).toBeUndefined();
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorded(r.hookInstance)).toEqual({ outcome: 'deadline-exceeded', detail: 'not answered: past the request deadline (cards)' });
+    const cards = (svc2.store as unknown as { db: { prepare(s: string): { all(x: string): unknown[] } } }).db.prepare('SELECT uuid FROM card WHERE hook_instance = ?').all(r.hookInstance);
+    expect(cards).toEqual([]);
+    gate = Promise.resolve();
+  });
 });
 
 describe('database unavailable', () => {
