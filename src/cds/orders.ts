@@ -65,7 +65,8 @@ export function ordersInScope(req: HookRequest, dict: DrugDictionary): DraftOrde
   return list.map((resource) => toOrder(resource, dict));
 }
 
-function toOrder(resource: MedicationRequest, dict: DrugDictionary): DraftOrder {
+/** One MedicationRequest as an order: its drugs identified, its dose read, a reference only when its id is valid. */
+export function toOrder(resource: MedicationRequest, dict: DrugDictionary): DraftOrder {
   const currentDose = currentDoseOf(resource);
   return {
     // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")

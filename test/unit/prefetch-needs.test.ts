@@ -4,7 +4,7 @@
 // the recommendations made from the drug's keys alone equal those made from every key (inputs, sources, doses, notes,
 // missing data, all of it), and each declared key changes some drug's recommendation when it is left out.
 import type { Bundle, FhirResource, MedicationRequest, Procedure } from 'fhir/r4';
-import { currentDoseOf, type DraftOrder } from '../../src/cds/orders.js';
+import { toOrder } from '../../src/cds/orders.js';
 import { loadServiceCatalog } from '../../src/cds/services.js';
 import { loadConfig } from '../../src/config.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
@@ -111,9 +111,7 @@ async function recommend(registry: EvaluatorRegistry, patientId: string, draft: 
     policy: { allowedServers: [], allowInsecureLoopback: false },
   });
   const facts = extractFacts(gathered, { patientId, now: NOW });
-  const mr = { ...draft, subject: { reference: `Patient/${patientId}` } };
-  const dose = currentDoseOf(mr);
-  const order: DraftOrder = { ref: `MedicationRequest/${mr.id}`, resource: mr, drugs: dict.identifyConcept(mr.medicationCodeableConcept), ...(dose ? { currentDose: dose } : {}) };
+  const order = toOrder({ ...draft, subject: { reference: `Patient/${patientId}` } }, dict);
   let n = 0;
   const out: Recommendation[] = [];
   for (const drug of order.drugs) out.push(...(await registry.evaluate({ facts, order, drug, drugs: dict, config, newId: () => `id-${++n}`, mode })));

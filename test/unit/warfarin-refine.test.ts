@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { CardTemplates, renderCard, type RenderContext } from '../../src/cards/render.js';
-import type { DraftOrder } from '../../src/cds/orders.js';
-import { currentDoseOf } from '../../src/cds/orders.js';
+import { toOrder, type DraftOrder } from '../../src/cds/orders.js';
 import { loadConfig } from '../../src/config.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { PatientFacts } from '../../src/domain/facts.js';
@@ -27,10 +26,7 @@ const opts = (over: { now?: Date; targetInr?: number } = {}) => ({ roundingMgPer
 
 const gather = (resources: FhirResource[], byKey: GatherResult['byKey'] = {}): GatherResult => ({ byKey: { all: { resources, status: 'prefetch' }, ...byKey }, fhirCalls: 0, fhirMs: 0 });
 const factsOf = (resources: FhirResource[], now = NOW): PatientFacts => extractFacts(gather(resources), { patientId: 'w1', now });
-const orderOf = (mr: MedicationRequest): DraftOrder => {
-  const d = currentDoseOf(mr);
-  return { ref: `MedicationRequest/${mr.id}`, resource: mr, drugs: dict.identifyConcept(mr.medicationCodeableConcept), ...(d ? { currentDose: d } : {}) };
-};
+const orderOf = (mr: MedicationRequest): DraftOrder => toOrder(mr, dict);
 /** the worked example (../shared/reference/dosing-formulas.md): 65 y, VKORC1 G/A, CYP2C9 *1/*1, BSA 1.9, 5 mg on days 1–4, INR 1.5 on day 5 */
 const example = (over: Partial<Parameters<typeof lenziniPatient>[1]> = {}) =>
   lenziniPatient('w1', { day1: DAY1, birthDate: '1961-01-01', doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5, ...over });
