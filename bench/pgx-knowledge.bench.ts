@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluatePgxGuidance } from '../src/dosing/pgx/engine.js';
-import { readGeneResults } from '../src/fhir/genomics.js';
+import { readGeneResults } from '../src/fhir/genomics/index.js';
 import { loadPgxKnowledge, PGX_FILES } from '../src/knowledge/pgx.js';
 
 const dir = path.resolve('knowledge');

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alleleAlias, canonicalDiplotype, diplotypeActivity, formatActivity, parseActivity, phenotypeOfActivity, splitDiplotype } from '../src/dosing/pgx/alleles.js';
 import type { GeneKnowledge, GenesFile, PgxAction, Provenance, RecommendationRow, RecommendationsFile } from '../src/knowledge/pgx.js';
+import { buildVariantCatalogue, type NamedAlleleCuration, type VariantSources } from './knowledge/variants.js';
 
 const ACTIVITY_GENES = new Set(['CYP2C9', 'CYP2D6', 'DPYD']);
 const HLA_GENES = new Set(['HLA-A', 'HLA-B']);
@@ -187,9 +188,10 @@ interface Curation {
   synonyms: Record<string, string[] | string>;
   products: { list: unknown[] };
   genotypeTests: { textTemplate: string };
+  namedAlleles: Record<string, NamedAlleleCuration | string>;
 }
 
-export function buildKnowledge(srcDir: string, curationFile: string): Record<string, string> {
+export function buildKnowledge(srcDir: string, curationFile: string, namedAllelesFile: string): Record<string, string> {
   const recFile = JSON.parse(readFileSync(path.join(srcDir, 'recommendations.json'), 'utf8')) as { _source: Record<string, string>; recommendations: RawRec[] };
   const glFile = JSON.parse(readFileSync(path.join(srcDir, 'guidelines.json'), 'utf8')) as { _source: Record<string, string>; guidelines: RawGuideline[] };
   const alleleRows = tsv(path.join(srcDir, 'allele_functions.tsv'));
@@ -410,6 +412,29 @@ export function buildKnowledge(srcDir: string, curationFile: string): Record<str
     ],
   };
 
+  // ---- named-allele variants (DPYD, RYR1, CACNA1S, G6PD, MT-RNR1) ----
+  const extract = JSON.parse(readFileSync(namedAllelesFile, 'utf8')) as VariantSources['extract'];
+  const extractSources = Object.entries(extract.genes).flatMap(([gene, e]) =>
+    [e.source.definitions, e.source.functions].filter((x) => x !== undefined).map((x) => ({ what: `${gene} allele definitions and functions (via scripts/pgx-named-alleles.json)`, repo: x.repo, path: x.path, commit: x.commit, version: x.version ?? '' })),
+  );
+  const variantsFile = buildVariantCatalogue({
+    alleleDefinitions: tsv(path.join(srcDir, 'allele_definitions.tsv')),
+    definitionVariants: tsv(path.join(srcDir, 'allele_definition_variants.tsv')),
+    alleleFunctions: alleleRows,
+    extract,
+    curation: Object.fromEntries(Object.entries(curation.namedAlleles).filter(([k]) => !k.startsWith('_'))) as Record<string, NamedAlleleCuration>,
+    provenance: {
+      sources: [
+        { what: 'Allele definitions (GRCh38 positions, rsIDs, defining bases) and allele functions (DPYD; rsID → gene for all genes)', repo: 'PharmGKB/PharmCAT', path: 'src/main/resources/org/pharmgkb/pharmcat/definition/alleles/', commit: '5431bf1187e50383df7e7db18ef67b36fc8b562e', version: versions.get('DPYD') ?? '' },
+        ...extractSources,
+      ],
+      licence,
+      attribution,
+      builtBy: `${builtBy} and scripts/pgx-named-alleles.json`,
+      notes: ['GRCh37 positions only where two sources state them (scripts/pgx-curation.json namedAlleles); other GRCh37 positions are not read.'],
+    },
+  });
+
   const genesFile: GenesFile = { provenance: genesProv, genes };
   const recommendationsFile: RecommendationsFile = {
     provenance: recProv,
@@ -425,6 +450,7 @@ export function buildKnowledge(srcDir: string, curationFile: string): Record<str
   return {
     'pgx-genes.json': stableJson(genesFile, 3),
     'pgx-recommendations.json': stableJson(recommendationsFile, 2),
+    'pgx-variants.json': stableJson(variantsFile, 3),
   };
 }
 
@@ -437,7 +463,7 @@ function main(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const src = opt('--src', path.resolve(root, '../shared/data/cpic'));
   const out = opt('--out', path.resolve(root, 'knowledge'));
-  const files = buildKnowledge(src, path.join(root, 'scripts/pgx-curation.json'));
+  const files = buildKnowledge(src, path.join(root, 'scripts/pgx-curation.json'), path.join(root, 'scripts/pgx-named-alleles.json'));
   mkdirSync(out, { recursive: true });
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(path.join(out, name), content);

@@ -30,6 +30,13 @@ export interface GeneResult {
   haplotype?: string;
   /** single-variant genotype: rsID and the two alleles as reported on the gene's coding strand where known */
   variant?: { rsid: string; genotype: string; strand?: 'plus' | 'gene' };
+  /**
+   * a complete result of one allele (CPIC allele name): a mitochondrial variant ("1555A>G", MT-RNR1) or an X-linked
+   * gene in a hemizygous male (G6PD); never a lone haplotype
+   */
+  allele?: string;
+  /** activity score stated by the lab, in CPIC notation ("0.0", "1.25", "≥3.0") */
+  activityScore?: string;
   /** HLA allele carriage, e.g. { allele: "*57:01", positive: true } */
   hla?: { allele: string; positive: boolean };
   /** phenotype as stated by the lab (e.g. "Poor Metabolizer", "Likely Intermediate Metabolizer") */
@@ -41,6 +48,23 @@ export interface GeneResult {
   source: SourceRef;
   /** present when other results for the same gene were set aside (disagreement, older result) */
   notes?: string[];
+  /** the source Observation's status when it was amended or corrected (otherwise it is final) */
+  status?: 'amended' | 'corrected';
+  /** Observations this result was assembled from, besides `source` (haplotypes, variant calls of one report) */
+  from?: string[];
+}
+
+/**
+ * A genomic result that is on file but could not be interpreted: it is never presented as "no result on file".
+ * `reason` is PHI-free (it may be logged); `text` is the result as sent, for the card only.
+ */
+export interface UnreadGeneResult {
+  /** HGNC symbols the result concerns, as far as they can be told; empty when no gene can be told */
+  genes: string[];
+  reason: string;
+  /** the value as sent, clipped (shown to the clinician, never logged) */
+  text?: string;
+  source: SourceRef;
 }
 
 /** An active co-medication (MedicationRequest or MedicationStatement). */
@@ -136,6 +160,8 @@ export interface PatientFacts {
   /** administrations of monitored drugs (vancomycin infusions, warfarin oral doses), oldest first */
   administrations?: AdministrationFact[];
   genes: GeneResult[];
+  /** genomic results on file that could not be interpreted (see UnreadGeneResult) */
+  unreadGenes?: UnreadGeneResult[];
   medications: MedicationFact[];
   conditions: ConditionFact[];
   /** dialysis Procedures performed (completed, in progress, or stopped after it began), newest first */

@@ -14,7 +14,7 @@ import type {
 } from 'fhir/r4';
 import type { AdministrationFact, AdministrativeSex, ConditionFact, DialysisKind, DialysisProcedureFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
 import type { Quantity } from '../domain/units.js';
-import { readGeneResults } from './genomics.js';
+import { readGeneResults } from './genomics/index.js';
 import type { GatherResult } from './gather.js';
 import { toCanonical, type Dimension } from './units.js';
 
@@ -483,6 +483,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
 
   const genomics = readGeneResults(observations);
   facts.genes = genomics.results;
+  if (genomics.unread.length) facts.unreadGenes = genomics.unread;
   for (const ig of genomics.ignored) if (!/not a pharmacogenomic/i.test(ig.reason)) notes.push(`${ig.reference} ignored: ${ig.reason}`);
   return facts;
 }

@@ -137,7 +137,7 @@ export interface PgxKnowledge {
   provenance: { genes: Provenance; recommendations: Provenance };
 }
 
-export const PGX_FILES = { genes: 'pgx-genes.json', recommendations: 'pgx-recommendations.json' } as const;
+export const PGX_FILES = { genes: 'pgx-genes.json', recommendations: 'pgx-recommendations.json', variants: 'pgx-variants.json' } as const;
 
 export function pgxKnowledgeFrom(genes: GenesFile, recs: RecommendationsFile): PgxKnowledge {
   const byDrug = new Map<string, RecommendationRow[]>();

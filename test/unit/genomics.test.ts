@@ -16,7 +16,7 @@ import {
   resultForGene,
   resultsForGene,
   vkorc1IwpcGenotype,
-} from '../../src/fhir/genomics.js';
+} from '../../src/fhir/genomics/index.js';
 
 // ------------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -218,7 +218,7 @@ describe('star-allele genotypes', () => {
     ['duplication moved with its allele', 'CYP2D6', textValue('CYP2D6*2x2/*1'), '*1/*2x2'],
     ['CPIC ≥ notation', 'CYP2D6', textValue('*1/*1x≥3'), '*1/*1x≥3'],
     ['tandem kept verbatim', 'CYP2D6', textValue('CYP2D6 *36+*10/*10'), '*10/*36+*10'],
-    ['DPYD named alleles, Reference first', 'DPYD', textValue('DPYD c.1905+1G>A/Reference'), 'Reference/c.1905+1G>A'],
+    ['DPYD named alleles, Reference first, as CPIC names them', 'DPYD', textValue('DPYD c.1905+1G>A/Reference'), 'Reference/c.1905+1G>A (*2A)'],
   ])('%s', (_name, gene, value, diplotype) => {
     expect(only(genotype(gene, value))).toMatchObject({ gene, diplotype });
   });
@@ -399,7 +399,7 @@ describe('variant Observations (69548-6)', () => {
     ['alleles impossible for the SNP', { hgvs: 'NC_000016.10:g.31096368G>T', ref: 'G', alt: 'T' }, /not possible for rs9923231/],
     ['ref/alt disagree with HGVS', { ref: 'T', alt: 'C' }, /disagree with the genomic HGVS/],
     ['allelic state missing', { state: null }, /no allelic state/],
-    ['hemizygous (LA6707-9)', { state: loinc('LA6707-9', 'hemizygous') }, /not heterozygous or homozygous/],
+    ['hemizygous (LA6707-9)', { state: loinc('LA6707-9', 'hemizygous') }, /allelic state hemi does not fit rs9923231/],
     ['absent with an allelic state', { value: loinc('LA9634-2', 'Absent') }, /Absent but has an allelic state/],
     ['gene component says CYP2C9', { gene: 'CYP2C9' }, /in VKORC1, not CYP2C9/],
     ['HGVS of another rsID', { rsid: 'rs2108622' }, /position of rs9923231, not rs2108622/],
@@ -591,9 +591,17 @@ describe('phenotypes and implications', () => {
 // ------------------------------------------------------------------------------------------------------------
 
 describe('status', () => {
-  // Source: brief: only final, amended and corrected are used.
-  test.each(['entered-in-error', 'cancelled', 'preliminary', 'registered', 'unknown'] as const)('%s is ignored', (status) => {
-    expect(ignoredReason(genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { status }))).toBe(`status ${status} is not usable (only final, amended, corrected)`);
+  // Source: brief: only final, amended and corrected are used; issue 14: a result on file that is not used is said.
+  test.each(['entered-in-error', 'cancelled'] as const)('%s is not a result: ignored, not unread', (status) => {
+    const r = readGeneResults([genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { status })]);
+    expect(r.results).toEqual([]);
+    expect(r.unread).toEqual([]);
+    expect(r.ignored[0]?.reason).toBe(`status ${status}: not a result`);
+  });
+  test.each(['preliminary', 'registered', 'unknown'] as const)('%s is on file but not final: unread, with its gene', (status) => {
+    const r = readGeneResults([genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { status })]);
+    expect(r.results).toEqual([]);
+    expect(r.unread).toEqual([{ genes: ['CYP2C9'], reason: `status ${status}: the result is on file but not final`, text: 'Genotype display name: CYP2C9*1/*3', source: { reference: 'Observation/x' } }]);
   });
   test.each(['final', 'amended', 'corrected'] as const)('%s is used', (status) => {
     expect(only(genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { status })).diplotype).toBe('*1/*3');
@@ -626,24 +634,36 @@ describe('several results for one gene', () => {
     expect(only([a, b] as Observation[]).source.reference).toBe('Observation/a');
   });
 
-  test('disagreeing results of the same date: none is used', () => {
+  // Source: issue 14 item 4: current results that disagree are all kept, so that the card can say so and the engine
+  // can take the more cautious one (it used to drop both, and the card then said "no result on file")
+  test('disagreeing results of the same date: both are kept, each naming the other', () => {
     const r = readGeneResults([
       genotype('CYP2C9', pharmvar('CYP2C9*1/*1'), { id: 'a', date: '2024-03-01' }),
       genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { id: 'b', date: '2024-03-01' }),
     ]);
-    expect(r.results).toEqual([]);
-    expect(r.ignored.map((i) => i.reason)).toEqual([
-      '2 results for CYP2C9 disagree and none is newer (Observation/a, Observation/b); none was used',
-      '2 results for CYP2C9 disagree and none is newer (Observation/a, Observation/b); none was used',
+    expect(r.results.map((x) => [x.diplotype, x.notes])).toEqual([
+      ['*1/*1', ['2 results for CYP2C9 disagree and none is newer (Observation/a, Observation/b)']],
+      ['*1/*3', ['2 results for CYP2C9 disagree and none is newer (Observation/a, Observation/b)']],
     ]);
+    expect(r.unread).toEqual([]);
   });
 
-  test('an undated result that disagrees makes the gene unusable', () => {
+  test('an undated result that disagrees cannot be ordered: both are kept', () => {
     const r = readGeneResults([
       genotype('CYP2C9', pharmvar('CYP2C9*1/*1'), { id: 'a', date: '2024-03-01' }),
       genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { id: 'b' }),
     ]);
-    expect(r.results).toEqual([]);
+    expect(r.results.map((x) => x.diplotype)).toEqual(['*1/*1', '*1/*3']);
+  });
+
+  test('an older result that disagrees with two current ones is superseded', () => {
+    const r = readGeneResults([
+      genotype('CYP2C9', pharmvar('CYP2C9*1/*1'), { id: 'a', date: '2024-03-01' }),
+      genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { id: 'b', date: '2024-03-01' }),
+      genotype('CYP2C9', pharmvar('CYP2C9*2/*2'), { id: 'c', date: '2019-03-01' }),
+    ]);
+    expect(r.results.map((x) => x.diplotype)).toEqual(['*1/*1', '*1/*3']);
+    expect(r.ignored).toEqual([{ reference: 'Observation/c', reason: 'superseded: older than Observation/a, Observation/b' }]);
   });
 
   test('agreeing results: the newest is used and the others are named', () => {
@@ -655,13 +675,14 @@ describe('several results for one gene', () => {
     expect(r.notes).toEqual(['1 other result(s) for CYP2C9 agree: Observation/a']);
   });
 
-  test('results of different kinds do not compete', () => {
+  // Source: issue 14 item 4: a newer result of any kind supersedes an older one of another kind for the same gene
+  test('results of different kinds are all kept; the newest is the current one', () => {
     const r = readGeneResults([
       genotype('CYP2C9', pharmvar('CYP2C9*1/*3'), { id: 'g', date: '2020-01-01' }),
       { ...base(loinc('79716-7'), { id: 'p', date: '2024-01-01' }), valueCodeableConcept: loinc('LA10317-8') },
     ]);
     expect(r.results.map((x) => x.diplotype ?? x.phenotype)).toEqual(['*1/*3', 'Intermediate Metabolizer']);
-    expect(resultForGene(r.results, 'cyp2c9')?.diplotype).toBe('*1/*3');
+    expect(resultForGene(r.results, 'cyp2c9')?.phenotype).toBe('Intermediate Metabolizer');
     expect(phenotypeForGene(r.results, 'CYP2C9', '11289')?.phenotype).toBe('Intermediate Metabolizer');
   });
 

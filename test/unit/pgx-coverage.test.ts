@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Observation } from 'fhir/r4';
 import type { ConditionFact } from '../../src/domain/facts.js';
 import { evaluatePgxGuidance, type MedicationUse } from '../../src/dosing/pgx/engine.js';
-import { readGeneResults } from '../../src/fhir/genomics.js';
+import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { loadPgxKnowledge, type PopulationRule, type RecommendationRow } from '../../src/knowledge/pgx.js';
 import { alleleAlias } from '../../src/dosing/pgx/alleles.js';
 

@@ -12,7 +12,7 @@ import { evaluatePgxGuidance, type MedicationUse } from '../../src/dosing/pgx/en
 import { DEFAULT_PGX_SETTINGS, evaluatePgx, type PgxSettings } from '../../src/dosing/pgx/evaluator.js';
 import { EvaluatorRegistry } from '../../src/dosing/registry.js';
 import { registerPgxEvaluators } from '../../src/dosing/pgx/register.js';
-import { readGeneResults } from '../../src/fhir/genomics.js';
+import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
 
 const k = loadPgxKnowledge();

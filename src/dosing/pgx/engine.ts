@@ -13,7 +13,7 @@
 // - Populations come from conditions, age and earlier use of the drug (knowledge `populations`); when none can be
 //   determined the policy's default row is used and the reason is stated.
 import type { ConditionFact, GeneResult, SourceRef } from '../../domain/facts.js';
-import { phenotypeForGene, resultsForGene } from '../../fhir/genomics.js';
+import { phenotypeForGene, resultsForGene } from '../../fhir/genomics/index.js';
 import type { GeneKnowledge, PgxAction, PgxKnowledge, PopulationPolicy, RecommendationRow } from '../../knowledge/pgx.js';
 import { alleleAlias, canonicalDiplotype, diplotypeActivity, formatActivity, parseActivity, phenotypeOfActivity, splitDiplotype } from './alleles.js';
 

@@ -1,7 +1,7 @@
 // Warfarin initiation dose (pure): the IWPC-trained dose model when it could be run, otherwise the IWPC
 // pharmacogenetic equation when a genotype is known and the clinical equation when none is.
 import type { GeneResult, PatientFacts } from '../../domain/facts.js';
-import { resultForGene } from '../../fhir/genomics.js';
+import { resultForGene } from '../../fhir/genomics/index.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { DoseFactor, Evidence, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
 import type { WarfarinPrediction } from '../../model/warfarinModel.js';

@@ -1,0 +1,301 @@
+// Named-allele genes (DPYD, RYR1, CACNA1S, G6PD, MT-RNR1): CPIC allele names, their star aliases, rsIDs and HGVS
+// (c., g., m., with or without NM_/NC_ accessions) → the CPIC diplotype (or the one mitochondrial / hemizygous
+// allele), from text or from a set of variant calls. The variants come from the knowledge (knowledge/pgx-variants.json).
+//
+// Decisions (tested in test/unit/genomics-named.test.ts):
+// - Variants without phase: they are assumed on different chromosomes (in trans), CPIC's rule for DPYD, which gives
+//   the lowest activity score; more than two variant alleles: the two of lowest activity are used. Both are noted.
+// - One variant named without its zygosity ("c.1905+1G>A detected") is not read: heterozygous and homozygous lead to
+//   different guidance. Two or more distinct variants without zygosity are read as one copy each (in trans).
+// - "not detected" / negative for the variants named → the reference allele (only those variants were tested: noted).
+// - A GRCh37 position is read only where the knowledge has it verified; a g. HGVS without accession only on GRCh38.
+import type { NamedGeneVariants, VariantsFile } from '../../knowledge/pgxVariants.js';
+import { presenceWords, type ParseOutcome } from './alleles.js';
+import { leadingGene } from './genes.js';
+import type { KnownSnp } from './snp.js';
+
+/** How many copies of a variant an Observation says the patient carries. */
+export type Copies = 0 | 1 | 2 | 'hemizygous' | 'homoplasmic' | 'heteroplasmic';
+
+export interface VariantCall {
+  /** index into the gene's catalogue variants */
+  variant: number;
+  copies: Copies;
+}
+
+const COMPLEMENT: Record<string, string> = { A: 'T', T: 'A', C: 'G', G: 'C' };
+
+export function namedGene(c: VariantsFile, gene: string | undefined): NamedGeneVariants | undefined {
+  return gene ? c.genes[gene] : undefined;
+}
+
+/** The catalogue's variants as SNPs the rsID/letters parser can resolve (plus-strand bases, gene strand). */
+export function snpLookup(c: VariantsFile): (rsid: string) => KnownSnp | undefined {
+  return (rsid) => {
+    const gene = c.rsidGenes[rsid];
+    const g = gene ? c.genes[gene] : undefined;
+    const vs = g?.variants.filter((v) => v.rsid === rsid) ?? [];
+    const v = vs.length === 1 ? vs[0]! : undefined;
+    if (!g || !v || !/^[ACGT]$/.test(v.ref) || !/^[ACGT]$/.test(v.alt)) return undefined;
+    return { gene: gene!, ref: v.ref, alt: v.alt, geneOnMinusStrand: g.strand === 'minus', positions: { [g.refseq]: v.pos, ...(g.refseq37 && v.pos37 ? { [g.refseq37]: v.pos37 } : {}) } };
+  };
+}
+
+export type Resolved = { allele: string; note?: string } | { variant: number } | { error: string } | undefined;
+
+const SUBST = /^(\d{1,6})([ACGT])>([ACGT])$/i;
+
+/** One token → an allele of the gene or one of its variants; undefined when it does not look like this gene's. */
+export function resolveToken(g: NamedGeneVariants, raw: string): Resolved {
+  let t = raw.trim().replace(/[.;,]$/, '').trim();
+  if (!t) return undefined;
+  const lower = t.toLowerCase();
+  if (lower === g.reference.toLowerCase() || lower === 'ref' || lower === 'wt') return { allele: g.reference };
+  const exact = g.alleles.find((a) => a.name.toLowerCase() === lower)?.name ?? g.aliases[lower];
+  if (exact) return { allele: exact };
+  // "c.1905+1G>A (*2A)": both parts must name the same allele
+  const withAlias = /^(.+?)\s*\(([^()]+)\)$/.exec(t);
+  if (withAlias) {
+    const a = resolveToken(g, withAlias[1]!);
+    const b = resolveToken(g, withAlias[2]!);
+    const an = a && 'allele' in a ? a.allele : a && 'variant' in a ? alleleOfVariant(g, a.variant) : undefined;
+    const bn = b && 'allele' in b ? b.allele : b && 'variant' in b ? alleleOfVariant(g, b.variant) : undefined;
+    if (an && bn && an === bn) return { allele: an };
+    if (an || bn) return { error: `"${clipName(t)}" names two different alleles` };
+    return undefined;
+  }
+  // accessions: NM_000110.4:c.1905+1G>A, NM_000110.4(DPYD):c.…, NC_000001.11:g.…, NC_012920.1:m.1555A>G
+  const acc = /^(N[CMG]_\d{6,9}(?:\.\d{1,2})?)(?:\([A-Za-z0-9-]+\))?:(.+)$/.exec(t);
+  let accession: string | undefined;
+  if (acc) {
+    accession = acc[1]!;
+    t = acc[2]!.trim();
+  }
+  const rs = /^rs(\d{1,12})$/i.exec(t);
+  if (rs) {
+    const hits = g.variants.map((v, i) => ({ v, i })).filter((x) => x.v.rsid === `rs${rs[1]}`);
+    if (hits.length === 1) return { variant: hits[0]!.i };
+    return hits.length > 1 ? { error: `rs${rs[1]} has several alternate alleles: the change must be stated` } : undefined;
+  }
+  const gh = /^g\.(\d{1,10})([ACGT])>([ACGT])$/i.exec(t);
+  if (gh) {
+    const pos = Number(gh[1]);
+    const [ref, alt] = [gh[2]!.toUpperCase(), gh[3]!.toUpperCase()];
+    const build37 = accession !== undefined && accession.split('.')[0] === g.refseq37?.split('.')[0] && accession === g.refseq37;
+    if (accession && !build37 && accession !== g.refseq) return accession.split('.')[0] === g.refseq.split('.')[0] || accession.split('.')[0] === g.refseq37?.split('.')[0] ? { error: `${accession} is a reference sequence version whose positions are not in the knowledge` } : undefined;
+    const i = g.variants.findIndex((v) => (build37 ? v.pos37 === pos : v.pos === pos) && v.ref === ref && v.alt === alt);
+    if (i >= 0) return { variant: i };
+    return build37 && !g.variants.some((v) => v.pos37 !== undefined) ? { error: 'GRCh37 positions of this gene are not in the knowledge' } : undefined;
+  }
+  // c. names, m. names and the legacy mitochondrial notation (A1555G, 1555A>G)
+  let name = t;
+  if (g.kind === 'mitochondrial') {
+    const legacy = /^(?:m\.)?([ACGT])(\d{1,5})([ACGT])$/i.exec(t);
+    const plain = SUBST.exec(t.replace(/^m\./i, ''));
+    if (legacy) name = `m.${legacy[2]}${legacy[1]!.toUpperCase()}>${legacy[3]!.toUpperCase()}`;
+    else if (plain) name = `m.${plain[1]}${plain[2]!.toUpperCase()}>${plain[3]!.toUpperCase()}`;
+  }
+  const nl = name.toLowerCase();
+  const i = g.variants.findIndex((v) => v.name?.toLowerCase() === nl);
+  return i >= 0 ? { variant: i } : undefined;
+}
+
+function clipName(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 59)}…` : s;
+}
+
+/** The allele a single variant stands for: the allele defined by it alone, else the allele it is the tag of. */
+function alleleOfVariant(g: NamedGeneVariants, variant: number): string | undefined {
+  return g.alleles.find((a) => a.variants.length === 1 && a.variants[0] === variant)?.name ?? g.proxies?.find((p) => p.variant === variant)?.allele;
+}
+
+const HET = /\bhet(?:erozygous|erozygote)?\b|\bcarrier\b|\bone copy\b/i;
+const HOM = /\bhom(?:ozygous|ozygote)?\b|\btwo copies\b|\bbiallelic\b/i;
+const HEMI = /\bhemizygous\b|\bhemizygote\b/i;
+const HOMOPLASMIC = /\bhomoplasm(?:ic|y)\b/i;
+const HETEROPLASMIC = /\bheteroplasm(?:ic|y)\b/i;
+const FILLER = /\b(?:heterozygous|heterozygote|homozygous|homozygote|hemizygous|hemizygote|homoplasmic|homoplasmy|heteroplasmic|heteroplasmy|het|hom|carrier|one copy|two copies|biallelic|positive|negative|detected|not detected|absent|not present|present|found|not found|variant|variants|genotype|result|for|of|the|and|with|no|mutation|allele|alleles|identified|was|were|is)\b/gi;
+
+export interface NamedReading {
+  parsed: ParseOutcome;
+  /** variant calls, when the text named variants rather than alleles (assembled later with the others of the report) */
+  calls?: VariantCall[];
+}
+
+/**
+ * Read a named-allele genotype text: "c.1905+1G>A (*2A)/Reference", "DPYD*2A/*1", "c.2846A>T/c.1905+1G>A (*2A)",
+ * "DPYD c.1905+1G>A heterozygous", "c.1679T>G + c.1905+1G>A", "m.1555A>G homoplasmic", "A1555G detected",
+ * "RYR1 NM_000540.3:c.7300G>A het", "negative for c.1905+1G>A".
+ */
+export function parseNamedText(c: VariantsFile, s: string, gene: string): NamedReading {
+  const g = c.genes[gene]!;
+  const lg = leadingGene(s);
+  let rest = s;
+  if (lg) {
+    if (lg.gene !== gene) return { parsed: { error: `value names ${lg.gene} but the Observation is about ${gene}` } };
+    rest = lg.rest; // "DPYD*2A/*1" → "*2A/*1"
+  }
+  rest = rest.replace(/^[:\-–]\s*/, '').trim();
+  // diplotype with a slash: each side one allele (or one variant standing for one)
+  if (rest.includes('/')) {
+    const parts = rest.split('/').map((p) => p.replace(FILLER, ' ').replace(/\s+/g, ' ').trim());
+    if (parts.length !== 2) return { parsed: { error: 'value has more than two alleles' } };
+    const names: string[] = [];
+    for (const p of parts) {
+      const r = resolveToken(g, p);
+      if (!r) return { parsed: { error: `"${clipName(p)}" is not a CPIC ${gene} allele` } };
+      if ('error' in r) return { parsed: r };
+      const name = 'allele' in r ? r.allele : alleleOfVariant(g, r.variant);
+      if (!name) return { parsed: { error: `"${clipName(p)}" is one variant of a ${gene} allele defined by several` } };
+      names.push(name);
+    }
+    if (g.kind === 'mitochondrial') return { parsed: { error: 'a mitochondrial result has one allele, not two' } };
+    return { parsed: { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, names[0]!, names[1]!) } } };
+  }
+  // a list of variants (or alleles) with zygosity / presence words
+  const presence = presenceWords(rest);
+  if (presence === 'both') return { parsed: { error: 'value says both positive and negative' } };
+  const words = { het: HET.test(rest), hom: HOM.test(rest), hemi: HEMI.test(rest), homoplasmic: HOMOPLASMIC.test(rest), heteroplasmic: HETEROPLASMIC.test(rest) };
+  const body = rest.replace(/\([^()]*\)/g, (m) => (/^\(\*|\(HapB3\)/i.test(m) ? m : ' ')).replace(FILLER, ' ');
+  const tokens = body
+    .split(/\s*(?:\+|,|;|&|\band\b|\s)\s*/i)
+    .map((x) => x.trim())
+    .filter(Boolean);
+  // re-join "c.1905+1G>A (*2A)": a token in brackets belongs to the one before it
+  const joined: string[] = [];
+  for (const tok of tokens) {
+    if (/^\(.*\)$/.test(tok) && joined.length) joined[joined.length - 1] = `${joined[joined.length - 1]} ${tok}`;
+    else joined.push(tok);
+  }
+  const found: { allele?: string; variant?: number }[] = [];
+  const whole = resolveToken(g, body.replace(/\s+/g, ' ').trim());
+  if (whole && 'allele' in whole) joined.splice(0, joined.length, whole.allele);
+  for (const tok of joined) {
+    const r = resolveToken(g, tok);
+    // plain words ("patient", "splice") are not results; anything that looks like a variant must be read
+    if (!r && /^[A-Za-z-]+$/.test(tok)) continue;
+    if (!r) return { parsed: { error: `"${clipName(tok)}" is not read as a ${gene} allele or variant` } };
+    if ('error' in r) return { parsed: r };
+    found.push('allele' in r ? { allele: r.allele } : { variant: r.variant });
+  }
+  if (found.length === 0) return { parsed: { error: `value names no ${gene} allele or variant` } };
+  if (found.length === 1 && found[0]!.allele === g.reference) {
+    if (g.kind === 'mitochondrial') return { parsed: { ok: { t: 'single', gene, allele: g.reference } } };
+    return { parsed: { ok: { t: 'diplotype', gene, diplotype: `${g.reference}/${g.reference}` } } };
+  }
+  const zyg = [words.het, words.hom, words.hemi, words.homoplasmic, words.heteroplasmic].filter(Boolean).length;
+  if (zyg > 1) return { parsed: { error: 'value states more than one zygosity' } };
+  const variantsOf = (f: { allele?: string; variant?: number }): number[] => {
+    if (f.variant !== undefined) return [f.variant];
+    return g.alleles.find((a) => a.name === f.allele)?.variants ?? [];
+  };
+  let copies: Copies;
+  if (presence === false) copies = 0;
+  else if (words.het) copies = 1;
+  else if (words.hom) copies = 2;
+  else if (words.hemi) copies = 'hemizygous';
+  else if (words.homoplasmic) copies = 'homoplasmic';
+  else if (words.heteroplasmic) copies = 'heteroplasmic';
+  else if (g.kind === 'mitochondrial') copies = 'homoplasmic';
+  else if (found.length > 1) copies = 1;
+  else return { parsed: { error: `zygosity of the ${gene} variant is not stated (heterozygous and homozygous lead to different guidance)` } };
+  const calls: VariantCall[] = found.flatMap((f) => variantsOf(f).map((variant) => ({ variant, copies })));
+  const notes = copies === 1 && found.length > 1 && !words.het ? [`${gene}: the variants were read as one copy each (zygosity not stated)`] : undefined;
+  const assembled = assembleCalls(g, gene, calls);
+  if ('error' in assembled) return { parsed: assembled };
+  if (notes) assembled.ok.notes = [...(('notes' in assembled.ok && assembled.ok.notes) || []), ...notes];
+  return { parsed: assembled, calls };
+}
+
+/** CPIC table order: the reference first, then by name (numeric). */
+export function orderedDiplotype(g: NamedGeneVariants, a: string, b: string): string {
+  if (b === g.reference && a !== g.reference) return `${b}/${a}`;
+  if (a === g.reference) return `${a}/${b}`;
+  return a.localeCompare(b, 'en', { numeric: true }) <= 0 ? `${a}/${b}` : `${b}/${a}`;
+}
+
+/**
+ * Variant calls of one report → the CPIC diplotype (nuclear), or the one allele (mitochondrial; X-linked and
+ * hemizygous). Multi-variant alleles are taken first when all their variants are present.
+ */
+export function assembleCalls(g: NamedGeneVariants, gene: string, calls: readonly VariantCall[]): ParseOutcome & { ok?: { notes?: string[] } } {
+  const notes: string[] = [];
+  const remaining = new Map<number, number>();
+  let mito: 'homoplasmic' | 'heteroplasmic' | undefined;
+  let hemi = false;
+  for (const call of calls) {
+    let n: number;
+    if (call.copies === 'homoplasmic' || call.copies === 'heteroplasmic') {
+      if (g.kind !== 'mitochondrial') return { error: `${call.copies} is said of mitochondrial variants, not of ${gene}` };
+      mito = call.copies === 'heteroplasmic' || mito === 'heteroplasmic' ? 'heteroplasmic' : 'homoplasmic';
+      n = 1;
+    } else if (call.copies === 'hemizygous') {
+      if (g.kind !== 'x-linked') return { error: `hemizygous is said of X-linked genes, not of ${gene}` };
+      hemi = true;
+      n = 1;
+    } else n = call.copies;
+    if (g.kind === 'mitochondrial' && n === 2) n = 1;
+    const prev = remaining.get(call.variant);
+    if (prev !== undefined && prev !== n) return { error: `one ${gene} variant is reported with two different zygosities` };
+    remaining.set(call.variant, n);
+  }
+  const alleles: string[] = [];
+  const byCount = [...g.alleles].sort((a, b) => b.variants.length - a.variants.length || a.name.localeCompare(b.name));
+  for (const a of byCount) {
+    while (a.variants.every((v) => (remaining.get(v) ?? 0) > 0)) {
+      for (const v of a.variants) remaining.set(v, remaining.get(v)! - 1);
+      alleles.push(a.name);
+    }
+  }
+  for (const [v, n] of remaining) {
+    if (n <= 0) continue;
+    const proxy = g.proxies?.find((p) => p.variant === v);
+    if (proxy) {
+      for (let i = 0; i < n; i++) alleles.push(proxy.allele);
+      notes.push(proxy.note);
+      continue;
+    }
+    return { error: `${gene} ${g.variants[v]?.name ?? g.variants[v]?.rsid ?? 'variant'} is not part of a CPIC allele on its own` };
+  }
+  if (g.kind === 'mitochondrial') {
+    if (alleles.length > 1) return { error: `several ${gene} variants in one result` };
+    const allele = alleles[0] ?? g.reference;
+    if (mito === 'heteroplasmic') notes.push(`${gene} ${allele} is heteroplasmic; CPIC's recommendation for carriers is applied whatever the heteroplasmy level`);
+    return { ok: { t: 'single', gene, allele, ...(notes.length ? { notes } : {}) } };
+  }
+  if (hemi) {
+    if (alleles.length > 1) return { error: `a hemizygous ${gene} result has one allele, ${alleles.length} were found` };
+    return { ok: { t: 'single', gene, allele: alleles[0] ?? g.reference, ...(notes.length ? { notes } : {}) } };
+  }
+  if (alleles.length > 2) {
+    const activity = (name: string) => Number(g.alleles.find((a) => a.name === name)?.activity ?? Number.NaN);
+    if (alleles.some((a) => Number.isNaN(activity(a)))) return { error: `more than two ${gene} variant alleles without phase: cannot be interpreted` };
+    alleles.sort((a, b) => activity(a) - activity(b));
+    notes.push(`${gene}: ${alleles.length} variant alleles without phase; the two of lowest activity (${alleles.slice(0, 2).join(' and ')}) were used, assumed on different chromosomes (CPIC)`);
+    alleles.length = 2;
+  } else if (alleles.length === 2 && alleles[0] !== alleles[1] && calls.every((c) => c.copies === 1)) {
+    notes.push(`${gene}: ${alleles[0]} and ${alleles[1]} were reported without phase; they are assumed on different chromosomes (in trans), as CPIC advises, which gives the lowest activity`);
+  }
+  while (alleles.length < 2) alleles.push(g.reference);
+  if (calls.every((c) => c.copies === 0)) notes.push(`${gene}: only the variants named were tested; none was found`);
+  return { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, alleles[0]!, alleles[1]!), ...(notes.length ? { notes } : {}) } };
+}
+
+/** Letters of an rsID genotype (plus or gene strand, as the SNP parser resolved them) → copies of the alternate allele. */
+export function copiesFromGenotype(c: VariantsFile, gene: string, rsid: string, genotype: string, strand: 'plus' | 'gene' | undefined): VariantCall | { error: string } {
+  const g = c.genes[gene];
+  const i = g?.variants.findIndex((v) => v.rsid === rsid) ?? -1;
+  const v = i >= 0 ? g!.variants[i]! : undefined;
+  if (!g || !v) return { error: `${rsid} is not a variant of a CPIC ${gene} allele` };
+  const bases = genotype.split('/');
+  const plus = strand === 'gene' && g.strand === 'minus' ? bases.map((b) => COMPLEMENT[b] ?? b) : bases;
+  if (plus.some((b) => b !== v.ref && b !== v.alt)) return { error: `the genotype does not fit ${rsid} (${v.ref}>${v.alt})` };
+  const n = plus.filter((b) => b === v.alt).length as 0 | 1 | 2;
+  return { variant: i, copies: n };
+}
+
+/** Find the named-allele gene a text is about when no gene is given: exactly one gene must read it. */
+export function namedGeneOfText(c: VariantsFile, s: string): string | undefined {
+  const hits = Object.keys(c.genes).filter((gene) => 'ok' in parseNamedText(c, s, gene).parsed);
+  return hits.length === 1 ? hits[0] : undefined;
+}
