@@ -13,6 +13,15 @@ export function cell(v: unknown, max = 300): string {
 }
 
 /**
+ * Text from a laboratory or an EHR shown inside Markdown: every character Markdown gives a meaning to is escaped, so
+ * that an allele name such as "c.1905+1G>A (*2A)" or "CYP2C9*2" survives any renderer, and no link or image can be
+ * made from data (inline text: line-start markers need no escape). Also cell()-cleaned (one line, no pipes).
+ */
+export function literal(v: unknown, max = 300): string {
+  return cell(v, max).replace(/[\\`*_[\]<>~]/g, (c) => `\\${c}`);
+}
+
+/**
  * `v` rounded to `digits` decimals, without trailing zeros: the same text as Number(v.toFixed(digits)).toString(),
  * without the parse and re-print (and without toFixed when v has no more decimals than asked for).
  */

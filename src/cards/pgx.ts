@@ -2,11 +2,11 @@
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { withScaledDoses } from './draft.js';
-import { cell, decimal } from './markdown.js';
+import { cell, decimal, literal } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../cds/orders.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
-import type { AlternativeDrug, Recommendation } from '../domain/recommendation.js';
+import type { AlternativeDrug, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 const TEMPLATE_BY_ACTION = {
@@ -17,6 +17,7 @@ const TEMPLATE_BY_ACTION = {
   standard: 'pgx-info',
   none: 'pgx-info',
   test: 'pgx-test',
+  unreadable: 'pgx-unreadable',
 } as const;
 
 
@@ -70,6 +71,13 @@ function testRequest(order: DraftOrder | undefined, patientId: string | undefine
   return request;
 }
 
+/** "A DPYD result is on file (Observation/7, 2025-06-01: "…") but could not be interpreted (reason)." */
+function unreadableLine(u: UnreadablePgxResult, drug: string): string {
+  const where = [u.source.reference, u.source.date?.slice(0, 10)].filter(Boolean).join(', ');
+  const text = u.text ? `: "${literal(u.text, 200)}"` : '';
+  return `A ${u.gene} result is on file (${cell(where, 120)}${text}) but could not be interpreted (${literal(u.reason, 200)}) — review it before prescribing ${drug}.`;
+}
+
 export interface PgxRenderContext extends RenderContext {
   /** patient of the hook call, for resources created by suggestions when the draft has no subject */
   patientId?: string;
@@ -84,11 +92,12 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
   const k = t.kind(kindName);
   const g = r.guideline;
   const genes = r.genes ?? [];
-  const finding =
+  const plainFinding =
     genes
       .filter((x) => x.result !== 'No result on file')
       .map((x) => `${x.gene} ${x.phenotype ?? x.result}`)
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
+  const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
   const da = r.doseAdjustment;
   const doseLine = da
     ? da.to && da.from
@@ -105,6 +114,11 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     doseLine,
     alternativesLine: r.alternatives?.length ? `Alternatives named by CPIC: ${r.alternatives.map((a) => a.display + (a.note ? ` (${cell(a.note, 160)})` : '')).join('; ')}.` : undefined,
     genesTable: genes.map((x) => `| ${cell(x.gene)} | ${cell(x.result, 80)} | ${cell(x.phenotype ?? '—', 80)} | ${cell(x.implication ?? '—')} |`).join('\n'),
+    disagreementLine: p.disagreements?.length ? `**Results disagree.** ${p.disagreements.map((d) => literal(d.text, 600)).join(' ')}` : undefined,
+    unreadableList: p.action === 'unreadable' ? (p.unreadable ?? []).map((u) => `- ${unreadableLine(u, r.drug.name)}`).join('\n') : undefined,
+    unreadableLine:
+      p.action !== 'unreadable' && p.unreadable?.length ? `**Also on file:** ${p.unreadable.map((u) => unreadableLine(u, r.drug.name)).join(' ')} See the separate card.` : undefined,
+    unreadableGenes: p.unreadable?.length ? [...new Set(p.unreadable.map((u) => u.gene))].join('/') : undefined,
     testGenes: p.testGenes?.join(', '),
     populationLine: g?.populationReason ? `Guideline population: **${cell(g.population, 60)}** — ${cell(g.populationReason, 400)}` : undefined,
     notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,

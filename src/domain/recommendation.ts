@@ -163,14 +163,28 @@ export interface GuidelineRef {
 }
 
 export interface PgxDetail {
-  /** what the recommendation asks for: avoid, alternative, dose, caution, standard, none; or test */
-  action: 'avoid' | 'alternative' | 'dose' | 'caution' | 'standard' | 'none' | 'test';
+  /** what the recommendation asks for: avoid, alternative, dose, caution, standard, none; test; or review a result on file that could not be interpreted */
+  action: 'avoid' | 'alternative' | 'dose' | 'caution' | 'standard' | 'none' | 'test' | 'unreadable';
   /** the recommendation text as published */
   recommendationText: string;
   /** whether a card is shown (informational rows are kept for the SMART app only, per configuration) */
   showCard: boolean;
   /** genes whose test is suggested (action "test") */
   testGenes?: string[];
+  /** current results of a gene that disagree: per gene, one sentence naming the Observations (the cautious row is used) */
+  disagreements?: { gene: string; text: string }[];
+  /** results on file that could not be interpreted for this drug (action "unreadable"; also listed on a matched row) */
+  unreadable?: UnreadablePgxResult[];
+}
+
+/** A result on file for a gene the drug depends on that could not be interpreted. */
+export interface UnreadablePgxResult {
+  gene: string;
+  /** the result as sent (shown to the clinician) */
+  text?: string;
+  /** why it could not be interpreted (PHI-free) */
+  reason: string;
+  source: SourceRef;
 }
 
 /** A renal dose band decision: the kidney measure, the label band it falls in, and whether a card is shown. */

@@ -10,6 +10,7 @@ import { registerPgxEvaluators } from './pgx/register.js';
 import { registerRenalEvaluators } from './renal/register.js';
 import { registerTdmEvaluators } from './tdm/register.js';
 import { warfarinGeneFindings } from './warfarin/genes.js';
+import { GENOMIC_PREFETCH_KEYS } from '../fhir/genomics/codes.js';
 import { defaultPgxKnowledge, type PgxKnowledge } from '../knowledge/pgx.js';
 import { warfarinModelInput } from './warfarin/modelInput.js';
 import { warfarinMonitorRecommendations } from './warfarin/monitor.js';
@@ -141,5 +142,5 @@ export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegi
     if (refinement.status === 'not-applicable') rec.notes.push(`INR-based refinement (Lenzini 2010) not computed: ${refinement.reason}`);
     return [withGenes(rec)];
     // IWPC/model inputs, genotypes, and the day-4/5 INR with the doses actually given (Lenzini refinement)
-  }, ['weight', 'height', 'genomics', 'inr', 'medicationAdministrations']);
+  }, ['weight', 'height', ...GENOMIC_PREFETCH_KEYS, 'inr', 'medicationAdministrations']);
 }

@@ -14,6 +14,7 @@ import type {
 } from 'fhir/r4';
 import type { AdministrationFact, AdministrativeSex, ConditionFact, DialysisKind, DialysisProcedureFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
 import type { Quantity } from '../domain/units.js';
+import { encodeToken } from './genomics/codes.js';
 import { readGeneResults } from './genomics/index.js';
 import type { GatherResult } from './gather.js';
 import { toCanonical, type Dimension } from './units.js';
@@ -95,7 +96,7 @@ export const DIALYSIS_PROCEDURE_STATUSES: ReadonlySet<string> = new Set(['comple
 
 /** The `code` search parameter value of the dialysis prefetch/query: "system|code,…". */
 export function dialysisProcedureCodeParam(): string {
-  return DIALYSIS_PROCEDURES.map((c) => `${c.system}|${c.code}`).join(',');
+  return DIALYSIS_PROCEDURES.map((c) => encodeToken(c.system, c.code)).join(',');
 }
 
 function validDate(d: unknown): string | undefined {

@@ -11,7 +11,20 @@ export interface Provenance {
 }
 
 /** How a gene's lookup value is derived from a result. */
-export type GeneMethod = 'activity' | 'diplotype' | 'hla' | 'phenotype';
+export type GeneMethod = 'activity' | 'diplotype' | 'hla' | 'phenotype' | 'function';
+
+/**
+ * How a named-allele gene's alleles give its CPIC lookup value (method 'function'): the first rule that holds wins.
+ * `any`: some allele has one of these functions; `all`: every allele has one of them; `sex`: only for that sex
+ * (X-linked genes); `alleles`: the number of alleles of the result (1: hemizygous or mitochondrial).
+ */
+export interface FunctionRule {
+  any?: string[];
+  all?: string[];
+  sex?: 'male' | 'female';
+  alleles?: number;
+  lookup: string;
+}
 
 export interface GeneKnowledge {
   hgnc?: string;
@@ -30,6 +43,8 @@ export interface GeneKnowledge {
   phenotypes?: Record<string, string[]>;
   /** every lookup value CPIC recommendations use for this gene (incl. "No Result") */
   lookupValues: string[];
+  /** method 'function': allele functions → lookup value (alleles holds allele → function) */
+  functionRules?: FunctionRule[];
 }
 
 export interface GenesFile {

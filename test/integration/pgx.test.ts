@@ -68,6 +68,7 @@ function prefetchFor(patientId: string): Record<string, unknown> {
     renal: searchset([]),
     inr: searchset([]),
     genomics: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation')),
+    genomicsCategory: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation' && (r.category ?? []).some((c) => c.coding?.some((x) => x.code === 'GE')))),
     medicationRequests: searchset([]),
     medicationStatements: searchset([]),
     conditions: searchset(mine.filter((r) => r.resourceType === 'Condition')),
@@ -212,12 +213,14 @@ describe.each([
   });
 });
 
-test('without prefetch a CPIC drug costs the EHR five queries: the patient, its medications, conditions and genotypes — no vitals or labs', async () => {
+test('without prefetch a CPIC drug costs the EHR six queries: the patient, its medications, conditions and genomic results (by code and by category) — no vitals or labs', async () => {
   await call('pgx-clop', draft('clop-wire', 'pgx-clop', '32968', 'clopidogrel'), false);
   const requests = await fhir.admin.requests();
-  // Source: the CPIC evaluator declares only `genomics` (src/dosing/pgx/register.ts); the four shared keys are read for every drug
-  expect(requests.map((e) => e.path).sort()).toEqual(['/Condition', '/MedicationRequest', '/MedicationStatement', '/Observation', '/Patient/pgx-clop']);
-  const observation = requests.find((e) => e.path === '/Observation')!;
-  expect(String(observation.query['code'])).toContain('http://loinc.org|84413-4');
+  // Source: the CPIC evaluator declares only `genomics` and `genomicsCategory` (src/dosing/pgx/register.ts); the four
+  // shared keys are read for every drug
+  expect(requests.map((e) => e.path).sort()).toEqual(['/Condition', '/MedicationRequest', '/MedicationStatement', '/Observation', '/Observation', '/Patient/pgx-clop']);
+  const observations = requests.filter((e) => e.path === '/Observation');
+  expect(observations.some((o) => String(o.query['code']).includes('http://loinc.org|84413-4'))).toBe(true);
+  expect(observations.some((o) => String(o.query['category']).includes('http://terminology.hl7.org/CodeSystem/v2-0074|GE'))).toBe(true);
   for (const loinc of ['29463-7', '8302-2', '2160-0', '6301-6']) expect(requests.some((e) => e.url.includes(loinc))).toBe(false);
 });

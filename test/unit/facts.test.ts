@@ -447,7 +447,8 @@ describe('dialysis Procedures (DIALYSIS_PROCEDURES, the `dialysis` prefetch key)
     const tpl = (JSON.parse(readFileSync('config/services.json', 'utf8')) as { prefetch: Record<string, string> }).prefetch['dialysis']!;
     const m = /^Procedure\?patient=\{\{context\.patientId\}\}&code=([^&]+)&_sort=-date&_count=20$/.exec(tpl);
     expect(m).not.toBeNull();
-    expect(new Set(m![1]!.split(','))).toEqual(new Set(DIALYSIS_PROCEDURES.map((c) => `${c.system}|${c.code}`)));
+    // percent-encoded tokens, decoded as the FHIR server decodes them
+    expect(new Set(m![1]!.split(',').map(decodeURIComponent))).toEqual(new Set(DIALYSIS_PROCEDURES.map((c) => `${c.system}|${c.code}`)));
     expect(m![1]).toBe(dialysisProcedureCodeParam());
     expect(new Set(DIALYSIS_PROCEDURES.map((c) => `${c.system}|${c.code}`)).size).toBe(DIALYSIS_PROCEDURES.length);
   });

@@ -192,10 +192,14 @@ describe('CPIC cases (source: the CPIC recommendation row named in each case)', 
     expect(recs[0]!.guideline?.recommendationId).toBe('PA166297572');
   });
 
-  test('diplotype and lab phenotype disagree → the CPIC tables decide, and the card says so', () => {
-    const { recs } = run('clopidogrel', facts([obs('CYP2C19', '*1/*1'), obs('CYP2C19', 'Intermediate metabolizer', '53040-2')]), { settings: { informationalCards: true } });
-    expect(recs[0]!.guideline?.recommendationId).toBe('PA166297567');
-    expect(recs[0]!.notes.join(' ')).toMatch(/lab states "Intermediate Metabolizer".*Normal Metabolizer for \*1\/\*1, which is used/);
+  // Source: issue 14 item 4 (current results that disagree: the card says so, names both, the cautious row is used);
+  // CPIC clopidogrel rows PA166297567 (NM: standard) and PA166297570 (IM, ACS/PCI: alternative)
+  test('diplotype and lab phenotype of the same date disagree → the more cautious row, a warning naming both', () => {
+    const { recs, cards } = run('clopidogrel', facts([obs('CYP2C19', '*1/*1'), obs('CYP2C19', 'Intermediate metabolizer', '53040-2')]));
+    expect(recs[0]!.guideline?.recommendationId).toBe('PA166297570');
+    expect(recs[0]!.pgx?.disagreements?.[0]?.text).toMatch(/^The CYP2C19 results on file disagree: Observation\/g\d+ \(2025-03-01\) says \*1\/\*1 \(Normal Metabolizer\); Observation\/g\d+ \(2025-03-01\) says .*Intermediate Metabolizer.*more cautious/);
+    expect(cards[0]!.summary).toBe("Clopidogrel: CYP2C19 results disagree; cautious reading CYP2C19 Intermediate Metabolizer — avoid (CPIC Strong)");
+    expect(cards[0]!.detail).toContain('**Results disagree.**');
   });
 
   test('an allele missing from the CPIC table → Indeterminate → "No recommendation", no card', () => {

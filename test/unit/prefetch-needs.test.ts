@@ -67,8 +67,20 @@ const POOL: FhirResource[] = [
   vancomycinLevel('van-1-pk', 'van-1', '4089-9', 31, 6, NOW),
   vancomycinLevel('van-1-tr', 'van-1', '4090-7', 11, 0.5, NOW),
   activeMed('van-1-amio', 'van-1', '833528', 'amiodarone hydrochloride 200 MG Oral Tablet'),
+  // a CYP2D6 result under the laboratory's own code, found only by the genetics category (genomicsCategory)
+  patient('loc-1', '1980-05-05', 'female'),
+  {
+    resourceType: 'Observation',
+    id: 'loc-1-cyp2d6',
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'GE' }] }],
+    code: { coding: [{ system: 'urn:oid:1.2.840.114350.1.13.0.1.7.2.768282', code: 'PGX2D6', display: 'CYP2D6 genotype' }] },
+    subject: { reference: 'Patient/loc-1' },
+    effectiveDateTime: '2025-02-02',
+    valueString: 'CYP2D6 *4/*4',
+  },
 ];
-const PATIENTS = ['pgx-1', 'clin-1', 'nohgt-1', 'cyp-1', 'w1', 'ren-1', 'hd-1', 'van-1'];
+const PATIENTS = ['pgx-1', 'clin-1', 'nohgt-1', 'cyp-1', 'w1', 'ren-1', 'hd-1', 'van-1', 'loc-1'];
 
 const DAILY = { frequency: 1, period: 1, periodUnit: 'd' } as const;
 const DRUGS: MedicationRequest[] = [
@@ -89,11 +101,16 @@ function answer(key: string, patientId: string): FhirResource | Bundle | undefin
   const template = catalog.prefetch[key]!;
   const [type, query = ''] = template.split('?');
   if (type!.startsWith('Patient/')) return POOL.find((r) => r.resourceType === 'Patient' && r.id === patientId);
-  const codes = new URLSearchParams(query).get('code')?.split(',');
+  const params = new URLSearchParams(query);
+  const codes = params.get('code')?.split(',');
+  const categories = params.get('category')?.split(',');
+  type Coded = { code?: { coding?: { system?: string; code?: string }[] }; category?: { coding?: { system?: string; code?: string }[] }[] };
   return searchset(
     POOL.filter((r) => {
       if (r.resourceType !== type || (r as { subject?: { reference?: string } }).subject?.reference !== `Patient/${patientId}`) return false;
-      const coding = (r as { code?: { coding?: { system?: string; code?: string }[] } }).code?.coding ?? [];
+      const coding = (r as Coded).code?.coding ?? [];
+      const category = ((r as Coded).category ?? []).flatMap((c) => c.coding ?? []);
+      if (categories) return category.some((c) => categories.includes(`${c.system}|${c.code}`));
       return !codes || coding.some((c) => codes.includes(`${c.system}|${c.code}`));
     }),
   );
@@ -139,15 +156,15 @@ test("each drug's own keys: fewer queries than every key, for every drug", () =>
   // Source: the evaluators' declarations (src/dosing/registry.ts, pgx/renal/tdm register.ts)
   const shared = ['patient', 'medicationRequests', 'medicationStatements', 'conditions'];
   const expected: Record<string, string[]> = {
-    warfarin: [...shared, 'weight', 'height', 'inr', 'genomics', 'medicationAdministrations'],
-    clopidogrel: [...shared, 'genomics'],
-    codeine: [...shared, 'genomics'],
+    warfarin: [...shared, 'weight', 'height', 'inr', 'genomics', 'genomicsCategory', 'medicationAdministrations'],
+    clopidogrel: [...shared, 'genomics', 'genomicsCategory'],
+    codeine: [...shared, 'genomics', 'genomicsCategory'],
     gabapentin: [...shared, 'weight', 'height', 'renal', 'dialysis'],
     enoxaparin: [...shared, 'weight', 'height', 'renal', 'dialysis'],
     levetiracetam: [...shared, 'weight', 'height', 'renal', 'dialysis'],
     metformin: [...shared, 'weight', 'height', 'renal', 'dialysis'],
     apixaban: [...shared, 'weight', 'height', 'renal', 'dialysis'],
-    nitrofurantoin: [...shared, 'weight', 'height', 'renal', 'genomics', 'dialysis'],
+    nitrofurantoin: [...shared, 'weight', 'height', 'renal', 'genomics', 'genomicsCategory', 'dialysis'],
     vancomycin: [...shared, 'weight', 'renal', 'vancomycinLevels', 'medicationAdministrations', 'dialysis'],
   };
   for (const d of DRUGS) {

@@ -6,7 +6,7 @@
 import type { DraftOrder } from '../../cds/orders.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
-import type { AlternativeDrug, GeneFinding, Recommendation, RecommendationInput, Severity } from '../../domain/recommendation.js';
+import type { AlternativeDrug, GeneFinding, Recommendation, RecommendationInput, Severity, UnreadablePgxResult } from '../../domain/recommendation.js';
 import type { PgxAction, PgxKnowledge, RecommendationRow } from '../../knowledge/pgx.js';
 import { evaluatePgxGuidance, type GeneLookup, type MedicationUse, type PgxOutcome } from './engine.js';
 
@@ -45,22 +45,25 @@ export function medicationUses(facts: PatientFacts, drugs: DrugDictionary): Medi
   });
 }
 
+const UNREAD_RESULT = 'Result on file could not be interpreted';
+
 function describeLookup(l: GeneLookup): string {
-  if (l.basis === 'none') return `${l.gene}: no result on file`;
+  if (l.basis === 'none') return l.unreadable.length ? `${l.gene}: result on file, not interpreted` : `${l.gene}: no result on file`;
   const parts = [l.resultText && l.resultText !== l.phenotype ? l.resultText : undefined, l.phenotype, l.activityScore ? `activity score ${l.activityScore}` : undefined].filter(Boolean);
   return `${l.gene} ${parts.join(', ')}`;
 }
 
 /** "CYP2C19 Poor Metabolizer", "HLA-B *57:01 positive", "DPYD Intermediate Metabolizer (AS 1.0)" */
 export function shortFinding(l: GeneLookup): string {
-  if (l.basis === 'none') return `${l.gene} not tested`;
+  if (l.basis === 'none') return l.unreadable.length ? `${l.gene} result not interpreted` : `${l.gene} not tested`;
   return `${l.gene} ${l.phenotype ?? l.key ?? ''}${l.activityScore && l.basis !== 'hla' ? ` (AS ${l.activityScore})` : ''}`.trim();
 }
 
 function findings(k: PgxKnowledge, row: RecommendationRow | undefined, lookups: GeneLookup[]): GeneFinding[] {
   return lookups.map((l) => {
     const impl = row?.implications[l.gene];
-    const f: GeneFinding = { gene: l.gene, result: l.basis === 'none' ? 'No result on file' : (l.resultText ?? l.key ?? '') };
+    const f: GeneFinding = { gene: l.gene, result: l.basis === 'none' ? (l.unreadable.length ? UNREAD_RESULT : 'No result on file') : (l.resultText ?? l.key ?? '') };
+    if (l.basis === 'none' && l.unreadable[0]) f.source = l.unreadable[0].source;
     if (l.phenotype) f.phenotype = l.activityScore && l.basis !== 'hla' ? `${l.phenotype} (activity score ${l.activityScore})` : l.phenotype;
     if (impl !== undefined) f.implication = k.texts[impl];
     if (l.source) f.source = l.source;
@@ -70,9 +73,13 @@ function findings(k: PgxKnowledge, row: RecommendationRow | undefined, lookups: 
 
 function inputsOf(lookups: GeneLookup[], outcome: Extract<PgxOutcome, { status: 'matched' | 'no-result' }>): RecommendationInput[] {
   const inputs: RecommendationInput[] = lookups.map((l) => {
-    const i: RecommendationInput = { key: `gene:${l.gene}`, label: `${l.gene} result`, value: l.basis === 'none' ? 'no result' : describeLookup(l).slice(l.gene.length + 1) };
+    const i: RecommendationInput = { key: `gene:${l.gene}`, label: `${l.gene} result`, value: l.basis === 'none' ? (l.unreadable.length ? 'on file, not interpreted' : 'no result') : describeLookup(l).slice(l.gene.length + 1) };
+    const unread = l.basis === 'none' ? l.unreadable[0] : undefined;
     if (l.source) i.source = l.source;
-    else i.note = 'no result on file';
+    else if (unread) {
+      i.source = unread.source;
+      i.note = `could not be interpreted: ${unread.reason}`;
+    } else i.note = 'no result on file';
     return i;
   });
   const population: RecommendationInput = { key: 'population', label: 'Guideline population', value: outcome.population.population };
@@ -112,8 +119,10 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     // undefined when not known: the engine then uses the knowledge's code
     drugRxcui: drug.rxcui || undefined,
     genes: facts.genes,
+    unread: facts.unreadGenes ?? [],
     conditions: facts.conditions,
     ageYears: facts.ageYears ? facts.ageYears.value : undefined,
+    sex: facts.sex?.value,
     medications,
     now: o.now,
   });
@@ -134,8 +143,10 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     const notes = [...outcome.notes, ...lookupNotes];
     notes.push(...gl.notes);
     const alternatives = alternativesFor(k, row, outcome.population.population, notes);
+    const disagreements = outcome.lookups.flatMap((l) => (l.disagreement ? [{ gene: l.gene, text: l.disagreement }] : []));
+    // results that disagree always make a card, at least a warning: the data must be reviewed
     const show =
-      row.action === 'avoid' || row.action === 'alternative' || row.action === 'dose' ? true : row.action === 'caution' ? o.settings.cautionCards : o.settings.informationalCards;
+      disagreements.length > 0 || row.action === 'avoid' || row.action === 'alternative' || row.action === 'dose' ? true : row.action === 'caution' ? o.settings.cautionCards : o.settings.informationalCards;
     let doseAdjustment: Recommendation['doseAdjustment'];
     if (row.doseFactor !== undefined && row.doseFactorText) {
       doseAdjustment = { factor: row.doseFactor, phrase: row.doseFactorText };
@@ -148,9 +159,11 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     const finding = outcome.lookups.filter((l) => l.basis !== 'none').map(shortFinding).join(' + ') || outcome.lookups.map(shortFinding).join(' + ');
     const rec = { id: o.newId(), drug: drugRef } as Recommendation;
     if (order.ref) rec.orderRef = order.ref;
-    rec.kind = KIND[row.action];
-    rec.severity = SEVERITY[row.action];
-    rec.headline = `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139);
+    rec.kind = disagreements.length && KIND[row.action] === 'info' ? 'missing-data' : KIND[row.action];
+    rec.severity = disagreements.length && SEVERITY[row.action] === 'info' ? 'warning' : SEVERITY[row.action];
+    rec.headline = disagreements.length
+      ? `${drug.ingredient}: ${disagreements.map((d) => d.gene).join('/')} results disagree; the cautious one is used: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139)
+      : `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139);
     rec.genes = findings(k, row, outcome.lookups);
     rec.inputs = inputsOf(outcome.lookups, outcome);
     rec.missing = outcome.missingGenes.map((g) => `${g} result`);
@@ -172,6 +185,37 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     if (gl.notes.length) guideline.cautions = gl.notes;
     rec.guideline = guideline;
     rec.pgx = { action: row.action, recommendationText: k.texts[row.text] ?? '', showCard: show };
+    if (disagreements.length) rec.pgx.disagreements = disagreements;
+    const pendingUnread = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
+    if (pendingUnread.length) rec.pgx.unreadable = pendingUnread;
+    out.push(rec);
+  }
+
+  // A result on file that cannot be interpreted is never "no result": a warning to review it, and no test suggestion.
+  const unreadable: UnreadablePgxResult[] = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
+  if (unreadable.length > 0) {
+    const genes = [...new Set(unreadable.map((u) => u.gene))];
+    const rec = { id: o.newId(), drug: drugRef } as Recommendation;
+    if (order.ref) rec.orderRef = order.ref;
+    rec.kind = 'missing-data';
+    rec.severity = 'warning';
+    rec.headline = `${drug.ingredient}: a ${genes.join('/')} result is on file but could not be interpreted — review it before prescribing`.slice(0, 139);
+    rec.genes = findings(k, outcome.status === 'matched' ? outcome.row : undefined, outcome.lookups.filter((l) => genes.includes(l.gene)));
+    rec.inputs = inputsOf(outcome.lookups, outcome);
+    rec.missing = genes.map((g) => `an interpretable ${g} result`);
+    rec.method = method;
+    rec.evidence = [cpic, ...pubmed];
+    rec.notes = [...lookupNotes, ...gl.notes];
+    rec.guideline = {
+      id: gl.id,
+      name: gl.cpicName ?? gl.name,
+      url: gl.url,
+      version: gl.version,
+      classification: genes.map((g) => dk.testStrength[g]).includes('Strong') ? 'Strong' : (dk.testStrength[genes[0]!] ?? 'Optional'),
+      recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
+      population: outcome.population.population,
+    };
+    rec.pgx = { action: 'unreadable', recommendationText: '', showCard: true, unreadable };
     out.push(rec);
   }
 

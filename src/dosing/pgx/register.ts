@@ -1,4 +1,5 @@
 // Registers the CPIC evaluator for every drug with CPIC recommendation rows (warfarin has its own evaluator).
+import { GENOMIC_PREFETCH_KEYS } from '../../fhir/genomics/codes.js';
 import { defaultPgxKnowledge, type PgxKnowledge } from '../../knowledge/pgx.js';
 import type { EvaluatorDependencies, EvaluatorRegistry } from '../registry.js';
 import { DEFAULT_PGX_SETTINGS, evaluatePgx, medicationUses } from './evaluator.js';
@@ -11,7 +12,7 @@ export function registerPgxEvaluators(registry: EvaluatorRegistry, deps: Evaluat
       name,
       (c) => evaluatePgx(k, c.facts, c.order, c.drug, medicationUses(c.facts, c.drugs), { settings: c.config.pgx ?? DEFAULT_PGX_SETTINGS, newId: c.newId, now: new Date() }),
       // the gene results (age, conditions and medications come from the shared keys)
-      ['genomics'],
+      [...GENOMIC_PREFETCH_KEYS],
     );
   }
   return registry;

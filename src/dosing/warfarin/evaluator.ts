@@ -50,6 +50,20 @@ function geneResult(facts: PatientFacts, gene: string): GeneResult | undefined {
   return resultForGene(facts.genes, gene);
 }
 
+/**
+ * A CYP2C9 or VKORC1 result on file that could not be interpreted is said on the card (never "no genotype"): the
+ * dose treats that gene as unknown until the result is reviewed.
+ */
+function unreadGenotypeNotes(facts: PatientFacts): string[] {
+  const out: string[] = [];
+  for (const u of facts.unreadGenes ?? []) {
+    const genes = u.genes.filter((g) => g === 'CYP2C9' || g === 'VKORC1' || g === 'CYP4F2');
+    if (genes.length === 0) continue;
+    out.push(`A ${genes.join('/')} result is on file (${u.source.reference}${u.source.date ? `, ${u.source.date.slice(0, 10)}` : ''}${u.text ? `: "${u.text}"` : ''}) but could not be interpreted (${u.reason}); review it: until then ${genes.join('/')} is treated as unknown in this dose`);
+  }
+  return out;
+}
+
 /** VKORC1: the rs9923231 genotype when one is on file, whatever other VKORC1 variants are listed before it. */
 function vkorc1Result(facts: PatientFacts): GeneResult | undefined {
   return facts.genes.find((g) => g.gene === 'VKORC1' && g.variant?.rsid === 'rs9923231') ?? geneResult(facts, 'VKORC1');
@@ -181,6 +195,7 @@ export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): Warfar
     ...(inducer ? { source: inducer.source } : { note: medsUnavailable ? 'medication list could not be fully retrieved: counted as not taking' : 'no active order or statement found' }),
   });
   if (facts.unavailable.some((u) => u.startsWith('genomics'))) notes.push('Genomic results could not be retrieved; genotypes were treated as unknown');
+  notes.push(...unreadGenotypeNotes(facts));
 
   const cyp4f2 = geneResult(facts, 'CYP4F2');
   if (cyp4f2?.diplotype && /\*3/.test(cyp4f2.diplotype)) {

@@ -3,7 +3,7 @@
 import type { PatientFacts } from '../../domain/facts.js';
 import type { GeneFinding, Recommendation } from '../../domain/recommendation.js';
 import type { PgxKnowledge } from '../../knowledge/pgx.js';
-import { lookupGene } from '../pgx/engine.js';
+import { lookupGene } from '../pgx/lookup.js';
 
 const GENES = [
   { gene: 'CYP2C9', input: 'cyp2c9', factor: 'cyp2c9' },
@@ -20,7 +20,9 @@ export function warfarinGeneFindings(r: Recommendation, facts: PatientFacts, k: 
   for (const g of GENES) {
     const input = r.inputs.find((i) => i.key === g.input);
     if (!input?.source || typeof input.value !== 'string') continue;
-    const phenotype = k.genes[g.gene] ? lookupGene(k, g.gene, facts.genes, new Set()).phenotype : undefined;
+    const known = k.genes[g.gene];
+    // every CPIC value of the gene is acceptable here: the finding describes the result, it picks no row
+    const phenotype = known ? lookupGene(k, g.gene, { results: facts.genes, unread: [] }, new Set(known.lookupValues)).phenotype : undefined;
     const f = r.factors?.find((x) => x.key === g.factor);
     out.push({
       gene: g.gene,

@@ -49,6 +49,8 @@ export const GENOMIC_RESULT_CODES: readonly GenomicCode[] = [
   { system: LOINC, code: '57979-7', kind: 'hla-presence', gene: 'HLA-B', allele: '*15:02', display: 'HLA-B*15:02 [Presence]', source: 'Genomics Reporting IG GenomicReportExample01' },
   { system: LOINC, code: '79711-8', kind: 'hla-presence', gene: 'HLA-B', allele: '*58:01', display: 'HLA-B*58:01 [Presence]', source: 'laboratory messages seen in the field (issue 14); verify against LOINC before relying on it' },
   { system: IG_TBD_CODES, code: 'therapeutic-implication', kind: 'implication', display: 'Therapeutic implication', source: 'Genomics Reporting IG STU2/STU3' },
+  { system: IG_TBD_CODES, code: 'predicted-therapeutic-implication', kind: 'implication', display: 'Predicted therapeutic implication', source: 'Genomics Reporting IG STU2 (its component code, also sent as Observation.code)' },
+  { system: IG_TBD_CODES, code: 'medication-implication', kind: 'implication', display: 'Medication implication', source: 'Genomics Reporting IG ballot versions (sent by early implementers)' },
 ];
 
 /** Observation.category codings that mark a genetics result (HL7 v2 table 0074 "GE", as the IG examples carry it). */
@@ -120,9 +122,7 @@ export function genomicCodeOf(c: Coding): GenomicCode | undefined {
     const hit = BY_CODE.get(`loinc|${c.code}`);
     if (hit) return hit;
   }
-  if (c.system === '' || c.system.startsWith(GENOMICS_IG_CS)) {
-    if (c.code === 'therapeutic-implication' || c.code === 'predicted-therapeutic-implication' || c.code === 'medication-implication') return BY_CODE.get('ig|therapeutic-implication');
-  }
+  if (c.system === '' || c.system.startsWith(GENOMICS_IG_CS)) return BY_CODE.get(`ig|${c.code}`);
   return undefined;
 }
 
@@ -130,6 +130,9 @@ export function genomicCodeOf(c: Coding): GenomicCode | undefined {
 export function isGeneticsCategory(c: Coding): boolean {
   return GENETICS_CATEGORIES.some((g) => c.code === g.code && c.system === g.system.toLowerCase());
 }
+
+/** The prefetch keys (config/services.json) that carry genomic results: by code, and by the genetics category. */
+export const GENOMIC_PREFETCH_KEYS = ['genomics', 'genomicsCategory'] as const;
 
 /** Percent-encoded FHIR token (`system|code`): a proxy that collapses `//` in raw query strings cannot break it. */
 export function encodeToken(system: string, code: string): string {
