@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alleleAlias, canonicalDiplotype, diplotypeActivity, formatActivity, parseActivity, phenotypeOfActivity, splitDiplotype } from '../src/dosing/pgx/alleles.js';
 import type { GeneKnowledge, GenesFile, PgxAction, Provenance, RecommendationRow, RecommendationsFile } from '../src/knowledge/pgx.js';
+import { functionGenes } from './knowledge/functions.js';
 import { buildVariantCatalogue, type NamedAlleleCuration, type VariantSources } from './knowledge/variants.js';
 
 const ACTIVITY_GENES = new Set(['CYP2C9', 'CYP2D6', 'DPYD']);
@@ -263,6 +264,20 @@ export function buildKnowledge(srcDir: string, curationFile: string, namedAllele
     }
   }
 
+  // ---- genes read by allele function (CACNA1S, MT-RNR1) ----
+  const extract = JSON.parse(readFileSync(namedAllelesFile, 'utf8')) as VariantSources['extract'];
+  const namedCuration = Object.fromEntries(Object.entries(curation.namedAlleles).filter(([k]) => !k.startsWith('_'))) as Record<string, NamedAlleleCuration>;
+  const byFunction = functionGenes(
+    {
+      extract: extract.genes,
+      rules: Object.fromEntries(Object.entries(namedCuration).map(([g, c]) => [g, c.functionRules])),
+      kinds: Object.fromEntries(Object.entries(namedCuration).map(([g, c]) => [g, c.kind])),
+    },
+    genes,
+  );
+  Object.assign(genes, byFunction.genes);
+  checks.push(...byFunction.checks);
+
   // ---- texts, recommendations ----
   const texts: string[] = [];
   const textIndex = new Map<string, number>();
@@ -413,16 +428,15 @@ export function buildKnowledge(srcDir: string, curationFile: string, namedAllele
   };
 
   // ---- named-allele variants (DPYD, RYR1, CACNA1S, G6PD, MT-RNR1) ----
-  const extract = JSON.parse(readFileSync(namedAllelesFile, 'utf8')) as VariantSources['extract'];
   const extractSources = Object.entries(extract.genes).flatMap(([gene, e]) =>
-    [e.source.definitions, e.source.functions].filter((x) => x !== undefined).map((x) => ({ what: `${gene} allele definitions and functions (via scripts/pgx-named-alleles.json)`, repo: x.repo, path: x.path, commit: x.commit, version: x.version ?? '' })),
+    [e.source.definitions, e.source.functions].filter((x): x is NonNullable<typeof x> => !!x).map((x) => ({ what: `${gene} allele definitions and functions (via scripts/pgx-named-alleles.json)`, repo: x.repo, path: x.path, commit: x.commit, version: x.version ?? '' })),
   );
   const variantsFile = buildVariantCatalogue({
     alleleDefinitions: tsv(path.join(srcDir, 'allele_definitions.tsv')),
     definitionVariants: tsv(path.join(srcDir, 'allele_definition_variants.tsv')),
     alleleFunctions: alleleRows,
     extract,
-    curation: Object.fromEntries(Object.entries(curation.namedAlleles).filter(([k]) => !k.startsWith('_'))) as Record<string, NamedAlleleCuration>,
+    curation: namedCuration,
     provenance: {
       sources: [
         { what: 'Allele definitions (GRCh38 positions, rsIDs, defining bases) and allele functions (DPYD; rsID → gene for all genes)', repo: 'PharmGKB/PharmCAT', path: 'src/main/resources/org/pharmgkb/pharmcat/definition/alleles/', commit: '5431bf1187e50383df7e7db18ef67b36fc8b562e', version: versions.get('DPYD') ?? '' },

@@ -3,7 +3,7 @@
 // allele_functions.tsv (DPYD), scripts/pgx-named-alleles.json (RYR1, CACNA1S, G6PD, MT-RNR1: a mechanical extract of
 // PharmCAT's CPIC allele definitions, see its _about), and the reviewed additions in scripts/pgx-curation.json
 // (`namedAlleles`: legacy names, verified GRCh37 positions, tag variants). Pure: files in, JSON object out.
-import type { Provenance } from '../../src/knowledge/pgx.js';
+import type { FunctionRule, Provenance } from '../../src/knowledge/pgx.js';
 import type { NamedAllele, NamedGeneVariants, VariantDefinition, VariantsFile } from '../../src/knowledge/pgxVariants.js';
 
 export type TsvRow = Record<string, string>;
@@ -17,16 +17,20 @@ export interface NamedAlleleCuration {
   /** rsID → verified GRCh37 position, with the sources that state it */
   grch37?: Record<string, { pos: number; sources: string[] }>;
   proxies?: { rsid: string; allele: string; note: string }[];
+  /** genes read by allele function: allele functions → CPIC lookup value (scripts/knowledge/functions.ts) */
+  functionRules?: FunctionRule[];
 }
 
 /** One gene of scripts/pgx-named-alleles.json. */
 export interface ExtractedGene {
-  source: { definitions?: { repo: string; path: string; commit: string; version?: string }; functions: { repo: string; path: string; commit: string; version?: string } };
+  source: { definitions?: { repo: string; path: string; commit: string; version?: string } | null; functions: { repo: string; path: string; commit: string; version?: string } };
   chromosome: string;
   refseqChromosome: string;
-  genomeBuild?: string;
+  genomeBuild?: string | null;
   reference: string;
-  alleles: { name: string; function: string; variants: { position: number; rsid?: string; hgvsG?: string; ref: string; alt: string }[] }[];
+  alleles: { name: string; reference?: boolean; function: string | null; variants: { position: number; rsid?: string; hgvsG?: string; ref: string; alt: string }[] }[];
+  /** CPIC's own diplotype (or single-allele) → phenotype rows, to check the reviewed function rules against */
+  phenotypeExamples?: { alleles: string[]; phenotype: string }[];
 }
 
 const COMPLEMENT: Record<string, string> = { A: 'T', T: 'A', C: 'G', G: 'C' };
@@ -176,7 +180,8 @@ function fromExtract(gene: string, e: ExtractedGene, kind: NamedGeneVariants['ki
   const index = new Map<string, number>();
   const alleles: NamedAllele[] = [];
   for (const a of e.alleles) {
-    if (a.name === e.reference) continue;
+    if (a.name === e.reference || a.reference) continue;
+    if (!a.function) throw new Error(`${gene}: allele ${a.name} has no CPIC function`);
     const vs: number[] = [];
     for (const v of a.variants) {
       const key = `${v.position}|${v.alt}`;

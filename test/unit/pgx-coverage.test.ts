@@ -59,7 +59,10 @@ function observationFor(gene: string, key: string, drug: string): Observation | 
   if (g.method === 'hla') found = observation(gene, '84413-4', `${gene}${key}`);
   else if (g.method === 'phenotype') found = observation(gene, '53040-2', key);
   else {
-    const spellings = (diplotypes.get(gene)?.get(key) ?? []).slice(0, 60).flatMap((d) => [...new Set([asReported(gene, d), d])]);
+    // genes read by allele function (CACNA1S, MT-RNR1) have no diplotype table: every allele, and every pair
+    const names = Object.keys(g.alleles ?? {});
+    const byFunction = g.method === 'function' ? [...names, ...names.flatMap((a) => names.map((b) => `${a}/${b}`))] : [];
+    const spellings = [...(diplotypes.get(gene)?.get(key) ?? []).slice(0, 60).flatMap((d) => [...new Set([asReported(gene, d), d])]), ...byFunction];
     for (const text of spellings) {
       const obs = observation(gene, '84413-4', text);
       const genes = readGeneResults([obs]).results;
