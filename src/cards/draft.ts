@@ -19,6 +19,8 @@ export function pruneEmpty<T>(value: T): T | undefined {
   const out: Record<string, unknown> = {};
   let kept = false;
   for (const k of Object.keys(o)) {
+    // a "__proto__" key from JSON.parse would set the copy's prototype, not a property: hostile input, dropped
+    if (k === '__proto__') continue;
     const p = pruneEmpty(o[k]);
     if (p !== undefined) {
       out[k] = p;

@@ -9,6 +9,13 @@ import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
+/** The subject of a created resource: the draft's patient reference when it is a string, else the hook's patient. */
+function subjectOf(order: DraftOrder | undefined, patientId: string | undefined): { reference: string } | { display: string } {
+  const ref = order?.resource.subject?.reference;
+  if (typeof ref === 'string' && ref.trim()) return { reference: ref };
+  return patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
+}
+
 const TEMPLATE_BY_ACTION = {
   avoid: 'pgx-avoid',
   alternative: 'pgx-alternative',
@@ -46,7 +53,7 @@ function recommendationMarkdown(t: string): string {
 
 
 function alternativeOrder(order: DraftOrder | undefined, patientId: string | undefined, alt: AlternativeDrug): MedicationRequest {
-  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
+  const subject = subjectOf(order, patientId);
   return {
     resourceType: 'MedicationRequest',
     status: 'draft',
@@ -58,7 +65,7 @@ function alternativeOrder(order: DraftOrder | undefined, patientId: string | und
 
 
 function testRequest(order: DraftOrder | undefined, patientId: string | undefined, gene: string, text: string, drug: string): ServiceRequest {
-  const subject = order?.resource.subject?.reference ? { reference: order.resource.subject.reference } : patientId ? { reference: `Patient/${patientId}` } : { display: 'the patient of the draft order' };
+  const subject = subjectOf(order, patientId);
   const request: ServiceRequest = {
     resourceType: 'ServiceRequest',
     status: 'draft',

@@ -278,7 +278,8 @@ export function lookupGene(k: PgxKnowledge, gene: string, input: LookupInput, al
   const order: GeneLookup['basis'][] = ['diplotype', 'allele', 'activity', 'variant', 'phenotype'];
   current.sort((a, b) => order.indexOf(a.basis) - order.indexOf(b.basis));
   const lead = current[0]!;
-  for (const x of current) for (const n of x.notes) if (!notes.includes(n)) notes.push(n);
+  // the reader's own notes on a result used (variants assumed in trans, heteroplasmy, Observations assembled) go on the card
+  for (const x of current) for (const n of [...(x.result.notes ?? []), ...x.notes]) if (!notes.includes(n)) notes.push(n);
   const phenotypes = new Set(current.map((x) => qualifierFree(x.phenotype)));
   let disagreement: string | undefined;
   if (phenotypes.size > 1) {

@@ -158,7 +158,8 @@ export function parseNamedText(c: VariantsFile, s: string, gene: string): NamedR
   const words = { het: HET.test(rest), hom: HOM.test(rest), hemi: HEMI.test(rest), homoplasmic: HOMOPLASMIC.test(rest), heteroplasmic: HETEROPLASMIC.test(rest) };
   const body = rest.replace(/\([^()]*\)/g, (m) => (/^\(\*|\(HapB3\)/i.test(m) ? m : ' ')).replace(FILLER, ' ');
   const tokens = body
-    .split(/\s*(?:\+|,|;|&|\band\b|\s)\s*/i)
+    // "+" joins variants only with spaces around it: "c.1905+1G>A" is one intronic name
+    .split(/\s+\+\s+|\s*(?:,|;|&)\s*|\s+and\s+|\s+/i)
     .map((x) => x.trim())
     .filter(Boolean);
   // re-join "c.1905+1G>A (*2A)": a token in brackets belongs to the one before it

@@ -5,6 +5,7 @@ import { ALLELIC_STATES, isLoinc, PRESENCE_ANSWERS, VARIANT_COMPONENTS as V } fr
 import { draftFromParsed, geneFor, sourceOf, type Draft, type Entry, type ReadContext, type ReadOutcome } from '../entry.js';
 import { ccText, clip, codingsOf, componentsOf, str, type Component } from '../json.js';
 import { assembleCalls, resolveToken, type Copies, type VariantCall } from '../named.js';
+import type { NamedGeneVariants } from '../../../knowledge/pgxVariants.js';
 import { KNOWN_SNPS, resolveSnp } from '../snp.js';
 import { reportKey, type IgnoredObservation } from './haplotype.js';
 
@@ -52,6 +53,11 @@ function stateOf(comp: Component | undefined): State | { error: string } | undef
   return [...found][0];
 }
 
+function resolvesVariant(ng: NamedGeneVariants, token: string): boolean {
+  const r = resolveToken(ng, token);
+  return !!r && !('error' in r);
+}
+
 export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall {
   const o = e.obs;
   const g = geneFor(o, undefined);
@@ -77,9 +83,14 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
 
   // named-allele genes: the gene from the component, the rsID, or the reference sequence of the HGVS
   const c = ctx.catalogue;
+  // several genes share a chromosome (DPYD and CACNA1S on chr1): the gene is the one that has the variant
   const accGene = [...genomic, ...coding]
-    .map((s) => /^(NC_\d{6})/.exec(s)?.[1])
-    .map((acc) => (acc ? Object.entries(c.genes).find(([, ng]) => ng.refseq.startsWith(acc) || ng.refseq37?.startsWith(acc))?.[0] : undefined))
+    .map((s) => {
+      const acc = /^(NC_\d{6})/.exec(s)?.[1];
+      if (!acc) return undefined;
+      const hits = Object.entries(c.genes).filter(([, ng]) => (ng.refseq.startsWith(acc) || ng.refseq37?.startsWith(acc)) && resolvesVariant(ng, s));
+      return hits.length === 1 ? hits[0]![0] : undefined;
+    })
     .find(Boolean);
   const gene = g?.value ?? (rsid ? c.rsidGenes[rsid] : undefined) ?? accGene ?? (rsid ? KNOWN_SNPS[rsid]?.gene : undefined);
   const ng = gene ? c.genes[gene] : undefined;

@@ -1,0 +1,106 @@
+// Issue 14 end to end: every genomic result shape of test/fixtures/genomic-cases.ts, seeded on the real FHIR test
+// server, reaches its CPIC row through a real order-select call — with the full prefetch (no FHIR query) and without
+// prefetch (the service finds the results by code and by the genetics category). Property: no case whose gene is on
+// file ever gets "no … result on file" or a genotyping suggestion.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
+import { checkCdsResponse } from '../../src/cds/protocol.js';
+import { caseObservations, GENOMIC_CASES, type GenomicCase } from '../fixtures/genomic-cases.js';
+import { patient } from '../fixtures/synthetic-patients.js';
+import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+const TOKEN = 'ehr-access-token-genomic-shapes';
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+const UCUM = 'http://unitsofmeasure.org';
+let fhir: RunningFhirServer;
+let svc: TestService;
+
+const seed = (): FhirResource[] => GENOMIC_CASES.flatMap((c) => [patient(c.id, '1970-01-01', c.sex), ...caseObservations(c)]);
+
+beforeAll(async () => {
+  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: seed() }), startTestService({ 'fhir.deadlineMs': 2000, requestDeadlineMs: 4000 })]);
+}, 30000);
+afterAll(async () => {
+  await Promise.all([fhir?.stop(), svc?.close()]);
+});
+beforeEach(async () => {
+  await fhir.admin.clearRequests();
+});
+
+const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
+
+function prefetch(c: GenomicCase): Record<string, unknown> {
+  const obs = caseObservations(c);
+  const empty = searchset([]);
+  return {
+    patient: patient(c.id, '1970-01-01', c.sex),
+    weight: empty,
+    height: empty,
+    renal: empty,
+    inr: empty,
+    // what the EHR's own search returns: by code, the results under a genomic code; by category, every GE result
+    genomics: searchset(obs.filter((o) => o.code.coding?.some((x) => x.system === 'http://loinc.org'))),
+    genomicsCategory: searchset(obs),
+    medicationRequests: empty,
+    medicationStatements: empty,
+    conditions: empty,
+  };
+}
+
+function draft(c: GenomicCase): MedicationRequest {
+  const { rxcui, display, doseMg } = c.drug;
+  return {
+    resourceType: 'MedicationRequest',
+    id: `${c.id}-mr`,
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: `Patient/${c.id}` },
+    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display }], text: display },
+    ...(doseMg !== undefined
+      ? { dosageInstruction: [{ text: `${doseMg} mg twice daily`, timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: doseMg, unit: 'mg', system: UCUM, code: 'mg' } }] }] }
+      : {}),
+  } as MedicationRequest;
+}
+
+async function orderSelect(c: GenomicCase, withPrefetch: boolean) {
+  const mr = draft(c);
+  const r = await svc.hook('dosing-order-select', {
+    hook: 'order-select',
+    hookInstance: randomUUID(),
+    fhirServer: fhir.url,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: c.id },
+    context: { userId: 'Practitioner/example', patientId: c.id, selections: [`MedicationRequest/${mr.id}`], draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: mr }] } },
+    ...(withPrefetch ? { prefetch: prefetch(c) } : {}),
+  });
+  expect(r.status).toBe(200);
+  expect(checkCdsResponse(r.json)).toEqual([]);
+  const requests = await fhir.admin.requests();
+  if (withPrefetch) expect(requests).toHaveLength(0);
+  else expect(requests.filter((q) => q.path === '/Observation')).toHaveLength(2);
+  return { cards: (r.json as { cards: any[] }).cards, mr };
+}
+
+describe.each([
+  ['with prefetch', true],
+  ['without prefetch (queries by code and by category)', false],
+])('genomic results as labs send them, %s', (_label, withPrefetch) => {
+  test.each(GENOMIC_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const { cards, mr } = await orderSelect(c, withPrefetch);
+    // the property: a result is on file, so nothing may say there is none or suggest the test
+    for (const card of cards) {
+      expect(card.summary).not.toMatch(/no .* result on file/i);
+      expect(card.source?.topic?.code).not.toBe('pgx-test');
+    }
+    const drug = c.drug.display[0]!.toUpperCase() + c.drug.display.slice(1);
+    const card = cards.find((x) => x.summary.startsWith(`${drug}:`));
+    expect(card).toBeDefined();
+    expect([card.indicator, card.summary]).toEqual([c.expect.indicator, expect.stringMatching(c.expect.summary)]);
+    for (const d of c.expect.detail ?? []) expect(card.detail).toMatch(d);
+    if (c.expect.doseMg !== undefined) {
+      const update = card.suggestions.flatMap((s: any) => s.actions).find((a: any) => a.type === 'update');
+      expect(update.resource.id).toBe(mr.id);
+      expect(update.resource.dosageInstruction[0].doseAndRate[0].doseQuantity).toEqual({ value: c.expect.doseMg, unit: 'mg', system: UCUM, code: 'mg' });
+    }
+  });
+});
