@@ -137,6 +137,8 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
   const out: Recommendation[] = [];
   const lookupNotes: string[] = [];
   for (const l of outcome.lookups) for (const n of l.notes) lookupNotes.push(`${l.gene}: ${n}`);
+  // results on file that could not be interpreted, for every card of this drug
+  const unreadable: UnreadablePgxResult[] = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
 
   if (outcome.status === 'matched') {
     const row = outcome.row;
@@ -186,23 +188,20 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     rec.guideline = guideline;
     rec.pgx = { action: row.action, recommendationText: k.texts[row.text] ?? '', showCard: show };
     if (disagreements.length) rec.pgx.disagreements = disagreements;
-    const pendingUnread = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
-    if (pendingUnread.length) rec.pgx.unreadable = pendingUnread;
+    if (unreadable.length) rec.pgx.unreadable = unreadable;
     out.push(rec);
   }
 
-  // A result on file that cannot be interpreted is never "no result": a warning to review it, and no test suggestion.
-  const unreadable: UnreadablePgxResult[] = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
-  if (unreadable.length > 0) {
-    const genes = [...new Set(unreadable.map((u) => u.gene))];
+  // A gene-level card (unreadable result, missing result): the same basis as the matched row, one kind apart.
+  const geneRec = (genes: string[], kind: Recommendation['kind'], severity: Recommendation['severity'], headline: string, missing: string[], pgx: NonNullable<Recommendation['pgx']>): Recommendation => {
     const rec = { id: o.newId(), drug: drugRef } as Recommendation;
     if (order.ref) rec.orderRef = order.ref;
-    rec.kind = 'missing-data';
-    rec.severity = 'warning';
-    rec.headline = `${drug.ingredient}: a ${genes.join('/')} result is on file but could not be interpreted — review it before prescribing`.slice(0, 139);
+    rec.kind = kind;
+    rec.severity = severity;
+    rec.headline = headline.slice(0, 139);
     rec.genes = findings(k, outcome.status === 'matched' ? outcome.row : undefined, outcome.lookups.filter((l) => genes.includes(l.gene)));
     rec.inputs = inputsOf(outcome.lookups, outcome);
-    rec.missing = genes.map((g) => `an interpretable ${g} result`);
+    rec.missing = missing;
     rec.method = method;
     rec.evidence = [cpic, ...pubmed];
     rec.notes = [...lookupNotes, ...gl.notes];
@@ -215,8 +214,15 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
       recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
       population: outcome.population.population,
     };
-    rec.pgx = { action: 'unreadable', recommendationText: '', showCard: true, unreadable };
-    out.push(rec);
+    rec.pgx = pgx;
+    return rec;
+  };
+
+  // A result on file that cannot be interpreted is never "no result": a warning to review it, and no test suggestion.
+  if (unreadable.length > 0) {
+    const genes = [...new Set(unreadable.map((u) => u.gene))];
+    const headline = `${drug.ingredient}: a ${genes.join('/')} result is on file but could not be interpreted — review it before prescribing`;
+    out.push(geneRec(genes, 'missing-data', 'warning', headline, genes.map((g) => `an interpretable ${g} result`), { action: 'unreadable', recommendationText: '', showCard: true, unreadable }));
   }
 
   // A missing gene result: suggest the test when that gene can change this drug's therapy strongly enough.
@@ -226,28 +232,8 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     return o.settings.suggestTestFor === 'all' || s === 'Strong';
   });
   if (testGenes.length > 0) {
-    const rec = { id: o.newId(), drug: drugRef } as Recommendation;
-    if (order.ref) rec.orderRef = order.ref;
-    rec.kind = 'test-suggested';
-    rec.severity = 'info';
-    rec.headline = `${drug.ingredient}: no ${testGenes.join('/')} result on file — CPIC guidance depends on it`.slice(0, 139);
-    rec.genes = findings(k, outcome.status === 'matched' ? outcome.row : undefined, outcome.lookups.filter((l) => testGenes.includes(l.gene)));
-    rec.inputs = inputsOf(outcome.lookups, outcome);
-    rec.missing = testGenes.map((g) => `${g} result`);
-    rec.method = method;
-    rec.evidence = [cpic, ...pubmed];
-    rec.notes = [...lookupNotes, ...gl.notes];
-    rec.guideline = {
-      id: gl.id,
-      name: gl.cpicName ?? gl.name,
-      url: gl.url,
-      version: gl.version,
-      classification: testGenes.map((g) => dk.testStrength[g]).includes('Strong') ? 'Strong' : (dk.testStrength[testGenes[0]!] ?? 'Optional'),
-      recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
-      population: outcome.population.population,
-    };
-    rec.pgx = { action: 'test', recommendationText: '', showCard: true, testGenes };
-    out.push(rec);
+    const headline = `${drug.ingredient}: no ${testGenes.join('/')} result on file — CPIC guidance depends on it`;
+    out.push(geneRec(testGenes, 'test-suggested', 'info', headline, testGenes.map((g) => `${g} result`), { action: 'test', recommendationText: '', showCard: true, testGenes }));
   }
   return out;
 }

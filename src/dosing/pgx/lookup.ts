@@ -3,7 +3,8 @@
 // results that disagree are all kept (the most cautious row is chosen by the engine) and the disagreement is stated;
 // results that cannot be interpreted are returned as unreadable, never as "no result". Pure.
 //
-// Decisions (tested in test/unit/pgx-lookup.test.ts and test/unit/pgx-engine.test.ts):
+// Decisions (tested in test/unit/pgx-engine.test.ts, test/unit/genomics-named.test.ts and
+// test/integration/genomic-results.test.ts):
 // - A diplotype is interpreted with the CPIC tables; a lab-stated phenotype of the same date that agrees is noted,
 //   one that disagrees is a disagreement. A diplotype with an allele missing from the CPIC tables gives way to a
 //   stated phenotype (noted); alone it is CPIC's Indeterminate / n/a where the drug has such rows, else unreadable.
