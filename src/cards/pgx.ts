@@ -1,10 +1,12 @@
 // Pharmacogenomic Recommendation → CDS card: gene result, phenotype, CPIC recommendation and strength, and the
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
-import { withScaledDoses } from './draft.js';
+import { timingText, withScaledDoses } from './draft.js';
+import { doseUpdate } from './doseUpdate.js';
+import { ProductTable } from '../domain/products.js';
 import { cell, decimal, literal } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
-import type { DraftOrder } from '../cds/orders.js';
+import type { DraftOrder } from '../domain/order.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
@@ -154,12 +156,28 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       });
     }
     if (da?.to && order?.ref && order.resource.id) {
-      suggestions.push({
-        label: `${da.factor < 1 ? 'Reduce' : 'Increase'} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`,
-        uuid: ctx.newId(),
-        isRecommended: p.action === 'dose',
-        actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, `CPIC: ${cell(da.phrase, 80)}`) }],
-      });
+      const label = `${da.factor < 1 ? 'Reduce' : 'Increase'} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`;
+      const note = `CPIC: ${cell(da.phrase, 80)}`;
+      const instructions = Array.isArray(order.resource.dosageInstruction) ? order.resource.dosageInstruction : [];
+      // one dose the service read: a complete order at the same timing; several doses or ranges: each scaled
+      if (order.currentDose && instructions.length === 1 && (instructions[0]!.doseAndRate?.length ?? 0) <= 1) {
+        const rep = instructions[0]!.timing?.repeat;
+        const perDay = order.currentDose.frequencyPerDay;
+        const u = doseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty(), {
+          perDoseMg: da.to.value,
+          timing: 'keep',
+          frequencyText: timingText(rep) ?? (perDay !== undefined ? `${fmt(perDay)} times per day` : 'at the drafted times'),
+          note,
+        });
+        suggestions.push({ label: `${label}${u.labelSuffix}`.slice(0, 160), uuid: ctx.newId(), isRecommended: p.action === 'dose', actions: [{ type: 'update', description: u.description, resource: u.resource }] });
+      } else {
+        suggestions.push({
+          label,
+          uuid: ctx.newId(),
+          isRecommended: p.action === 'dose',
+          actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, note) }],
+        });
+      }
     }
     if (p.action === 'avoid' && (r.alternatives ?? []).length === 0 && del) {
       suggestions.push({ label: `Remove the draft ${r.drug.name} order`, uuid: ctx.newId(), isRecommended: true, actions: [del] });

@@ -1,11 +1,12 @@
 // Renal dose-band Recommendation → CDS card: the kidney measure with its formula and inputs, the label band, and the
 // change (an update to the label's single dose, or removing a contraindicated draft). Wording: cards/renal-*.md.
 import type { Suggestion } from '../cds/protocol.js';
-import type { DraftOrder } from '../cds/orders.js';
+import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { cell, decimal, inputsTable } from './markdown.js';
-import { withSingleDose } from './draft.js';
-import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
+import { ProductTable } from '../domain/products.js';
+import { proposedDoseUpdate } from './doseUpdate.js';
+import { cardShell, currentOrderLine, fillTemplate, SUGGESTION_NOTE, type RenderContext, type RenderedCard } from './render.js';
 
 function fmt(v: number, digits = 2): string {
   return decimal(v, digits);
@@ -31,11 +32,10 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
     dose: dose ? fmt(dose.perDose.value) : undefined,
     frequency: dose?.frequencyText,
     bandLine: renal.band ? `Label band: ${cell(renal.band.text)}` : undefined,
-    proposalLine: dose ? `Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}.` : undefined,
-    currentOrderLine:
-      order?.currentDose !== undefined
-        ? `The draft order currently says ${fmt(order.currentDose.value)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmt(order.currentDose.frequencyPerDay)}× per day` : ''}.`
-        : 'The draft order has no dose yet.',
+    proposalLine: dose
+      ? `Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}${renal.action === 'range' && renal.band?.dailyMg ? ` (${fmt(dose.perDose.value * dose.timing.frequency)} mg/day, within ${fmt(renal.band.dailyMg[0])}–${fmt(renal.band.dailyMg[1])} mg/day)` : ''}.`
+      : undefined,
+    currentOrderLine: currentOrderLine(order, order?.resource.status === 'active' ? 'active' : 'draft'),
     measureLine: renal.measure ? `${cell(renal.measure.formula, 400)}` : undefined,
     inputsTable: inputsTable(r),
     notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
@@ -44,21 +44,16 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
   // said only on a card that carries the inline change
-  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the dose of the draft order.';
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = SUGGESTION_NOTE;
   const card = cardShell(r, kindName, vars, ctx, renal.label.url);
   const suggestions: Suggestion[] = [];
   if (dose && order?.ref && k.suggestionLabel) {
+    const u = proposedDoseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty());
     suggestions.push({
-      label: fillTemplate(k.suggestionLabel, vars),
+      label: `${fillTemplate(k.suggestionLabel, vars)}${u.labelSuffix}`,
       uuid: ctx.newId(),
       isRecommended: true,
-      actions: [
-        {
-          type: 'update',
-          description: `Set the dose of ${order.ref} to ${fmt(dose.perDose.value)} mg ${dose.frequencyText}`,
-          resource: withSingleDose(order.resource, dose.perDose, dose.timing, `${fmt(dose.perDose.value)} ${dose.perDose.unit} ${dose.frequencyText}`),
-        },
-      ],
+      actions: [{ type: 'update', description: u.description, resource: u.resource }],
     });
   }
   if (kindName === 'renal-avoid' && order?.ref && k.suggestionLabel) {

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import type { Card, Suggestion } from '../cds/protocol.js';
-import type { DraftOrder } from '../cds/orders.js';
+import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { LENZINI_METHOD_ID } from '../dosing/warfarin/refine.js';
-import { withSingleDose } from './draft.js';
+import { ProductTable } from '../domain/products.js';
+import { proposedDoseUpdate } from './doseUpdate.js';
 import { dosingDetailsLinks } from './links.js';
 import { cell, decimal, inputsTable } from './markdown.js';
 import { renderPgxCard } from './pgx.js';
@@ -91,10 +92,20 @@ function templateKind(r: Recommendation): string {
   return `${r.drug.name}-${r.kind}`;
 }
 
-/** The draft order with the proposed regimen as its only dosage instruction (see withSingleDose). */
-export function withProposedDose(order: MedicationRequest, r: Recommendation): MedicationRequest {
-  const dose = r.proposedDose!;
-  return withSingleDose(order, dose.perDose, dose.timing, `${fmtNum(dose.perDose.value, 2)} ${dose.perDose.unit} ${dose.frequencyText}`);
+/** The draft order with the proposed regimen as its only dosage instruction, as a dispensable order (see doseUpdate). */
+export function withProposedDose(order: DraftOrder & { ref: string }, r: Recommendation, products: ProductTable = ProductTable.empty()): MedicationRequest {
+  return proposedDoseUpdate(order, r, products).resource;
+}
+
+/** "The draft order currently says 5 mg (1 tablet …) 1× per day." / "… dose could not be read: …" / "… has no dose yet." */
+export function currentOrderLine(order: DraftOrder | undefined, orderWord: 'draft' | 'active' = 'draft'): string {
+  const c = order?.currentDose;
+  if (c) {
+    const units = c.units ? ` (${fmtNum(c.units.count, 2)} × ${fmtNum(c.units.strengthMg, 3)} mg ${c.units.unit}${c.units.strengthFrom === 'product table' ? '' : `, strength from the ${c.units.strengthFrom}`})` : '';
+    return `The ${orderWord} order currently says ${fmtNum(c.value, 2)} mg${units}${c.frequencyPerDay !== undefined ? ` ${fmtNum(c.frequencyPerDay, 2)}× per day` : ''}${c.fromText ? ' (read from its free-text instruction)' : ''}.`;
+  }
+  if (order?.doseProblem) return `The ${orderWord} order's dose could not be read: ${cell(order.doseProblem, 300)}. Check it against this proposal.`;
+  return `The ${orderWord} order has no dose${orderWord === 'draft' ? ' yet' : ' in mg'}.`;
 }
 
 
@@ -118,8 +129,13 @@ function factorLines(r: Recommendation): string | undefined {
   return lines;
 }
 
+/** What a dose suggestion changes (cards whose suggestion is a dose update). */
+export const SUGGESTION_NOTE = ' The suggestion changes the dose of the draft order, and its product when the drafted product cannot make the dose.';
+
 export interface RenderContext {
   templates: CardTemplates;
+  /** products with strengths, to make a suggestion a dispensable order (default: none known) */
+  products?: ProductTable;
   newId: () => string;
   /** launch URL of the SMART "Dosing details" app; every card links to it when set */
   smartLaunchUrl?: string;
@@ -186,10 +202,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
       ? `80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit}${dose?.estimate ? ` (estimate ${fmtNum(dose.estimate.value)} ${dose.estimate.unit})` : ''}.`
       : undefined,
     scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
-    currentOrderLine:
-      order?.currentDose !== undefined
-        ? `The ${orderWord} order currently says ${fmtNum(order.currentDose.value, 2)} mg${order.currentDose.frequencyPerDay !== undefined ? ` ${fmtNum(order.currentDose.frequencyPerDay, 2)}× per day` : ''}.`
-        : `The ${orderWord} order has no dose${orderWord === 'draft' ? ' yet' : ' in mg'}.`,
+    currentOrderLine: currentOrderLine(order, orderWord),
     inputsTable: inputsTable(r),
     baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
     baseDescription: r.factorBase?.description,
@@ -202,20 +215,15 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
   };
   // said only on a card that carries the inline change
-  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the dose of the draft order.';
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = SUGGESTION_NOTE;
   const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
+    const u = proposedDoseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty());
     const suggestion: Suggestion = {
-      label: fillTemplate(k.suggestionLabel, vars),
+      label: `${fillTemplate(k.suggestionLabel, vars)}${u.labelSuffix}`,
       uuid: ctx.newId(),
       isRecommended: true,
-      actions: [
-        {
-          type: 'update',
-          description: `Set the dose of ${order.ref} to ${fmtNum(dose.perDose.value, 2)} mg ${dose.frequencyText}`,
-          resource: withProposedDose(order.resource, r),
-        },
-      ],
+      actions: [{ type: 'update', description: u.description, resource: u.resource }],
     };
     card.suggestions = [suggestion];
     card.selectionBehavior = 'at-most-one';

@@ -1,9 +1,10 @@
 // AUC-guided vancomycin Recommendation → CDS card: proposed regimen (loading + maintenance), predicted AUC24 of the
 // proposal and of the current regimen with the 10th–90th percentile band, method, inputs. Wording: cards/vancomycin-dose.md.
-import type { DraftOrder } from '../cds/orders.js';
+import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { cell, decimal, inputsTable } from './markdown.js';
-import { withSingleDose } from './draft.js';
+import { ProductTable } from '../domain/products.js';
+import { proposedDoseUpdate } from './doseUpdate.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
 
 function fmt(v: number, digits = 0): string {
@@ -43,18 +44,13 @@ export function renderTdmCard(r: Recommendation, order: DraftOrder | undefined, 
   if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the maintenance dose and interval of the draft order; order a loading dose separately.';
   const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
+    const u = proposedDoseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty(), `IV every ${fmt(p.intervalH)} hours, infused over ${fmt(p.infusionH, 2)} h`);
     card.suggestions = [
       {
-        label: fillTemplate(k.suggestionLabel, vars),
+        label: `${fillTemplate(k.suggestionLabel, vars)}${u.labelSuffix}`,
         uuid: ctx.newId(),
         isRecommended: true,
-        actions: [
-          {
-            type: 'update',
-            description: `Set the maintenance dose of ${order.ref} to ${fmt(p.doseMg)} mg every ${fmt(p.intervalH)} h`,
-            resource: withSingleDose(order.resource, dose.perDose, dose.timing, `${fmt(p.doseMg)} mg IV every ${fmt(p.intervalH)} hours, infused over ${fmt(p.infusionH, 2)} h`),
-          },
-        ],
+        actions: [{ type: 'update', description: u.description, resource: u.resource }],
       },
     ];
     card.selectionBehavior = 'at-most-one';

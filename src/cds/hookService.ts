@@ -171,7 +171,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId, mode: monitor ? 'monitor' : 'order' })) {
         if (order.currentDose && !rec.draftDose) rec.draftDose = { ...order.currentDose };
         recommendations.push(rec);
-        const rendered = renderCard(rec, order, { templates: e.templates, newId, smartLaunchUrl: smartLaunchUrl(e.config) });
+        const rendered = renderCard(rec, order, { templates: e.templates, products: e.drugs.products, newId, smartLaunchUrl: smartLaunchUrl(e.config) });
         if (!rendered || (monitor && !callsForAction(rec, rendered.card))) continue;
         const card = monitor ? asMonitoringCard(rendered.card, order) : rendered.card;
         cards.push(card);

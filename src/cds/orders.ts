@@ -1,21 +1,25 @@
 // Which orders a hook call is about: selections resolved against draftOrders, all drafts on sign, medications on prescribe.
-import type { Bundle, CodeableConcept, MedicationRequest } from 'fhir/r4';
-import type { DrugDictionary, IdentifiedDrug } from '../domain/drugs.js';
+import type { Bundle, CodeableConcept, Medication, MedicationRequest } from 'fhir/r4';
+import type { DrugDictionary } from '../domain/drugs.js';
+import type { DraftOrder } from '../domain/order.js';
+import { ProductTable } from '../domain/products.js';
+import { readDraftDose } from './draftDose.js';
 import { refersToPatient } from '../fhir/facts.js';
 import type { HookRequest } from './protocol.js';
 
-export interface DraftOrder {
-  /** "MedicationRequest/103" when the draft has an id */
-  ref?: string;
-  resource: MedicationRequest;
-  /** ingredients recognised in the order; empty when the draft has no medication yet or it is unknown */
-  drugs: IdentifiedDrug[];
-  /** the draft's current dose per administration, when it has one in mg */
-  currentDose?: { value: number; unit: string; frequencyPerDay?: number };
-}
+export type { DraftOrder } from '../domain/order.js';
+
+const EMPTY = ProductTable.empty();
 
 function isMedicationRequest(r: unknown): r is MedicationRequest {
   return typeof r === 'object' && r !== null && (r as { resourceType?: unknown }).resourceType === 'MedicationRequest';
+}
+
+function containedMedication(mr: MedicationRequest): Medication | undefined {
+  const ref = mr.medicationReference?.reference;
+  if (typeof ref !== 'string' || !ref.startsWith('#')) return undefined;
+  const med = (Array.isArray(mr.contained) ? mr.contained : []).find((c) => c?.resourceType === 'Medication' && c.id === ref.slice(1));
+  return med && med.resourceType === 'Medication' ? med : undefined;
 }
 
 function medicationConcept(mr: MedicationRequest): CodeableConcept | undefined {
@@ -29,22 +33,11 @@ function medicationConcept(mr: MedicationRequest): CodeableConcept | undefined {
   return undefined;
 }
 
-/** The draft's dose, if written as a UCUM mass quantity; frequency per day from timing when it is daily-based. */
-export function currentDoseOf(mr: MedicationRequest): DraftOrder['currentDose'] {
-  const di = Array.isArray(mr.dosageInstruction) ? mr.dosageInstruction[0] : undefined;
-  const dr = Array.isArray(di?.doseAndRate) ? di!.doseAndRate[0] : undefined;
-  const q = dr?.doseQuantity;
-  if (!q || typeof q.value !== 'number' || !Number.isFinite(q.value) || q.value <= 0) return undefined;
-  const unit = q.code ?? q.unit;
-  if (unit !== 'mg') return undefined;
-  const rep = di?.timing?.repeat;
-  let frequencyPerDay: number | undefined;
-  if (rep && typeof rep.frequency === 'number' && typeof rep.period === 'number' && rep.period > 0) {
-    const perUnit: Record<string, number> = { h: 24, d: 1, wk: 1 / 7 };
-    const f = perUnit[String(rep.periodUnit)];
-    if (f !== undefined) frequencyPerDay = (rep.frequency / rep.period) * f;
-  }
-  return { value: q.value, unit: 'mg', ...(frequencyPerDay !== undefined ? { frequencyPerDay } : {}) };
+/** The draft's dose per administration in mg (see readDraftDose); without a dictionary, units are read by the product's name only. */
+export function currentDoseOf(mr: MedicationRequest, dict?: DrugDictionary): DraftOrder['currentDose'] {
+  const concept = medicationConcept(mr);
+  const drugs = dict ? dict.identifyConcept(concept) : [];
+  return readDraftDose(mr, concept, containedMedication(mr), dict?.products ?? EMPTY, drugs.length === 1 ? drugs[0]!.ingredient : undefined).dose;
 }
 
 /** FHIR R4 id: 1–64 of A–Z, a–z, 0–9, "-" and ".". */
@@ -67,13 +60,18 @@ export function ordersInScope(req: HookRequest, dict: DrugDictionary): DraftOrde
 
 /** One MedicationRequest as an order: its drugs identified, its dose read, a reference only when its id is valid. */
 export function toOrder(resource: MedicationRequest, dict: DrugDictionary): DraftOrder {
-  const currentDose = currentDoseOf(resource);
+  const concept = medicationConcept(resource);
+  const drugs = dict.identifyConcept(concept);
+  // the strength of a product only counts for a single-ingredient order
+  const reading = readDraftDose(resource, concept, containedMedication(resource), dict.products, drugs.length === 1 ? drugs[0]!.ingredient : undefined);
   return {
     // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
     ...(typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? { ref: `MedicationRequest/${resource.id}` } : {}),
     resource,
-    drugs: dict.identifyConcept(medicationConcept(resource)),
-    ...(currentDose ? { currentDose } : {}),
+    drugs,
+    ...(reading.dose ? { currentDose: reading.dose } : {}),
+    ...(reading.problem ? { doseProblem: reading.problem } : {}),
+    ...(reading.product ? { product: reading.product } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CodeableConcept } from 'fhir/r4';
+import { ProductTable } from './products.js';
 
 export const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
@@ -43,7 +44,11 @@ export class DrugDictionary {
   private readonly synonymsWithoutLetters: number[] = [];
   private readonly byName = new Map<string, { name: string; rxcui: string }>();
 
-  constructor(codes: DrugCodes) {
+  /** products with their strengths (knowledge/drug-products.json); their codes identify the ingredient too */
+  readonly products: ProductTable;
+
+  constructor(codes: DrugCodes, products: ProductTable = ProductTable.empty()) {
+    this.products = products;
     for (const i of codes.ingredients) {
       if (i.rxcui) this.byIngredientCode.set(i.rxcui, i);
       this.byName.set(i.name, i);
@@ -54,6 +59,8 @@ export class DrugDictionary {
         else this.synonymsByRun.set(run, [...(this.synonymsByRun.get(run) ?? []), index]);
       }
     }
+    for (const p of products.all()) if (this.byName.has(p.ingredient)) this.byProductCode.set(p.rxcui, p.ingredient);
+    // the curated product codes win over the generated table
     for (const p of codes.products) this.byProductCode.set(p.rxcui, p.ingredient);
   }
 
@@ -65,7 +72,7 @@ export class DrugDictionary {
       const pgx = JSON.parse(readFileSync(pgxFile, 'utf8')) as { drugs?: Record<string, { name: string; rxcui?: string; synonyms: string[] }> };
       codes.ingredients = mergeIngredients(codes.ingredients, Object.values(pgx.drugs ?? {}).map((d) => ({ name: d.name, rxcui: d.rxcui ?? '', synonyms: d.synonyms })));
     }
-    return new DrugDictionary(codes);
+    return new DrugDictionary(codes, ProductTable.load(path.join(path.dirname(file), 'drug-products.json')));
   }
 
   ingredient(name: string): { name: string; rxcui: string } | undefined {

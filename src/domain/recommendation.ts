@@ -62,6 +62,8 @@ export interface ProposedDose {
   roundingNote?: string;
   /** the same weekly amount as tablets of one strength, e.g. "5 mg daily except 2.5 mg on Mon, Thu (5 mg tablets)" */
   scheduleText?: string;
+  /** the tablet strength of scheduleText: the suggestion's product uses it */
+  tabletStrengthMg?: number;
 }
 
 export interface ComparatorDose {

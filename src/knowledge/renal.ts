@@ -12,6 +12,8 @@ export interface RenalRegimen {
   draftPerDoseMaxMg?: number;
   perDoseMg?: number;
   mgPerKg?: number;
+  /** a weight-based dose is rounded to a strength of this dose form (e.g. "Prefilled Syringe") */
+  roundToForm?: string;
   frequencyPerDay: number;
   frequencyText: string;
 }
@@ -32,6 +34,8 @@ export interface RenalBand {
   /** label's daily dose range, mg/day (action "range") */
   dailyMg?: [number, number];
   regimens?: RenalRegimen[];
+  /** the label's frequency for a range band ("once daily"): the suggested dose is given at it */
+  frequency?: { perDay: number; text: string };
   text: string;
 }
 
@@ -55,6 +59,8 @@ export interface RenalDrug {
   indication?: { condition: string; text: string };
   measure: RenalMeasure;
   bands: RenalBand[];
+  /** how a dose inside a range band is suggested (src/dosing/renal/rangeDose.ts): the dose form when the draft has none, and the rule in words */
+  rangeSuggestion?: { form: string; rule: string };
   dialysis?: Omit<RenalBand, 'gte' | 'gt' | 'lt' | 'lte' | 'criteriaMet' | 'normal'>;
 }
 

@@ -74,7 +74,10 @@ const draft = (id: string, patientId: string, rxcui: string, text: string, mg: n
 const orderSelect = (patientId: string, d: MedicationRequest, withPrefetch = true) => orderSelectCall(env.fhir.url, TOKEN, patientId, d, withPrefetch ? { prefetch: prefetch(patientId) } : {});
 
 describe('renal dose bands through the service', () => {
-  test('gabapentin 600 mg TID at CrCl 25 → a warning card with the 200–700 mg/day band, no automatic dose', async () => {
+  // Band: NEURONTIN label 2.4 Table 1, CrCl 15–29: 200–700 mg/day once daily. Suggested dose (knowledge/renal-bands.json
+  // rangeSuggestion, src/dosing/renal/rangeDose.ts): 1800 mg/day sits at (1800−900)/(3600−900) = 33% of the normal
+  // range; 200 + 0.33 × 500 = 367 mg/day, rounded down to whole capsules → 300 mg once daily (one 300 MG capsule).
+  test('gabapentin 600 mg TID at CrCl 25 → a warning card with the 200–700 mg/day band and 300 mg once daily (300 MG capsule)', async () => {
     const r = await env.svc.hook('dosing-order-select', orderSelect('ren-gaba', draft('g1', 'ren-gaba', '25480', 'gabapentin 600 MG Oral Tablet', 600, 3)));
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
@@ -86,8 +89,15 @@ describe('renal dose bands through the service', () => {
     expect(c.detail).toMatch(/Cockcroft-Gault: \(140 − 80\) × 60 kg \/ \(72 × 2 mg\/dL\) = 25 mL\/min/);
     expect(c.detail).toMatch(/Observation\/ren-gaba-cr/);
     expect(c.detail).toMatch(/NEURONTIN/);
-    expect(c.suggestions).toBeUndefined();
-    expect(c.detail).not.toMatch(/suggestion/i); // no sentence about a change the card does not offer
+    expect(c.detail).toMatch(/Suggested: 300 mg once daily \(300 mg\/day, within 200–700 mg\/day\)/);
+    expect(c.suggestions).toHaveLength(1);
+    const res = c.suggestions[0].actions[0].resource;
+    // the drafted 600 MG tablet cannot make 300 mg: the immediate-release capsule of 300 mg can
+    expect(res.medicationCodeableConcept.coding[0]).toMatchObject({ code: '310431', display: 'gabapentin 300 MG Oral Capsule' });
+    expect(c.suggestions[0].label).toBe('Change to gabapentin 300 mg once daily (gabapentin 300 MG Oral Capsule)');
+    expect(res.dosageInstruction[0].doseAndRate[0].doseQuantity).toMatchObject({ value: 300, code: 'mg' });
+    expect(res.dosageInstruction[0].timing.repeat).toEqual({ frequency: 1, period: 1, periodUnit: 'd' });
+    expect(res.dosageInstruction[0].text).toBe('300 mg (1 capsule of gabapentin 300 MG Oral Capsule) once daily');
     expect(c.source.topic.code).toBe('renal-dose');
   });
 
@@ -100,7 +110,7 @@ describe('renal dose bands through the service', () => {
     const c = r.json.cards[0];
     expect(c.indicator).toBe('warning');
     expect(c.summary).toMatch(/Rivaroxaban: CrCl 40 mL\/min — label dose 15 mg once daily/);
-    expect(c.detail).toMatch(/The suggestion changes only the dose of the draft order\./);
+    expect(c.detail).toMatch(/The suggestion changes the dose of the draft order, and its product when the drafted product cannot make the dose\./);
     const action = c.suggestions[0].actions[0];
     expect(action.type).toBe('update');
     expect(action.resource.id).toBe('x1');

@@ -378,7 +378,7 @@ describe('every recommendation explains itself', () => {
     expect(r.inputs.find((i) => i.key === 'creatinine')?.source).toEqual({ reference: 'Observation/cr', date: '2026-11-24' });
     expect(r.renal?.measure?.formula).toMatch(/Cockcroft-Gault: \(140 − 40\) × 72 kg \/ \(72 × 4 mg\/dL\) × 0\.85 = 21\.3 mL\/min \(actual body weight 72 kg\)/);
     expect(r.method.id).toBe('renal-bands');
-    expect(r.method.version).toMatch(/^1\.1\.0, knowledge 1\.1\.0/);
+    expect(r.method.version).toMatch(/^1\.2\.0, knowledge 1\.2\.0/);
     expect(r.evidence[0]?.citation).toMatch(/NEURONTIN.*2\.4/);
     expect(r.evidence.map((e) => e.citation).join()).toMatch(/Cockcroft/);
   });

@@ -1,5 +1,7 @@
 // Renal dose bands (pure): kidney measure for the ordered drug → the label band → compare with the draft → Recommendation.
-import type { DraftOrder } from '../../cds/orders.js';
+import type { DraftOrder } from '../../domain/order.js';
+import { ProductTable } from '../../domain/products.js';
+import { rangeDose, syringeDose } from './rangeDose.js';
 import type { ConditionFact, DialysisKind, DialysisProcedureFact, PatientFacts } from '../../domain/facts.js';
 import type { Evidence, ProposedDose, Recommendation, RecommendationInput, RenalDetail } from '../../domain/recommendation.js';
 import type { ConditionCodeSet, RenalBand, RenalDrug, RenalKnowledge, RenalRegimen } from '../../knowledge/renal.js';
@@ -16,7 +18,7 @@ import {
   type DosingSex,
 } from './kidney.js';
 
-export const RENAL_METHOD_VERSION = '1.1.0';
+export const RENAL_METHOD_VERSION = '1.2.0';
 
 export interface RenalOptions {
   /** the hook time: creatinine freshness is judged against it */
@@ -24,6 +26,8 @@ export interface RenalOptions {
   newId: () => string;
   /** overrides knowledge policy.creatinineMaxAgeDays (configuration renal.creatinineMaxAgeDays) */
   creatinineMaxAgeDays?: number;
+  /** products with strengths: a dose in a range band, or a weight-based dose, is made from them */
+  products?: ProductTable;
 }
 
 const SNOMED = 'http://snomed.info/sct';
@@ -176,8 +180,8 @@ export function evaluateRenal(k: RenalKnowledge, drug: RenalDrug, facts: Patient
   const detail = (d: Omit<RenalDetail, 'label'>): RenalDetail => ({ ...d, label });
   const draft = order.currentDose;
   const draftDaily = draft?.frequencyPerDay !== undefined ? draft.value * draft.frequencyPerDay : undefined;
-  const draftText = draft ? `${fmt(draft.value, 2)} mg${draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day (${fmt(draftDaily!, 2)} mg/day)` : ''}` : 'no dose yet';
-  inputs.push({ key: 'draftDose', label: 'Draft order dose', value: draftText });
+  const draftText = draft ? `${fmt(draft.value, 2)} mg${draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day (${fmt(draftDaily!, 2)} mg/day)` : ''}` : order.doseProblem ? 'could not be read' : 'no dose yet';
+  inputs.push({ key: 'draftDose', label: 'Draft order dose', value: draftText, ...(order.doseProblem && !draft ? { note: order.doseProblem.slice(0, 200) } : {}) });
 
   // dialysis (Condition or a recent dialysis Procedure): no CrCl-based dose
   const dia = dialysisStatus(k, facts, o.now);
@@ -294,11 +298,22 @@ export function evaluateRenal(k: RenalKnowledge, drug: RenalDrug, facts: Patient
     case 'range': {
       const [lo, hi] = band.dailyMg!;
       if (draftDaily === undefined) {
+        // a dose on the order that could not be read may be above the band: the prescriber is told, not left unwarned
+        if (order.doseProblem || (draft && draft.frequencyPerDay === undefined)) {
+          notes.push(`The draft's dose could not be checked against the label's ${fmt(lo)}–${fmt(hi)} mg/day (${order.doseProblem ?? 'its frequency could not be read'}).`);
+          return { ...base, kind: 'dose-adjustment', severity: 'warning', headline: `${Drug}: ${where} — draft dose not readable; label range ${fmt(lo)}–${fmt(hi)} mg/day`.slice(0, 139), renal: rd('range', true) };
+        }
         return { ...base, kind: 'info', severity: 'info', headline: `${Drug}: ${where} — label range ${fmt(lo)}–${fmt(hi)} mg/day`.slice(0, 139), renal: rd('range', true) };
       }
       if (draftDaily > hi + EPS) {
-        notes.push(`The draft's ${fmt(draftDaily, 2)} mg/day is above the label's ${fmt(lo)}–${fmt(hi)} mg/day for this kidney function. No dose is proposed automatically: choose a dose within the range (${band.text}).`);
-        return { ...base, kind: 'dose-adjustment', severity: 'warning', headline: `${Drug}: ${fmt(draftDaily, 2)} mg/day exceeds ${fmt(lo)}–${fmt(hi)} mg/day for ${where}`.slice(0, 139), renal: rd('range', true) };
+        const headline = `${Drug}: ${fmt(draftDaily, 2)} mg/day exceeds ${fmt(lo)}–${fmt(hi)} mg/day for ${where}`.slice(0, 139);
+        const d = rangeDose(drug, band, draftDaily, o.products ?? ProductTable.empty(), order.product?.ingredient === drug.name ? order.product.form : undefined);
+        if ('reason' in d) {
+          notes.push(`The draft's ${fmt(draftDaily, 2)} mg/day is above the label's ${fmt(lo)}–${fmt(hi)} mg/day for this kidney function. No dose is proposed automatically (${d.reason}): choose a dose within the range (${band.text}).`);
+          return { ...base, kind: 'dose-adjustment', severity: 'warning', headline, renal: rd('range', true) };
+        }
+        notes.push(`Suggested ${fmt(d.perDoseMg, 2)} mg ${d.frequencyText}: ${d.basis}. Any dose within ${fmt(lo)}–${fmt(hi)} mg/day ${d.frequencyText} follows the label.`);
+        return { ...base, kind: 'dose-adjustment', severity: 'warning', headline, proposedDose: proposed({ perDoseMg: d.perDoseMg, frequencyPerDay: d.frequencyPerDay, frequencyText: d.frequencyText }, d.perDoseMg), renal: rd('range', true) };
       }
       if (draftDaily < lo - EPS) notes.push(`The draft's ${fmt(draftDaily, 2)} mg/day is below the label range ${fmt(lo)}–${fmt(hi)} mg/day (not a renal safety concern).`);
       return { ...base, kind: 'info', severity: 'info', headline: `${Drug}: ${fmt(draftDaily, 2)} mg/day is within ${fmt(lo)}–${fmt(hi)} mg/day for ${where}`.slice(0, 139), renal: rd('within', false) };
@@ -326,10 +341,16 @@ export function evaluateRenal(k: RenalKnowledge, drug: RenalDrug, facts: Patient
       if (perDose !== undefined && draft && draft.frequencyPerDay !== undefined && Math.abs(draft.frequencyPerDay - reg.frequencyPerDay) < EPS && Math.abs(draft.value - perDose) <= 0.1 * perDose) {
         return { ...base, kind: 'info', severity: 'info', headline: `${Drug}: draft matches the label's ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText} for ${where}`.slice(0, 139), renal: rd('within', false) };
       }
+      const headline = `${Drug}: ${where} — label: ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText}`.slice(0, 139);
+      const syringe = perDose !== undefined && reg.roundToForm ? syringeDose(perDose, o.products ?? ProductTable.empty(), drug.name, reg.roundToForm) : undefined;
+      if (syringe && !('reason' in syringe)) {
+        notes.push(`Label: ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText} = ${fmt(perDose!)} mg for ${fmt(kg!)} kg, rounded to the nearest syringe: ${fmt(syringe.perDoseMg)} mg (${syringe.syringe}).`);
+        return { ...base, kind: 'dose-adjustment', severity: 'warning', headline, proposedDose: proposed(reg, syringe.perDoseMg), renal: rd('dose', true) };
+      }
       notes.push(
-        `Label: ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText}${perDose !== undefined ? ` = ${fmt(perDose)} mg for ${fmt(kg!)} kg` : ''}. Not written on the order automatically: round to an available syringe size.`,
+        `Label: ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText}${perDose !== undefined ? ` = ${fmt(perDose)} mg for ${fmt(kg!)} kg` : ''}. Not written on the order automatically: ${syringe && 'reason' in syringe ? syringe.reason : perDose === undefined ? 'the weight is not known' : 'round to an available syringe size'}.`,
       );
-      return { ...base, kind: 'dose-adjustment', severity: 'warning', headline: `${Drug}: ${where} — label: ${fmt(reg.mgPerKg!, 2)} mg/kg ${reg.frequencyText}`.slice(0, 139), renal: rd('dose', true) };
+      return { ...base, kind: 'dose-adjustment', severity: 'warning', headline, renal: rd('dose', true) };
     }
     default:
       return { ...base, kind: 'info', severity: 'info', headline: `${Drug}: ${where} — ${band.text}`.slice(0, 139), renal: rd('note', true) };

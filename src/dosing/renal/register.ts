@@ -9,7 +9,7 @@ export function registerRenalEvaluators(registry: EvaluatorRegistry, deps: Evalu
     registry.register(drug.name, (c) => {
       const maxAge = c.config.renal?.creatinineMaxAgeDays;
       // the clock is read here, at the edge; the evaluator itself is pure
-      return [evaluateRenal(k, drug, c.facts, c.order, { now: new Date(), newId: c.newId, ...(maxAge !== undefined ? { creatinineMaxAgeDays: maxAge } : {}) })];
+      return [evaluateRenal(k, drug, c.facts, c.order, { now: new Date(), newId: c.newId, products: c.drugs.products, ...(maxAge !== undefined ? { creatinineMaxAgeDays: maxAge } : {}) })];
       // kidney function (creatinine, eGFR; weight and height for Cockcroft-Gault and BSA) and dialysis Procedures
     }, ['weight', 'height', 'renal', 'dialysis']);
   }

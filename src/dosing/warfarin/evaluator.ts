@@ -307,16 +307,19 @@ export function evaluateWarfarin(
     notes.push(`The ${shortMethod} gives ${fmt(estimateDaily, 2)} mg/day, outside the ${WARFARIN_DAILY_BOUNDS.min}–${WARFARIN_DAILY_BOUNDS.max} mg/day range this service proposes; ${clamped} mg/day is shown — review carefully`);
     daily = clamped;
   }
-  const schedule = tabletSchedule(daily * 7);
+  const schedule = tabletSchedule(daily * 7, order.product?.ingredient === 'warfarin' && order.product.unit === 'tablet' ? order.product.strengthMg : undefined);
 
   const current = order.currentDose;
   const currentDaily = current && current.frequencyPerDay !== undefined ? current.value * current.frequencyPerDay : undefined;
   // A proposal that differs from the order by more than 20% is worth interrupting for; otherwise informational.
   const differs = currentDaily !== undefined && Math.abs(currentDaily - daily) / daily > 0.2;
+  // a dose on the order that could not be read cannot be said to match: the prescriber is told (src/cards/render.ts)
+  const unread = current === undefined && order.doseProblem !== undefined;
+  if (unread) notes.push(`The draft's dose could not be compared with this proposal (${order.doseProblem}).`);
   return {
     ...base,
     kind: 'dose',
-    severity: differs ? 'warning' : 'info',
+    severity: differs || unread ? 'warning' : 'info',
     headline: `Warfarin ${fmt(daily)} mg daily (${fmt(daily * 7)} mg/week) suggested by the ${shortMethod}`,
     proposedDose: {
       perDose: { value: daily, unit: 'mg' },
@@ -325,7 +328,7 @@ export function evaluateWarfarin(
       timing: { frequency: 1, period: 1, periodUnit: 'd' },
       estimate: { value: Number(estimateWeekly.toFixed(2)), unit: 'mg/wk' },
       roundingNote: `rounded to the nearest ${o.roundingMgPerDay} mg/day`,
-      ...(schedule ? { scheduleText: `${schedule.text}, ${fmt(schedule.weeklyMg)} mg/week` } : {}),
+      ...(schedule ? { scheduleText: `${schedule.text}, ${fmt(schedule.weeklyMg)} mg/week`, tabletStrengthMg: schedule.strengthMg } : {}),
     },
     ...(interval ? { interval } : {}),
     ...(comparators.length > 0 ? { comparators } : {}),

@@ -307,7 +307,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   }
   if (basis.enzymeInducer) notes.push('An enzyme inducer (carbamazepine, phenytoin, rifampin) is on file: the Lenzini equation does not include it; its effect is reflected only through the INR response');
   notes.push(`Refined from the INR response after the doses actually given (Lenzini 2010, pharmacogenetic equation), aiming at INR ${targetInr}; it replaces the starting-dose estimate. Keep monitoring the INR.`);
-  const schedule = tabletSchedule(daily * 7);
+  const schedule = tabletSchedule(daily * 7, order.product?.ingredient === 'warfarin' && order.product.unit === 'tablet' ? order.product.strengthMg : undefined);
   const current = orderDaily(order);
   const differsFromOrder = current === undefined ? undefined : Math.abs(current - daily) / daily >= REFINEMENT_DIFFERENCE;
   const warfarin = dict.ingredient('warfarin');
@@ -327,7 +327,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
       timing: { frequency: 1, period: 1, periodUnit: 'd' },
       estimate: { value: Number(result.weeklyDoseMg.toFixed(2)), unit: 'mg/wk' },
       roundingNote: `rounded to the nearest ${o.roundingMgPerDay} mg/day`,
-      ...(schedule ? { scheduleText: `${schedule.text}, ${fmt(schedule.weeklyMg)} mg/week` } : {}),
+      ...(schedule ? { scheduleText: `${schedule.text}, ${fmt(schedule.weeklyMg)} mg/week`, tabletStrengthMg: schedule.strengthMg } : {}),
     },
     comparators: [{ method: 'IWPC pharmacogenetic equation (starting dose, without the INR response)', dose: { value: Number(iwpc.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } }],
     factors: lenziniFactors(result.terms, result.weeklyDoseMg, reference.terms, reference.weeklyDoseMg),

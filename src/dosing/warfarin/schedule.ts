@@ -29,9 +29,10 @@ function halves(dose: number, strength: number): number {
 /**
  * The schedule closest to `weeklyMg` using one tablet strength, whole or half tablets (at most 2 tablets a day), at
  * most two daily doses half a tablet apart. Among equally close schedules: fewest half tablets, then one daily dose,
- * then fewest tablets per week.
+ * then fewest tablets per week. `preferStrengthMg` (the drafted tablet) wins among schedules as close as the best one, so
+ * the order keeps the product it was written with when that product can make the dose.
  */
-export function tabletSchedule(weeklyMg: number): TabletSchedule | undefined {
+export function tabletSchedule(weeklyMg: number, preferStrengthMg?: number): TabletSchedule | undefined {
   if (!Number.isFinite(weeklyMg) || weeklyMg <= 0) return undefined;
   let best: { s: TabletSchedule; score: number[] } | undefined;
   for (const s of WARFARIN_TABLETS_MG) {
@@ -45,7 +46,7 @@ export function tabletSchedule(weeklyMg: number): TabletSchedule | undefined {
       const total = 7 * low + k * step;
       const halfDays = (7 - otherDays) * halves(usual, s) + otherDays * halves(other, s);
       const tablets = ((7 - otherDays) * usual + otherDays * other) / s;
-      const score = [Math.round(Math.abs(total - weeklyMg) * 100) / 100, halfDays, otherDays === 0 ? 0 : 1, tablets];
+      const score = [Math.round(Math.abs(total - weeklyMg) * 100) / 100, preferStrengthMg !== undefined && Math.abs(s - preferStrengthMg) < 1e-9 ? 0 : 1, halfDays, otherDays === 0 ? 0 : 1, tablets];
       if (!best || score.some((v, i) => v !== best!.score[i]) && lexLess(score, best.score)) {
         const text =
           otherDays === 0
