@@ -5,7 +5,7 @@ import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
-import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, isoOf, openIntendedFromRow, reportRowFrom } from './sqlite.js';
+import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, isoOf, openIntendedFromRow, reportRowFrom } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 
 /** Versioned migrations, applied in order in one transaction. Never edit an applied one: add the next version. */
