@@ -1,4 +1,4 @@
-// Operator endpoints: /metrics (Prometheus), /admin/report (feedback analytics) and /admin/cards/:uuid (audit trail).
+// Operator endpoints: /metrics (Prometheus), /admin/report (feedback analytics, accepted vs applied) and /admin/cards/:uuid (audit trail).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';

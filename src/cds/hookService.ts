@@ -10,6 +10,7 @@ import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
 import type { CardRecord, HookRecord, Store } from '../store/store.js';
+import { intendedOrdersOf, seenOrdersOf } from './appliedOrders.js';
 import type { CdsClientIdentity } from './auth.js';
 import { asMonitoringCard, callsForAction, factsFingerprint } from './monitoring.js';
 import { activeOrders, ordersInScope, type DraftOrder } from './orders.js';
@@ -137,7 +138,12 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   }
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
   const orderedDrugs = [...ingredientsOf(orders)];
-  const base = { hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, patientId: req.context.patientId, orderedDrugs };
+  // the drafts as this call shows them: writing the record resolves earlier accepted update suggestions (applied.ts)
+  const seenOrders = monitor ? [] : bestEffort(log, () => seenOrdersOf(req, e.drugs));
+  const base = {
+    hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, ...(req.fhirServer ? { fhirServer: req.fhirServer } : {}),
+    patientId: req.context.patientId, orderedDrugs, ...(seenOrders.length ? { seenOrders } : {}),
+  };
   // past the request deadline the caller has answered 503 already: the record says so, and that no card was shown
   const finish = async (r: HookRecord, out: HookOutcome): Promise<HookOutcome> => {
     if (deadline?.expired) {
@@ -176,6 +182,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
         const card = monitor ? asMonitoringCard(rendered.card, order) : rendered.card;
         cards.push(card);
         cardKinds.set(card, rec.kind);
+        const intendedOrders = bestEffort(log, () => intendedOrdersOf(card, e.drugs));
         cardRecords.push({
           uuid: card.uuid!,
           recommendationId: rec.id,
@@ -184,6 +191,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
           indicator: card.indicator,
           genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
           factsFingerprint: factsFingerprint(rec, order),
+          ...(intendedOrders.length ? { intendedOrders } : {}),
         });
       }
     }
@@ -235,6 +243,16 @@ async function suppressOverridden(e: HookEngine, log: Logger, patientId: string,
     return 0;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** What "accepted is not applied" reads from a call is a by-product: reading it never fails the call (no PHI logged). */
+function bestEffort<T>(log: Logger, read: () => T[]): T[] {
+  try {
+    return read();
+  } catch (err) {
+    log.warn({ event: 'applied_orders_unreadable', error: (err as Error)?.name ?? 'Error' }, 'orders for the applied check could not be read');
+    return [];
   }
 }
 

@@ -1,4 +1,4 @@
-// `npm run report -- [--since 2026-01-01] [--csv] [--json]`: acceptance/override rates from the audit store.
+// `npm run report -- [--since 2026-01-01] [--csv] [--json]`: acceptance/override rates and applied rates (accepted vs accepted and applied) from the audit store.
 import { loadConfig } from '../config.js';
 import { runCli, withBackend } from './common.js';
 import { formatReportCsv, formatReportTable, reportFromStore } from '../store/report.js';
@@ -18,7 +18,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 2;
       }
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run report -- [--since YYYY-MM-DD] [--csv | --json]\n');
+      process.stdout.write('usage: npm run report -- [--since YYYY-MM-DD] [--csv | --json]\n(applied = accepted and applied, measured on the next hook call for the same order)\n');
       return 0;
     } else {
       process.stderr.write(`unknown argument ${a}; try --help\n`);

@@ -3,8 +3,9 @@ import os from 'node:os';
 import pg from 'pg';
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
-import { callFromRow, feedbackFromRow, isoOf, reportRowFrom } from './sqlite.js';
+import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, isoOf, openIntendedFromRow, reportRowFrom } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 
 /** Versioned migrations, applied in order in one transaction. Never edit an applied one: add the next version. */
@@ -96,7 +97,50 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX cds_jti_expires ON cds_jti (expires_at);
     `,
   },
+  {
+    // accepted is not applied: the order each update suggestion intends, and what the next call for that order showed
+    // (one outcome row per intended order, inserted once, never changed)
+    version: 4,
+    sql: `
+      ALTER TABLE hook_call ADD COLUMN fhir_server TEXT;
+      CREATE TABLE intended_order (
+        id BIGSERIAL PRIMARY KEY,
+        card_uuid TEXT NOT NULL,
+        suggestion_uuid TEXT NOT NULL,
+        order_ref TEXT NOT NULL,
+        rxnorm JSONB NOT NULL,
+        dose JSONB,
+        created_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (card_uuid, suggestion_uuid, order_ref)
+      );
+      CREATE INDEX intended_order_ref ON intended_order (order_ref);
+      CREATE INDEX intended_order_created ON intended_order (created_at);
+      CREATE TABLE intended_outcome (
+        intended_id BIGINT PRIMARY KEY,
+        outcome TEXT NOT NULL,
+        seen JSONB NOT NULL,
+        hook_instance TEXT NOT NULL,
+        hook_call_id TEXT NOT NULL,
+        observed_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
+
+/** As OPEN_INTENDED_SQL in sqlite.ts: unresolved intended orders of accepted cards this call may resolve. */
+const OPEN_INTENDED_SQL = `
+  SELECT i.id, i.suggestion_uuid, i.order_ref, i.rxnorm, i.dose, f.accepted_suggestions
+  FROM intended_order i
+  JOIN card c ON c.uuid = i.card_uuid
+  JOIN hook_call h ON h.id = c.hook_call_id
+  JOIN LATERAL (
+    SELECT outcome, accepted_suggestions, outcome_timestamp, received_at FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+  ) f ON true
+  WHERE i.order_ref = ANY($1::text[])
+    AND NOT EXISTS (SELECT 1 FROM intended_outcome o WHERE o.intended_id = i.id)
+    AND h.patient_id = $2 AND h.client_iss = $3 AND (h.fhir_server IS NULL OR h.fhir_server = $4::text)
+    AND h.id <> $5 AND c.created_at <= $6::timestamptz
+    AND f.outcome = 'accepted' AND (f.outcome_timestamp <= $6::timestamptz OR f.received_at <= $6::timestamptz)`;
 
 export interface PgStoreOptions {
   connectionString: string;
@@ -225,10 +269,13 @@ export class PgStore implements Store {
         facts_fingerprint: card.factsFingerprint ?? null,
       };
     });
+    const intendedRows = r.cards.flatMap((card) =>
+      (card.intendedOrders ?? []).map((i) => ({ card_uuid: card.uuid, suggestion_uuid: i.suggestionUuid, order_ref: i.orderRef, rxnorm: i.rxnorm, dose: i.dose ?? null })),
+    );
     await this.query(
       `WITH call AS (
-         INSERT INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15) ON CONFLICT (id) DO NOTHING
+         INSERT INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, fhir_server, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $18, $15) ON CONFLICT (id) DO NOTHING
        ), recs AS (
          INSERT INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at)
          SELECT x.id, $1, $2, $6, x.drug, x.kind, x.method_id, x.method_version, x.body, $15
@@ -239,11 +286,33 @@ export class PgStore implements Store {
          SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, x.facts_fingerprint, $15
          FROM jsonb_to_recordset($17::jsonb) AS x(uuid text, recommendation_id text, drug text, kind text, indicator text, genes jsonb, suggestion_uuids jsonb, facts_fingerprint text)
          ON CONFLICT (uuid) DO NOTHING
+       ), intended AS (
+         INSERT INTO intended_order (card_uuid, suggestion_uuid, order_ref, rxnorm, dose, created_at)
+         SELECT x.card_uuid, x.suggestion_uuid, x.order_ref, x.rxnorm, x.dose, $15
+         FROM jsonb_to_recordset($19::jsonb) AS x(card_uuid text, suggestion_uuid text, order_ref text, rxnorm jsonb, dose jsonb)
+         ON CONFLICT (card_uuid, suggestion_uuid, order_ref) DO NOTHING
        )
        SELECT 1`,
       [r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
         r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((x) => x.uuid)), r.at,
-        JSON.stringify(recRows), JSON.stringify(cardRows)],
+        JSON.stringify(recRows), JSON.stringify(cardRows), normalizeFhirServer(r.fhirServer) ?? null, JSON.stringify(intendedRows)],
+    );
+    await this.resolveIntended(r);
+  }
+
+  /** After the record: what this call's drafts show about earlier accepted update suggestions (applied.ts). A failure
+   *  throws like a failed write (the record is spooled and replayed; both steps are idempotent). */
+  private async resolveIntended(r: ReturnType<typeof completeRecord>): Promise<void> {
+    const refs = observedRefs(r);
+    if (refs.length === 0) return;
+    const open = await this.query<Record<string, unknown>>(OPEN_INTENDED_SQL, [refs, r.patientId, r.clientIss, normalizeFhirServer(r.fhirServer) ?? null, r.id, r.at]);
+    const resolved = resolveOpen(open.map(openIntendedFromRow), r);
+    if (resolved.length === 0) return;
+    await this.query(
+      `INSERT INTO intended_outcome (intended_id, outcome, seen, hook_instance, hook_call_id, observed_at)
+       SELECT x.id, x.outcome, x.seen, $2, $3, $4 FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, outcome text, seen jsonb)
+       ON CONFLICT (intended_id) DO NOTHING`,
+      [JSON.stringify(resolved.map((x) => ({ id: x.id, outcome: x.resolution.outcome, seen: x.resolution.seen }))), r.hookInstance, r.id, r.at],
     );
   }
 
@@ -299,10 +368,11 @@ export class PgStore implements Store {
   async cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
     const [card] = await this.query<Record<string, unknown>>(`SELECT * FROM card WHERE uuid = $1`, [cardUuid]);
     if (!card) return undefined;
-    const [rec, calls, feedback] = await Promise.all([
+    const [rec, calls, feedback, intended] = await Promise.all([
       this.getRecommendation(String(card['recommendation_id'])),
       card['hook_call_id'] ? this.query<Record<string, unknown>>(`SELECT * FROM hook_call WHERE id = $1`, [card['hook_call_id']]) : Promise.resolve([]),
       this.query<Record<string, unknown>>(`SELECT * FROM feedback WHERE card_uuid = $1 ORDER BY outcome_timestamp, id`, [cardUuid]),
+      this.query<Record<string, unknown>>(INTENDED_OF_CARD_SQL.replace('?', '$1'), [cardUuid]),
     ]);
     return {
       card: {
@@ -321,14 +391,17 @@ export class PgStore implements Store {
       call: calls[0] ? callFromRow(calls[0]) : undefined,
       recommendation: rec?.recommendation,
       feedback: feedback.map(feedbackFromRow),
+      intendedOrders: intended.map(intendedFromRow),
     };
   }
 
   async reportRows(since?: Date): Promise<ReportRow[]> {
     const rows = await this.query<Record<string, unknown>>(
-      `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display
+      `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display, f.accepted_suggestions,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('s', i.suggestion_uuid, 'o', o.outcome)), '[]'::jsonb) FROM intended_order i
+          LEFT JOIN intended_outcome o ON o.intended_id = i.id WHERE i.card_uuid = c.uuid) AS intended
        FROM card c LEFT JOIN LATERAL (
-         SELECT outcome, override_code, override_display FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+         SELECT outcome, override_code, override_display, accepted_suggestions FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
        ) f ON true
        WHERE c.created_at >= $1 ORDER BY c.created_at, c.uuid`,
       [since ?? new Date(0)],
@@ -346,6 +419,10 @@ export class PgStore implements Store {
 
   async purge(before: Date): Promise<PurgeResult> {
     return this.tx(async (c) => {
+      // intended orders (and their outcomes) go with their cards; not counted separately
+      const intendedOf = `SELECT id FROM intended_order WHERE created_at < $1 OR card_uuid IN (SELECT uuid FROM card WHERE created_at < $1)`;
+      await c.query(`DELETE FROM intended_outcome WHERE intended_id IN (${intendedOf})`, [before]);
+      await c.query(`DELETE FROM intended_order WHERE id IN (${intendedOf})`, [before]);
       const feedback = (await c.query(`DELETE FROM feedback WHERE received_at < $1 OR card_uuid IN (SELECT uuid FROM card WHERE created_at < $1)`, [before])).rowCount ?? 0;
       const cards = (await c.query(`DELETE FROM card WHERE created_at < $1 OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < $1)`, [before])).rowCount ?? 0;
       const recommendations = (await c.query(`DELETE FROM recommendation WHERE created_at < $1`, [before])).rowCount ?? 0;

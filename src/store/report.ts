@@ -1,4 +1,5 @@
-// Feedback analytics: acceptance and override rates by drug, gene, card kind, indicator and service, and override reasons.
+// Feedback analytics: acceptance and override rates by drug, gene, card kind, indicator and service, override reasons,
+// and whether accepted update suggestions were applied (seen on the next hook call for the same order: applied.ts).
 import type { ReportRow, Store } from './store.js';
 
 export interface RateRow {
@@ -14,6 +15,14 @@ export interface RateRow {
   acceptanceRate: number | null;
   /** overridden / withFeedback (null when no feedback) */
   overrideRate: number | null;
+  /** accepted, and the next hook call for the same order showed the suggested order */
+  applied: number;
+  /** accepted, and the next hook call for the same order showed something else (e.g. the old draft) */
+  notApplied: number;
+  /** accepted, and no later hook call for that order yet */
+  notSeenAgain: number;
+  /** applied / (applied + notApplied) (null when neither) */
+  appliedRate: number | null;
 }
 
 export interface OverrideReasonRow {
@@ -44,21 +53,35 @@ function rate(n: number, d: number): number | null {
   return d === 0 ? null : Math.round((n / d) * 10000) / 10000;
 }
 
+const EMPTY = { cards: 0, withFeedback: 0, accepted: 0, overridden: 0, applied: 0, notApplied: 0, notSeenAgain: 0 };
+
 function group(rows: ReportRow[], dimension: RateRow['dimension'], keys: (r: ReportRow) => string[]): RateRow[] {
-  const acc = new Map<string, { cards: number; withFeedback: number; accepted: number; overridden: number }>();
+  const acc = new Map<string, typeof EMPTY>();
   for (const r of rows) {
     for (const k of keys(r)) {
-      const a = acc.get(k) ?? { cards: 0, withFeedback: 0, accepted: 0, overridden: 0 };
+      const a = acc.get(k) ?? { ...EMPTY };
       a.cards++;
       if (r.outcome) a.withFeedback++;
       if (r.outcome === 'accepted') a.accepted++;
       if (r.outcome === 'overridden') a.overridden++;
+      if (r.outcome === 'accepted' && r.applied === 'applied') a.applied++;
+      if (r.outcome === 'accepted' && r.applied === 'not-applied') a.notApplied++;
+      if (r.outcome === 'accepted' && r.applied === 'not-seen-again') a.notSeenAgain++;
       acc.set(k, a);
     }
   }
   return [...acc.entries()]
-    .map(([value, a]) => ({ dimension, value, ...a, acceptanceRate: rate(a.accepted, a.withFeedback), overrideRate: rate(a.overridden, a.withFeedback) }))
+    .map(([value, a]) => rateRow(dimension, value, a))
     .sort((x, y) => y.cards - x.cards || x.value.localeCompare(y.value));
+}
+
+function rateRow(dimension: RateRow['dimension'], value: string, a: typeof EMPTY): RateRow {
+  const { cards, withFeedback, accepted, overridden, applied, notApplied, notSeenAgain } = a;
+  return {
+    dimension, value, cards, withFeedback, accepted, overridden,
+    acceptanceRate: rate(accepted, withFeedback), overrideRate: rate(overridden, withFeedback),
+    applied, notApplied, notSeenAgain, appliedRate: rate(applied, applied + notApplied),
+  };
 }
 
 /** Pure: the report from card rows (each with its latest feedback). */
@@ -78,7 +101,7 @@ export function buildReport(rows: ReportRow[], opts: { since?: Date; unknownCard
   return {
     since: opts.since ? opts.since.toISOString() : null,
     generatedAt: (opts.now ?? new Date()).toISOString(),
-    total: group(rows, 'total', () => ['all'])[0] ?? { dimension: 'total', value: 'all', cards: 0, withFeedback: 0, accepted: 0, overridden: 0, acceptanceRate: null, overrideRate: null },
+    total: group(rows, 'total', () => ['all'])[0] ?? rateRow('total', 'all', EMPTY),
     byDrug: group(rows, 'drug', (r) => [r.drug || NONE]),
     byGene: group(rows, 'gene', (r) => (r.genes.length ? [...new Set(r.genes)] : [NONE])),
     byKind: group(rows, 'kind', (r) => [r.kind || NONE]),
@@ -104,14 +127,20 @@ function rateRows(r: AnalyticsReport): RateRow[] {
 
 /** Plain-text tables for the terminal. */
 export function formatReportTable(r: AnalyticsReport): string {
-  const header = ['dimension', 'value', 'cards', 'feedback', 'accepted', 'overridden', 'acceptance', 'override'];
-  const body = rateRows(r).map((x) => [x.dimension, x.value, String(x.cards), String(x.withFeedback), String(x.accepted), String(x.overridden), pct(x.acceptanceRate), pct(x.overrideRate)]);
+  const header = ['dimension', 'value', 'cards', 'feedback', 'accepted', 'overridden', 'acceptance', 'override', 'applied', 'not applied', 'not seen', 'applied rate'];
+  const body = rateRows(r).map((x) => [
+    x.dimension, x.value, String(x.cards), String(x.withFeedback), String(x.accepted), String(x.overridden), pct(x.acceptanceRate), pct(x.overrideRate),
+    String(x.applied), String(x.notApplied), String(x.notSeenAgain), pct(x.appliedRate),
+  ]);
   const reasonsHeader = ['override reason', 'code', 'count', 'share'];
   const reasons = r.overrideReasons.map((x) => [x.display, x.code, String(x.count), pct(x.share)]);
   const lines = [
     `Feedback report${r.since ? ` since ${r.since}` : ' (all records)'} — generated ${r.generatedAt}`,
     '',
-    ...table(header, body, [2, 3, 4, 5, 6, 7]),
+    ...table(header, body, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+    '',
+    'applied = accepted and applied; not applied = accepted, not applied; not seen = accepted, not seen again (no later hook call',
+    'for that order yet); applied rate = applied / (applied + not applied). Measured on the next hook call for the same order.',
     '',
     ...(reasons.length ? table(reasonsHeader, reasons, [2, 3]) : ['No overrides.']),
     '',
@@ -131,11 +160,18 @@ function csvCell(v: string | number | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One CSV: rate rows, then override reasons (dimension "override_reason", value = code, count in "overridden"). */
+/**
+ * One CSV: rate rows, then override reasons (dimension "override_reason", value = code, count in "overridden"). The
+ * applied columns come last, so tools reading the first nine columns by position keep working.
+ */
 export function formatReportCsv(r: AnalyticsReport): string {
-  const lines = [['dimension', 'value', 'label', 'cards', 'with_feedback', 'accepted', 'overridden', 'acceptance_rate', 'override_rate'].join(',')];
-  for (const x of rateRows(r)) lines.push([x.dimension, x.value, '', x.cards, x.withFeedback, x.accepted, x.overridden, x.acceptanceRate, x.overrideRate].map(csvCell).join(','));
-  for (const x of r.overrideReasons) lines.push(['override_reason', x.code, x.display, '', '', '', x.count, '', x.share].map(csvCell).join(','));
-  lines.push(['unknown_card_feedback', '', '', '', r.unknownCardFeedback, '', '', '', ''].map(csvCell).join(','));
+  const header = ['dimension', 'value', 'label', 'cards', 'with_feedback', 'accepted', 'overridden', 'acceptance_rate', 'override_rate'];
+  const lines = [[...header, 'accepted_applied', 'accepted_not_applied', 'accepted_not_seen_again', 'applied_rate'].join(',')];
+  const blank = ['', '', '', ''];
+  for (const x of rateRows(r)) {
+    lines.push([x.dimension, x.value, '', x.cards, x.withFeedback, x.accepted, x.overridden, x.acceptanceRate, x.overrideRate, x.applied, x.notApplied, x.notSeenAgain, x.appliedRate].map(csvCell).join(','));
+  }
+  for (const x of r.overrideReasons) lines.push(['override_reason', x.code, x.display, '', '', '', x.count, '', x.share, ...blank].map(csvCell).join(','));
+  lines.push(['unknown_card_feedback', '', '', '', r.unknownCardFeedback, '', '', '', '', ...blank].map(csvCell).join(','));
   return lines.join('\n') + '\n';
 }

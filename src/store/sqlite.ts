@@ -4,8 +4,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
-import type { CardAudit, FeedbackResult, HookOutcomeKind, HookRecord, PurgeResult, ReportRow, Store, StoredFeedback, StoredRecommendation, StoreHealth } from './store.js';
+import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, openIntendedFromRow, reportRowFrom, type CallRow } from './rows.js';
+import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 
 /** Versioned migrations; each runs once, in order, inside a transaction. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -97,7 +99,52 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX card_fingerprint ON card(facts_fingerprint);
     `,
   },
+  {
+    // accepted is not applied: the order each update suggestion intends, and what the next call for that order showed
+    // (one outcome row per intended order, inserted once, never changed)
+    version: 4,
+    sql: `
+      ALTER TABLE hook_call ADD COLUMN fhir_server TEXT;
+      CREATE TABLE intended_order (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        card_uuid TEXT NOT NULL,
+        suggestion_uuid TEXT NOT NULL,
+        order_ref TEXT NOT NULL,
+        rxnorm TEXT NOT NULL,
+        dose TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (card_uuid, suggestion_uuid, order_ref)
+      );
+      CREATE INDEX intended_order_ref ON intended_order(order_ref);
+      CREATE INDEX intended_order_created ON intended_order(created_at);
+      CREATE TABLE intended_outcome (
+        intended_id INTEGER PRIMARY KEY,
+        outcome TEXT NOT NULL,
+        seen TEXT NOT NULL,
+        hook_instance TEXT NOT NULL,
+        hook_call_id TEXT NOT NULL,
+        observed_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
+
+/**
+ * Unresolved intended orders of the given refs whose card was shown to the same client (and FHIR server, when the card's
+ * call had one) for the same patient by another, earlier call, and whose latest feedback is "accepted" no later than
+ * this call (by the EHR's outcome time or by when we received it).
+ */
+const OPEN_INTENDED_SQL = `
+  SELECT i.id, i.suggestion_uuid, i.order_ref, i.rxnorm, i.dose, f.accepted_suggestions
+  FROM intended_order i
+  JOIN card c ON c.uuid = i.card_uuid
+  JOIN hook_call h ON h.id = c.hook_call_id
+  JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
+  WHERE i.order_ref IN ($REFS)
+    AND NOT EXISTS (SELECT 1 FROM intended_outcome o WHERE o.intended_id = i.id)
+    AND h.patient_id = ? AND h.client_iss = ? AND (h.fhir_server IS NULL OR h.fhir_server = ?)
+    AND h.id <> ? AND c.created_at <= ?
+    AND f.outcome = 'accepted' AND (f.outcome_timestamp <= ? OR f.received_at <= ?)`;
 
 /** Fingerprints (of the given ones) of this patient's cards whose latest feedback is "overridden". */
 const OVERRIDDEN_SQL = `
@@ -107,24 +154,6 @@ const OVERRIDDEN_SQL = `
   WHERE h.patient_id = ? AND c.facts_fingerprint IN ($FPS) AND f.outcome = 'overridden'
     AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.outcome_timestamp > f.outcome_timestamp)`;
 
-interface CallRow {
-  id: string;
-  hook_instance: string;
-  service_id: string;
-  hook: string;
-  client_iss: string;
-  patient_id: string;
-  ordered_drugs: string;
-  outcome: string;
-  detail: string | null;
-  fhir_ms: number;
-  evaluate_ms: number;
-  total_ms: number;
-  versions: string;
-  card_uuids: string;
-  created_at: string;
-}
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -132,6 +161,8 @@ export class SqliteStore implements Store {
   private readonly insertRec;
   private readonly insertCard;
   private readonly insertFeedback;
+  private readonly insertIntended;
+  private readonly insertOutcome;
   private readonly cardExists;
   private readonly selectRec;
   private readonly recordTx;
@@ -148,8 +179,8 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.insertCall = this.db.prepare(
-      `INSERT OR IGNORE INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, fhir_server, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertRec = this.db.prepare(
       `INSERT OR IGNORE INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -161,6 +192,12 @@ export class SqliteStore implements Store {
     this.insertFeedback = this.db.prepare(
       `INSERT OR IGNORE INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system,
          override_display, user_comment, client_iss, known_card, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertIntended = this.db.prepare(
+      `INSERT OR IGNORE INTO intended_order (card_uuid, suggestion_uuid, order_ref, rxnorm, dose, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertOutcome = this.db.prepare(
+      `INSERT OR IGNORE INTO intended_outcome (intended_id, outcome, seen, hook_instance, hook_call_id, observed_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.cardExists = this.db.prepare(`SELECT 1 FROM card WHERE uuid = ?`);
     this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = ?`);
@@ -176,7 +213,8 @@ export class SqliteStore implements Store {
     const drugOf = new Map(r.recommendations.map((x) => [x.id, x] as const));
     this.insertCall.run(
       r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
-      r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)), r.at,
+      r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)),
+      normalizeFhirServer(r.fhirServer) ?? null, r.at,
     );
     for (const rec of r.recommendations) {
       this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.at);
@@ -187,6 +225,20 @@ export class SqliteStore implements Store {
         c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
         JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.at,
       );
+      for (const i of c.intendedOrders ?? []) this.insertIntended.run(c.uuid, i.suggestionUuid, i.orderRef, JSON.stringify(i.rxnorm), i.dose ? JSON.stringify(i.dose) : null, r.at);
+    }
+    this.resolveIntended(r);
+  }
+
+  /** In the record's transaction: what this call's drafts show about earlier accepted update suggestions (applied.ts). */
+  private resolveIntended(r: ReturnType<typeof completeRecord>): void {
+    const refs = observedRefs(r);
+    if (refs.length === 0) return;
+    const rows = this.db
+      .prepare(OPEN_INTENDED_SQL.replace('$REFS', refs.map(() => '?').join(', ')))
+      .all(...refs, r.patientId, r.clientIss, normalizeFhirServer(r.fhirServer) ?? null, r.id, r.at, r.at, r.at) as Record<string, unknown>[];
+    for (const { id, resolution } of resolveOpen(rows.map(openIntendedFromRow), r)) {
+      this.insertOutcome.run(Number(id), resolution.outcome, JSON.stringify(resolution.seen), resolution.hookInstance, r.id, resolution.at);
     }
   }
 
@@ -277,6 +329,7 @@ export class SqliteStore implements Store {
     if (!card) return undefined;
     const rec = await this.getRecommendation(card['recommendation_id']!);
     const call = card['hook_call_id'] ? (this.db.prepare(`SELECT * FROM hook_call WHERE id = ?`).get(card['hook_call_id']) as CallRow | undefined) : undefined;
+    const intended = this.db.prepare(INTENDED_OF_CARD_SQL).all(cardUuid) as Record<string, unknown>[];
     return {
       card: {
         uuid: card['uuid']!,
@@ -294,13 +347,16 @@ export class SqliteStore implements Store {
       call: call ? callFromRow(call) : undefined,
       recommendation: rec?.recommendation,
       feedback,
+      intendedOrders: intended.map(intendedFromRow),
     };
   }
 
   async reportRows(since?: Date): Promise<ReportRow[]> {
     const rows = this.db
       .prepare(
-        `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display
+        `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display, f.accepted_suggestions,
+           (SELECT json_group_array(json_object('s', i.suggestion_uuid, 'o', o.outcome)) FROM intended_order i LEFT JOIN intended_outcome o ON o.intended_id = i.id
+            WHERE i.card_uuid = c.uuid) AS intended
          FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
          WHERE c.created_at >= ? ORDER BY c.created_at, c.uuid`,
       )
@@ -318,6 +374,10 @@ export class SqliteStore implements Store {
   async purge(before: Date): Promise<PurgeResult> {
     const b = before.toISOString();
     return this.db.transaction((): PurgeResult => {
+      // intended orders (and their outcomes) go with their cards; not counted separately
+      const intendedOf = `SELECT id FROM intended_order WHERE created_at < ? OR card_uuid IN (SELECT uuid FROM card WHERE created_at < ?)`;
+      this.db.prepare(`DELETE FROM intended_outcome WHERE intended_id IN (${intendedOf})`).run(b, b);
+      this.db.prepare(`DELETE FROM intended_order WHERE id IN (${intendedOf})`).run(b, b);
       const feedback = this.db
         .prepare(`DELETE FROM feedback WHERE received_at < ? OR card_uuid IN (SELECT uuid FROM card WHERE created_at < ?)`)
         .run(b, b).changes;
@@ -345,62 +405,4 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-export function callFromRow(c: CallRow | Record<string, unknown>): NonNullable<CardAudit['call']> {
-  const row = c as CallRow;
-  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
-  return {
-    id: row.id,
-    hookInstance: row.hook_instance,
-    serviceId: row.service_id,
-    hook: row.hook,
-    clientIss: row.client_iss,
-    patientId: row.patient_id,
-    orderedDrugs: json<string[]>(row.ordered_drugs),
-    outcome: row.outcome as HookOutcomeKind,
-    ...(row.detail ? { detail: row.detail } : {}),
-    timings: { fhirMs: Number(row.fhir_ms), evaluateMs: Number(row.evaluate_ms), totalMs: Number(row.total_ms) },
-    versions: json(row.versions),
-    at: isoOf(row.created_at),
-    cardUuids: json<string[]>(row.card_uuids),
-  };
-}
-
-export function feedbackFromRow(f: Record<string, unknown>): StoredFeedback {
-  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
-  const reason = { code: f['override_code'], system: f['override_system'], display: f['override_display'] };
-  const hasReason = Object.values(reason).some((v) => v !== null && v !== undefined);
-  return {
-    cardUuid: String(f['card_uuid']),
-    serviceId: String(f['service_id']),
-    outcome: f['outcome'] as StoredFeedback['outcome'],
-    outcomeTimestamp: isoOf(f['outcome_timestamp']),
-    acceptedSuggestions: f['accepted_suggestions'] ? json<string[]>(f['accepted_suggestions']) : [],
-    ...(hasReason ? { overrideReason: Object.fromEntries(Object.entries(reason).filter(([, v]) => v !== null && v !== undefined)) as StoredFeedback['overrideReason'] } : {}),
-    ...(f['user_comment'] ? { userComment: String(f['user_comment']) } : {}),
-    clientIss: String(f['client_iss']),
-    knownCard: Boolean(f['known_card']),
-    receivedAt: isoOf(f['received_at']),
-  };
-}
-
-export function reportRowFrom(r: Record<string, unknown>): ReportRow {
-  const genes = typeof r['genes'] === 'string' ? (JSON.parse(r['genes']) as string[]) : ((r['genes'] as string[] | null) ?? []);
-  return {
-    cardUuid: String(r['uuid']),
-    serviceId: String(r['service_id']),
-    drug: String(r['drug'] ?? ''),
-    kind: String(r['kind'] ?? ''),
-    indicator: String(r['indicator'] ?? ''),
-    genes,
-    createdAt: isoOf(r['created_at']),
-    ...(r['outcome'] ? { outcome: r['outcome'] as 'accepted' | 'overridden' } : {}),
-    ...(r['override_code'] ? { overrideCode: String(r['override_code']) } : {}),
-    ...(r['override_display'] ? { overrideDisplay: String(r['override_display']) } : {}),
-  };
-}
-
-export function isoOf(v: unknown): string {
-  return v instanceof Date ? v.toISOString() : String(v);
 }

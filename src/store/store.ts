@@ -1,5 +1,6 @@
 // Persistence interface for the audit trail (hook calls, recommendations, cards), feedback, analytics and retention.
 import type { FeedbackItem } from '../cds/protocol.js';
+import type { AppliedStatus, IntendedOrder, OrderSnapshot, StoredIntendedOrder } from '../domain/applied.js';
 import type { Recommendation } from '../domain/recommendation.js';
 
 /** Versions that produced a hook call's answer, fixed when the call is recorded (not when a spooled copy lands). */
@@ -25,6 +26,8 @@ export interface CardRecord {
   genes?: string[];
   /** hash of what the card was computed from (src/cds/monitoring.ts): an override of the same facts is not repeated */
   factsFingerprint?: string;
+  /** per `update` suggestion: the order it intends (order ref, RxNorm codes, dose as the draft reader reads it) */
+  intendedOrders?: IntendedOrder[];
 }
 
 /** 'deadline-exceeded': evaluated, but past the request deadline: the client was answered 503 and shown no card */
@@ -37,6 +40,8 @@ export interface HookRecord {
   serviceId: string;
   hook: string;
   clientIss: string;
+  /** the request's fhirServer, when it sent one: an accepted suggestion is only resolved by calls from the same server */
+  fhirServer?: string;
   /** as received; replaced by its pseudonym before it is persisted when pseudonymization is on */
   patientId: string;
   /** ingredient names of the orders in scope */
@@ -51,6 +56,11 @@ export interface HookRecord {
   at?: string;
   /** assigned when absent */
   versions?: AuditVersions;
+  /**
+   * The draft orders this call showed (order-select, order-sign, medication-prescribe): writing the record resolves
+   * accepted update suggestions for the same client, patient and order that are not resolved yet (src/store/applied.ts).
+   */
+  seenOrders?: OrderSnapshot[];
 }
 
 export interface FeedbackResult {
@@ -89,6 +99,7 @@ export interface CardAudit {
     serviceId: string;
     hook: string;
     clientIss: string;
+    fhirServer?: string;
     patientId: string;
     orderedDrugs: string[];
     outcome: HookOutcomeKind;
@@ -100,6 +111,8 @@ export interface CardAudit {
   } | undefined;
   recommendation: Recommendation | undefined;
   feedback: StoredFeedback[];
+  /** the orders the card's update suggestions intend, each with what a later hook call showed (once one did) */
+  intendedOrders: StoredIntendedOrder[];
 }
 
 /** One card with its latest feedback (if any): the unit the analytics count. */
@@ -114,6 +127,8 @@ export interface ReportRow {
   outcome?: 'accepted' | 'overridden';
   overrideCode?: string;
   overrideDisplay?: string;
+  /** latest feedback "accepted" with an accepted suggestion that intended an order: was it applied? */
+  applied?: AppliedStatus;
 }
 
 export interface PurgeResult {

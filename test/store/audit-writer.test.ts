@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { SqliteWorkerWriter, type HookWriter } from '../../src/store/auditWriter.js';
 import { AuditedStore } from '../../src/store/resilient.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { acceptedSuggestion, cardWithUpdate, dose, EHR, observingCall } from './applied-cases.js';
 import { hookRecord, recommendation, tempDir } from './helpers.js';
 
 test('records queued under load are all written by the writer thread, readable on the main connection', async () => {
@@ -80,3 +81,25 @@ test('SqliteStore.recordHooks writes a batch in one transaction: all of it or no
     t.remove();
   }
 });
+
+test('through the writer thread, a record carries its intended orders and the drafts it showed (accepted → applied)', async () => {
+  const t = tempDir();
+  const file = path.join(t.dir, 'a.sqlite');
+  const backend = new SqliteStore(file);
+  const store = new AuditedStore({ backend, spoolDir: t.dir });
+  await store.init();
+  store.useWriter(await SqliteWorkerWriter.start(file, (r) => backend.recordHook(r)));
+  try {
+    const intended = { orderRef: 'MedicationRequest/mr-w', rxnorm: ['855332'], dose: dose(2.5) };
+    const c = cardWithUpdate({ drug: 'warfarin', patientId: 'pw', at: '2026-06-01T10:00:00.000Z', intended });
+    await store.recordHook(c.record);
+    await store.settle();
+    await store.recordFeedback('dosing-order-select', EHR, [acceptedSuggestion(c.card, c.suggestion, '2026-06-01T10:01:00Z')]);
+    await store.recordHook(observingCall({ patientId: 'pw', at: '2026-06-01T10:02:00.000Z', seen: [{ ...intended, dose: dose(5) }] }));
+    await store.settle();
+    expect((await store.cardAudit(c.card))!.intendedOrders).toEqual([expect.objectContaining({ ...intended, resolution: expect.objectContaining({ outcome: 'not-applied' }) })]);
+  } finally {
+    await store.close();
+    t.remove();
+  }
+}, 30_000);

@@ -5,6 +5,7 @@ import { PgStore } from '../../src/store/postgres.js';
 import { buildReport } from '../../src/store/report.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { acceptedSuggestion, cardWithUpdate, dose, EHR, FHIR, observingCall, seedAppliedCases } from './applied-cases.js';
 import { accepted, createPgSchema, hookRecord, overridden, recommendation, seedReportData, tempDir, type PgSchema } from './helpers.js';
 
 interface Backend {
@@ -163,6 +164,73 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s
     expect((await store.cardAudit(a.cardUuids[0]!))!.card.factsFingerprint).toBe('fp-1');
   });
 
+  test('accepted is not applied: the table of cases resolves as documented in applied-cases.ts, and the report counts it', async () => {
+    const { cases: c, next } = await seedAppliedCases(store);
+    const audit = async (card: string) => (await store.cardAudit(card))!.intendedOrders;
+    expect(await audit(c.c1.card)).toEqual([
+      {
+        suggestionUuid: c.c1.suggestion, orderRef: 'MedicationRequest/mr-applied-1', rxnorm: ['855332'], dose: dose(2.5),
+        resolution: { outcome: 'applied', at: '2026-06-01T10:02:00.000Z', hookInstance: next.applied1.hookInstance, seen: next.applied1.seenOrders![0] },
+      },
+    ]);
+    expect((await store.cardAudit(c.c1.card))!.call!.fhirServer).toBe(FHIR);
+    expect((await audit(c.c2.card))[0]!.resolution).toMatchObject({ outcome: 'not-applied', hookInstance: next.old2.hookInstance, seen: { dose: dose(5) } });
+    expect((await audit(c.c3.card))[0]!.resolution).toBeUndefined();
+    // another client, another FHIR server, another patient: the same order id is not this order
+    expect((await audit(c.c4.card))[0]!.resolution).toBeUndefined();
+    // overridden: nothing to resolve
+    expect((await audit(c.c5.card))[0]!.resolution).toBeUndefined();
+    // within 1e-6 mg is applied; the later call with another dose changes nothing (resolved once)
+    expect((await audit(c.c6.card))[0]!.resolution).toMatchObject({ outcome: 'applied', hookInstance: next.applied6.hookInstance, at: '2026-06-01T10:02:00.000Z' });
+    expect((await audit(c.c7.card))[0]!.resolution).toMatchObject({ outcome: 'not-applied', hookInstance: next.frequency7.hookInstance });
+    expect(await audit(c.c8.card)).toEqual([]);
+
+    const rows = await store.reportRows();
+    const status = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, rows.find((r) => r.cardUuid === v.card)!.applied ?? null]));
+    expect(status).toEqual({ c1: 'applied', c2: 'not-applied', c3: 'not-seen-again', c4: 'not-seen-again', c5: null, c6: 'applied', c7: 'not-applied', c8: null, c9: null });
+    const report = buildReport(rows);
+    expect(report.total).toEqual({
+      dimension: 'total', value: 'all', cards: 9, withFeedback: 8, accepted: 7, overridden: 1, acceptanceRate: 0.875, overrideRate: 0.125,
+      applied: 2, notApplied: 2, notSeenAgain: 2, appliedRate: 0.5,
+    });
+    expect(report.byDrug.map((d) => [d.value, d.accepted, d.applied, d.notApplied, d.notSeenAgain, d.appliedRate])).toEqual([
+      ['warfarin', 4, 1, 1, 2, 0.5],
+      ['gabapentin', 2, 1, 1, 0, 0.5],
+      ['clopidogrel', 1, 0, 0, 0, null],
+    ]);
+
+    // replays (same record ids) change nothing: no second intended order, no second or different resolution
+    for (const r of [c.c1.record, next.old2, next.old6]) await store.recordHook(r);
+    expect(await audit(c.c1.card)).toHaveLength(1);
+    expect((await audit(c.c6.card))[0]!.resolution!.hookInstance).toBe(next.applied6.hookInstance);
+    expect(buildReport(await store.reportRows()).total).toMatchObject({ applied: 2, notApplied: 2, notSeenAgain: 2 });
+  });
+
+  test('accepted is not applied: a call before the acceptance does not resolve it; the first call after it does; purge takes it along', async () => {
+    const intended = { orderRef: 'MedicationRequest/mr-t', rxnorm: ['855332'], dose: dose(2.5) };
+    const c = cardWithUpdate({ drug: 'warfarin', patientId: 'pt', at: '2026-06-01T10:00:00.000Z', intended });
+    await store.recordHook(c.record);
+    const before = observingCall({ patientId: 'pt', at: '2026-06-01T10:01:00.000Z', seen: [intended] });
+    await store.recordFeedback('dosing-order-select', EHR, [acceptedSuggestion(c.card, c.suggestion, '2026-06-01T10:03:00Z')]);
+    await store.recordHook(before); // written late (e.g. replayed from the spool), but the call was before the acceptance
+    expect((await store.cardAudit(c.card))!.intendedOrders[0]!.resolution).toBeUndefined();
+    const after = observingCall({ patientId: 'pt', at: '2026-06-01T10:04:00.000Z', seen: [{ ...intended, rxnorm: ['855332', '11289'] }] });
+    await store.recordHook(after);
+    expect((await store.cardAudit(c.card))!.intendedOrders[0]!.resolution).toMatchObject({ outcome: 'not-applied', hookInstance: after.hookInstance });
+    // a patient-view call shows active orders, not drafts: it never resolves anything
+    const c2 = cardWithUpdate({ drug: 'warfarin', patientId: 'pt2', at: '2026-06-01T10:00:00.000Z', intended });
+    await store.recordHook(c2.record);
+    await store.recordFeedback('dosing-order-select', EHR, [acceptedSuggestion(c2.card, c2.suggestion, '2026-06-01T10:01:00Z')]);
+    await store.recordHook(observingCall({ patientId: 'pt2', at: '2026-06-01T10:02:00.000Z', seen: [intended], hook: 'patient-view' }));
+    expect((await store.cardAudit(c2.card))!.intendedOrders[0]!.resolution).toBeUndefined();
+
+    expect((await store.purge(new Date('2026-07-01T00:00:00Z'))).cards).toBe(2);
+    expect(await store.reportRows()).toEqual([]);
+    // nothing left behind: a card recorded again with the same uuid starts unresolved
+    await store.recordHook({ ...c.record, id: randomUUID(), at: '2026-08-01T00:00:00.000Z' });
+    expect((await store.cardAudit(c.card))!.intendedOrders).toEqual([expect.not.objectContaining({ resolution: expect.anything() })]);
+  });
+
   test('migrations are versioned and applied once: a second instance on the same database applies none', async () => {
     const again = await backend.reopen();
     try {
@@ -180,8 +248,8 @@ test('postgres: replicas starting together on an empty schema apply the migratio
   try {
     await Promise.all(stores.map((s) => s.init()));
     const applied = stores.map((s) => s.appliedMigrations);
-    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2, 3]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2, 3, 4]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     await schema.drop();
@@ -207,7 +275,7 @@ test('sqlite: a database from the first release (migration 1 only) is upgraded i
   db.close();
   const s = new SqliteStore(file);
   try {
-    expect(s.appliedMigrations).toEqual([2, 3]);
+    expect(s.appliedMigrations).toEqual([2, 3, 4]);
     expect(await s.reportRows()).toEqual([expect.objectContaining({ cardUuid: 'c1', drug: 'warfarin', kind: 'dose', genes: [] })]);
   } finally {
     await s.close();

@@ -6,6 +6,7 @@ import { PgStore } from '../../src/store/postgres.js';
 import { AuditedStore } from '../../src/store/resilient.js';
 import { randomUUID } from 'node:crypto';
 import { activeMed, fullPrefetch } from '../fixtures/synthetic-patients.js';
+import { acceptedSuggestion, cardWithUpdate, dose, EHR, observingCall } from './applied-cases.js';
 import { createPgSchema, hookRecord, orderSelectBody, recommendation, startHarness, tempDir, TcpProxy, waitFor, type PgSchema } from './helpers.js';
 
 let schema: PgSchema;
@@ -162,3 +163,31 @@ test('monitoring on PostgreSQL with pseudonymized ids: an overridden card is not
     t.remove();
   }
 });
+
+test('accepted is not applied across an outage: the spooled record carries the drafts it showed and resolves the suggestion when replayed', async () => {
+  const t = tempDir();
+  const patientKey = hmacPatientKey('a-test-key-of-32-characters-long');
+  const store = new AuditedStore({ backend: new PgStore({ connectionString: schema.urlVia(proxy.port), connectTimeoutMs: 500 }), spoolDir: t.dir, retryIntervalMs: 100, patientKey });
+  await store.init();
+  try {
+    const intended = { orderRef: 'MedicationRequest/mr-out', rxnorm: ['855332'], dose: dose(2.5) };
+    const c = cardWithUpdate({ drug: 'warfarin', patientId: 'pat-out', at: '2026-06-01T10:00:00.000Z', intended });
+    await store.recordHook(c.record);
+    await store.settle();
+    await store.recordFeedback('dosing-order-select', EHR, [acceptedSuggestion(c.card, c.suggestion, '2026-06-01T10:01:00Z')]);
+
+    proxy.cut();
+    await store.recordHook(observingCall({ patientId: 'pat-out', at: '2026-06-01T10:02:00.000Z', seen: [intended] }));
+    await store.settle();
+    const spooled = readFileSync(store.spoolFile, 'utf8');
+    expect(JSON.parse(spooled.trim())).toMatchObject({ patientId: patientKey('pat-out'), seenOrders: [intended] });
+    expect(spooled).not.toContain('pat-out');
+
+    proxy.restore();
+    await waitFor(async () => (await store.health()).state === 'ok', 8000, 'the spool to drain');
+    expect((await store.cardAudit(c.card))!.intendedOrders[0]!.resolution).toMatchObject({ outcome: 'applied', at: '2026-06-01T10:02:00.000Z' });
+  } finally {
+    await store.close();
+    t.remove();
+  }
+}, 30000);

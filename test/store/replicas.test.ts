@@ -46,8 +46,8 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     // both started together; exactly one applied the migrations, the other found them
     const logs = procs.map((p) => p.out().split('\n').filter((l) => l.includes('"event":"store_ready"')).map((l) => JSON.parse(l) as { appliedMigrations: number[] }));
     expect(logs.map((l) => l.length)).toEqual([1, 1]);
-    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1, 2, 3]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(logs.map((l) => l[0]!.appliedMigrations).sort()).toEqual([[], [1, 2, 3, 4]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
 
     const token = await ehr.bearer(`${PUBLIC}/cds-services/dosing-order-select`);
     const hook = await post(a.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'), token);
@@ -71,6 +71,21 @@ test('two replicas on one PostgreSQL: hook on the first, feedback on the second,
     expect(audit.json.feedback).toEqual([expect.objectContaining({ outcome: 'overridden', knownCard: true, overrideReason: { code: 'patient-preference', display: 'Patient preference' } })]);
     const report = await admin(a.url, '/admin/report');
     expect(report.json.total).toMatchObject({ cards: 1, withFeedback: 1, overridden: 1, overrideRate: 1 });
+
+    // accepted through B, the next call (order-sign on B) shows the suggested order: A's report says applied
+    const second = await post(a.url, '/cds-services/dosing-order-select', orderSelectBody('pgx-1'));
+    const accepted = second.json.cards[0];
+    await waitFor(async () => (await admin(b.url, `/admin/cards/${accepted.uuid}`)).status === 200, 5000, 'the second card on replica B');
+    const acc = await post(b.url, '/cds-services/dosing-order-select/feedback', {
+      feedback: [{ card: accepted.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: accepted.suggestions[0].uuid }], outcomeTimestamp: new Date().toISOString() }],
+    });
+    expect(acc.status).toBe(200);
+    const suggested = accepted.suggestions[0].actions[0].resource;
+    const sign = { ...orderSelectBody('pgx-1', suggested), hook: 'order-sign', context: { userId: 'Practitioner/example', patientId: 'pgx-1', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: suggested }] } } };
+    expect((await post(b.url, '/cds-services/dosing-order-sign', sign)).status).toBe(200);
+    await waitFor(async () => (await admin(a.url, `/admin/cards/${accepted.uuid}`)).json.intendedOrders[0]?.resolution?.outcome === 'applied', 5000, 'the suggestion resolved as applied');
+    expect((await admin(a.url, `/admin/cards/${accepted.uuid}`)).json.intendedOrders[0].resolution.hookInstance).toBe(sign.hookInstance);
+    expect((await admin(a.url, '/admin/report')).json.total).toMatchObject({ cards: 2, accepted: 1, applied: 1, notApplied: 0, notSeenAgain: 0, appliedRate: 1 });
     // never a token in the audit trail
     const everything = JSON.stringify(await schema.query(`SELECT * FROM $schema.hook_call`)) + JSON.stringify(await schema.query(`SELECT * FROM $schema.recommendation`));
     expect(everything).not.toMatch(/Bearer|eyJ/);

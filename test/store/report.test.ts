@@ -4,27 +4,28 @@ import path from 'node:path';
 import { PgStore } from '../../src/store/postgres.js';
 import { buildReport, formatReportCsv, reportFromStore } from '../../src/store/report.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { seedAppliedCases } from './applied-cases.js';
 import { createPgSchema, seedReportData, startHarness, tempDir } from './helpers.js';
 
-const EXPECTED_CSV = `dimension,value,label,cards,with_feedback,accepted,overridden,acceptance_rate,override_rate
-total,all,,6,5,2,3,0.4,0.6
-drug,warfarin,,4,3,1,2,0.3333,0.6667
-drug,clopidogrel,,2,2,1,1,0.5,0.5
-gene,CYP2C9,,3,3,1,2,0.3333,0.6667
-gene,CYP2C19,,2,2,1,1,0.5,0.5
-gene,(none),,1,0,0,0,,
-gene,VKORC1,,1,1,1,0,1,0
-kind,dose,,3,3,1,2,0.3333,0.6667
-kind,alternative,,2,2,1,1,0.5,0.5
-kind,missing-data,,1,0,0,0,,
-indicator,info,,3,2,1,1,0.5,0.5
-indicator,critical,,2,2,1,1,0.5,0.5
-indicator,warning,,1,1,0,1,0,1
-service,dosing-order-select,,4,3,1,2,0.3333,0.6667
-service,dosing-order-sign,,2,2,1,1,0.5,0.5
-override_reason,patient-preference,Patient preference,,,,2,,0.6667
-override_reason,clinical,Clinical judgement,,,,1,,0.3333
-unknown_card_feedback,,,,1,,,,
+const EXPECTED_CSV = `dimension,value,label,cards,with_feedback,accepted,overridden,acceptance_rate,override_rate,accepted_applied,accepted_not_applied,accepted_not_seen_again,applied_rate
+total,all,,6,5,2,3,0.4,0.6,0,0,0,
+drug,warfarin,,4,3,1,2,0.3333,0.6667,0,0,0,
+drug,clopidogrel,,2,2,1,1,0.5,0.5,0,0,0,
+gene,CYP2C9,,3,3,1,2,0.3333,0.6667,0,0,0,
+gene,CYP2C19,,2,2,1,1,0.5,0.5,0,0,0,
+gene,(none),,1,0,0,0,,,0,0,0,
+gene,VKORC1,,1,1,1,0,1,0,0,0,0,
+kind,dose,,3,3,1,2,0.3333,0.6667,0,0,0,
+kind,alternative,,2,2,1,1,0.5,0.5,0,0,0,
+kind,missing-data,,1,0,0,0,,,0,0,0,
+indicator,info,,3,2,1,1,0.5,0.5,0,0,0,
+indicator,critical,,2,2,1,1,0.5,0.5,0,0,0,
+indicator,warning,,1,1,0,1,0,1,0,0,0,
+service,dosing-order-select,,4,3,1,2,0.3333,0.6667,0,0,0,
+service,dosing-order-sign,,2,2,1,1,0.5,0.5,0,0,0,
+override_reason,patient-preference,Patient preference,,,,2,,0.6667,,,,
+override_reason,clinical,Clinical judgement,,,,1,,0.3333,,,,
+unknown_card_feedback,,,,1,,,,,,,,
 `;
 
 const SINCE = new Date('2026-01-01');
@@ -49,10 +50,12 @@ describe('report on the seeded records', () => {
   test('exact counts and rates by drug, gene, kind, indicator, service and override reason', async () => {
     const r = await reportFromStore(sqlite, SINCE);
     expect(r.since).toBe('2026-01-01T00:00:00.000Z');
-    expect(r.total).toEqual({ dimension: 'total', value: 'all', cards: 6, withFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6 });
+    // the seeded accepted suggestions intended no order: none is applied, not applied or not seen again
+    const none = { applied: 0, notApplied: 0, notSeenAgain: 0, appliedRate: null };
+    expect(r.total).toEqual({ dimension: 'total', value: 'all', cards: 6, withFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6, ...none });
     expect(r.byDrug).toEqual([
-      { dimension: 'drug', value: 'warfarin', cards: 4, withFeedback: 3, accepted: 1, overridden: 2, acceptanceRate: 0.3333, overrideRate: 0.6667 },
-      { dimension: 'drug', value: 'clopidogrel', cards: 2, withFeedback: 2, accepted: 1, overridden: 1, acceptanceRate: 0.5, overrideRate: 0.5 },
+      { dimension: 'drug', value: 'warfarin', cards: 4, withFeedback: 3, accepted: 1, overridden: 2, acceptanceRate: 0.3333, overrideRate: 0.6667, ...none },
+      { dimension: 'drug', value: 'clopidogrel', cards: 2, withFeedback: 2, accepted: 1, overridden: 1, acceptanceRate: 0.5, overrideRate: 0.5, ...none },
     ]);
     expect(r.byGene.find((g) => g.value === 'VKORC1')).toMatchObject({ cards: 1, accepted: 1, acceptanceRate: 1, overrideRate: 0 });
     expect(r.byGene.find((g) => g.value === '(none)')).toMatchObject({ cards: 1, withFeedback: 0, acceptanceRate: null, overrideRate: null });
@@ -88,9 +91,9 @@ describe('report on the seeded records', () => {
     const table = runCli('report', ['--since', '2026-01-01'], { DATA_DIR: t.dir });
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/^Feedback report since 2026-01-01T00:00:00.000Z/);
-    expect(table.out).toMatch(/^total\s+all\s+6\s+5\s+2\s+3\s+40\.0%\s+60\.0%$/m);
-    expect(table.out).toMatch(/^drug\s+warfarin\s+4\s+3\s+1\s+2\s+33\.3%\s+66\.7%$/m);
-    expect(table.out).toMatch(/^gene\s+\(none\)\s+1\s+0\s+0\s+0\s+—\s+—$/m);
+    expect(table.out).toMatch(/^total\s+all\s+6\s+5\s+2\s+3\s+40\.0%\s+60\.0%\s+0\s+0\s+0\s+—$/m);
+    expect(table.out).toMatch(/^drug\s+warfarin\s+4\s+3\s+1\s+2\s+33\.3%\s+66\.7%\s+0\s+0\s+0\s+—$/m);
+    expect(table.out).toMatch(/^gene\s+\(none\)\s+1\s+0\s+0\s+0\s+—\s+—\s+0\s+0\s+0\s+—$/m);
     expect(table.out).toMatch(/^Patient preference\s+patient-preference\s+2\s+66\.7%$/m);
     expect(table.out).toMatch(/not in the audit trail: 1$/m);
     const csv = runCli('report', ['--since=2026-01-01', '--csv'], { DATA_DIR: t.dir });
@@ -142,6 +145,75 @@ describe('report on the seeded records', () => {
       expect(r.out).toMatch(/from sqlite: 1 hook calls, 1 recommendations, 1 cards, 1 feedback items/);
     } finally {
       copy.remove();
+    }
+  });
+});
+
+// The table of cases in applied-cases.ts: 9 cards, 7 accepted (2 applied, 2 not applied, 2 not seen again, 1 with
+// nothing to apply), 1 overridden, 1 without feedback.
+const APPLIED_ROW = '9,8,7,1,0.875,0.125,2,2,2,0.5';
+const EXPECTED_APPLIED_CSV = `dimension,value,label,cards,with_feedback,accepted,overridden,acceptance_rate,override_rate,accepted_applied,accepted_not_applied,accepted_not_seen_again,applied_rate
+total,all,,${APPLIED_ROW}
+drug,warfarin,,4,4,4,0,1,0,1,1,2,0.5
+drug,gabapentin,,3,3,2,1,0.6667,0.3333,1,1,0,0.5
+drug,clopidogrel,,2,1,1,0,1,0,0,0,0,
+gene,(none),,${APPLIED_ROW}
+kind,dose,,${APPLIED_ROW}
+indicator,warning,,${APPLIED_ROW}
+service,dosing-order-select,,${APPLIED_ROW}
+override_reason,clinical,Clinical judgement,,,,1,,1,,,,
+unknown_card_feedback,,,,0,,,,,,,,
+`;
+
+describe('accepted vs applied in the report (text, CSV, JSON; SQLite and PostgreSQL)', () => {
+  const t = tempDir();
+  let sqlite: SqliteStore;
+  beforeAll(async () => {
+    sqlite = new SqliteStore(path.join(t.dir, 'pgx-dosing.sqlite'));
+    await seedAppliedCases(sqlite);
+  });
+  afterAll(async () => {
+    await sqlite.close();
+    t.remove();
+  });
+
+  test('exact figures; the CLI prints them as a table (with what the columns mean), CSV and JSON', async () => {
+    const r = await reportFromStore(sqlite);
+    expect(r.total).toEqual({
+      dimension: 'total', value: 'all', cards: 9, withFeedback: 8, accepted: 7, overridden: 1, acceptanceRate: 0.875, overrideRate: 0.125,
+      applied: 2, notApplied: 2, notSeenAgain: 2, appliedRate: 0.5,
+    });
+    expect(formatReportCsv(r)).toBe(EXPECTED_APPLIED_CSV);
+    const table = runCli('report', [], { DATA_DIR: t.dir });
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^dimension\s+value\s+cards\s+feedback\s+accepted\s+overridden\s+acceptance\s+override\s+applied\s+not applied\s+not seen\s+applied rate$/m);
+    expect(table.out).toMatch(/^total\s+all\s+9\s+8\s+7\s+1\s+87\.5%\s+12\.5%\s+2\s+2\s+2\s+50\.0%$/m);
+    expect(table.out).toMatch(/^drug\s+clopidogrel\s+2\s+1\s+1\s+0\s+100\.0%\s+0\.0%\s+0\s+0\s+0\s+—$/m);
+    expect(table.out).toMatch(/accepted and applied.*accepted, not applied.*\n.*next hook call for the same order/s);
+    const csv = runCli('report', ['--csv'], { DATA_DIR: t.dir });
+    expect(csv.out).toBe(EXPECTED_APPLIED_CSV);
+    const json = runCli('report', ['--json'], { DATA_DIR: t.dir });
+    expect({ ...JSON.parse(json.out), generatedAt: '' }).toEqual({ ...r, generatedAt: '' });
+  });
+
+  test('PostgreSQL gives the same figures, and GET /admin/report returns them', async () => {
+    const schema = await createPgSchema();
+    const pg = new PgStore({ connectionString: schema.url });
+    const token = 'admin-token-0123456789abcdef';
+    const admin = await startHarness(pg, { 'admin.token': token });
+    try {
+      await seedAppliedCases(pg);
+      const [a, b] = await Promise.all([reportFromStore(pg), reportFromStore(sqlite)]);
+      expect({ ...a, generatedAt: '' }).toEqual({ ...b, generatedAt: '' });
+      expect(formatReportCsv(a)).toBe(EXPECTED_APPLIED_CSV);
+      const res = await admin.get('/admin/report', token);
+      expect(res.status).toBe(200);
+      expect(res.json.total).toMatchObject({ accepted: 7, applied: 2, notApplied: 2, notSeenAgain: 2, appliedRate: 0.5 });
+      expect({ ...res.json, generatedAt: '' }).toEqual({ ...a, generatedAt: '' });
+    } finally {
+      await admin.close();
+      await pg.close();
+      await schema.drop();
     }
   });
 });
