@@ -3,7 +3,7 @@
 // dispense quantity written together from one structured dose.
 import type { CodeableConcept, MedicationRequest, Quantity as FhirQuantity } from 'fhir/r4';
 import type { DraftOrder } from '../domain/order.js';
-import { INTERCHANGEABLE_FORMS, type Product, type ProductTable } from '../domain/products.js';
+import { INTERCHANGEABLE_FORMS, makeableDoses, type Product, type ProductTable } from '../domain/products.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import { decimal } from './markdown.js';
 
@@ -18,9 +18,18 @@ export interface DoseToDispense {
   ingredient: { name: string; rxcui?: string };
   /** a strength to prefer when it makes the dose (the warfarin tablet schedule's strength) */
   preferStrengthMg?: number;
+  /**
+   * A dose stated as a fraction of the draft's (a guideline's "reduce by 50%"): when no product makes it exactly, the
+   * largest dose the drafted form makes at or below it, down to this fraction of it (e.g. 0.8), is used instead.
+   */
+  roundDownTo?: number;
 }
 
 export interface Dispensing {
+  /** the dose per administration written on the order (the proposed dose, or the dose it was rounded to) */
+  perDoseMg: number;
+  /** the proposed dose, when it was rounded to a dose the product makes */
+  roundedFromMg?: number;
   /** the medication of the accepted order */
   medication: CodeableConcept;
   /** the product chosen (undefined: ordered by ingredient, or the draft's product kept without a table entry) */
@@ -111,6 +120,7 @@ export function dispensingFor(order: DraftOrder, dose: DoseToDispense, products:
   const finish = (p: Product, count: number, change?: string): Dispensing => {
     const word = unitWord(p.unit, count);
     return {
+      perDoseMg: mg,
       medication: change || !concept ? productConcept(p) : concept,
       ...(p.rxcui ? { product: p } : {}),
       units: { count, unit: p.unit, strengthMg: p.strengthMg },
@@ -121,7 +131,7 @@ export function dispensingFor(order: DraftOrder, dose: DoseToDispense, products:
   };
   if (drafted) {
     if (measuredInMg(drafted)) {
-      return { medication: concept ?? (drafted.rxcui ? productConcept(drafted) : { text: drafted.name }), doseText: `${fmt(mg)} mg`, doseQuantity: mgQuantity(mg) };
+      return { perDoseMg: mg, medication: concept ?? (drafted.rxcui ? productConcept(drafted) : { text: drafted.name }), doseText: `${fmt(mg)} mg`, doseQuantity: mgQuantity(mg) };
     }
     const keep = unitsFor(mg, drafted);
     const samePreference = dose.preferStrengthMg === undefined || Math.abs(dose.preferStrengthMg - drafted.strengthMg) < EPS;
@@ -133,10 +143,21 @@ export function dispensingFor(order: DraftOrder, dose: DoseToDispense, products:
       return finish(other.product, other.count, `switches the product to ${other.product.name} (${why})`);
     }
     if (keep !== undefined) return finish(drafted, keep);
+    if (dose.roundDownTo !== undefined) {
+      const forms = [drafted.form, ...(INTERCHANGEABLE_FORMS[drafted.form] ?? [])];
+      const below = [...new Set(forms.flatMap((f) => makeableDoses(products, dose.ingredient.name, f)))].filter((d) => d <= mg + EPS && d >= mg * dose.roundDownTo! - EPS);
+      const to = below.length ? below[below.length - 1]! : undefined;
+      if (to !== undefined) {
+        const { roundDownTo: _r, ...exact } = dose;
+        const d = dispensingFor(order, { ...exact, perDoseMg: to }, products);
+        const rounded = `rounded down from ${fmt(mg)} mg to ${fmt(to)} mg, the nearest dose whole ${drafted.unit}s of one strength make`;
+        return { ...d, roundedFromMg: mg, change: d.change ? `${rounded}; ${d.change}` : rounded };
+      }
+    }
     return byIngredient(order, dose, drafted.form, `the drafted ${drafted.name} cannot make ${fmt(mg)} mg and no ${drafted.form.toLowerCase()} of the right strength is in the product table`);
   }
   // no product on the draft (ordered by ingredient, or a product without strength): the dose in mg, the pharmacy chooses
-  return { medication: concept ?? { text: dose.ingredient.name }, doseText: `${fmt(mg)} mg`, doseQuantity: mgQuantity(mg) };
+  return { perDoseMg: mg, medication: concept ?? { text: dose.ingredient.name }, doseText: `${fmt(mg)} mg`, doseQuantity: mgQuantity(mg) };
 }
 
 function byIngredient(order: DraftOrder, dose: DoseToDispense, form: string, why: string): Dispensing {
@@ -144,6 +165,7 @@ function byIngredient(order: DraftOrder, dose: DoseToDispense, form: string, why
   const text = `${name} ${fmt(dose.perDoseMg)} mg ${form.toLowerCase()}`;
   const medication: CodeableConcept = dose.ingredient.rxcui ? { coding: [{ system: RXNORM_SYSTEM, code: dose.ingredient.rxcui, display: name }], text } : { text };
   return {
+    perDoseMg: dose.perDoseMg,
     medication,
     doseText: `${fmt(dose.perDoseMg)} mg (as ${form.toLowerCase()}; the pharmacy chooses the product)`,
     change: `orders ${name} by ingredient (${why})`,

@@ -24,17 +24,21 @@ export interface DoseUpdateInput {
   /** appended to the order text, e.g. the guideline phrase */
   note?: string;
   preferStrengthMg?: number;
+  /** see DoseToDispense.roundDownTo (guideline dose factors) */
+  roundDownTo?: number;
 }
 
 export function doseUpdate(order: DraftOrder & { ref: string }, r: Recommendation, products: ProductTable, u: DoseUpdateInput): DoseUpdate {
-  const dispensing = dispensingFor(order, { perDoseMg: u.perDoseMg, ingredient: { name: r.drug.name, ...(r.drug.rxnorm ? { rxcui: r.drug.rxnorm } : {}) }, ...(u.preferStrengthMg !== undefined ? { preferStrengthMg: u.preferStrengthMg } : {}) }, products);
+  const dispensing = dispensingFor(order, { perDoseMg: u.perDoseMg, ingredient: { name: r.drug.name, ...(r.drug.rxnorm ? { rxcui: r.drug.rxnorm } : {}) }, ...(u.preferStrengthMg !== undefined ? { preferStrengthMg: u.preferStrengthMg } : {}), ...(u.roundDownTo !== undefined ? { roundDownTo: u.roundDownTo } : {}) }, products);
   const resource = withDispensedDose(order, dispensing, u.timing, u.frequencyText, u.note);
   const productName = dispensing.product?.name ?? (dispensing.change ? dispensing.medication.text : undefined);
+  // the label names the product when it changes (a rounded dose on the same product changes no product)
+  const productChanged = dispensing.change !== undefined && productName !== undefined && productName !== order.product?.name;
   return {
     resource,
     dispensing,
     description: `Set ${order.ref} to ${dispensing.doseText} ${u.frequencyText}${dispensing.change ? `; ${dispensing.change}` : ''}`.slice(0, 500),
-    labelSuffix: dispensing.change && productName ? ` (${productName})` : '',
+    labelSuffix: productChanged ? ` (${productName})` : '',
   };
 }
 

@@ -2,7 +2,7 @@
 // change as suggestions (alternative drug, adjusted dose, genotype test). Wording comes from cards/pgx-*.md.
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { timingText, withScaledDoses } from './draft.js';
-import { doseUpdate } from './doseUpdate.js';
+import { doseUpdate, type DoseUpdate } from './doseUpdate.js';
 import { ProductTable } from '../domain/products.js';
 import { cell, decimal, literal } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
@@ -53,6 +53,25 @@ function recommendationMarkdown(t: string): string {
   return other ? `${oneParagraph(main ?? '')}\n\n*Other considerations:* ${other}` : oneParagraph(main ?? '');
 }
 
+
+/**
+ * A guideline dose change as a complete order when the draft has one dose the service read: the draft's timing kept,
+ * the dose rounded down (by at most 20%) to one whole units of a strength make, product and text rewritten.
+ * Undefined for drafts with several doses or ranges (scaled instead).
+ */
+function pgxDoseUpdate(r: Recommendation, order: DraftOrder & { ref: string }, mg: number, products: ProductTable): DoseUpdate | undefined {
+  const instructions = Array.isArray(order.resource.dosageInstruction) ? order.resource.dosageInstruction : [];
+  if (!order.currentDose || instructions.length !== 1 || (instructions[0]!.doseAndRate?.length ?? 0) > 1) return undefined;
+  const perDay = order.currentDose.frequencyPerDay;
+  const da = r.doseAdjustment!;
+  return doseUpdate(order, r, products, {
+    perDoseMg: mg,
+    timing: 'keep',
+    frequencyText: timingText(instructions[0]!.timing?.repeat) ?? (perDay !== undefined ? `${fmt(perDay)} times per day` : 'at the drafted times'),
+    note: `CPIC: ${cell(da.phrase, 80)}`,
+    roundDownTo: 0.8,
+  });
+}
 
 function alternativeOrder(order: DraftOrder | undefined, patientId: string | undefined, alt: AlternativeDrug): MedicationRequest {
   const subject = subjectOf(order, patientId);
@@ -108,9 +127,11 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
   const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
   const da = r.doseAdjustment;
+  const update = da?.to && order?.ref && order.resource.id && (p.action === 'avoid' || p.action === 'alternative' || p.action === 'dose') ? pgxDoseUpdate(r, { ...order, ref: order.ref }, da.to.value, ctx.products ?? ProductTable.empty()) : undefined;
+  const rounded = update?.dispensing.roundedFromMg !== undefined ? ` Rounded down to ${fmt(update.dispensing.perDoseMg)} mg, the nearest dose whole units of one strength make (the suggestion uses it).` : '';
   const doseLine = da
     ? da.to && da.from
-      ? `Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${cell(da.phrase)}"). Round to an available strength.`
+      ? `Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${cell(da.phrase)}").${rounded || (update ? '' : ' Round to an available strength.')}`
       : `CPIC: "${cell(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
     : undefined;
   const vars: Record<string, string | undefined> = {
@@ -156,26 +177,16 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       });
     }
     if (da?.to && order?.ref && order.resource.id) {
-      const label = `${da.factor < 1 ? 'Reduce' : 'Increase'} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`;
-      const note = `CPIC: ${cell(da.phrase, 80)}`;
-      const instructions = Array.isArray(order.resource.dosageInstruction) ? order.resource.dosageInstruction : [];
-      // one dose the service read: a complete order at the same timing; several doses or ranges: each scaled
-      if (order.currentDose && instructions.length === 1 && (instructions[0]!.doseAndRate?.length ?? 0) <= 1) {
-        const rep = instructions[0]!.timing?.repeat;
-        const perDay = order.currentDose.frequencyPerDay;
-        const u = doseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty(), {
-          perDoseMg: da.to.value,
-          timing: 'keep',
-          frequencyText: timingText(rep) ?? (perDay !== undefined ? `${fmt(perDay)} times per day` : 'at the drafted times'),
-          note,
-        });
-        suggestions.push({ label: `${label}${u.labelSuffix}`.slice(0, 160), uuid: ctx.newId(), isRecommended: p.action === 'dose', actions: [{ type: 'update', description: u.description, resource: u.resource }] });
+      const verb = da.factor < 1 ? 'Reduce' : 'Increase';
+      if (update) {
+        suggestions.push({ label: `${verb} ${r.drug.name} to ${fmt(update.dispensing.perDoseMg)} mg per dose${update.labelSuffix}`.slice(0, 160), uuid: ctx.newId(), isRecommended: p.action === 'dose', actions: [{ type: 'update', description: update.description, resource: update.resource }] });
       } else {
+        // several doses or ranges on the draft: each scaled, each text rewritten from its scaled dose
         suggestions.push({
-          label,
+          label: `${verb} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`,
           uuid: ctx.newId(),
           isRecommended: p.action === 'dose',
-          actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, note) }],
+          actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, `CPIC: ${cell(da.phrase, 80)}`) }],
         });
       }
     }

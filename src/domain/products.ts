@@ -32,6 +32,13 @@ export interface Product {
  */
 export const INTERCHANGEABLE_FORMS: Record<string, string[]> = { 'Oral Tablet': ['Oral Capsule'], 'Oral Capsule': ['Oral Tablet'] };
 
+/** Doses per administration that whole units (1–`maxUnits`) of one strength of the dose form make, ascending. */
+export function makeableDoses(products: ProductTable, ingredient: string, form: string, maxUnits = 4): number[] {
+  const out = new Set<number>();
+  for (const p of products.choices(ingredient, form)) for (let n = 1; n <= maxUnits; n++) out.add(Number((n * p.strengthMg).toPrecision(10)));
+  return [...out].sort((a, b) => a - b);
+}
+
 export interface ProductsFile {
   provenance: { builtBy: string; source: string; version: string; licence: string; rules: string[] };
   coverage: { ingredients: string[]; without: string[] };

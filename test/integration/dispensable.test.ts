@@ -9,7 +9,7 @@ import { DrugDictionary } from '../../src/domain/drugs.js';
 import { unitsFor } from '../../src/cards/dispense.js';
 import { iwpcAgeDecade, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iwpc.js';
 import { orderSelectCall } from '../fixtures/orders.js';
-import { fullPrefetch, patient, prefetchFrom, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
+import { fullPrefetch, patient, pharmvarGenotype, prefetchFrom, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { useFhirAndService } from '../support/service.js';
 
 const TOKEN = 'ehr-access-token-dispense';
@@ -33,6 +33,9 @@ const af = (id: string, p: string): Condition => ({
  * - dsp-dabi: man, 80 y, 60 kg, creatinine 2.0 → CG 25.0 mL/min, atrial fibrillation (dabigatran 15–30 band)
  * - dsp-apix: woman, 82 y, 55 kg, creatinine 1.0, atrial fibrillation → 2 of 3 criteria (age ≥80, weight ≤60 kg)
  * - dsp-enox: man, 60 y, 82 kg, creatinine 3.2 → CG (80 × 82)/(72 × 3.2) = 28.5 mL/min (enoxaparin below 30)
+ * - dsp-tca-im: CYP2D6 *1/*4 (activity score 1.0, intermediate), CYP2C19 *1/*1 → amitriptyline PA166297010: "Consider a
+ *   25% reduction of recommended starting dose" (CPIC TCA guideline, Moderate)
+ * - dsp-tca-pm: CYP2D6 *4/*4 (poor), CYP2C19 *1/*1 → "… If a TCA is warranted, consider a 50% reduction …"
  */
 function resources(): FhirResource[] {
   const cr = (id: string, p: string, mgdl: number) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', daysAgo(2));
@@ -43,6 +46,8 @@ function resources(): FhirResource[] {
     patient('dsp-dabi', bornYearsAgo(80), 'male'), wt('dsp-dabi-wt', 'dsp-dabi', 60), cr('dsp-dabi-cr', 'dsp-dabi', 2.0), af('dsp-dabi-af', 'dsp-dabi'),
     patient('dsp-apix', bornYearsAgo(82), 'female'), wt('dsp-apix-wt', 'dsp-apix', 55), cr('dsp-apix-cr', 'dsp-apix', 1.0), af('dsp-apix-af', 'dsp-apix'),
     patient('dsp-enox', bornYearsAgo(60), 'male'), wt('dsp-enox-wt', 'dsp-enox', 82), cr('dsp-enox-cr', 'dsp-enox', 3.2),
+    patient('dsp-tca-im', bornYearsAgo(50), 'female'), pharmvarGenotype('dsp-tca-im-2d6', 'dsp-tca-im', 'HGNC:2625', 'CYP2D6', '*1/*4', daysAgo(300)), pharmvarGenotype('dsp-tca-im-2c19', 'dsp-tca-im', 'HGNC:2621', 'CYP2C19', '*1/*1', daysAgo(300)),
+    patient('dsp-tca-pm', bornYearsAgo(50), 'female'), pharmvarGenotype('dsp-tca-pm-2d6', 'dsp-tca-pm', 'HGNC:2625', 'CYP2D6', '*4/*4', daysAgo(300)), pharmvarGenotype('dsp-tca-pm-2c19', 'dsp-tca-pm', 'HGNC:2621', 'CYP2C19', '*1/*1', daysAgo(300)),
   ];
 }
 const env = useFhirAndService(TOKEN, resources);
@@ -139,6 +144,35 @@ describe.each([true, false])('sandbox {pill} drafts (prefetch: %s)', (withPrefet
     expect(c.detail).toContain(`(${strength} mg tablets)`);
     expect(daily).toBe(2.5); // the fixture's dose (age decade 6 until 2030): the two drafts below depend on it
     expect(strength).toBe(mgPerTablet === 5 ? 5 : 2.5);
+  });
+});
+
+describe.each([true, false])('PGx dose changes as dispensable orders (prefetch: %s)', (withPrefetch) => {
+  test('amitriptyline 50 MG tablet, CYP2D6 poor metabolizer: 50% → 25 mg as the 25 MG tablet, the old text gone', async () => {
+    const d = sandboxDraft(`tca-pm-${withPrefetch}`, 'dsp-tca-pm', '856845', 'amitriptyline hydrochloride 50 MG Oral Tablet', 1, 1);
+    d.dosageInstruction![0]!.text = '50 mg every day x1';
+    const cards = await call('dsp-tca-pm', d, withPrefetch);
+    const c = cards.find((x) => x.suggestions?.some((s: any) => s.actions.some((a: any) => a.type === 'update')));
+    const s = c.suggestions.find((x: any) => x.actions.some((a: any) => a.type === 'update'));
+    expect(s.label).toBe('Reduce amitriptyline to 25 mg per dose (amitriptyline hydrochloride 25 MG Oral Tablet)');
+    const res = s.actions.find((a: any) => a.type === 'update').resource;
+    expect(res.medicationCodeableConcept.coding[0].code).toBe('856834');
+    expect(res.dosageInstruction[0].text).toMatch(/^25 mg \(1 tablet of amitriptyline hydrochloride 25 MG Oral Tablet\) once daily — CPIC: /);
+    expect(res.dosageInstruction[0].text).not.toContain('50 mg');
+    expect(res.dosageInstruction[0].doseAndRate[0].doseQuantity).toEqual({ value: 1, system: UCUM, code: '{pill}' });
+  });
+
+  test('amitriptyline 50 MG tablet, CYP2D6 intermediate: 25% → 37.5 mg, rounded down to 30 mg = 3 × 10 MG tablets, said on the card', async () => {
+    const cards = await call('dsp-tca-im', sandboxDraft(`tca-im-${withPrefetch}`, 'dsp-tca-im', '856845', 'amitriptyline hydrochloride 50 MG Oral Tablet', 1, 1), withPrefetch);
+    const c = cards.find((x) => x.suggestions?.some((s: any) => s.actions.some((a: any) => a.type === 'update')));
+    expect(c.detail).toContain('Suggested dose: 37.5 mg instead of 50 mg per dose (CPIC: "Consider a 25% reduction of recommended starting dose"). Rounded down to 30 mg, the nearest dose whole units of one strength make (the suggestion uses it).');
+    const s = c.suggestions.find((x: any) => x.actions.some((a: any) => a.type === 'update'));
+    expect(s.label).toBe('Reduce amitriptyline to 30 mg per dose (amitriptyline hydrochloride 10 MG Oral Tablet)');
+    const res = s.actions[0].resource;
+    expect(res.medicationCodeableConcept.coding[0].code).toBe('856783');
+    expect(res.dosageInstruction[0].doseAndRate[0].doseQuantity).toEqual({ value: 3, system: UCUM, code: '{pill}' });
+    expect(res.dosageInstruction[0].text).toMatch(/^30 mg \(3 tablets of amitriptyline hydrochloride 10 MG Oral Tablet\) once daily/);
+    expect(toOrder(res, dict).currentDose?.value).toBe(30);
   });
 });
 

@@ -84,6 +84,20 @@ describe('the cases of the issue: the update is a product that makes the dose', 
     expect(u.labelSuffix).toBe(' (voriconazole 100 mg oral tablet)');
   });
 
+  test('a guideline fraction no product makes is rounded down (by at most 20%) to one that does; never up, never further', () => {
+    // amitriptyline tablets: 10, 25, 50, 75, 100, 150 mg (not split). 37.5 mg → 30 mg (3 × 10 mg); 25 mg would be 33% less.
+    const mr = draft('856845', 'amitriptyline hydrochloride 50 MG Oral Tablet', { value: 50, code: 'mg' }, 1);
+    const o = toOrder(mr, dict);
+    const u = doseUpdate({ ...o, ref: 'MedicationRequest/d1' }, rec('amitriptyline'), products, { perDoseMg: 37.5, timing: 'keep', frequencyText: 'once daily', roundDownTo: 0.8 });
+    expect(u.dispensing).toMatchObject({ perDoseMg: 30, roundedFromMg: 37.5, units: { count: 3, strengthMg: 10 } });
+    expect(u.resource.dosageInstruction![0]!.text).toBe('30 mg (3 tablets of amitriptyline hydrochloride 10 MG Oral Tablet) once daily');
+    expect(u.description).toMatch(/rounded down from 37\.5 mg to 30 mg/);
+    // nothing within 20% below (7 mg: the smallest tablet is 10 mg) → by ingredient, the exact dose in the text
+    const none = doseUpdate({ ...o, ref: 'MedicationRequest/d1' }, rec('amitriptyline'), products, { perDoseMg: 7, timing: 'keep', frequencyText: 'once daily', roundDownTo: 0.8 });
+    expect(none.dispensing.perDoseMg).toBe(7);
+    expect(none.resource.medicationCodeableConcept?.text).toBe('amitriptyline 7 mg oral tablet');
+  });
+
   test('the dispense quantity follows the new units per day for the days the draft asked for', () => {
     // 90 capsules of 300 mg at 3 a day = 30 days; 200 mg once daily = 2 × 100 mg capsules a day → 60 capsules
     const mr = draft('310431', 'gabapentin 300 MG Oral Capsule', { value: 300, code: 'mg' }, 3, { dispenseRequest: { quantity: { value: 90, unit: 'capsule' }, numberOfRepeatsAllowed: 1 } });
@@ -115,12 +129,17 @@ describe('property: every accepted order is dispensable — product strength × 
         fc.constantFrom(...ingredients).chain((ing) => {
           const own = solid.filter((p) => p.ingredient === ing);
           const doses = [...new Set(own.flatMap((p) => [0.5, 1, 1.5, 2, 3].map((k) => p.strengthMg * k)))];
-          return fc.tuple(fc.constant(ing), fc.constantFrom(...own), fc.oneof(fc.constantFrom(...doses), fc.double({ min: 0.1, max: 2000, noNaN: true })), fc.constantFrom(1, 2, 3), fc.boolean());
+          return fc.tuple(fc.constant(ing), fc.constantFrom(...own), fc.oneof(fc.constantFrom(...doses), fc.double({ min: 0.1, max: 2000, noNaN: true })), fc.constantFrom(1, 2, 3), fc.boolean(), fc.boolean());
         }),
-        ([ing, p, mgRaw, perDay, asUnits]) => {
-          const mg = Number(mgRaw.toPrecision(6));
+        ([ing, p, mgRaw, perDay, asUnits, round]) => {
+          const proposed = Number(mgRaw.toPrecision(6));
           const mr = draft(p.rxcui, p.name, asUnits ? { value: 1, code: '{pill}' } : { value: p.strengthMg, code: 'mg' }, perDay);
-          const u = update(mr, ing, mg, perDay);
+          const o = toOrder(mr, dict);
+          const u = doseUpdate({ ...o, ref: 'MedicationRequest/d1' }, rec(ing), products, { perDoseMg: proposed, timing: per(perDay), frequencyText: TEXT[perDay]!, ...(round ? { roundDownTo: 0.8 } : {}) });
+          // a guideline fraction may be rounded down by at most 20%, never up; other doses are written exactly
+          const mg = u.dispensing.perDoseMg;
+          if (round) expect(mg <= proposed + 1e-9 && mg >= 0.8 * proposed - 1e-9).toBe(true);
+          else expect(mg).toBe(proposed);
           const res = u.resource;
           const text = res.dosageInstruction![0]!.text!;
           expect(res.dosageInstruction).toHaveLength(1);

@@ -1,7 +1,7 @@
 // A dose inside a label's daily range band that a prescriber can accept with one click: the draft's place in the
 // normal-function range carried into the band's range, at the band's frequency, rounded down to whole units of one
 // marketed strength (knowledge/drug-products.json). Weight-based doses rounded to a prefilled-syringe size.
-import { INTERCHANGEABLE_FORMS, type ProductTable } from '../../domain/products.js';
+import { INTERCHANGEABLE_FORMS, makeableDoses, type ProductTable } from '../../domain/products.js';
 import type { RenalBand, RenalDrug } from '../../knowledge/renal.js';
 
 export interface RangeDose {
@@ -13,17 +13,9 @@ export interface RangeDose {
 }
 
 const EPS = 1e-9;
-const MAX_UNITS = 4;
 
 function fmt(v: number): string {
   return Number(v.toFixed(2)).toString();
-}
-
-/** Doses per administration that whole units (1–4) of one strength of the form make, ascending. */
-export function makeableDoses(products: ProductTable, ingredient: string, form: string): number[] {
-  const out = new Set<number>();
-  for (const p of products.choices(ingredient, form)) for (let n = 1; n <= MAX_UNITS; n++) out.add(Number((n * p.strengthMg).toPrecision(10)));
-  return [...out].sort((a, b) => a - b);
 }
 
 /**
