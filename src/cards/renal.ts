@@ -13,7 +13,8 @@ function fmt(v: number, digits = 2): string {
 }
 
 /** Template per recommendation: a dose change, avoid/contraindicated/do not start, or a note (range, dialysis, indication). */
-function templateFor(r: Recommendation): 'renal-dose' | 'renal-avoid' | 'renal-note' {
+function templateFor(r: Recommendation): 'renal-dose' | 'renal-avoid' | 'renal-note' | 'anticoagulant-valve' {
+  if (r.renal?.action === 'valve') return 'anticoagulant-valve';
   if (r.kind === 'alternative') return 'renal-avoid';
   if (r.kind === 'dose-adjustment') return 'renal-dose';
   return 'renal-note';
@@ -31,7 +32,7 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
     drug: r.drug.name,
     dose: dose ? fmt(dose.perDose.value) : undefined,
     frequency: dose?.frequencyText,
-    bandLine: renal.band ? `Label band: ${cell(renal.band.text)}` : undefined,
+    bandLine: renal.band ? `${renal.action === 'valve' ? 'Label' : 'Label band'}: ${cell(renal.band.text)}` : undefined,
     proposalLine: dose
       ? `Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}${renal.action === 'range' && renal.band?.dailyMg ? ` (${fmt(dose.perDose.value * dose.timing.frequency)} mg/day, within ${fmt(renal.band.dailyMg[0])}–${fmt(renal.band.dailyMg[1])} mg/day)` : ''}.`
       : undefined,
@@ -56,7 +57,7 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
       actions: [{ type: 'update', description: u.description, resource: u.resource }],
     });
   }
-  if (kindName === 'renal-avoid' && order?.ref && k.suggestionLabel) {
+  if ((kindName === 'renal-avoid' || (kindName === 'anticoagulant-valve' && r.kind === 'alternative')) && order?.ref && k.suggestionLabel) {
     suggestions.push({
       label: fillTemplate(k.suggestionLabel, vars),
       uuid: ctx.newId(),

@@ -204,6 +204,12 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
     scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
     currentOrderLine: currentOrderLine(order, orderWord),
     inputsTable: inputsTable(r),
+    targetLine: r.targetInr
+      ? `**Target INR assumed: ${fmtNum(r.targetInr.range[0])}–${fmtNum(r.targetInr.range[1])}** (${cell(r.targetInr.because)}${r.targetInr.conditions.length ? `: ${r.targetInr.conditions.map((c) => c.reference).join(', ')}` : ''}; ${cell(r.targetInr.source, 300)}). The dosing equations were derived mostly in patients with a 2–3 target.`
+      : undefined,
+    cpicLine: r.cpicBranch
+      ? `CPIC 2017 warfarin flowchart (${r.cpicBranch.figure === 'adult' ? 'Figure 2, adults' : 'Figure 3, children'}): ${cell(r.cpicBranch.text, 400)}${r.cpicBranch.strength ? ` (${r.cpicBranch.strength.toLowerCase()})` : ''}.`
+      : undefined,
     baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
     baseDescription: r.factorBase?.description,
     factorsList: factorLines(r),

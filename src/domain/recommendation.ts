@@ -120,6 +120,10 @@ export interface Recommendation {
   doseAdjustment?: DoseAdjustment;
   /** the guideline row this recommendation comes from */
   guideline?: GuidelineRef;
+  /** warfarin: the target INR the dose assumes, from the indications on file */
+  targetInr?: { range: [number, number]; goal: number; because: string; source: string; conditions: SourceRef[] };
+  /** warfarin: the branch of the CPIC 2017 flowchart (../shared/data/cpic/warfarin_flowchart.json) that applied */
+  cpicBranch?: { figure: 'adult' | 'pediatric'; nodes: string[]; text: string; strength?: string };
   /** pharmacogenomic card details (present on every recommendation of the PGx evaluator) */
   pgx?: PgxDetail;
   /** kidney-function dose band details (present on every recommendation of the renal evaluator) */
@@ -192,7 +196,7 @@ export interface UnreadablePgxResult {
 /** A renal dose band decision: the kidney measure, the label band it falls in, and whether a card is shown. */
 export interface RenalDetail {
   /** what the band asks: within the band, a dose, a range, avoid/contraindicated/do not start, dialysis, a note */
-  action: 'within' | 'dose' | 'range' | 'avoid' | 'contraindicated' | 'do-not-start' | 'dialysis' | 'note' | 'missing';
+  action: 'within' | 'dose' | 'range' | 'avoid' | 'contraindicated' | 'do-not-start' | 'dialysis' | 'note' | 'missing' | 'valve';
   /** the computed kidney measure, when one was computed */
   measure?: { kind: 'crcl' | 'egfr' | 'criteria'; value: number; unit: string; formula: string; weight?: string };
   /** the label band used (id in knowledge/renal-bands.json) and its text */

@@ -59,6 +59,11 @@ export interface RenalDrug {
   indication?: { condition: string; text: string };
   measure: RenalMeasure;
   bands: RenalBand[];
+  /**
+   * Heart-valve rules of an anticoagulant's label (the DOACs), checked before any band: a mechanical valve (or one of
+   * unstated type) → critical; a bioprosthetic valve → warning; no renal band either way (src/dosing/renal/valves.ts).
+   */
+  valveRules?: { section: string; mechanical: { action: 'contraindicated' | 'not-recommended'; text: string }; bioprosthetic: { action: 'not-recommended'; text: string } };
   /** how a dose inside a range band is suggested (src/dosing/renal/rangeDose.ts): the dose form when the draft has none, and the rule in words */
   rangeSuggestion?: { form: string; rule: string };
   dialysis?: Omit<RenalBand, 'gte' | 'gt' | 'lt' | 'lte' | 'criteriaMet' | 'normal'>;

@@ -86,13 +86,14 @@ describe('equation choice and dose', () => {
   test.each<[string, Spec, 'pharmacogenetic' | 'clinical', Partial<IwpcInputs>, RegExp | undefined]>([
     ['genotyped *1/*3 + A/G, White', { race: 'White', genes: [cyp2c9('*1/*3'), vkorc1('A/G')] }, 'pharmacogenetic', { race: 'White', cyp2c9: '*1/*3', vkorc1: 'A/G' }, undefined],
     ['genotyped *1/*1 + G/G, Asian', { race: 'Asian', genes: [cyp2c9('*1/*1'), vkorc1('G/G')] }, 'pharmacogenetic', { race: 'Asian', cyp2c9: '*1/*1', vkorc1: 'G/G' }, undefined],
-    ['genotyped *3/*3 + A/A, Black, 45 y, 60 kg', { age: 45, weightKg: 60, race: 'Black', genes: [cyp2c9('*3/*3'), vkorc1('A/A')] }, 'pharmacogenetic', { race: 'Black', cyp2c9: '*3/*3', vkorc1: 'A/A' }, undefined],
+    // CPIC 2017 Figure 2: African ancestry and CYP2C9 *5/*6/*8/*11 not tested → dose clinically (footnote c)
+    ['genotyped *3/*3 + A/A, Black, 45 y, 60 kg, *5/*6/*8/*11 not tested → clinical (CPIC)', { age: 45, weightKg: 60, race: 'Black', genes: [cyp2c9('*3/*3'), vkorc1('A/A')] }, 'clinical', { race: 'Black' }, /not known to have been tested.*dose is calculated clinically/],
+    ['genotyped *3/*3 + A/A, White, 45 y, 60 kg', { age: 45, weightKg: 60, race: 'White', genes: [cyp2c9('*3/*3'), vkorc1('A/A')] }, 'pharmacogenetic', { race: 'White', cyp2c9: '*3/*3', vkorc1: 'A/A' }, undefined],
     ['no genotype → clinical', { race: 'White' }, 'clinical', { race: 'White' }, /No CYP2C9 or VKORC1 genotype/],
     ['no genotype, no race → clinical, missing/mixed', {}, 'clinical', {}, /No CYP2C9 or VKORC1 genotype/],
     ['only CYP2C9 known → pharmacogenetic, VKORC1 unknown term', { genes: [cyp2c9('*1/*2')] }, 'pharmacogenetic', { cyp2c9: '*1/*2' }, undefined],
     ['only VKORC1 known → pharmacogenetic, CYP2C9 unknown term', { genes: [vkorc1('A/A')] }, 'pharmacogenetic', { vkorc1: 'A/A' }, undefined],
-    ['CYP2C9 *1/*5 → unknown, with caution note', { race: 'Black', genes: [cyp2c9('*1/*5'), vkorc1('A/G')] }, 'pharmacogenetic', { race: 'Black', vkorc1: 'A/G' }, /CPIC advises caution.*\*5, \*6, \*8, \*11.*African ancestry/],
-    ['CYP2C9 *1/*8 alone → clinical, with caution note', { race: 'Black', genes: [cyp2c9('*1/*8')] }, 'clinical', { race: 'Black' }, /caution/],
+    ['CYP2C9 *1/*13 → unknown, with caution note', { race: 'Black', genes: [cyp2c9('*1/*13')] }, 'clinical', { race: 'Black' }, /CPIC advises caution/],
     ['CYP2C9 "*3/*1" normalised to *1/*3', { genes: [cyp2c9('*3/*1'), vkorc1('G/G')] }, 'pharmacogenetic', { cyp2c9: '*1/*3', vkorc1: 'G/G' }, undefined],
     ['CYP2C9 "*3/*2" normalised to *2/*3', { genes: [cyp2c9('*3/*2')] }, 'pharmacogenetic', { cyp2c9: '*2/*3' }, undefined],
     ['VKORC1 non-rs9923231 variant → unknown + note', { genes: [cyp2c9('*1/*1'), vkorc1('C/T', 'rs7294')] }, 'pharmacogenetic', { cyp2c9: '*1/*1' }, /not an rs9923231/],
@@ -120,9 +121,9 @@ describe('equation choice and dose', () => {
     expect(input(r, 'vkorc1')?.value).toBe('no result on file');
   });
 
-  test('CYP2C9 *1/*5: the input says the result is not usable and keeps its source', () => {
-    const r = evaluate(facts({ genes: [cyp2c9('*1/*5'), vkorc1('A/G')] }));
-    expect(input(r, 'cyp2c9')).toMatchObject({ value: 'CYP2C9 *1/*5 (not usable)', source: { reference: 'Observation/cyp' } });
+  test('CYP2C9 *1/*13: the input says the result is not usable and keeps its source', () => {
+    const r = evaluate(facts({ genes: [cyp2c9('*1/*13'), vkorc1('A/G')] }));
+    expect(input(r, 'cyp2c9')).toMatchObject({ value: 'CYP2C9 *1/*13 (not usable)', source: { reference: 'Observation/cyp' } });
     expect(r.factors?.find((f) => f.key === 'cyp2c9')?.label).toBe('CYP2C9 unknown');
   });
 
@@ -148,12 +149,15 @@ describe('equation choice and dose', () => {
 
 describe('CYP4F2', () => {
   // Source: CPIC 2017 warfarin: CYP4F2*3 carriers may need a 5–10% higher dose (not part of the IWPC equation).
-  test.each([['*1/*3'], ['*3/*3']])('CYP4F2 %s → note about +5–10%%, dose NOT changed', (dip) => {
+  // CPIC 2017 Figure 2 node n7 (OPTIONAL): CYP4F2 rs2108622 T carriers, increase by 5–10% — applied as +7.5%, the middle
+  test.each([['*1/*3'], ['*3/*3']])('CYP4F2 %s → +7.5%% applied to the calculated dose (CPIC 5–10%%)', (dip) => {
     const genes = [cyp2c9('*1/*1'), vkorc1('A/G')];
     const without = evaluate(facts({ genes }));
     const withCyp4f2 = evaluate(facts({ genes: [...genes, { gene: 'CYP4F2', diplotype: dip, text: `CYP4F2 ${dip}`, source: src('Observation/4f2') }] }));
-    expect(noteText(withCyp4f2)).toMatch(/CYP4F2.*5–10%.*not applied automatically/);
-    expect(withCyp4f2.proposedDose).toEqual(without.proposedDose);
+    expect(noteText(withCyp4f2)).toMatch(/CPIC 2017 adjustment applied: × 1\.075 \(CYP4F2/);
+    expect(withCyp4f2.proposedDose!.estimate!.value).toBeCloseTo(without.proposedDose!.estimate!.value * 1.075, 1);
+    expect(withCyp4f2.cpicBranch?.nodes).toContain('n7');
+    expect(withCyp4f2.factors?.find((f) => f.key === 'cpicCyp4f2')?.contribution).toBeCloseTo(without.proposedDose!.estimate!.value * 0.075, 1);
   });
   test('CYP4F2 *1/*1 → no note', () => {
     const r = evaluate(facts({ genes: [{ gene: 'CYP4F2', diplotype: '*1/*1', text: 'CYP4F2 *1/*1', source: src('Observation/4f2') }] }));
@@ -236,10 +240,10 @@ describe('cyp2c9ForIwpc / vkorc1ForIwpc', () => {
     ['*2/*2', cyp2c9('*2/*2'), '*2/*2', undefined],
     ['*3/*2', cyp2c9('*3/*2'), '*2/*3', undefined],
     ['*3/*3', cyp2c9('*3/*3'), '*3/*3', undefined],
-    ['*1/*5', cyp2c9('*1/*5'), undefined, /caution/],
-    ['*5/*1', cyp2c9('*5/*1'), undefined, /caution/],
-    ['*1/*6', cyp2c9('*1/*6'), undefined, /caution/],
-    ['*1/*11', cyp2c9('*1/*11'), undefined, /caution/],
+    ['*1/*5', cyp2c9('*1/*5'), '*1/*1', /not in the dosing algorithms.*calculated as \*1\/\*1.*decreased/],
+    ['*5/*1', cyp2c9('*5/*1'), '*1/*1', /not in the dosing algorithms.*calculated as \*1\/\*1.*decreased/],
+    ['*1/*6', cyp2c9('*1/*6'), '*1/*1', /not in the dosing algorithms.*calculated as \*1\/\*1.*decreased/],
+    ['*1/*11', cyp2c9('*1/*11'), '*1/*1', /not in the dosing algorithms.*calculated as \*1\/\*1.*decreased/],
     ['*1/*13', cyp2c9('*1/*13'), undefined, /caution/],
     ['phenotype only', { gene: 'CYP2C9', phenotype: 'Intermediate Metabolizer', text: 'IM', source: src('Observation/x') }, undefined, /phenotype/],
     ['no result', undefined, undefined, undefined],

@@ -8,6 +8,7 @@ import { toOrder, type DraftOrder } from '../../src/cds/orders.js';
 import { loadConfig } from '../../src/config.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { PatientFacts } from '../../src/domain/facts.js';
+import type { Recommendation } from '../../src/domain/recommendation.js';
 import { defaultRegistry } from '../../src/dosing/registry.js';
 import { lenziniWeeklyDose } from '../../src/dosing/warfarin/lenzini.js';
 import { INR_RULES, INR_VALVE_ENVELOPE, inrOutOfRange, inrRuleFor } from '../../src/dosing/warfarin/monitor.js';
@@ -292,6 +293,19 @@ describe('INR monitoring of an active warfarin order (monitor.ts)', () => {
     const out = refineWarfarin(f, orderOf(draftWarfarin('o1', 'w1')), dict, opts());
     expect(out).toMatchObject({ status: 'not-applicable', reason: expect.stringMatching(/prosthetic heart valve is on file \(Condition\/valve\).*not assumed/) });
     expect(refineWarfarin(f, orderOf(draftWarfarin('o1', 'w1')), dict, opts({ targetInr: 3 })).status).toBe('refined');
+  });
+
+  // Source: 2020 ACC/AHA VHD guideline — mechanical mitral valve: INR goal 3.0; mechanical aortic without risk factors: 2.5
+  test.each<[string, string, number]>([
+    ['Mechanical mitral valve prosthesis', 'mechanical mitral', 3.0],
+    ['Mechanical aortic valve replacement', 'mechanical aortic', 2.5],
+    ['Bioprosthetic mitral valve', 'bioprosthetic', 2.5],
+  ])('a %s on file: refined toward the valve\'s INR goal', (text, _kind, goal) => {
+    const cond: FhirResource = { resourceType: 'Condition', id: 'v2', code: { text }, subject: { reference: 'Patient/w1' } };
+    const out = refineWarfarin(factsOf([...example(), cond]), orderOf(draftWarfarin('o1', 'w1')), dict, opts());
+    expect(out.status).toBe('refined');
+    const rec = (out as { recommendation: Recommendation }).recommendation;
+    expect(rec.inputs.find((i) => i.key === 'targetInr')).toMatchObject({ value: goal, source: { reference: 'Condition/v2' } });
   });
 
   test('an INR older than 7 days is not acted on', () => {

@@ -2,9 +2,12 @@
 import type { DraftOrder } from '../../domain/order.js';
 import { ProductTable } from '../../domain/products.js';
 import { rangeDose, syringeDose } from './rangeDose.js';
+import { findCondition } from '../conditions.js';
+import { valveDecision } from './valves.js';
+export { findCondition } from '../conditions.js';
 import type { ConditionFact, DialysisKind, DialysisProcedureFact, PatientFacts } from '../../domain/facts.js';
 import type { Evidence, ProposedDose, Recommendation, RecommendationInput, RenalDetail } from '../../domain/recommendation.js';
-import type { ConditionCodeSet, RenalBand, RenalDrug, RenalKnowledge, RenalRegimen } from '../../knowledge/renal.js';
+import type { RenalBand, RenalDrug, RenalKnowledge, RenalRegimen } from '../../knowledge/renal.js';
 import {
   bodySurfaceArea,
   CG_CITATION,
@@ -30,7 +33,6 @@ export interface RenalOptions {
   products?: ProductTable;
 }
 
-const SNOMED = 'http://snomed.info/sct';
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -40,23 +42,6 @@ function fmt(v: number, digits = 1): string {
 }
 const EPS = 1e-9;
 
-/** The first active condition matching a code set (SNOMED code, ICD-10 prefix ignoring dots, or words in the text). */
-export function findCondition(conditions: ConditionFact[], set: ConditionCodeSet | undefined): ConditionFact | undefined {
-  if (!set) return undefined;
-  const icd = set.icd10Prefixes.map((p) => p.replace(/\./g, '').toUpperCase());
-  return conditions.find((c) => {
-    for (const code of c.codes) {
-      if (!code.code) continue;
-      if (code.system === SNOMED && set.snomed.includes(code.code)) return true;
-      if (code.system && /icd-?10/i.test(code.system)) {
-        const norm = code.code.replace(/\./g, '').toUpperCase();
-        if (icd.some((p) => norm.startsWith(p))) return true;
-      }
-    }
-    const text = [c.text, ...c.codes.map((x) => x.display ?? '')].join(' ').toLowerCase();
-    return set.text.some((t) => text.includes(t.toLowerCase()));
-  });
-}
 
 const KIND_TEXT: Record<DialysisKind, string> = {
   hemodialysis: 'hemodialysis',
@@ -182,6 +167,23 @@ export function evaluateRenal(k: RenalKnowledge, drug: RenalDrug, facts: Patient
   const draftDaily = draft?.frequencyPerDay !== undefined ? draft.value * draft.frequencyPerDay : undefined;
   const draftText = draft ? `${fmt(draft.value, 2)} mg${draft.frequencyPerDay !== undefined ? ` ${fmt(draft.frequencyPerDay, 2)}× per day (${fmt(draftDaily!, 2)} mg/day)` : ''}` : order.doseProblem ? 'could not be read' : 'no dose yet';
   inputs.push({ key: 'draftDose', label: 'Draft order dose', value: draftText, ...(order.doseProblem && !draft ? { note: order.doseProblem.slice(0, 200) } : {}) });
+
+  // heart valves first: a DOAC with a mechanical valve is refused whatever the kidney function (valves.ts)
+  const valve = valveDecision(drug, facts);
+  if (valve) {
+    inputs.push(valve.input);
+    notes.push(...valve.notes);
+    const valveLabel = { ...label, section: drug.valveRules!.section };
+    evidence[0] = { citation: `${label.title.replace(/ US prescribing information.*$/, '')} US prescribing information, ${drug.valveRules!.section}`, ...(label.url ? { url: label.url } : {}) };
+    evidence.push({ citation: 'Otto CM et al. 2020 ACC/AHA Guideline for the Management of Patients With Valvular Heart Disease. Circulation 2021;143:e72-e227', url: 'https://doi.org/10.1161/CIR.0000000000000923' });
+    return {
+      ...base,
+      kind: valve.bandsNotApplied ? 'info' : 'alternative',
+      severity: valve.severity,
+      headline: valve.headline,
+      renal: { action: 'valve', band: { id: `${drug.name}-valve`, text: valve.text }, label: valveLabel, showCard: true },
+    };
+  }
 
   // dialysis (Condition or a recent dialysis Procedure): no CrCl-based dose
   const dia = dialysisStatus(k, facts, o.now);

@@ -7,6 +7,8 @@ import type { DoseFactor, Evidence, Recommendation, RecommendationInput } from '
 import type { WarfarinPrediction } from '../../model/warfarinModel.js';
 import type { ModelInputBasis } from './modelInput.js';
 import { tabletSchedule } from './schedule.js';
+import { anticoagulationKnowledge, targetInr } from '../anticoagulation/indications.js';
+import { cpicWarfarinAdult, cpicWarfarinPediatric, warfarinCpicKnowledge, type CpicWarfarin } from './cpic.js';
 import type { DraftOrder } from '../../cds/orders.js';
 import {
   IWPC_CITATION,
@@ -28,6 +30,7 @@ export const CPIC_WARFARIN = {
 
 const ENZYME_INDUCERS = ['carbamazepine', 'phenytoin', 'fosphenytoin', 'rifampin'];
 const IWPC_CYP2C9 = new Set<string>(['*1/*1', '*1/*2', '*1/*3', '*2/*2', '*2/*3', '*3/*3']);
+const AFRICAN_DECREASED = new Set(warfarinCpicKnowledge().alleles.africanDecreased);
 /** The IWPC cohort's adult range; outside it the equations are extrapolations. */
 const ADULT_MIN_AGE = 18;
 /** Safe bounds of a proposed starting dose, mg/day (outside: clamped and said). */
@@ -78,6 +81,11 @@ export function cyp2c9ForIwpc(g: GeneResult | undefined): { value?: Cyp2c9IwpcGe
   const [a, b] = g.diplotype.split('/');
   const sorted = [a, b].sort((x, y) => Number(x?.replace(/\D/g, '')) - Number(y?.replace(/\D/g, ''))).join('/');
   if (IWPC_CYP2C9.has(sorted)) return { value: sorted as Cyp2c9IwpcGenotype };
+  // CPIC 2017 (Figure 2): *5, *6, *8, *11 are not in the algorithms: calculate with *2/*3 (the others as *1), then
+  // decrease the dose (src/dosing/warfarin/cpic.ts)
+  const asStar1 = [a, b].map((x) => (x && AFRICAN_DECREASED.has(x) ? '*1' : x));
+  const mapped = asStar1.sort((x, y) => Number(x?.replace(/\D/g, '')) - Number(y?.replace(/\D/g, ''))).join('/');
+  if (IWPC_CYP2C9.has(mapped)) return { value: mapped as Cyp2c9IwpcGenotype, note: `CYP2C9 ${g.diplotype}: *5, *6, *8 and *11 are not in the dosing algorithms; calculated as ${mapped}, then decreased as CPIC 2017 advises` };
   return { note: `CYP2C9 ${g.diplotype} includes an allele the IWPC equation does not model (treated as unknown); CPIC advises caution, particularly for *5, *6, *8, *11 in patients of African ancestry` };
 }
 
@@ -135,6 +143,8 @@ export interface WarfarinBasis extends ModelInputBasis {
   iwpc?: IwpcInputs;
   /** why no dose may be computed (missing data or outside the equations' population) */
   withheldHeadline?: string;
+  /** the CPIC 2017 flowchart branch and its adjustments */
+  cpic: CpicWarfarin;
 }
 
 export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): WarfarinBasis {
@@ -158,7 +168,7 @@ export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): Warfar
   });
 
   const cyp = geneResult(facts, 'CYP2C9');
-  const cypIwpc = cyp2c9ForIwpc(cyp);
+  let cypIwpc = cyp2c9ForIwpc(cyp);
   if (cypIwpc.note) notes.push(cypIwpc.note);
   inputs.push({
     key: 'cyp2c9',
@@ -167,7 +177,7 @@ export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): Warfar
     ...(cyp ? { source: cyp.source } : {}),
   });
   const vk = vkorc1Result(facts);
-  const vkIwpc = vkorc1ForIwpc(vk);
+  let vkIwpc = vkorc1ForIwpc(vk);
   if (vk && !vkIwpc) notes.push('A VKORC1 result is on file but is not an rs9923231 (-1639G>A) genotype; treated as unknown');
   inputs.push({
     key: 'vkorc1',
@@ -197,12 +207,21 @@ export function warfarinBasis(facts: PatientFacts, dict: DrugDictionary): Warfar
   if (facts.unavailable.some((u) => u.startsWith('genomics'))) notes.push('Genomic results could not be retrieved; genotypes were treated as unknown');
   notes.push(...unreadGenotypeNotes(facts));
 
-  const cyp4f2 = geneResult(facts, 'CYP4F2');
-  if (cyp4f2?.diplotype && /\*3/.test(cyp4f2.diplotype)) {
-    notes.push(`CYP4F2 ${cyp4f2.diplotype}: CPIC suggests increasing the calculated dose by 5–10% in CYP4F2*3 carriers (not applied automatically)`);
+  // the CPIC 2017 flowchart: branch, genotypes usable or not, adjustments (cpic.ts)
+  const adult = !facts.ageYears || facts.ageYears.value >= ADULT_MIN_AGE;
+  const cpic = adult ? cpicWarfarinAdult(facts, { vkorc1: vkIwpc !== undefined, cyp2c9: cypIwpc.value !== undefined, ...(cyp ? { cyp } : {}) }) : cpicWarfarinPediatric();
+  notes.push(...cpic.notes);
+  if (cpic.maskGenotypes) {
+    vkIwpc = undefined;
+    cypIwpc = {};
+    for (const key of ['cyp2c9', 'vkorc1']) {
+      const row = inputs.find((i) => i.key === key);
+      if (row) row.note = 'on file, not used: CPIC 2017 doses clinically without the CYP2C9 *5/*6/*8/*11 results (African ancestry)';
+    }
   }
 
   const basis: WarfarinBasis = {
+    cpic,
     inputs,
     missing,
     notes,
@@ -259,13 +278,18 @@ export function evaluateWarfarin(
     missing,
     notes,
   };
-  if (!basis.iwpc) return { ...base, kind: 'missing-data', severity: 'info', headline: basis.withheldHeadline ?? 'Warfarin dose not personalized' };
+  // the target INR the indications on file call for: stated on the card (the equations assume 2–3)
+  const t = targetInr(facts.conditions);
+  const target: NonNullable<Recommendation['targetInr']> = { range: t.row.range, goal: t.row.goal, because: t.row.when, source: t.row.source, conditions: t.because.map((c) => c.source) };
+  inputs.push({ key: 'targetInr', label: 'Target INR assumed', value: `${fmt(t.row.range[0])}–${fmt(t.row.range[1])}`, ...(t.because[0] ? { source: t.because[0].source } : {}), note: t.row.when });
+  if (t.row.range[0] > 2) notes.push(`Target INR ${fmt(t.row.range[0])}–${fmt(t.row.range[1])} (${t.row.when}): ${anticoagulationKnowledge().equationTargetNote}`);
+  if (!basis.iwpc) return { ...base, kind: 'missing-data', severity: 'info', headline: basis.withheldHeadline ?? 'Warfarin dose not personalized', targetInr: target, cpicBranch: basis.cpic.branch };
 
   const iw = basis.iwpc;
   const pgx = iw.vkorc1 !== undefined || iw.cyp2c9 !== undefined;
   const iwpc = pgx ? iwpcPharmacogenetic(iw) : iwpcClinical(iw);
-  const iwpcName = pgx ? 'IWPC pharmacogenetic equation' : 'IWPC clinical equation (no genotype on file)';
-  if (!pgx) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
+  const iwpcName = pgx ? 'IWPC pharmacogenetic equation' : basis.cpic.maskGenotypes ? 'IWPC clinical equation (CPIC: dose clinically)' : 'IWPC clinical equation (no genotype on file)';
+  if (!pgx && !basis.cpic.maskGenotypes) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
 
   let estimateWeekly: number;
   let factors: DoseFactor[];
@@ -291,7 +315,7 @@ export function evaluateWarfarin(
     if (m?.status === 'withheld') notes.push(`Dose model not used (${m.reasons.join('; ')}); the ${iwpcName} is shown instead`);
     if (m?.status === 'unavailable') notes.push(`Dose model unavailable (${m.reason}); the ${iwpcName} is shown instead`);
     method.id = pgx ? 'iwpc-2009-pharmacogenetic' : 'iwpc-2009-clinical';
-    method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : 'IWPC clinical warfarin equation (no genotype on file)';
+    method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : `IWPC clinical warfarin equation (${basis.cpic.maskGenotypes ? 'CPIC: dose clinically' : 'no genotype on file'})`;
     shortMethod = `IWPC ${pgx ? 'pharmacogenetic' : 'clinical'} equation`;
     estimateWeekly = iwpc.weeklyDoseMg;
     const reference = pgx ? iwpcPharmacogenetic(IWPC_REFERENCE) : iwpcClinical(IWPC_REFERENCE);
@@ -300,6 +324,17 @@ export function evaluateWarfarin(
     if (pgx) comparators.push({ method: 'IWPC clinical equation (without genotype)', dose: { value: Number(iwpcClinical(iw).weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } });
   }
 
+  // CPIC 2017 adjustments (the middle of each range), applied to the calculated dose and its interval
+  let cpicFactor = 1;
+  for (const a of basis.cpic.adjustments) {
+    factors.push({ key: a.key, label: `CPIC: ${a.label}, ${a.percent > 0 ? '+' : '−'}${Math.abs(a.percent)}% (range ${a.range[0]}–${a.range[1]}%)`, contribution: estimateWeekly * cpicFactor * (a.factor - 1), unit: 'mg/wk' });
+    cpicFactor *= a.factor;
+  }
+  if (cpicFactor !== 1) {
+    notes.push(`CPIC 2017 adjustment applied: × ${fmt(cpicFactor, 3)} (${basis.cpic.adjustments.map((a) => `${a.label} ${a.percent > 0 ? '+' : '−'}${Math.abs(a.percent)}%`).join('; ')}); ${fmt(estimateWeekly, 1)} → ${fmt(estimateWeekly * cpicFactor, 1)} mg/week`);
+    estimateWeekly *= cpicFactor;
+    if (interval) interval = { ...interval, low: { ...interval.low, value: Number((interval.low.value * cpicFactor).toFixed(1)) }, high: { ...interval.high, value: Number((interval.high.value * cpicFactor).toFixed(1)) } };
+  }
   const estimateDaily = estimateWeekly / 7;
   let daily = roundTo(estimateDaily, o.roundingMgPerDay);
   if (daily < WARFARIN_DAILY_BOUNDS.min || daily > WARFARIN_DAILY_BOUNDS.max) {
@@ -318,6 +353,8 @@ export function evaluateWarfarin(
   if (unread) notes.push(`The draft's dose could not be compared with this proposal (${order.doseProblem}).`);
   return {
     ...base,
+    targetInr: target,
+    cpicBranch: basis.cpic.branch,
     kind: 'dose',
     severity: differs || unread ? 'warning' : 'info',
     headline: `Warfarin ${fmt(daily)} mg daily (${fmt(daily * 7)} mg/week) suggested by the ${shortMethod}`,

@@ -12,6 +12,7 @@ import { iwpcPharmacogenetic } from './iwpc.js';
 import { LENZINI_CITATION, LENZINI_URL, lenziniWeeklyDose, type LenziniInputs, type LenziniTerm } from './lenzini.js';
 import { warfarinIndications } from './modelInput.js';
 import { tabletSchedule } from './schedule.js';
+import { targetInr as targetInrFor } from '../anticoagulation/indications.js';
 
 export const LENZINI_METHOD_ID = 'warfarin-lenzini-2010';
 /**
@@ -223,9 +224,11 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
     return no(`no completed warfarin dose is recorded for ${missingDays.join(', ')} of therapy (a missing dose is never assumed)`, day);
   if (unusableDays.length > 0) return no(`the warfarin dose of ${unusableDays.join(', ')} of therapy is recorded without an amount in mg (a dose is never guessed)`, day);
 
-  const valve = o.targetInr === undefined ? prostheticValveCondition(facts.conditions) : undefined;
+  // the target from the indications on file (knowledge/anticoagulation.json); a valve of unknown position or type is not guessed
+  const chartTarget = o.targetInr === undefined ? targetInrFor(facts.conditions) : undefined;
+  const valve = chartTarget?.row.id === 'mechanical-unknown' ? chartTarget.because[0] ?? prostheticValveCondition(facts.conditions) : o.targetInr === undefined && !chartTarget?.because.length ? prostheticValveCondition(facts.conditions) : undefined;
   if (valve)
-    return no(`a prosthetic heart valve is on file (${valve.source.reference}): the target INR depends on the valve (CHEST/ACCP: 2.5 or 3.0) and is not assumed`, day);
+    return no(`a prosthetic heart valve is on file (${valve.source.reference}) without its type and position: the target INR depends on the valve (2020 ACC/AHA: 2.5 or 3.0) and is not assumed`, day);
   const basis = precomputed ?? warfarinBasis(facts, dict);
   if (basis.missing.length > 0) return no(`missing ${basis.missing.map((m) => m.replace(/ \(.*\)$/, '')).join(', ')}`, day);
   if (!basis.iwpc) return no(basis.withheldHeadline ?? 'the patient is outside the equation’s population', day);
@@ -240,7 +243,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   const strokeCond = indications.includes('Stroke') ? facts.conditions.find((c) => warfarinIndications([c], { ...order, resource: { ...order.resource, reasonCode: [] } }).includes('Stroke')) : undefined;
   const diabetes = diabetesCondition(facts.conditions);
   const fluva = facts.medications.find((m) => dict.identify(m.rxnorm, m.text).some((d) => d.ingredient === 'fluvastatin'));
-  const targetInr = o.targetInr ?? DEFAULT_TARGET_INR;
+  const targetInr = o.targetInr ?? chartTarget?.row.goal ?? DEFAULT_TARGET_INR;
   const li: LenziniInputs = {
     day,
     ageYears: age,
@@ -269,7 +272,12 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   const inputs: RecommendationInput[] = basis.inputs.filter((i) => i.key !== 'enzymeInducer');
   inputs.push({ key: 'bsa', label: 'Body surface area (Mosteller, from height and weight)', value: Number(bsa.toFixed(2)), unit: 'm²', note: 'calculated: √(height cm × weight kg / 3600)' });
   inputs.push({ key: 'inr', label: `INR (day ${day} of therapy)`, value: inr.value, source: inr.source });
-  inputs.push({ key: 'targetInr', label: 'Target INR', value: targetInr, ...(o.targetInr === undefined ? { note: 'default: middle of the 2–3 range' } : {}) });
+  inputs.push({
+    key: 'targetInr',
+    label: 'Target INR',
+    value: targetInr,
+    ...(o.targetInr === undefined ? (chartTarget?.because[0] ? { source: chartTarget.because[0].source, note: `goal for ${chartTarget.row.when} (${chartTarget.row.source})` } : { note: 'default: middle of the 2–3 range' }) : {}),
+  });
   inputs.push({ key: 'therapyDay1', label: 'Day 1 of therapy (first recorded warfarin dose)', value: history.day1, source: history.first.source });
   for (const k of back) {
     const g = given.get(k)!;

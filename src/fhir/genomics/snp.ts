@@ -11,6 +11,8 @@ export interface KnownSnp {
   geneOnMinusStrand: boolean;
   /** RefSeq chromosome accession → position of the SNP on it */
   positions: Readonly<Record<string, number>>;
+  /** genes a lab may file the SNP under (a SNP between genes of a cluster); the result is reported under `gene` */
+  alsoGenes?: readonly string[];
 }
 
 /**
@@ -21,6 +23,9 @@ export const KNOWN_SNPS: Readonly<Record<string, KnownSnp>> = {
   rs9923231: { gene: 'VKORC1', ref: 'C', alt: 'T', geneOnMinusStrand: true, positions: { 'NC_000016.10': 31096368, 'NC_000016.9': 31107689 } },
   rs2108622: { gene: 'CYP4F2', ref: 'C', alt: 'T', geneOnMinusStrand: true, positions: { 'NC_000019.10': 15879621 } },
   rs2231142: { gene: 'ABCG2', ref: 'G', alt: 'T', geneOnMinusStrand: true, positions: { 'NC_000004.12': 88131171 } },
+  // CPIC warfarin 2017: rs12777823 G>A in the CYP2C gene cluster (chromosome 10; Perera et al., Lancet 2013); reported
+  // on the plus strand (G/G, G/A, A/A). No position is encoded, so it is read by rsID, not by HGVS alone.
+  rs12777823: { gene: 'CYP2C cluster', ref: 'G', alt: 'A', geneOnMinusStrand: false, positions: {}, alsoGenes: ['CYP2C9', 'CYP2C18', 'CYP2C19'] },
 };
 
 /** SNPs known from elsewhere (the named-allele catalogue), looked up by rsID. */
@@ -41,7 +46,7 @@ export function resolveSnp(
   if (!snp) {
     return { ok: { t: 'variant', rsid, genotype: alleles.join('/'), strand: notation, gene } };
   }
-  if (gene && gene !== snp.gene) return { error: `${rsid} is in ${snp.gene}, not ${gene}` };
+  if (gene && gene !== snp.gene && !snp.alsoGenes?.includes(gene)) return { error: `${rsid} is in ${snp.gene}, not ${gene}` };
   const plus = new Set([snp.ref, snp.alt]);
   const minus = new Set([COMPLEMENT[snp.ref]!, COMPLEMENT[snp.alt]!]);
   const onPlus = alleles.every((a) => plus.has(a));

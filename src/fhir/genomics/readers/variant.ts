@@ -92,7 +92,9 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
       return hits.length === 1 ? hits[0]![0] : undefined;
     })
     .find(Boolean);
-  const gene = g?.value ?? (rsid ? c.rsidGenes[rsid] : undefined) ?? accGene ?? (rsid ? KNOWN_SNPS[rsid]?.gene : undefined);
+  const cluster = rsid ? KNOWN_SNPS[rsid] : undefined;
+  // a cluster SNP is reported under its own name whichever gene of the cluster the lab filed it under
+  const gene = cluster?.alsoGenes && (!g?.value || cluster.alsoGenes.includes(g.value)) ? cluster.gene : (g?.value ?? (rsid ? c.rsidGenes[rsid] : undefined) ?? accGene ?? (rsid ? KNOWN_SNPS[rsid]?.gene : undefined));
   const ng = gene ? c.genes[gene] : undefined;
   if (gene && ng) {
     const idx = new Set<number>();
@@ -158,7 +160,7 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
 
   const r = resolveSnp(rsid, alleles, KNOWN_SNPS[rsid] ? undefined : 'plus', gene);
   if ('error' in r) return { ...r, ...genes };
-  const resultGene = gene ?? r.ok.gene;
+  const resultGene = cluster?.alsoGenes ? cluster.gene : (gene ?? r.ok.gene);
   if (!resultGene) return { error: 'gene could not be determined' };
   const zyg = presence === false ? 'absent' : state === 'het' ? 'heterozygous' : 'homozygous';
   const desc = hgvs ? `${hgvs.acc}:g.${hgvs.pos}${hgvs.ref}>${hgvs.alt}` : `${ref}>${alt}`;
