@@ -16,7 +16,8 @@ export interface DoseReading {
 const MASS: Record<string, number> = { mg: 1, g: 1000, mcg: 0.001, ug: 0.001, 'µg': 0.001, 'μg': 0.001, milligram: 1, milligrams: 1, gram: 1000, grams: 1000, microgram: 0.001, micrograms: 0.001 };
 /** Count units for one tablet / capsule / syringe as EHRs send them (UCUM annotations, NCI/HL7 orderable units, words). */
 const COUNT: Record<string, 'tablet' | 'capsule' | 'any' | 'syringe'> = {
-  '{pill}': 'any', pill: 'any', pills: 'any', '{unit}': 'any', '{dose}': 'any', '1': 'any',
+  // not "1", "{unit}" or "{dose}": a dimensionless count says nothing about what is counted
+  '{pill}': 'any', pill: 'any', pills: 'any',
   '{tbl}': 'tablet', '{tab}': 'tablet', '{tablet}': 'tablet', '{tablets}': 'tablet', tab: 'tablet', tabs: 'tablet', tablet: 'tablet', tablets: 'tablet', tbl: 'tablet', '385055001': 'tablet', '732936001': 'tablet', c48542: 'tablet',
   '{capsule}': 'capsule', '{capsules}': 'capsule', '{cap}': 'capsule', cap: 'capsule', caps: 'capsule', capsule: 'capsule', capsules: 'capsule', '385049006': 'capsule', '732937005': 'capsule', c48480: 'capsule',
   '{syringe}': 'syringe', syringe: 'syringe', syringes: 'syringe', c43451: 'syringe',
@@ -25,6 +26,8 @@ const ML = new Set(['ml', 'milliliter', 'milliliters', 'millilitre']);
 
 /** Per day of one Timing.repeat period unit (UCUM). */
 const PER_DAY: Record<string, number> = { s: 86400, min: 1440, h: 24, d: 1, wk: 1 / 7, mo: 1 / 30, a: 1 / 365 };
+/** EventTiming codes that name one time of day (HL7 v3 TimingEvent / FHIR event-timing). */
+const ONE_TIME_OF_DAY = new Set(['MORN', 'MORN.early', 'MORN.late', 'NOON', 'AFT', 'AFT.early', 'AFT.late', 'EVE', 'EVE.early', 'EVE.late', 'NIGHT', 'PHS', 'HS', 'WAKE', 'CM', 'CD', 'CV', 'ACM', 'ACD', 'ACV', 'PCM', 'PCD', 'PCV']);
 /** HL7 TimingAbbreviation codes → administrations per day. */
 const ABBREVIATION: Record<string, number> = { QD: 1, AM: 1, PM: 1, BID: 2, TID: 3, QID: 4, QOD: 0.5, Q1H: 24, Q2H: 12, Q3H: 8, Q4H: 6, Q6H: 4, Q8H: 3, Q12H: 2, Q24H: 1, QHS: 1, HS: 1 };
 
@@ -36,7 +39,9 @@ export function frequencyPerDayOf(di: Dosage | undefined): number | undefined {
     const n = typeof rep.frequency === 'number' && rep.frequency > 0 ? rep.frequency : 1;
     if (f !== undefined) return (n / rep.period) * f;
   }
-  if (rep && rep.period === undefined && Array.isArray(rep.when) && rep.when.length > 0 && rep.frequency === undefined) return rep.when.length;
+  // times of day alone ("MORN", "EVE", "HS"): one administration each; generic meal codes (C, AC, PC) are not counted
+  if (rep && rep.period === undefined && Array.isArray(rep.when) && rep.when.length > 0 && rep.frequency === undefined && rep.when.every((w) => ONE_TIME_OF_DAY.has(String(w))))
+    return new Set(rep.when).size;
   const codings = di?.timing?.code?.coding;
   for (const c of Array.isArray(codings) ? codings : []) {
     const v = typeof c?.code === 'string' ? ABBREVIATION[c.code.toUpperCase()] : undefined;

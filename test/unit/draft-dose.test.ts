@@ -39,6 +39,7 @@ describe('frequency per day (FHIR Timing)', () => {
     ['code text "TID" → 3', { timing: { code: { text: 'TID' } } }, 3],
     ['when [HS] only → 1', { timing: { repeat: { when: ['HS'] } } }, 1],
     ['when [MORN, EVE] only → 2', { timing: { repeat: { when: ['MORN', 'EVE'] } } }, 2],
+    ['when [C] (with meals, how many not said) → undefined', { timing: { repeat: { when: ['C'] } } }, undefined],
     ['repeat wins over code', { timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' }, code: { coding: [{ code: 'QD' }] } } }, 2],
     ['nothing → undefined', { timing: {} }, undefined],
     ['coding not an array → undefined', { timing: { code: { coding: 'BID' as never } } }, undefined],
