@@ -10,7 +10,10 @@ const NOT_ACTIONABLE_ON_MONITORING = new Set<Recommendation['kind']>(['info', 'm
 
 /** A monitoring card is shown only when an active order calls for action: a warning or critical, actionable result. */
 export function callsForAction(rec: Recommendation, card: Card): boolean {
-  return (card.indicator === 'warning' || card.indicator === 'critical') && !NOT_ACTIONABLE_ON_MONITORING.has(rec.kind);
+  if (!(card.indicator === 'warning' || card.indicator === 'critical')) return false;
+  // a pharmacogenomic result on file that cannot be read is a warning to act on (review it), not missing data to record
+  if (rec.pgx?.action === 'unreadable') return true;
+  return !NOT_ACTIONABLE_ON_MONITORING.has(rec.kind);
 }
 
 /**

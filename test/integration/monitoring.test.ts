@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
-import { activeMed, patient, pharmvarGenotype, prefetchFrom, vital } from '../fixtures/synthetic-patients.js';
+import { activeMed, patient, pharmvarGenotype, prefetchFrom, textGenotype, vital } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation, lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { useFhirAndService } from '../support/service.js';
 
@@ -34,6 +34,8 @@ function activeOrder(id: string, patientId: string, rxcui: string, text: string,
  * - mon-4: on warfarin 5 mg daily for months (no recent administrations), INR 2.4 three days ago → within 2–3, no card.
  * - mon-5: the Lenzini 2010 worked example (docs/warfarin-refinement.md): 5 mg on days 1–4, INR 1.5 on day 5
  *          (yesterday), genotyped; the active order says 7.5 mg daily → the refined dose (≈ 5 mg daily) as a card.
+ * - mon-6: on active clopidogrel, a CYP2C19 result on file the service cannot interpret ("CYP2C19 result: see scanned
+ *          report") → a warning that names it (issue 14: never "no result on file", never a test suggestion).
  */
 const pool: FhirResource[] = [
   patient('mon-1', bornYearsAgo(80), 'male'),
@@ -51,6 +53,9 @@ const pool: FhirResource[] = [
   inrObservation('mon-4-inr1', 'mon-4', 2.4, `${daysAgo(3)}T08:00:00Z`),
   ...lenziniPatient('mon-5', { day1: plusDays(daysAgo(0), -5), birthDate: `${now.getUTCFullYear() - 66}-01-01`, doses: [5, 5, 5, 5], inrDay: 5, inr: 1.5 }),
   activeWarfarin('mon-5-warf', 'mon-5', 7.5),
+  patient('mon-6', bornYearsAgo(61), 'female'),
+  textGenotype('mon-6-cyp2c19', 'mon-6', 'HGNC:2621', 'CYP2C19', 'CYP2C19 result: see scanned report', '2025-06-01'),
+  activeOrder('mon-6-clop', 'mon-6', '32968', 'clopidogrel 75 MG Oral Tablet', 75, 1),
 ];
 
 const env = useFhirAndService(TOKEN, () => pool);
@@ -92,6 +97,17 @@ test('discovery lists the monitoring service for patient-view with its prefetch'
   const mon = doc.services.find((s) => s.id === 'dosing-monitor');
   expect(mon).toMatchObject({ hook: 'patient-view' });
   expect(mon!.prefetch['medicationRequests']).toBe('MedicationRequest?patient={{context.patientId}}&status=active&_count=100');
+});
+
+test.each([true, false])('a CYP2C19 result on file that cannot be read, on active clopidogrel: a warning naming it (prefetch: %s)', async (withPrefetch) => {
+  const cards = await open('mon-6', withPrefetch);
+  expect(cards).toHaveLength(1);
+  const c = cards[0];
+  expect(c.indicator).toBe('warning');
+  expect(c.detail).toContain('Observation/mon-6-cyp2c19');
+  expect(c.detail).toContain('see scanned report');
+  expect(`${c.summary} ${c.detail}`).not.toMatch(/no CYP2C19 result on file|No result on file/i);
+  expect(JSON.stringify(c.suggestions ?? [])).not.toMatch(/ServiceRequest|genotyping/);
 });
 
 test('creatinine rise → exactly one card; overridden with the same facts → none; new facts → the card again', async () => {
