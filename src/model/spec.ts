@@ -1,9 +1,21 @@
 // The warfarin dose model as data (WarfarinModelSpec) and its in-process TypeScript evaluation:
 //   sqrtDose = linear(imputed x) + Σ trees(x)             (square-root-of-mg/week scale)
 //   dose     = max(sqrtDose, 0)²
-//   80% PI   = [max(sqrtDose − lo(sqrtDose), 0)², (sqrtDose + hi(sqrtDose))²], lo/hi piecewise linear in sqrtDose
+//   80% PI   = [max(sqrtDose − lo(sqrtDose), 0)², (sqrtDose + hi(sqrtDose))²], lo/hi piecewise linear in sqrtDose,
+//              one curve per genotype stratum (which genotypes are known: read from the "unknown" columns)
 // The same spec is written into the ONNX graph (src/model/train/onnx.ts) and into the ONNX file's metadata, where the
 // serving code reads it back for the explanation (exact TreeSHAP + exact linear terms).
+
+import type { GenotypeStratum } from '../domain/genotypeStratum.js';
+import { stratumOfVector } from './features.js';
+
+/** Offsets of an interval below / above sqrtDose at each knot; linear between knots, constant outside. */
+export interface IntervalCurve {
+  /** knots on the sqrtDose scale, increasing */
+  knots: number[];
+  low: number[];
+  high: number[];
+}
 
 /** A regression tree in flat arrays; feature = -1 marks a leaf. Thresholds are float32 values. */
 export interface FlatTree {
@@ -36,11 +48,8 @@ export interface WarfarinModelSpec {
   baseSqrt: number;
   interval: {
     level: number;
-    /** knots on the sqrtDose scale, increasing */
-    knots: number[];
-    /** offsets below / above sqrtDose at each knot; linear between knots, constant outside */
-    low: number[];
-    high: number[];
+    /** calibrated separately in each genotype stratum */
+    strata: Record<GenotypeStratum, IntervalCurve>;
   };
 }
 
@@ -90,9 +99,14 @@ function piecewise(knots: number[], values: number[], m: number): number {
   return v;
 }
 
-export function intervalOffsets(spec: WarfarinModelSpec, m: number): { low: number; high: number } {
-  const { knots, low, high } = spec.interval;
-  return { low: piecewise(knots, low, m), high: piecewise(knots, high, m) };
+export function curveOffsets(c: IntervalCurve, m: number): { low: number; high: number } {
+  return { low: piecewise(c.knots, c.low, m), high: piecewise(c.knots, c.high, m) };
+}
+
+/** Interval ends in mg/week around a predicted sqrt dose (the same formula for the model and an equation). */
+export function curveInterval(c: IntervalCurve, m: number): { low: number; high: number } {
+  const o = curveOffsets(c, m);
+  return { low: Math.max(m - o.low, 0) ** 2, high: Math.max(m + o.high, 0) ** 2 };
 }
 
 export interface RawPrediction {
@@ -105,11 +119,9 @@ export interface RawPrediction {
 /** Unclamped model output, as the ONNX graph computes it. */
 export function predictRaw(spec: WarfarinModelSpec, x: ArrayLike<number>): RawPrediction {
   const m = sqrtDose(spec, x);
-  const o = intervalOffsets(spec, m);
-  const lo = Math.max(m - o.low, 0);
-  const hi = Math.max(m + o.high, 0);
+  const i = curveInterval(spec.interval.strata[stratumOfVector(x)], m);
   const p = Math.max(m, 0);
-  return { sqrtDose: m, dose: p * p, low: lo * lo, high: hi * hi };
+  return { sqrtDose: m, dose: p * p, low: i.low, high: i.high };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export const DEFAULT_GBM: GbmParams = {
   subsample: 0.7,
   maxBins: 48,
   seed: 20090219,
-  huberDelta: 0.5,
+  huberDelta: 0.3,
 };
 
 /** mulberry32: tiny seeded PRNG, identical on every platform. */
