@@ -207,7 +207,7 @@ function growTree(
   return { ...t, cover: new Array<number>(t.feature.length).fill(0) };
 }
 
-/** Counts how many rows of X reach each node (TreeSHAP's background distribution). */
+/** Counts how many rows of X reach each node (node covers: the expected tree value). */
 export function setCovers(t: FlatTree, X: ArrayLike<number>[]): void {
   t.cover = new Array<number>(t.feature.length).fill(0);
   for (const x of X) {
