@@ -1,5 +1,5 @@
 // npm run bench:model — one warm onnxruntime-node session, one patient at a time; mean/p50/p99 in µs for
-// (a) the ONNX session run alone, (b) the full predict() (range checks, ONNX run, TreeSHAP explanation, clamping),
+// (a) the ONNX session run alone, (b) the full predict() (range checks, ONNX run, baseline-Shapley explanation, clamping),
 // against (c) the pure-TypeScript IWPC equation in the same run. Writes bench/results-model.md.
 // Synthetic patients (no IWPC rows are needed or read).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   await model.close();
   const rows = [
     ['ONNX session.run, 1 row', stats(tA)],
-    ['predict() incl. range checks + TreeSHAP explanation', stats(tB)],
+    ['predict() incl. range checks + baseline-Shapley explanation', stats(tB)],
     ['IWPC equation (pure TS), baseline', stats(tC)],
   ] as const;
   const f = (v: number): string => v.toFixed(1);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     ...rows.map(([name, s]) => `| ${name} | ${f(s.mean)} | ${f(s.p50)} | ${f(s.p99)} |`),
     '',
     'Inference proper (the ONNX session run for one patient) has a p50 well under 100 µs. `predict()` adds the',
-    'exact TreeSHAP explanation (a pass over every split node of the ensemble and one memoised look-up per tree)',
+    'exact Shapley explanation against the reference patient (a walk over the split nodes of every tree that the patient or the reference reaches)',
     'plus grouping, labels and sorting. Means and p99 are dominated by preemption when the shared machine is busy',
     '(see the load average above). The IWPC equation is a handful of multiplications.',
     '',

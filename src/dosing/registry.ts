@@ -5,6 +5,7 @@ import type { DrugDictionary, IdentifiedDrug } from '../domain/drugs.js';
 import type { PatientFacts } from '../domain/facts.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import type { WarfarinModel } from '../model/warfarinModel.js';
+import type { GenotypeStratum } from '../domain/genotypeStratum.js';
 import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './warfarin/evaluator.js';
 import { registerPgxEvaluators } from './pgx/register.js';
 import { registerRenalEvaluators } from './renal/register.js';
@@ -99,10 +100,13 @@ export interface EvaluatorDependencies {
   [k: string]: unknown;
 }
 
-/** One-line summary of the model's validation, cited on every card that uses it. */
-function modelSummary(m: WarfarinModel): string {
-  const o = m.card.evaluation.overall;
-  return `Model card ${m.card.name} v${m.card.version}: 5-fold cross-validated on ${o['n'] ?? '?'} IWPC patients, MAE ${o['mae_complete'] ?? '?'} mg/week (IWPC equation ${o['iwpc_mae_complete'] ?? '?'}), ${o['pw20_complete'] ?? '?'}% within 20% (IWPC ${o['iwpc_pw20_complete'] ?? '?'}%), 80% interval coverage ${o['coverage80'] ?? '?'}% (complete cases; models/${m.card.name}.card.md)`;
+/** One-line summary of the model's validation in the patient's genotype stratum, cited on every card that uses it. */
+function modelSummary(m: WarfarinModel, stratum: GenotypeStratum): string {
+  const t = m.card.evaluation.strata.table.find((x) => x.stratum === stratum);
+  const fig = t
+    ? `genotype on file: ${t.label}: cross-validated MAE ${t.model.mae} mg/week (${t.equationName} ${t.equation.mae}), ${t.model.pw20}% within 20% (equation ${t.equation.pw20}%), 80% interval coverage ${t.model.coverage80}% (n ${t.n})`
+    : `cross-validated on ${m.card.evaluation.overall['n'] ?? '?'} IWPC patients`;
+  return `Model card ${m.card.name} v${m.card.version}: ${fig} (models/${m.card.name}.card.md)`;
 }
 
 /** Run the model for this patient when a dose may be computed at all; any failure falls back to the equation. */
@@ -114,7 +118,8 @@ async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDepende
   try {
     const r = await model.predict(warfarinModelInput(c.facts, c.order, basis));
     if ('withheld' in r) return { status: 'withheld', reasons: r.reasons };
-    return { status: 'predicted', prediction: r, model: { name: model.card.name, version: model.version, summary: modelSummary(model) } };
+    if ('servedBy' in r) return { status: 'equation', stratum: r.stratum, reason: r.reason, ...(r.interval80 ? { interval80: r.interval80 } : {}) };
+    return { status: 'predicted', prediction: r, model: { name: model.card.name, version: model.version, summary: modelSummary(model, r.stratum) } };
   } catch {
     return { status: 'unavailable', reason: 'inference failed' };
   } finally {

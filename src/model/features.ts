@@ -3,6 +3,7 @@
 import type { Cyp2c9IwpcGenotype, Vkorc1Genotype } from '../dosing/warfarin/iwpc.js';
 import { iwpcAgeDecade } from '../dosing/warfarin/iwpc.js';
 import type { IwpcRace } from '../domain/facts.js';
+import type { GenotypeStratum } from '../domain/genotypeStratum.js';
 
 export interface WarfarinModelInput {
   ageYears?: number;
@@ -48,6 +49,21 @@ export function raceDetailFromCdcCodes(codes: readonly string[]): RaceDetail | u
   return found.size === 1 ? [...found][0] : undefined;
 }
 
+/** The patient the explanation's contributions are measured against (as in IWPC-style dosing tables). */
+export const REFERENCE_PATIENT: WarfarinModelInput = {
+  ageYears: 65,
+  sex: 'male',
+  heightCm: 170,
+  weightKg: 80,
+  race: 'White',
+  vkorc1: 'G/G',
+  cyp2c9: '*1/*1',
+  amiodarone: false,
+  enzymeInducer: false,
+};
+export const REFERENCE_PATIENT_TEXT =
+  '60–69 years, 170 cm, 80 kg, White man, CYP2C9 *1/*1, VKORC1 G/G, no interacting drugs, no indication recorded';
+
 /** One column of the model's input vector. */
 export interface FeatureColumn {
   name: string;
@@ -58,6 +74,30 @@ export interface FeatureColumn {
   /** used by the boosted trees */
   tree: boolean;
 }
+
+/** An interaction column: base column × "gene unknown" (NaN when the base is missing). */
+interface Interaction {
+  name: string;
+  base: string;
+  gene: 'vkorc1' | 'cyp2c9';
+  factor: string;
+}
+
+const INTERACTION_BASES: { base: string; short: string; factor?: string }[] = [
+  { base: 'race_asian', short: 'asian' },
+  { base: 'race_black', short: 'black' },
+  { base: 'race_missing_or_mixed', short: 'missing_race' },
+  { base: 'age_decade', short: 'age', factor: 'age' },
+  { base: 'height_cm', short: 'height', factor: 'height' },
+  { base: 'weight_kg', short: 'weight', factor: 'weight' },
+  { base: 'male', short: 'male', factor: 'sex' },
+  { base: 'amiodarone', short: 'amiodarone', factor: 'amiodarone' },
+  { base: 'enzyme_inducer', short: 'inducer', factor: 'enzymeInducer' },
+];
+
+const INTERACTIONS: Interaction[] = (['vkorc1', 'cyp2c9'] as const).flatMap((gene) =>
+  INTERACTION_BASES.map((b) => ({ name: `${b.short}_x_${gene}_unknown`, base: b.base, gene, factor: b.factor ?? gene })),
+);
 
 /** Input vector of the ONNX graph (float32, NaN = missing). Order matters: it is the model's contract. */
 export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
@@ -92,9 +132,25 @@ export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   { name: 'ind_valve', factor: 'indication', linear: true, tree: true },
   { name: 'ind_stroke', factor: 'indication', linear: true, tree: true },
   { name: 'ind_ortho', factor: 'indication', linear: true, tree: true },
+  // genotype unknown × covariates (linear part only): without a genotype, race and the other covariates carry what the
+  // genotype would have said (VKORC1 A/A is the common genotype in East Asian patients; the clinical equation's
+  // coefficients differ from the pharmacogenetic one's). Race terms are reported under the genotype's factor, the
+  // others under their covariate's factor.
+  ...INTERACTIONS.map((c) => ({ name: c.name, factor: c.factor, linear: true, tree: false })),
 ];
 
 export const N_FEATURES = FEATURE_COLUMNS.length;
+
+/** Columns that say a genotype is unknown (0/1, never NaN): they define the genotype stratum of an input vector. */
+export const VKORC1_UNKNOWN_COLUMN = FEATURE_COLUMNS.findIndex((c) => c.name === 'vkorc1_unknown');
+export const CYP2C9_UNKNOWN_COLUMN = FEATURE_COLUMNS.findIndex((c) => c.name === 'cyp2c9_unknown');
+
+/** Genotype stratum of an encoded input (same answer as genotypeStratum on the input it was encoded from). */
+export function stratumOfVector(x: ArrayLike<number>): GenotypeStratum {
+  const vk = x[VKORC1_UNKNOWN_COLUMN] !== 1;
+  const cyp = x[CYP2C9_UNKNOWN_COLUMN] !== 1;
+  return vk && cyp ? 'both' : vk ? 'vkorc1Only' : cyp ? 'cyp2c9Only' : 'none';
+}
 
 /** Allowed ranges of the numeric inputs (the IWPC training data's range, rounded outwards). */
 export const INPUT_RANGES = {
@@ -158,7 +214,9 @@ export function encodeFeatures(i: WarfarinModelInput): number[] {
     b(i.indications?.includes('HeartValve')),
     b(i.indications?.includes('Stroke')),
     b(i.indications?.includes('PostOrthopedic')),
+    ...INTERACTIONS.map(() => 0),
   ];
+  setInteractions(v);
   if (v.length !== N_FEATURES) throw new Error('feature encoding out of sync with FEATURE_COLUMNS');
   return v;
 }
@@ -193,4 +251,46 @@ export function factorLabel(factor: string, i: WarfarinModelInput): string {
     default:
       return factor;
   }
+}
+
+const col = (name: string): number => FEATURE_COLUMNS.findIndex((c) => c.name === name);
+const VK_COLUMNS = { count: col('vkorc1_a_alleles'), indicators: [col('vkorc1_ag'), col('vkorc1_aa')] };
+const CYP_COLUMNS = {
+  counts: [col('cyp2c9_star2_alleles'), col('cyp2c9_star3_alleles')],
+  indicators: ['cyp2c9_12', 'cyp2c9_13', 'cyp2c9_22', 'cyp2c9_23', 'cyp2c9_33'].map(col),
+};
+const INTERACTION_COLUMNS = INTERACTIONS.map((c) => ({
+  at: col(c.name),
+  base: col(c.base),
+  unknown: c.gene === 'vkorc1' ? VKORC1_UNKNOWN_COLUMN : CYP2C9_UNKNOWN_COLUMN,
+}));
+
+/** Interaction columns from their base and "unknown" columns (NaN base → NaN). */
+function setInteractions(v: number[]): void {
+  for (const c of INTERACTION_COLUMNS) v[c.at] = v[c.unknown] === 1 ? v[c.base]! : 0;
+}
+
+/**
+ * An encoded input with the genotypes the stratum lacks set to unknown: the vector encodeFeatures gives for the same
+ * patient without those results (used for genotype-masking augmentation and for the strata evaluation).
+ */
+export function maskVector(x: readonly number[], s: GenotypeStratum): number[] {
+  const v = x.slice();
+  if (s === 'cyp2c9Only' || s === 'none') {
+    v[VK_COLUMNS.count] = NaN;
+    for (const j of VK_COLUMNS.indicators) v[j] = 0;
+    v[VKORC1_UNKNOWN_COLUMN] = 1;
+  }
+  if (s === 'vkorc1Only' || s === 'none') {
+    for (const j of CYP_COLUMNS.counts) v[j] = NaN;
+    for (const j of CYP_COLUMNS.indicators) v[j] = 0;
+    v[CYP2C9_UNKNOWN_COLUMN] = 1;
+  }
+  setInteractions(v);
+  return v;
+}
+
+/** The strata an input can be shown in by removing genotypes (its own stratum and the ones with fewer genotypes). */
+export function reachableStrata(s: GenotypeStratum): GenotypeStratum[] {
+  return s === 'both' ? ['both', 'vkorc1Only', 'cyp2c9Only', 'none'] : s === 'none' ? ['none'] : [s, 'none'];
 }

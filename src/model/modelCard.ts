@@ -1,5 +1,9 @@
-// Model card of the warfarin dose model (models/warfarin-dose-v1.card.json). The serving code reads the input
-// ranges and the ONNX file's sha256 from it; everything else is documentation for people.
+// Model card of the warfarin dose model (models/warfarin-dose-v2.card.json). The serving code reads the input
+// ranges, the ONNX file's sha256, which method serves each genotype stratum and the equation's interval from it;
+// everything else is documentation for people.
+import type { GenotypeStratum, StratumServedBy } from '../domain/genotypeStratum.js';
+import type { IntervalCurve } from './spec.js';
+import type { StratumFigures } from './strataMetrics.js';
 
 export interface FeatureDoc {
   key: string;
@@ -70,7 +74,16 @@ export interface ModelCard {
     byBand: Record<string, BandFigures>;
     perFold: { fold: number; n_complete: number; mae_complete: number; iwpc_mae: number; pw20_complete: number; iwpc_pw20: number }[];
     targets: Record<string, string>;
+    /** by genotype on file (issue 16): held-out patients with both genotypes, shown in each stratum */
+    strata: { method: string; table: StratumFigures[] };
   };
+  /**
+   * Which method the service uses in each genotype stratum: the model where it beat the IWPC equation in the
+   * nested CV, the equation (iwpcForStratum) elsewhere. Read by the serving code.
+   */
+  servedBy: Record<GenotypeStratum, StratumServedBy>;
+  /** 80% interval of the IWPC equation per stratum (sqrt scale, as the model's), for strata the equation serves */
+  equationIntervals: Record<GenotypeStratum, IntervalCurve>;
   limitations: string[];
   onnx: { opsets: Record<string, number>; inputs: string[]; outputs: string[] };
 }

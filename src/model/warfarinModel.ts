@@ -1,7 +1,10 @@
 // Serving the warfarin dose model: one onnxruntime-node session created at start-up, inputs range-checked against
 // the model card (outside the ranges the model withholds and the caller falls back to the IWPC equation), dose and
-// interval from the ONNX graph, explanation from the spec stored in the ONNX file (exact linear terms + TreeSHAP on
-// the sqrt scale, mapped to mg/week so that the contributions sum exactly to prediction − base value).
+// interval from the ONNX graph, explanation from the spec stored in the ONNX file: exact Shapley values against a
+// reference patient (src/model/baselineShap.ts; 60–69 years, 170 cm, 80 kg, White man, CYP2C9 *1/*1, VKORC1 G/G, the
+// IWPC-style reference), on the sqrt scale, mapped to mg/week so that they sum exactly to prediction − reference dose.
+// In a genotype stratum the card says the IWPC equation serves (the model did not beat it in cross-validation), the
+// model is not run: the result says so and carries the equation's calibrated 80% interval for that stratum.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,16 +16,21 @@ import {
   factorLabel,
   FEATURE_COLUMNS,
   N_FEATURES,
+  REFERENCE_PATIENT,
   type WarfarinModelInput,
 } from './features.js';
+import { genotypeStratum, STRATUM_LABELS, type GenotypeStratum } from '../domain/genotypeStratum.js';
+import { iwpcAgeDecade, iwpcForStratum } from '../dosing/warfarin/iwpc.js';
 import type { ModelCard } from './modelCard.js';
 import { readOnnxMetadata } from './onnxMetadata.js';
-import { EnsembleTreeShap, sqrtContributions, type WarfarinModelSpec } from './spec.js';
+import { baselineContributions } from './baselineShap.js';
+import { curveInterval, predictRaw, type WarfarinModelSpec } from './spec.js';
 
 export type { WarfarinModelInput } from './features.js';
 export type { ModelCard } from './modelCard.js';
 
-export const MODEL_NAME = 'warfarin-dose-v1';
+export const MODEL_NAME = 'warfarin-dose-v2';
+
 export const SPEC_METADATA_KEY = 'pgx.warfarin.spec';
 
 export interface WarfarinContribution {
@@ -34,7 +42,7 @@ export interface WarfarinContribution {
 export interface WarfarinPrediction {
   weeklyDoseMg: number;
   interval80: { low: number; high: number };
-  /** model output for the average training patient, mg/week */
+  /** model output for the reference patient (REFERENCE_PATIENT), mg/week */
   baseValueMg: number;
   /** sorted by |mgPerWeek| descending; Σ mgPerWeek = weeklyDoseMg − baseValueMg */
   contributions: WarfarinContribution[];
@@ -42,6 +50,8 @@ export interface WarfarinPrediction {
   modelVersion: string;
   /** the unclamped model output, mg/week */
   rawDoseMg: number;
+  /** which genotypes were on file */
+  stratum: GenotypeStratum;
 }
 
 export interface WarfarinWithheld {
@@ -49,14 +59,25 @@ export interface WarfarinWithheld {
   reasons: string[];
 }
 
+/** The card says the IWPC equation serves this genotype stratum: the model is not run. */
+export interface WarfarinEquationServed {
+  servedBy: 'equation';
+  stratum: GenotypeStratum;
+  reason: string;
+  /** the equation's 80% interval for this stratum (mg/week); absent when age, height or weight is missing */
+  interval80?: { low: number; high: number };
+}
+
+export type WarfarinModelResult = WarfarinPrediction | WarfarinWithheld | WarfarinEquationServed;
+
 export interface WarfarinModel {
   version: string;
   card: ModelCard;
   /** the model as data (read from the ONNX file's metadata): used for explanations and tests */
   spec: WarfarinModelSpec;
-  predict(input: WarfarinModelInput): Promise<WarfarinPrediction | WarfarinWithheld>;
+  predict(input: WarfarinModelInput): Promise<WarfarinModelResult>;
   /** several patients in one session run (evaluation) */
-  predictMany(inputs: WarfarinModelInput[]): Promise<(WarfarinPrediction | WarfarinWithheld)[]>;
+  predictMany(inputs: WarfarinModelInput[]): Promise<WarfarinModelResult[]>;
   /** release the native session */
   close(): Promise<void>;
 }
@@ -78,6 +99,26 @@ export function defaultModelDir(): string {
 }
 
 const clampDose = (v: number): number => Math.min(DOSE_BOUNDS.max, Math.max(DOSE_BOUNDS.min, v));
+
+/** The stratum's equation and its calibrated interval, when the card says the equation serves the stratum. */
+function equationServed(card: ModelCard, i: WarfarinModelInput): WarfarinEquationServed | undefined {
+  const stratum = genotypeStratum(i);
+  if (card.servedBy[stratum] !== 'equation') return undefined;
+  const reason = `genotype on file: ${STRATUM_LABELS[stratum]} — the dose model did not beat the IWPC equation in cross-validation for these patients (model card ${card.name}), so the equation is used`;
+  if (i.ageYears === undefined || i.heightCm === undefined || i.weightKg === undefined) return { servedBy: 'equation', stratum, reason };
+  const eq = iwpcForStratum({
+    ageDecade: iwpcAgeDecade(i.ageYears),
+    heightCm: i.heightCm,
+    weightKg: i.weightKg,
+    race: i.race ?? 'MissingOrMixed',
+    amiodarone: i.amiodarone,
+    enzymeInducer: i.enzymeInducer,
+    ...(i.vkorc1 ? { vkorc1: i.vkorc1 } : {}),
+    ...(i.cyp2c9 ? { cyp2c9: i.cyp2c9 } : {}),
+  });
+  const iv = curveInterval(card.equationIntervals[stratum], eq.sqrtDose);
+  return { servedBy: 'equation', stratum, reason, interval80: { low: Math.min(clampDose(iv.low), eq.weeklyDoseMg), high: Math.max(clampDose(iv.high), eq.weeklyDoseMg) } };
+}
 
 function rangeReasons(card: ModelCard, i: WarfarinModelInput): string[] {
   const reasons: string[] = [];
@@ -106,16 +147,16 @@ function inputWarnings(i: WarfarinModelInput): string[] {
   return w;
 }
 
-/** Groups per-column sqrt-scale contributions by factor and maps them to mg/week (exact sum). */
+/** Groups per-column sqrt-scale contributions (against the reference) by factor and maps them to mg/week (exact sum). */
 function contributionsMg(
   spec: WarfarinModelSpec,
-  shap: EnsembleTreeShap,
+  ref: number[],
   input: WarfarinModelInput,
   x: number[],
   doseMg: number,
   baseMg: number,
 ): WarfarinContribution[] {
-  const phi = sqrtContributions(spec, x, shap);
+  const phi = baselineContributions(spec, x, ref);
   const byFactor = new Map<string, number>();
   FEATURE_COLUMNS.forEach((c, j) => byFactor.set(c.factor, (byFactor.get(c.factor) ?? 0) + phi[j]!));
   const total = [...byFactor.values()].reduce((s, v) => s + v, 0);
@@ -162,16 +203,17 @@ export async function loadWarfarinModel(dir?: string): Promise<WarfarinModel> {
   } catch (e) {
     throw new ModelUnavailableError(`onnxruntime could not load the warfarin model: ${(e as Error).message}`, { cause: e });
   }
-  const baseMg = Math.max(spec.baseSqrt, 0) ** 2;
-  // exact TreeSHAP with per-leaf tables built once at start-up (see FastTreeShap / EnsembleTreeShap in spec.ts)
-  const shap = new EnsembleTreeShap(spec.trees, N_FEATURES);
+  const ref = encodeFeatures(REFERENCE_PATIENT);
+  const baseMg = predictRaw(spec, ref).dose;
 
-  async function predictMany(inputs: WarfarinModelInput[]): Promise<(WarfarinPrediction | WarfarinWithheld)[]> {
-    const out = new Array<WarfarinPrediction | WarfarinWithheld>(inputs.length);
+  async function predictMany(inputs: WarfarinModelInput[]): Promise<WarfarinModelResult[]> {
+    const out = new Array<WarfarinModelResult>(inputs.length);
     const ok: number[] = [];
     inputs.forEach((inp, k) => {
       const reasons = rangeReasons(card, inp);
+      const eq = reasons.length ? undefined : equationServed(card, inp);
       if (reasons.length) out[k] = { withheld: true, reasons };
+      else if (eq) out[k] = eq;
       else ok.push(k);
     });
     if (!ok.length) return out;
@@ -187,7 +229,7 @@ export async function loadWarfarinModel(dir?: string): Promise<WarfarinModel> {
       const raw = dose[r]!;
       const weekly = clampDose(raw);
       const warnings = inputWarnings(input);
-      const contributions = contributionsMg(spec, shap, input, xs[r]!, raw, baseMg);
+      const contributions = contributionsMg(spec, ref, input, xs[r]!, raw, baseMg);
       if (weekly !== raw) {
         warnings.push(`Model output ${raw.toFixed(1)} mg/week clamped to the safe range ${DOSE_BOUNDS.min}–${DOSE_BOUNDS.max} mg/week.`);
         contributions.push({ key: 'safetyClamp', label: `Clamped to ${DOSE_BOUNDS.min}–${DOSE_BOUNDS.max} mg/week`, mgPerWeek: weekly - raw });
@@ -201,6 +243,7 @@ export async function loadWarfarinModel(dir?: string): Promise<WarfarinModel> {
         warnings,
         modelVersion: spec.version,
         rawDoseMg: raw,
+        stratum: genotypeStratum(input),
       };
     });
     return out;

@@ -62,7 +62,7 @@ test('genotyped patient: the card proposes the model dose (same as the ONNX sess
   const iwpc = iwpcPharmacogenetic({ ageDecade: iwpcAgeDecade(p.age(new Date())), heightCm: p.heightCm, weightKg: p.weightKg, race: 'White', vkorc1: 'A/G', cyp2c9: '*1/*3', amiodarone: true, enzymeInducer: false });
   expect(card.detail).toContain(`IWPC pharmacogenetic equation: ${Number(iwpc.weeklyDoseMg.toFixed(1))} mg/wk`);
   expect(card.detail).toContain(direct.contributions[0]!.label);
-  expect(card.detail).toMatch(/Model card warfarin-dose-v1 v\d/);
+  expect(card.detail).toMatch(/Model card warfarin-dose-v2 v\d/);
 });
 
 test('an indication recorded as a Condition (SNOMED atrial fibrillation) reaches the model', async () => {

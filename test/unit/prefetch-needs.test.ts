@@ -190,7 +190,7 @@ test.each(['order', 'monitor'] as const)("%s mode: the drug's own keys give the 
   // the comparison covered real work, not empty lists: doses, genotype guidance, kidney bands, levels
   const expected =
     mode === 'order'
-      ? ['warfarin:dose:warfarin-dose-v1', 'warfarin:dose:warfarin-lenzini-2010', 'warfarin:missing-data:iwpc-2009', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose:tdm-goti2018-prior', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian']
+      ? ['warfarin:dose:warfarin-dose-v2', 'warfarin:dose:warfarin-lenzini-2010', 'warfarin:missing-data:iwpc-2009', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose:tdm-goti2018-prior', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian']
       : ['warfarin:dose-adjustment:warfarin-inr-monitoring/inr-high', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian'];
   expect([...kinds].filter((k) => expected.includes(k)).sort()).toEqual(expected.sort());
 });

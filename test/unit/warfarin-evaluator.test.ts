@@ -91,12 +91,14 @@ describe('equation choice and dose', () => {
     ['genotyped *3/*3 + A/A, White, 45 y, 60 kg', { age: 45, weightKg: 60, race: 'White', genes: [cyp2c9('*3/*3'), vkorc1('A/A')] }, 'pharmacogenetic', { race: 'White', cyp2c9: '*3/*3', vkorc1: 'A/A' }, undefined],
     ['no genotype → clinical', { race: 'White' }, 'clinical', { race: 'White' }, /No CYP2C9 or VKORC1 genotype/],
     ['no genotype, no race → clinical, missing/mixed', {}, 'clinical', {}, /No CYP2C9 or VKORC1 genotype/],
-    ['only CYP2C9 known → pharmacogenetic, VKORC1 unknown term', { genes: [cyp2c9('*1/*2')] }, 'pharmacogenetic', { cyp2c9: '*1/*2' }, undefined],
+    // issue 16: without VKORC1 the clinical equation (its race terms carry what VKORC1 would have said; the
+    // pharmacogenetic "VKORC1 unknown" term came from the few IWPC sites that did not type VKORC1)
+    ['only CYP2C9 known → clinical (no VKORC1 genotype)', { genes: [cyp2c9('*1/*2')] }, 'clinical', { cyp2c9: '*1/*2' }, undefined],
     ['only VKORC1 known → pharmacogenetic, CYP2C9 unknown term', { genes: [vkorc1('A/A')] }, 'pharmacogenetic', { vkorc1: 'A/A' }, undefined],
     ['CYP2C9 *1/*13 → unknown, with caution note', { race: 'Black', genes: [cyp2c9('*1/*13')] }, 'clinical', { race: 'Black' }, /CPIC advises caution/],
     ['CYP2C9 "*3/*1" normalised to *1/*3', { genes: [cyp2c9('*3/*1'), vkorc1('G/G')] }, 'pharmacogenetic', { cyp2c9: '*1/*3', vkorc1: 'G/G' }, undefined],
-    ['CYP2C9 "*3/*2" normalised to *2/*3', { genes: [cyp2c9('*3/*2')] }, 'pharmacogenetic', { cyp2c9: '*2/*3' }, undefined],
-    ['VKORC1 non-rs9923231 variant → unknown + note', { genes: [cyp2c9('*1/*1'), vkorc1('C/T', 'rs7294')] }, 'pharmacogenetic', { cyp2c9: '*1/*1' }, /not an rs9923231/],
+    ['CYP2C9 "*3/*2" normalised to *2/*3', { genes: [cyp2c9('*3/*2'), vkorc1('A/G')] }, 'pharmacogenetic', { cyp2c9: '*2/*3', vkorc1: 'A/G' }, undefined],
+    ['VKORC1 non-rs9923231 variant → unknown + note (CYP2C9 only → clinical)', { genes: [cyp2c9('*1/*1'), vkorc1('C/T', 'rs7294')] }, 'clinical', { cyp2c9: '*1/*1' }, /not an rs9923231/],
     ['VKORC1 non-rs9923231 alone → clinical + note', { genes: [vkorc1('C/T', 'rs9934438')] }, 'clinical', {}, /not an rs9923231/],
     ['age 95 → age decade 9', { age: 95, genes: [cyp2c9('*1/*1'), vkorc1('A/G')] }, 'pharmacogenetic', { cyp2c9: '*1/*1', vkorc1: 'A/G' }, undefined],
     ['age 18 (adult boundary) → dose', { age: 18 }, 'clinical', {}, undefined],
@@ -115,10 +117,13 @@ describe('equation choice and dose', () => {
     if (eq === 'pharmacogenetic') expect(r.comparators?.[0]?.dose.value).toBeCloseTo(iwpcClinical(inputs).weeklyDoseMg, 1);
   });
 
-  test('only CYP2C9 known: the VKORC1 factor is the "unknown" term', () => {
-    const r = evaluate(facts({ genes: [cyp2c9('*1/*2')] }));
-    expect(r.factors?.find((f) => f.key === 'vkorc1')?.label).toBe('VKORC1 unknown');
-    expect(input(r, 'vkorc1')?.value).toBe('no result on file');
+  test('only VKORC1 known: the CYP2C9 factor is the "unknown" term; only CYP2C9 known: the clinical equation, said so', () => {
+    const r = evaluate(facts({ genes: [vkorc1('A/G')] }));
+    expect(r.factors?.find((f) => f.key === 'cyp2c9')?.label).toBe('CYP2C9 unknown');
+    expect(input(r, 'cyp2c9')?.value).toBe('no result on file');
+    const c = evaluate(facts({ genes: [cyp2c9('*1/*2')] }));
+    expect(c.method.name).toBe('IWPC clinical warfarin equation (no VKORC1 genotype on file)');
+    expect(input(c, 'vkorc1')?.value).toBe('no result on file');
   });
 
   test('CYP2C9 *1/*13: the input says the result is not usable and keeps its source', () => {

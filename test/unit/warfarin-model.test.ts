@@ -2,15 +2,18 @@
  * @jest-environment ./test/support/ort-environment.cjs
  */
 // Warfarin dose model: ONNX serving (onnxruntime-node) vs the in-process TypeScript model, intervals, explanations,
-// range checks, missing inputs, missing/corrupt model files, TreeSHAP exactness and deterministic training.
+// range checks, missing inputs, missing/corrupt model files, baseline-Shapley exactness and deterministic training.
 // IWPC rows are read at run time from ../shared (never committed).
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeFeatures, N_FEATURES, raceDetailFromCdcCodes } from '../../src/model/features.js';
+import { encodeFeatures, maskVector, N_FEATURES, raceDetailFromCdcCodes, REFERENCE_PATIENT, stratumOfVector } from '../../src/model/features.js';
+import { maskToStratum } from '../../src/domain/genotypeStratum.js';
 import { readIwpcRecords, type IwpcRecord } from '../../src/model/iwpcData.js';
-import { EnsembleTreeShap, FastTreeShap, predictRaw, sqrtContributions, treeShap, type FlatTree } from '../../src/model/spec.js';
+import { GENOTYPE_STRATA } from '../../src/domain/genotypeStratum.js';
+import { baselineContributions, treeBaselineShap } from '../../src/model/baselineShap.js';
+import { predictRaw, specBaseSqrt, treeValue, type FlatTree } from '../../src/model/spec.js';
 import { specToOnnx } from '../../src/model/train/onnx.js';
 import { DEFAULT_TRAIN, toTrainData, trainModel, type TrainOptions } from '../../src/model/train/pipeline.js';
 import {
@@ -52,7 +55,7 @@ const typical: WarfarinModelInput = {
 
 describe('committed warfarin model served with onnxruntime-node', () => {
   test('the model card matches the file and documents data, licence and metrics', () => {
-    expect(model.card.modelFile).toBe('warfarin-dose-v1.onnx');
+    expect(model.card.modelFile).toBe('warfarin-dose-v2.onnx');
     expect(model.card.trainingData.licence).toMatch(/CC BY-SA 4\.0/);
     expect(model.card.trainingData.citation).toMatch(/N Engl J Med 2009;360:753-64/);
     expect(model.card.modelBytes).toBeLessThan(5 * 1024 * 1024);
@@ -94,6 +97,27 @@ describe('committed warfarin model served with onnxruntime-node', () => {
     }
   });
 
+  test('the card says which method serves each genotype stratum and has an interval curve for the equation', () => {
+    for (const g of GENOTYPE_STRATA) {
+      expect(['model', 'equation']).toContain(model.card.servedBy[g]);
+      expect(model.card.equationIntervals[g].knots.length).toBeGreaterThanOrEqual(2);
+      expect(model.spec.interval.strata[g].knots.length).toBeGreaterThanOrEqual(2);
+    }
+    expect(model.card.evaluation.strata.table.map((t) => t.stratum)).toEqual([...GENOTYPE_STRATA]);
+  });
+
+  test('the reference patient gets the base value and no contribution; VKORC1 A/G lowers the dose against it', async () => {
+    const ref = await model.predict(REFERENCE_PATIENT);
+    if (!isPrediction(ref)) throw new Error('not served by the model');
+    expect(ref.weeklyDoseMg).toBeCloseTo(ref.baseValueMg, 4); // ONNX float32 vs the float64 base value
+    for (const c of ref.contributions) expect(Math.abs(c.mgPerWeek)).toBeLessThan(1e-9);
+    const ag = await model.predict({ ...REFERENCE_PATIENT, vkorc1: 'A/G' });
+    if (!isPrediction(ag)) throw new Error('not served by the model');
+    const vk = ag.contributions.find((c) => c.key === 'vkorc1')!;
+    expect(vk.mgPerWeek).toBeLessThan(-3);
+    expect(vk.mgPerWeek).toBeCloseTo(ag.weeklyDoseMg - ref.weeklyDoseMg, 3); // only VKORC1 differs
+  });
+
   test('explanation is readable: VKORC1 A/A lowers the dose and says so', async () => {
     const p = await model.predict(typical);
     if (!isPrediction(p)) throw new Error('withheld');
@@ -130,46 +154,13 @@ describe('committed warfarin model served with onnxruntime-node', () => {
   test('a missing or corrupt model file → ModelUnavailableError', async () => {
     await expect(loadWarfarinModel(path.join(os.tmpdir(), 'no-such-model-dir'))).rejects.toBeInstanceOf(ModelUnavailableError);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'warfarin-model-'));
-    copyFileSync(path.join(MODEL_DIR, 'warfarin-dose-v1.card.json'), path.join(dir, 'warfarin-dose-v1.card.json'));
-    const bytes = readFileSync(path.join(MODEL_DIR, 'warfarin-dose-v1.onnx'));
-    writeFileSync(path.join(dir, 'warfarin-dose-v1.onnx'), bytes.subarray(0, bytes.length >> 1));
+    copyFileSync(path.join(MODEL_DIR, 'warfarin-dose-v2.card.json'), path.join(dir, 'warfarin-dose-v2.card.json'));
+    const bytes = readFileSync(path.join(MODEL_DIR, 'warfarin-dose-v2.onnx'));
+    writeFileSync(path.join(dir, 'warfarin-dose-v2.onnx'), bytes.subarray(0, bytes.length >> 1));
     await expect(loadWarfarinModel(dir)).rejects.toBeInstanceOf(ModelUnavailableError);
-    expect(existsSync(path.join(dir, 'warfarin-dose-v1.onnx'))).toBe(true);
+    expect(existsSync(path.join(dir, 'warfarin-dose-v2.onnx'))).toBe(true);
   });
 });
-
-/** Exact Shapley values of one tree by enumeration, with cover-weighted expectations (TreeSHAP's definition). */
-function bruteShap(t: FlatTree, x: number[]): Map<number, number> {
-  const feats = [...new Set(t.feature.filter((f) => f >= 0))];
-  const goesLeft = (node: number): boolean => {
-    const v = Math.fround(x[t.feature[node]!]!);
-    return Number.isNaN(v) ? t.missingLeft[node] === 1 : v <= t.threshold[node]!;
-  };
-  const ev = (node: number, S: Set<number>): number => {
-    const f = t.feature[node]!;
-    if (f < 0) return t.value[node]!;
-    const l = t.left[node]!;
-    const r = t.right[node]!;
-    if (S.has(f)) return ev(goesLeft(node) ? l : r, S);
-    return (t.cover[l]! * ev(l, S) + t.cover[r]! * ev(r, S)) / t.cover[node]!;
-  };
-  const M = feats.length;
-  const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
-  const out = new Map<number, number>();
-  for (let i = 0; i < M; i++) {
-    let phi = 0;
-    const others = feats.filter((_, j) => j !== i);
-    for (let mask = 0; mask < 1 << others.length; mask++) {
-      const S = new Set(others.filter((_, j) => mask & (1 << j)));
-      const w = (fact(S.size) * fact(M - S.size - 1)) / fact(M);
-      const withI = new Set(S);
-      withI.add(feats[i]!);
-      phi += w * (ev(0, withI) - ev(0, S));
-    }
-    out.set(feats[i]!, phi);
-  }
-  return out;
-}
 
 describe('inputs', () => {
   test('detailed race codes map to the model’s Asian subgroups', () => {
@@ -180,50 +171,56 @@ describe('inputs', () => {
   });
 });
 
+describe('genotype strata of an encoded input', () => {
+  test('masking the vector = encoding the patient without those genotypes', () => {
+    const x = encodeFeatures({ ...typical, race: 'Asian', amiodarone: true });
+    for (const g of GENOTYPE_STRATA) {
+      const a = maskVector(x, g);
+      const b = encodeFeatures(maskToStratum({ ...typical, race: 'Asian' as const, amiodarone: true }, g));
+      expect(stratumOfVector(a)).toBe(g);
+      a.forEach((v, j) => expect(Object.is(v, b[j])).toBe(true));
+    }
+  });
+});
+
+/** Shapley values of one tree against a reference by enumeration (hybrid inputs: x on S, ref elsewhere). */
+function bruteBaseline(t: FlatTree, x: number[], ref: number[]): Map<number, number> {
+  const feats = [...new Set(t.feature.filter((f) => f >= 0))];
+  const M = feats.length;
+  const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+  const val = (S: Set<number>): number => treeValue(t, ref.map((r, j) => (S.has(j) ? x[j]! : r)));
+  const out = new Map<number, number>();
+  for (let i = 0; i < M; i++) {
+    const others = feats.filter((_, j) => j !== i);
+    let phi = 0;
+    for (let mask = 0; mask < 1 << others.length; mask++) {
+      const S = new Set(others.filter((_, j) => mask & (1 << j)));
+      const withI = new Set(S).add(feats[i]!);
+      phi += ((fact(S.size) * fact(M - S.size - 1)) / fact(M)) * (val(withI) - val(S));
+    }
+    out.set(feats[i]!, phi);
+  }
+  return out;
+}
+
 describe('explanation maths', () => {
-  test('TreeSHAP equals brute-force Shapley values on the model’s trees (incl. missing values)', () => {
+  test('baseline Shapley values (served explanation) equal brute-force enumeration and sum to f(x) − f(ref)', () => {
+    const ref = encodeFeatures(REFERENCE_PATIENT);
     const xs = [encodeFeatures(typical), encodeFeatures({ ageYears: 80, amiodarone: true, enzymeInducer: false, race: 'Asian' })];
     for (const x of xs) {
-      for (const t of model.spec.trees.slice(0, 25)) {
+      for (const t of model.spec.trees.slice(0, 40)) {
         const phi = new Array<number>(N_FEATURES).fill(0);
-        treeShap(t, x, phi);
-        const brute = bruteShap(t, x);
+        treeBaselineShap(t, x, ref, phi);
+        const brute = bruteBaseline(t, x, ref);
         for (let j = 0; j < N_FEATURES; j++) expect(phi[j]!).toBeCloseTo(brute.get(j) ?? 0, 9);
       }
+      const all = baselineContributions(model.spec, x, ref).reduce((s, v) => s + v, 0);
+      expect(all).toBeCloseTo(predictRaw(model.spec, x).sqrtDose - predictRaw(model.spec, ref).sqrtDose, 6);
     }
   });
 
-  test('table-based TreeSHAP (used when serving) equals the recursive algorithm', () => {
-    const fast = model.spec.trees.map((t) => new FastTreeShap(t));
-    const lazy = new EnsembleTreeShap(model.spec.trees, N_FEATURES);
-    const pre = new EnsembleTreeShap(model.spec.trees, N_FEATURES, true);
-    for (const r of sample.slice(0, 60)) {
-      const x = encodeFeatures(r.input);
-      const a = new Array<number>(N_FEATURES).fill(0);
-      const b = new Array<number>(N_FEATURES).fill(0);
-      model.spec.trees.forEach((t, i) => {
-        treeShap(t, x, a);
-        fast[i]!.add(x, b);
-      });
-      const c = new Array<number>(N_FEATURES).fill(0);
-      lazy.add(x, c);
-      const d = new Array<number>(N_FEATURES).fill(0);
-      pre.add(x, d);
-      for (let j = 0; j < N_FEATURES; j++) {
-        expect(b[j]!).toBeCloseTo(a[j]!, 12);
-        expect(c[j]!).toBeCloseTo(a[j]!, 12);
-        expect(d[j]!).toBeCloseTo(a[j]!, 12);
-      }
-    }
-  });
-
-  test('sqrt-scale contributions sum to sqrtDose − base', () => {
-    for (const r of sample.slice(0, 30)) {
-      const x = encodeFeatures(r.input);
-      const phi = sqrtContributions(model.spec, x);
-      const sum = phi.reduce((s, v) => s + v, 0);
-      expect(sum).toBeCloseTo(predictRaw(model.spec, x).sqrtDose - model.spec.baseSqrt, 6);
-    }
+  test('the spec’s base sqrt dose is the linear part at the means plus the trees’ expected values', () => {
+    expect(specBaseSqrt(model.spec)).toBeCloseTo(model.spec.baseSqrt, 5);
   });
 });
 

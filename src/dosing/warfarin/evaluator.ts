@@ -1,9 +1,12 @@
-// Warfarin initiation dose (pure): the IWPC-trained dose model when it could be run, otherwise the IWPC
-// pharmacogenetic equation when a genotype is known and the clinical equation when none is.
+// Warfarin initiation dose (pure): the IWPC-trained dose model when it could be run and the model card says it
+// serves the patient's genotype stratum; otherwise the IWPC equation of that stratum (pharmacogenetic when VKORC1 is
+// known, clinical when it is not: iwpcForStratum). The card names the stratum and the method that served it.
 import type { GeneResult, PatientFacts } from '../../domain/facts.js';
+import { genotypeStratum, STRATUM_EQUATION, STRATUM_LABELS, type GenotypeStratum } from '../../domain/genotypeStratum.js';
 import { resultForGene } from '../../fhir/genomics/index.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { DoseFactor, Evidence, Recommendation, RecommendationInput } from '../../domain/recommendation.js';
+import { REFERENCE_PATIENT_TEXT } from '../../model/features.js';
 import type { WarfarinPrediction } from '../../model/warfarinModel.js';
 import type { ModelInputBasis } from './modelInput.js';
 import { tabletSchedule } from './schedule.js';
@@ -15,6 +18,7 @@ import {
   IWPC_URL,
   iwpcAgeDecade,
   iwpcClinical,
+  iwpcForStratum,
   iwpcPharmacogenetic,
   type Cyp2c9IwpcGenotype,
   type IwpcInputs,
@@ -40,6 +44,8 @@ export const WARFARIN_DAILY_BOUNDS = { min: 0.5, max: 15 };
 export type WarfarinModelOutcome =
   | { status: 'predicted'; prediction: WarfarinPrediction; model: { name: string; version: string; summary: string } }
   | { status: 'withheld'; reasons: string[] }
+  /** the model card says the IWPC equation serves this genotype stratum (with its calibrated 80% interval) */
+  | { status: 'equation'; stratum: GenotypeStratum; reason: string; interval80?: { low: number; high: number } }
   | { status: 'unavailable'; reason: string };
 
 export interface WarfarinOptions {
@@ -286,10 +292,15 @@ export function evaluateWarfarin(
   if (!basis.iwpc) return { ...base, kind: 'missing-data', severity: 'info', headline: basis.withheldHeadline ?? 'Warfarin dose not personalized', targetInr: target, cpicBranch: basis.cpic.branch };
 
   const iw = basis.iwpc;
-  const pgx = iw.vkorc1 !== undefined || iw.cyp2c9 !== undefined;
-  const iwpc = pgx ? iwpcPharmacogenetic(iw) : iwpcClinical(iw);
-  const iwpcName = pgx ? 'IWPC pharmacogenetic equation' : basis.cpic.maskGenotypes ? 'IWPC clinical equation (CPIC: dose clinically)' : 'IWPC clinical equation (no genotype on file)';
-  if (!pgx && !basis.cpic.maskGenotypes) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
+  const stratum = genotypeStratum(iw);
+  const pgx = STRATUM_EQUATION[stratum] === 'pharmacogenetic';
+  const iwpc = iwpcForStratum(iw);
+  const iwpcName = pgx
+    ? `IWPC pharmacogenetic equation${stratum === 'vkorc1Only' ? ' (CYP2C9 unknown)' : ''}`
+    : `IWPC clinical equation (${basis.cpic.maskGenotypes ? 'CPIC: dose clinically' : stratum === 'none' ? 'no genotype on file' : 'no VKORC1 genotype on file'})`;
+  // the stratum as the prescriber should read it: genotypes set aside by the CPIC flowchart are on file, just not used
+  const stratumLabel = basis.cpic.maskGenotypes ? `${STRATUM_LABELS[stratum]} used (the results on file are set aside, CPIC 2017)` : STRATUM_LABELS[stratum];
+  if (stratum === 'none' && !basis.cpic.maskGenotypes) notes.push('No CYP2C9 or VKORC1 genotype on file: CPIC recommends genotype-guided dosing when results are available');
 
   let estimateWeekly: number;
   let factors: DoseFactor[];
@@ -306,16 +317,21 @@ export function evaluateWarfarin(
     shortMethod = 'IWPC-trained dose model';
     estimateWeekly = p.weeklyDoseMg;
     factors = p.contributions.map((c) => ({ key: c.key, label: c.label, contribution: c.mgPerWeek, unit: 'mg/wk' }));
-    factorBase = { dose: { value: Number(p.baseValueMg.toFixed(2)), unit: 'mg/wk' }, description: 'the model’s dose for the average IWPC patient' };
+    factorBase = { dose: { value: Number(p.baseValueMg.toFixed(2)), unit: 'mg/wk' }, description: `the model’s dose for the reference patient (${REFERENCE_PATIENT_TEXT})` };
     interval = { low: { value: Number(p.interval80.low.toFixed(1)), unit: 'mg/wk' }, high: { value: Number(p.interval80.high.toFixed(1)), unit: 'mg/wk' }, level: 0.8 };
     comparators.push({ method: iwpcName, dose: { value: Number(iwpc.weeklyDoseMg.toFixed(1)), unit: 'mg/wk' } });
+    notes.push(`Genotype on file: ${stratumLabel}; dose from the dose model, which beat the ${iwpcName} in cross-validation for these patients`);
     for (const w of p.warnings) notes.push(w);
     evidence.push({ citation: m.model.summary });
   } else {
+    if (m?.status === 'equation') {
+      notes.push(`Genotype on file: ${stratumLabel}; dose from the ${iwpcName}: the dose model did not beat it in cross-validation for these patients (model card), so it is not used`);
+      if (m.interval80) interval = { low: { value: Number(m.interval80.low.toFixed(1)), unit: 'mg/wk' }, high: { value: Number(m.interval80.high.toFixed(1)), unit: 'mg/wk' }, level: 0.8 };
+    }
     if (m?.status === 'withheld') notes.push(`Dose model not used (${m.reasons.join('; ')}); the ${iwpcName} is shown instead`);
     if (m?.status === 'unavailable') notes.push(`Dose model unavailable (${m.reason}); the ${iwpcName} is shown instead`);
     method.id = pgx ? 'iwpc-2009-pharmacogenetic' : 'iwpc-2009-clinical';
-    method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : `IWPC clinical warfarin equation (${basis.cpic.maskGenotypes ? 'CPIC: dose clinically' : 'no genotype on file'})`;
+    method.name = pgx ? 'IWPC pharmacogenetic warfarin equation' : `IWPC clinical warfarin equation (${basis.cpic.maskGenotypes ? 'CPIC: dose clinically' : stratum === 'none' ? 'no genotype on file' : 'no VKORC1 genotype on file'})`;
     shortMethod = `IWPC ${pgx ? 'pharmacogenetic' : 'clinical'} equation`;
     estimateWeekly = iwpc.weeklyDoseMg;
     const reference = pgx ? iwpcPharmacogenetic(IWPC_REFERENCE) : iwpcClinical(IWPC_REFERENCE);

@@ -1,5 +1,6 @@
 // IWPC 2009 warfarin equations (Klein et al., N Engl J Med 2009;360:753-64, Supplementary Appendix S1e/S1f).
 import type { IwpcRace } from '../../domain/facts.js';
+import { genotypeStratum, STRATUM_EQUATION } from '../../domain/genotypeStratum.js';
 
 export type Vkorc1Genotype = 'G/G' | 'A/G' | 'A/A';
 export type Cyp2c9IwpcGenotype = '*1/*1' | '*1/*2' | '*1/*3' | '*2/*2' | '*2/*3' | '*3/*3';
@@ -101,4 +102,15 @@ export function iwpcClinical(i: IwpcInputs): IwpcResult {
 /** Which equation the IWPC paper uses: pharmacogenetic when any genotype is known, clinical otherwise. */
 export function iwpcDose(i: IwpcInputs): IwpcResult {
   return i.vkorc1 || i.cyp2c9 ? iwpcPharmacogenetic(i) : iwpcClinical(i);
+}
+
+/**
+ * The IWPC equation a patient gets by genotype on file (the dose model's comparator, and its fallback): the
+ * pharmacogenetic equation when VKORC1 is known (CYP2C9 unknown coded with the equation's "unknown" term), the
+ * clinical equation when VKORC1 is not known (CYP2C9 only, or no genotype), as issue 16 specifies. The equation's
+ * "VKORC1 unknown" term was estimated from the few IWPC sites that did not type VKORC1, so it does not carry what
+ * race says about VKORC1 (its race terms are small); the clinical equation's race terms do.
+ */
+export function iwpcForStratum(i: IwpcInputs): IwpcResult {
+  return STRATUM_EQUATION[genotypeStratum(i)] === 'pharmacogenetic' ? iwpcPharmacogenetic(i) : iwpcClinical(i);
 }

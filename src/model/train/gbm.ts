@@ -24,7 +24,7 @@ export const DEFAULT_GBM: GbmParams = {
   subsample: 0.7,
   maxBins: 48,
   seed: 20090219,
-  huberDelta: 0.5,
+  huberDelta: 0.3,
 };
 
 /** mulberry32: tiny seeded PRNG, identical on every platform. */
@@ -207,7 +207,7 @@ function growTree(
   return { ...t, cover: new Array<number>(t.feature.length).fill(0) };
 }
 
-/** Counts how many rows of X reach each node (TreeSHAP's background distribution). */
+/** Counts how many rows of X reach each node (node covers: the expected tree value). */
 export function setCovers(t: FlatTree, X: ArrayLike<number>[]): void {
   t.cover = new Array<number>(t.feature.length).fill(0);
   for (const x of X) {

@@ -3,10 +3,13 @@
 //   linear  = MatMul(Where(IsNaN(x), fill, x), W) + b
 //   trees   = ai.onnx.ml.TreeEnsembleRegressor(x)            (NaN follows nodes_missing_value_tracks_true)
 //   sqrt_dose = linear + trees;  dose_mg_week = Relu(sqrt_dose)²
-//   lo/hi offsets = piecewise linear in sqrt_dose (Sub, Min, Relu, MatMul, Add)
+//   lo/hi offsets = piecewise linear in sqrt_dose, one curve per genotype stratum chosen by the 0/1 "unknown"
+//                   columns (MatMul, Sub, Mul, Concat, Min, Relu, Add)
 //   interval_low = Relu(sqrt_dose − lo)², interval_high = Relu(sqrt_dose + hi)²
 // The spec itself is stored in metadata_props["pgx.warfarin.spec"] (read back by the serving code for explanations).
 import onnxProto from 'onnx-proto';
+import { GENOTYPE_STRATA } from '../../domain/genotypeStratum.js';
+import { CYP2C9_UNKNOWN_COLUMN, VKORC1_UNKNOWN_COLUMN } from '../features.js';
 import type { WarfarinModelSpec } from '../spec.js';
 
 const { onnx } = onnxProto;
@@ -86,18 +89,39 @@ export function specToOnnx(spec: WarfarinModelSpec, extraMetadata: Record<string
       }
     }
   });
-  // --- interval: piecewise-linear offsets
-  let { knots, low, high } = spec.interval;
-  if (knots.length < 2) {
-    knots = [knots[0] ?? 0, (knots[0] ?? 0) + 1];
-    low = [low[0] ?? 0, low[0] ?? 0];
-    high = [high[0] ?? 0, high[0] ?? 0];
-  }
-  const K1 = knots.length - 1;
-  const starts = knots.slice(0, K1);
-  const widths = starts.map((s, k) => knots[k + 1]! - s);
-  const slopesLo = starts.map((_, k) => (low[k + 1]! - low[k]!) / widths[k]!);
-  const slopesHi = starts.map((_, k) => (high[k + 1]! - high[k]!) / widths[k]!);
+  // --- interval: piecewise-linear offsets, one curve per genotype stratum. Each stratum's segments are laid side by
+  // side (T segments in all); the stratum weights W [N,4] (from the 0/1 "unknown" columns) pick its segments (W·E)
+  // and its base offsets (W·lo0).
+  const starts: number[] = [];
+  const widths: number[] = [];
+  const slopesLo: number[] = [];
+  const slopesHi: number[] = [];
+  const owner: number[] = [];
+  const lo0: number[] = [];
+  const hi0: number[] = [];
+  GENOTYPE_STRATA.forEach((st, si) => {
+    let { knots, low, high } = spec.interval.strata[st];
+    if (knots.length < 2) {
+      knots = [knots[0] ?? 0, (knots[0] ?? 0) + 1];
+      low = [low[0] ?? 0, low[0] ?? 0];
+      high = [high[0] ?? 0, high[0] ?? 0];
+    }
+    for (let k = 0; k + 1 < knots.length; k++) {
+      const w = knots[k + 1]! - knots[k]!;
+      starts.push(knots[k]!);
+      widths.push(w);
+      slopesLo.push((low[k + 1]! - low[k]!) / w);
+      slopesHi.push((high[k + 1]! - high[k]!) / w);
+      owner.push(si);
+    }
+    lo0.push(low[0]!);
+    hi0.push(high[0]!);
+  });
+  const T = starts.length;
+  const S = GENOTYPE_STRATA.length;
+  const expand: number[] = [];
+  for (let si = 0; si < S; si++) for (let t = 0; t < T; t++) expand.push(owner[t] === si ? 1 : 0);
+  const select = (col: number): number[] => Array.from({ length: F }, (_, j) => (j === col ? 1 : 0));
 
   const nodes = [
     node('IsNaN', ['features'], ['is_nan']),
@@ -131,13 +155,26 @@ export function specToOnnx(spec: WarfarinModelSpec, extraMetadata: Record<string
     node('Add', ['linear', 'trees'], ['sqrt_dose']),
     node('Relu', ['sqrt_dose'], ['sqrt_pos']),
     node('Mul', ['sqrt_pos', 'sqrt_pos'], ['dose_mg_week']),
+    node('MatMul', ['imputed', 'sel_vk_unknown'], ['vk_unknown']),
+    node('MatMul', ['imputed', 'sel_cyp_unknown'], ['cyp_unknown']),
+    node('Sub', ['one', 'vk_unknown'], ['vk_known']),
+    node('Sub', ['one', 'cyp_unknown'], ['cyp_known']),
+    node('Mul', ['vk_known', 'cyp_known'], ['w_both']),
+    node('Mul', ['vk_known', 'cyp_unknown'], ['w_vkorc1_only']),
+    node('Mul', ['vk_unknown', 'cyp_known'], ['w_cyp2c9_only']),
+    node('Mul', ['vk_unknown', 'cyp_unknown'], ['w_none']),
+    node('Concat', ['w_both', 'w_vkorc1_only', 'w_cyp2c9_only', 'w_none'], ['stratum_w'], [attrInt('axis', 1)]),
+    node('MatMul', ['stratum_w', 'stratum_expand'], ['seg_mask']),
     node('Sub', ['sqrt_dose', 'knot_starts'], ['knot_diff']),
     node('Min', ['knot_diff', 'knot_widths'], ['knot_min']),
-    node('Relu', ['knot_min'], ['knot_seg']),
+    node('Relu', ['knot_min'], ['knot_seg_all']),
+    node('Mul', ['knot_seg_all', 'seg_mask'], ['knot_seg']),
     node('MatMul', ['knot_seg', 'slopes_lo'], ['lo_mm']),
-    node('Add', ['lo_mm', 'lo_0'], ['lo_off']),
+    node('MatMul', ['stratum_w', 'lo_0'], ['lo_base']),
+    node('Add', ['lo_mm', 'lo_base'], ['lo_off']),
     node('MatMul', ['knot_seg', 'slopes_hi'], ['hi_mm']),
-    node('Add', ['hi_mm', 'hi_0'], ['hi_off']),
+    node('MatMul', ['stratum_w', 'hi_0'], ['hi_base']),
+    node('Add', ['hi_mm', 'hi_base'], ['hi_off']),
     node('Sub', ['sqrt_dose', 'lo_off'], ['low_s']),
     node('Relu', ['low_s'], ['low_pos']),
     node('Mul', ['low_pos', 'low_pos'], ['interval_low']),
@@ -149,12 +186,16 @@ export function specToOnnx(spec: WarfarinModelSpec, extraMetadata: Record<string
     tensor('fill', [F], spec.linear.fill),
     tensor('lin_w', [F, 1], spec.linear.weights),
     tensor('lin_b', [1], [spec.linear.intercept]),
-    tensor('knot_starts', [K1], starts),
-    tensor('knot_widths', [K1], widths),
-    tensor('slopes_lo', [K1, 1], slopesLo),
-    tensor('slopes_hi', [K1, 1], slopesHi),
-    tensor('lo_0', [1], [low[0]!]),
-    tensor('hi_0', [1], [high[0]!]),
+    tensor('sel_vk_unknown', [F, 1], select(VKORC1_UNKNOWN_COLUMN)),
+    tensor('sel_cyp_unknown', [F, 1], select(CYP2C9_UNKNOWN_COLUMN)),
+    tensor('one', [1], [1]),
+    tensor('stratum_expand', [S, T], expand),
+    tensor('knot_starts', [T], starts),
+    tensor('knot_widths', [T], widths),
+    tensor('slopes_lo', [T, 1], slopesLo),
+    tensor('slopes_hi', [T, 1], slopesHi),
+    tensor('lo_0', [S, 1], lo0),
+    tensor('hi_0', [S, 1], hi0),
   ];
   const graph = {
     name: 'warfarin_dose',

@@ -3,15 +3,28 @@
 //     sample weights for the dose tails;
 //  2. boosted trees (Huber loss) on the residual (sqrt scale), number of rounds chosen by inner K-fold CV
 //     (minimum MAE in mg/week);
-//  3. 80% interval: from the inner-CV out-of-fold residuals on the sqrt scale, asymmetric quantile offsets in bins of
-//     the predicted sqrt dose (piecewise linear between bin medians), then rescaled (one factor per side, then per
-//     knot by coordinate descent) so that the inner-CV coverage is as close to 80% as possible overall and in each
-//     actual dose band (sum of squared deviations).
+//  3. 80% interval, per genotype stratum: from the inner-CV out-of-fold residuals on the sqrt scale of the
+//     validation patients shown in that stratum (genotypes masked), asymmetric quantile offsets in bins of the
+//     predicted sqrt dose (piecewise linear between bin medians), then rescaled (one factor per side) so that the
+//     inner-CV coverage of the stratum is as close to 80% as possible (v1 also matched each actual dose band and
+//     tuned each knot: bandCoverageWeight, perKnotCalibration).
+// Genotype-masking augmentation (maskAugment): every training row is also trained on with VKORC1, CYP2C9 or both
+// masked (src/model/features.ts maskVector); folds are drawn over patients, so a patient's copies stay together.
 // `crossValidate` runs that whole procedure on each outer fold (nested CV), so its figures are honest.
 import { iwpcPharmacogenetic } from '../../dosing/warfarin/iwpc.js';
-import { encodeFeatures, FEATURE_COLUMNS, N_FEATURES } from '../features.js';
+import { GENOTYPE_STRATA, type GenotypeStratum } from '../../domain/genotypeStratum.js';
+import { encodeFeatures, FEATURE_COLUMNS, maskVector, N_FEATURES, reachableStrata, stratumOfVector } from '../features.js';
 import { DOSE_BANDS, doseBand, type IwpcRecord } from '../iwpcData.js';
-import { f32, predictRaw, specBaseSqrt, treeValue, linearValue, type RawPrediction, type WarfarinModelSpec } from '../spec.js';
+import {
+  f32,
+  predictRaw,
+  specBaseSqrt,
+  treeValue,
+  linearValue,
+  type IntervalCurve,
+  type RawPrediction,
+  type WarfarinModelSpec,
+} from '../spec.js';
 import { DEFAULT_GBM, fitGbm, mulberry32, type GbmParams } from './gbm.js';
 import { fitRidge } from './linear.js';
 
@@ -36,6 +49,19 @@ export interface TrainOptions {
   bags: number;
   /** IRLS iterations of the Huber linear fit (0 = plain ridge least squares) */
   linearHuberIterations: number;
+  /**
+   * genotype-masking augmentation: each training row is also seen with VKORC1, CYP2C9 and both set to unknown, so
+   * that "unknown" is learned from every patient and not only from the sites that did not genotype
+   */
+  maskAugment: boolean;
+  /**
+   * weight of the per-actual-dose-band coverage deviations in the interval calibration (v1: 1). Coverage given the
+   * actual dose is not what a prediction interval controls; forcing it made the offsets swing from knot to knot
+   * (lower bounds of 3 mg/week for 20–25 mg/week estimates), so v2 calibrates on overall coverage per stratum.
+   */
+  bandCoverageWeight: number;
+  /** coordinate descent on each knot's offsets after the per-side scaling (v1: true) */
+  perKnotCalibration: boolean;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
@@ -47,11 +73,14 @@ export const DEFAULT_TRAIN: TrainOptions = {
   weightPower: 0,
   intervalBins: 6,
   level: 0.8,
-  version: '1.0.0',
   exclude: [],
   minRounds: 10,
   bags: 1,
-  linearHuberIterations: 0,
+  linearHuberIterations: 3,
+  maskAugment: true,
+  bandCoverageWeight: 0,
+  perKnotCalibration: false,
+  version: '2.0.0',
 };
 
 export interface TrainData {
@@ -78,6 +107,27 @@ export function trainableRows(d: TrainData): TrainData {
 
 function subset<T>(a: T[], idx: number[]): T[] {
   return idx.map((i) => a[i]!);
+}
+
+/** Rows `idx` of d shown in every stratum they can be masked to (or only as they are). */
+interface Variants {
+  X: number[][];
+  dose: number[];
+  stratum: GenotypeStratum[];
+}
+
+export function variants(d: TrainData, idx: number[], all: boolean): Variants {
+  const out: Variants = { X: [], dose: [], stratum: [] };
+  for (const i of idx) {
+    const x = d.X[i]!;
+    const own = stratumOfVector(x);
+    for (const s of all ? reachableStrata(own) : [own]) {
+      out.X.push(s === own ? x : maskVector(x, s));
+      out.dose.push(d.dose[i]!);
+      out.stratum.push(s);
+    }
+  }
+  return out;
 }
 
 /** Deterministic fold labels 0..k-1 (seeded shuffle, equal sizes). */
@@ -146,7 +196,7 @@ function fitPoint(d: TrainData, rounds: number, o: TrainOptions): WarfarinModelS
     linear: { intercept: f32(ridge.intercept), weights: wts, fill, means },
     trees: [],
     baseSqrt: 0,
-    interval: { level: o.level, knots: [0, 1], low: [0, 0], high: [0, 0] },
+    interval: { level: o.level, strata: Object.fromEntries(GENOTYPE_STRATA.map((s) => [s, { knots: [0, 1], low: [0, 0], high: [0, 0] }])) as Record<GenotypeStratum, IntervalCurve> },
   };
   const offset = d.X.map((x) => linearValue(spec, x));
   // `bags` boosted ensembles with different seeds, averaged (leaf values / bags), stored round-major so that the
@@ -173,7 +223,11 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** Interval offsets from out-of-fold sqrt predictions and actual doses (see header). */
-export function calibrateInterval(mu: number[], dose: number[], o: TrainOptions): WarfarinModelSpec['interval'] {
+export function calibrateInterval(
+  mu: number[],
+  dose: number[],
+  o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration'>,
+): IntervalCurve {
   const n = mu.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mu[a]! - mu[b]! || a - b);
   const alpha = (1 - o.level) / 2;
@@ -231,9 +285,10 @@ export function calibrateInterval(mu: number[], dose: number[], o: TrainOptions)
       count[g]!++;
       width += h * h - l * l;
     }
-    // squared deviations from the target coverage (overall and per actual dose band); ties → narrower
-    let dev = 0;
-    for (let g = 0; g < 4; g++) if (count[g]) dev += ((100 * inside[g]!) / count[g]! - target) ** 2;
+    // squared deviation from the target coverage overall, plus (weight o.bandCoverageWeight) per actual dose band;
+    // ties → narrower
+    let dev = count[0] ? ((100 * inside[0]!) / count[0]! - target) ** 2 : 0;
+    for (let g = 1; g < 4; g++) if (count[g]) dev += o.bandCoverageWeight * ((100 * inside[g]!) / count[g]! - target) ** 2;
     return dev + (1e-3 * width) / n;
   };
   // 1) one scale factor per side; 2) coordinate descent on each knot's offsets (same objective)
@@ -249,7 +304,7 @@ export function calibrateInterval(mu: number[], dose: number[], o: TrainOptions)
     }
   }
   const factors = [0.5, 0.7, 0.85, 0.93, 0.97, 1.03, 1.07, 1.15, 1.3, 1.6, 2];
-  for (let pass = 0; pass < 10; pass++) {
+  for (let pass = 0; pass < (o.perKnotCalibration ? 10 : 0); pass++) {
     let improved = false;
     for (const side of [bestLo, bestHi]) {
       for (let k = 0; k < K; k++) {
@@ -265,7 +320,7 @@ export function calibrateInterval(mu: number[], dose: number[], o: TrainOptions)
     }
     if (!improved) break;
   }
-  return { level: o.level, knots: knots.map(f32), low: bestLo.map(f32), high: bestHi.map(f32) };
+  return { knots: knots.map(f32), low: bestLo.map(f32), high: bestHi.map(f32) };
 }
 
 export interface TrainResult {
@@ -282,16 +337,17 @@ export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?
   const folds = foldLabels(n, o.innerFolds, o.gbm.seed + 1);
   const R = o.gbm.maxRounds;
   const curve = new Float64Array(R + 1);
-  const cum: { idx: number[]; mus: Float64Array[] }[] = [];
+  const cum: { v: Variants; mus: Float64Array[] }[] = [];
+  let nv = 0;
   for (let k = 0; k < o.innerFolds; k++) {
     const tr: number[] = [];
     const va: number[] = [];
     folds.forEach((f, i) => (f === k ? va : tr).push(i));
-    const spec = fitPoint({ X: subset(d.X, tr), dose: subset(d.dose, tr) }, R, o);
-    // validation sqrt predictions after each round
+    const spec = fitPoint(variants(d, tr, o.maskAugment), R, o);
+    // validation patients in every stratum they can be masked to: sqrt predictions after each round
+    const v = variants(d, va, true);
     const mus: Float64Array[] = [];
-    for (const i of va) {
-      const x = d.X[i]!;
+    v.X.forEach((x, j) => {
       const m = new Float64Array(R + 1);
       let s = linearValue(spec, x);
       m[0] = s;
@@ -300,28 +356,40 @@ export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?
         m[r + 1] = s;
       }
       mus.push(m);
-      const y = d.dose[i]!;
+      const y = v.dose[j]!;
       for (let r = 0; r <= R; r++) {
         const p = Math.max(m[r]!, 0);
         curve[r]! += Math.abs(p * p - y);
       }
-    }
-    cum.push({ idx: va, mus });
+    });
+    nv += v.X.length;
+    cum.push({ v, mus });
   }
   let rounds = o.minRounds;
   for (let r = o.minRounds; r <= R; r++) if (curve[r]! < curve[rounds]!) rounds = r;
-  const innerMae = curve[rounds]! / n;
-  log?.(`  inner CV: rounds=${rounds} MAE=${innerMae.toFixed(3)} (linear only ${(curve[0]! / n).toFixed(3)})`);
-  const oofMu = new Array<number>(n).fill(0);
-  for (const c of cum) c.idx.forEach((i, j) => (oofMu[i] = c.mus[j]![rounds]!));
-  const spec = fitPoint(d, rounds, o);
-  spec.interval = calibrateInterval(oofMu, d.dose, o);
+  const innerMae = curve[rounds]! / nv;
+  log?.(`  inner CV: rounds=${rounds} MAE=${innerMae.toFixed(3)} (linear only ${(curve[0]! / nv).toFixed(3)}; ${nv} patient-strata)`);
+  const spec = fitPoint(variants(d, d.X.map((_, i) => i), o.maskAugment), rounds, o);
+  const strata = {} as Record<GenotypeStratum, IntervalCurve>;
+  for (const st of GENOTYPE_STRATA) {
+    const mu: number[] = [];
+    const dose: number[] = [];
+    for (const c of cum)
+      c.v.stratum.forEach((s, j) => {
+        if (s === st) mu.push(c.mus[j]![rounds]!), dose.push(c.v.dose[j]!);
+      });
+    strata[st] = calibrateInterval(mu, dose, o);
+  }
+  spec.interval = { level: o.level, strata };
   return { spec, rounds, innerMae };
 }
 
 export interface CvResult {
   folds: number[];
+  /** out-of-fold prediction of each row as it is */
   oof: RawPrediction[];
+  /** out-of-fold prediction of each row in every stratum it can be masked to (the held-out row's genotypes removed) */
+  oofStrata: Partial<Record<GenotypeStratum, RawPrediction>>[];
   rounds: number[];
 }
 
@@ -329,6 +397,7 @@ export interface CvResult {
 export function crossValidate(d: TrainData, o: TrainOptions, k: number, seed: number, log?: (s: string) => void): CvResult {
   const folds = foldLabels(d.X.length, k, seed);
   const oof = new Array<RawPrediction>(d.X.length);
+  const oofStrata = d.X.map((): Partial<Record<GenotypeStratum, RawPrediction>> => ({}));
   const rounds: number[] = [];
   for (let f = 0; f < k; f++) {
     const tr: number[] = [];
@@ -341,9 +410,14 @@ export function crossValidate(d: TrainData, o: TrainOptions, k: number, seed: nu
       log,
     );
     rounds.push(res.rounds);
-    for (const i of te) oof[i] = predictRaw(res.spec, d.X[i]!);
+    for (const i of te) {
+      const x = d.X[i]!;
+      oof[i] = predictRaw(res.spec, x);
+      const own = stratumOfVector(x);
+      for (const s of reachableStrata(own)) oofStrata[i]![s] = s === own ? oof[i]! : predictRaw(res.spec, maskVector(x, s));
+    }
   }
-  return { folds, oof, rounds };
+  return { folds, oof, oofStrata, rounds };
 }
 
 /** IWPC pharmacogenetic prediction for a record (undefined when age, height or weight is missing). */
