@@ -8,6 +8,7 @@ import { storeBacklog, storeDegraded, storeWriteDuration } from '../observabilit
 import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, type PatientKey } from './audit.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 import type { HookWriter } from './auditWriter.js';
+import type { Tenant } from '../domain/tenant.js';
 
 export interface AuditedStoreOptions {
   backend: Store;
@@ -302,8 +303,8 @@ export class AuditedStore implements Store {
     return this.backend.getRecommendation(id);
   }
 
-  recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]> {
-    return this.backend.recommendationsForPatient(this.patientKey(patientId), limit);
+  recommendationsForPatient(patientId: string, fhirServer: string | undefined, limit?: number): Promise<StoredRecommendation[]> {
+    return this.backend.recommendationsForPatient(this.patientKey(patientId), fhirServer, limit);
   }
 
   cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
@@ -311,8 +312,8 @@ export class AuditedStore implements Store {
   }
 
   /** Pass-through with the patient key; errors propagate (the monitoring hook decides what a failed lookup means). */
-  overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
-    return this.backend.overriddenFingerprints(this.patientKey(patientId), fingerprints);
+  overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>> {
+    return this.backend.overriddenFingerprints(tenant, this.patientKey(patientId), fingerprints);
   }
 
   reportRows(since?: Date): Promise<ReportRow[]> {
