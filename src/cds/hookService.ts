@@ -5,6 +5,7 @@ import { smartLaunchUrl, type AppConfig } from '../config.js';
 import type { DrugDictionary } from '../domain/drugs.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { tenantOf, type Tenant } from '../domain/tenant.js';
+import { findControl } from '../domain/text.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
@@ -78,6 +79,10 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const t0 = performance.now();
   const service = e.catalog.byId.get(serviceId);
   if (!service) return { status: 404, body: { error: `unknown service "${serviceId}"` } };
+  // every string of the body may reach the store (ids, the prefetch's FHIR data): control characters are refused
+  // (src/domain/text.ts); the path says where, never what
+  const bad = findControl(body);
+  if (bad) return { status: 400, body: { error: 'invalid CDS Hooks request', details: [`${bad}: control characters are not allowed`] } };
   let req;
   try {
     req = parseHookRequest(body, service.hook);

@@ -9,6 +9,10 @@ import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, 
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 import type { HookWriter } from './auditWriter.js';
 import type { Tenant } from '../domain/tenant.js';
+import { stripControlsDeep } from '../domain/text.js';
+import { errorName, isInputError, StoreInputError, StoreUnavailableError } from './storeErrors.js';
+
+export { StoreInputError, StoreUnavailableError } from './storeErrors.js';
 
 export interface AuditedStoreOptions {
   backend: Store;
@@ -22,6 +26,7 @@ export interface AuditedStoreOptions {
   maxQueue?: number;
   /** parallel writes to the database */
   concurrency?: number;
+
   logger?: Logger;
 }
 
@@ -133,6 +138,11 @@ export class AuditedStore implements Store {
         await this.backend.recordHook(rec);
         storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
       } catch (e) {
+        if (isInputError(e)) {
+          // the database refused this record's values, not because it is down: never degrade for it
+          await this.writeRefused(rec, e, (r) => this.backend.recordHook(r));
+          continue;
+        }
         storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
         this.log?.warn({ event: 'store_write_failed', error: errorName(e) }, 'audit write failed: spooling');
         this.setDegraded(errorName(e));
@@ -141,6 +151,20 @@ export class AuditedStore implements Store {
         this.inFlight--;
         this.updateGauges();
       }
+    }
+  }
+
+  /**
+   * A record the database refused for its values (isInputError): written once more without control characters (which
+   * come from FHIR data the service read; clients' own strings are refused at the request, src/domain/text.ts); if
+   * it is refused again it goes to the rejected spool. The store stays "ok" either way.
+   */
+  private async writeRefused(rec: HookRecord, e: unknown, write: (r: HookRecord) => Promise<void>): Promise<void> {
+    try {
+      await write(stripControlsDeep(rec));
+      this.log?.warn({ event: 'audit_record_cleaned', error: errorName(e), hookInstance: rec.hookInstance }, 'audit record refused by the database; stored without control characters');
+    } catch (again) {
+      this.reject(JSON.stringify(rec), errorName(again));
     }
   }
 
@@ -156,6 +180,13 @@ export class AuditedStore implements Store {
       await writer.recordHooks(batch);
       storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
     } catch (e) {
+      if (isInputError(e)) {
+        // one record's values were refused (the batch is one transaction): write them one by one, never degrade
+        for (const r of batch) {
+          await writer.recordHooks([r]).catch((err: unknown) => (isInputError(err) ? this.writeRefused(r, err, (x) => writer.recordHooks([x])) : this.spool([r])));
+        }
+        return true;
+      }
       storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
       this.log?.warn({ event: 'store_write_failed', error: errorName(e), records: batch.length }, 'audit write failed: spooling');
       this.setDegraded(errorName(e));
@@ -239,6 +270,11 @@ export class AuditedStore implements Store {
           this.updateGauges();
         } catch (e) {
           storeWriteDuration.observe({ backend: this.kind, op: 'replay', result: 'error' }, (performance.now() - t0) / 1000);
+          if (isInputError(e)) {
+            await this.writeRefused(rec, e, (r) => this.backend.recordHook(r));
+            this.spooled = Math.max(0, this.spooled - 1);
+            continue;
+          }
           const again = await this.backend.health().catch(() => ({ ok: false }));
           if (!again.ok) {
             this.log?.warn({ event: 'audit_replay_interrupted', replayed, error: errorName(e) }, 'database unavailable again; replay resumes later');
@@ -295,6 +331,7 @@ export class AuditedStore implements Store {
       return r;
     } catch (e) {
       storeWriteDuration.observe({ backend: this.kind, op: 'feedback', result: 'error' }, (performance.now() - t0) / 1000);
+      if (isInputError(e)) throw new StoreInputError(errorName(e));
       throw new StoreUnavailableError(errorName(e));
     }
   }
@@ -350,14 +387,6 @@ export class AuditedStore implements Store {
   }
 }
 
-/** The database could not be reached: callers answer 503 rather than claim success. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-}
-
-function errorName(e: unknown): string {
-  return (e as { code?: string })?.code ?? (e as Error)?.name ?? 'Error';
-}
 
 function countLines(file: string): number {
   try {
