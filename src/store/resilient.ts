@@ -26,7 +26,12 @@ export interface AuditedStoreOptions {
   maxQueue?: number;
   /** parallel writes to the database */
   concurrency?: number;
-
+  /**
+   * Feedback on a card whose hook record is still queued or being written waits this long for it (an EHR may send
+   * feedback moments after the card): then the card is known and the feedback linked to it. Past it the feedback is
+   * stored anyway (as for a card not yet known).
+   */
+  feedbackWaitMs?: number;
   logger?: Logger;
 }
 
@@ -41,6 +46,8 @@ export class AuditedStore implements Store {
   private readonly log: Logger | undefined;
   private queue: HookRecord[] = [];
   private inFlight = 0;
+  /** records being written right now (with `queue`: what feedback may have to wait for) */
+  private readonly writing = new Set<HookRecord>();
   private flushing: Promise<void> | undefined;
   private degraded = false;
   private degradedReason: string | undefined;
@@ -56,7 +63,7 @@ export class AuditedStore implements Store {
     this.kind = opts.backend.kind;
     this.patientKey = opts.patientKey ?? identityPatientKey;
     this.log = opts.logger;
-    this.o = { retryIntervalMs: opts.retryIntervalMs ?? 5000, maxQueue: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 4 };
+    this.o = { retryIntervalMs: opts.retryIntervalMs ?? 5000, maxQueue: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 4, feedbackWaitMs: opts.feedbackWaitMs ?? 2000 };
     mkdirSync(opts.spoolDir, { recursive: true });
     this.spoolFile = path.join(opts.spoolDir, 'audit-spool.jsonl');
     this.drainFile = path.join(opts.spoolDir, 'audit-spool.draining.jsonl');
@@ -133,6 +140,7 @@ export class AuditedStore implements Store {
       const rec = this.queue.shift();
       if (!rec) return;
       this.inFlight++;
+      this.writing.add(rec);
       const t0 = performance.now();
       try {
         await this.backend.recordHook(rec);
@@ -149,6 +157,7 @@ export class AuditedStore implements Store {
         this.spool([rec, ...this.queue.splice(0)]);
       } finally {
         this.inFlight--;
+        this.writing.delete(rec);
         this.updateGauges();
       }
     }
@@ -175,6 +184,7 @@ export class AuditedStore implements Store {
     const batch = this.queue.splice(0, 512);
     if (batch.length === 0) return false;
     this.inFlight += batch.length;
+    for (const r of batch) this.writing.add(r);
     const t0 = performance.now();
     try {
       await writer.recordHooks(batch);
@@ -193,6 +203,7 @@ export class AuditedStore implements Store {
       this.spool([...batch, ...this.queue.splice(0)]);
     } finally {
       this.inFlight -= batch.length;
+      for (const r of batch) this.writing.delete(r);
       this.updateGauges();
     }
     return true;
@@ -323,7 +334,16 @@ export class AuditedStore implements Store {
     storeBacklog.set(this.backlog);
   }
 
+  /** Whether a hook record showing this card is queued or being written (not yet in the database). */
+  private cardPending(uuid: string): boolean {
+    const has = (r: HookRecord) => r.cards.some((c) => c.uuid === uuid);
+    return this.queue.some(has) || [...this.writing].some(has);
+  }
+
   async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {
+    // feedback sent moments after its card: wait (bounded) for the card's record to be written, so it is known
+    const end = Date.now() + this.o.feedbackWaitMs;
+    while (!this.degraded && items.some((f) => this.cardPending(f.card)) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     try {
       const r = await this.backend.recordFeedback(serviceId, clientIss, items);

@@ -87,11 +87,16 @@ export class SqliteStore implements Store {
     );
     this.cardOfClient = this.db.prepare(`SELECT fhir_server FROM card WHERE uuid = ? AND client_iss = ?`);
     this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, client_iss, fhir_server, created_at FROM recommendation WHERE id = ?`);
-    this.recordTx = this.db.transaction((input: HookRecord) => this.insertRecord(input));
+    // write transactions BEGIN IMMEDIATE: a deferred one that reads first and then writes fails at once with
+    // SQLITE_BUSY_SNAPSHOT when another connection (the audit writer thread, another process) committed in between;
+    // busy_timeout does not help there. IMMEDIATE takes the write lock first and waits for it (busy_timeout).
+    const recordTx = this.db.transaction((input: HookRecord) => this.insertRecord(input));
+    this.recordTx = (input: HookRecord) => recordTx.immediate(input);
     // a batch in one transaction: one commit (one WAL append) for the batch instead of one per record
-    this.recordManyTx = this.db.transaction((inputs: HookRecord[]) => {
+    const recordManyTx = this.db.transaction((inputs: HookRecord[]) => {
       for (const r of inputs) this.insertRecord(r);
     });
+    this.recordManyTx = (inputs: HookRecord[]) => recordManyTx.immediate(inputs);
   }
 
   private insertRecord(input: HookRecord): void {
@@ -191,7 +196,7 @@ export class SqliteStore implements Store {
         if (info.changes === 1) res.stored++;
         else res.duplicates++;
       }
-    })();
+    }).immediate();
     return res;
   }
 
