@@ -293,7 +293,7 @@ export class PgStore implements Store {
           LEFT JOIN intended_outcome o ON o.intended_id = i.id WHERE i.card_uuid = c.uuid) AS intended
        FROM card c LEFT JOIN LATERAL (
          SELECT outcome, override_code, override_display, accepted_suggestions FROM feedback f2
-         WHERE f2.card_uuid = c.uuid AND (c.client_iss IS NULL OR f2.client_iss = c.client_iss) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+         WHERE f2.card_uuid = c.uuid AND (f2.client_iss = c.client_iss OR (c.client_iss IS NULL AND f2.known_card)) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
        ) f ON true
        WHERE c.created_at >= $1 ORDER BY c.created_at, c.uuid`,
       [since ?? new Date(0)],

@@ -259,7 +259,7 @@ export class SqliteStore implements Store {
         `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display, f.accepted_suggestions,
            (SELECT json_group_array(json_object('s', i.suggestion_uuid, 'o', o.outcome)) FROM intended_order i LEFT JOIN intended_outcome o ON o.intended_id = i.id
             WHERE i.card_uuid = c.uuid) AS intended
-         FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid AND (c.client_iss IS NULL OR f2.client_iss = c.client_iss) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
+         FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid AND (f2.client_iss = c.client_iss OR (c.client_iss IS NULL AND f2.known_card = 1)) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
          WHERE c.created_at >= ? ORDER BY c.created_at, c.uuid`,
       )
       .all(since ? since.toISOString() : '') as Record<string, string | null>[];

@@ -46,6 +46,8 @@ async function expectMigrated(s: Store): Promise<void> {
   expect((await s.recommendationsForPatient('p1', undefined)).map((r) => r.recommendation.id)).toEqual(['r2']);
   // and no client can answer its card
   expect(await s.recordFeedback('dosing-monitor', A, [{ card: 'c2', outcome: 'overridden', outcomeTimestamp: '2026-05-02T08:00:00Z' }])).toEqual({ stored: 1, duplicates: 0, unknownCards: 1 });
+  // ...and such feedback does not count for it in the report either
+  expect((await s.reportRows()).find((r) => r.cardUuid === 'c2')!.outcome).toBeUndefined();
   // C may now store "overridden" at the same time as A's feedback without taking A's slot (feedback keyed by client)
   expect(await s.recordFeedback('dosing-monitor', A, [{ card: 'c1', outcome: 'overridden', outcomeTimestamp: '2026-05-01T09:00:00.000Z' }])).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
 }
