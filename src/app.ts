@@ -17,6 +17,8 @@ import { authRejected, feedbackReceived, trackReplayCache } from './observabilit
 import { InMemoryReplayCache, type ReplayStore } from './cds/replayCache.js';
 import { SharedReplayStore } from './cds/sharedReplayStore.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
+import { findControl, stripControls } from './domain/text.js';
+import { StoreInputError, StoreUnavailableError } from './store/storeErrors.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -172,9 +174,16 @@ export function createApp(d: AppDeps): express.Express {
       res.status(404).json({ error: `unknown service "${req.params.id}"` });
       return;
     }
+    // typed text loses its control characters; any other string holding one is refused (src/domain/text.ts)
+    const body = withTypedTextCleaned(req.body);
+    const bad = findControl(body);
+    if (bad) {
+      res.status(400).json({ error: 'invalid feedback request', details: [`${bad}: control characters are not allowed`] });
+      return;
+    }
     let items;
     try {
-      items = parseFeedback(req.body);
+      items = parseFeedback(body);
     } catch (err) {
       if (err instanceof RequestValidationError) {
         res.status(400).json({ error: err.message, details: err.issues });
@@ -186,8 +195,16 @@ export function createApp(d: AppDeps): express.Express {
     try {
       result = await d.store.recordFeedback(req.params.id, res.locals.cdsClient!.iss, items);
     } catch (err) {
+      const cause = err instanceof StoreUnavailableError || err instanceof StoreInputError ? err.causeName : ((err as { code?: string }).code ?? (err as Error).name);
+      if (err instanceof StoreInputError) {
+        // the database refused these values: a retry can never store them, and the store is not down
+        d.logger.warn({ event: 'feedback_refused', serviceId: req.params.id, error: err.name, cause }, 'feedback refused by the store');
+        feedbackReceived.inc({ service: req.params.id, result: 'failed' }, items.length);
+        res.status(400).json({ error: 'feedback could not be stored: a value is not acceptable' });
+        return;
+      }
       // never claim success for feedback that is not durably stored: the EHR may retry
-      d.logger.error({ event: 'feedback_store_failed', serviceId: req.params.id, error: (err as Error).name }, 'feedback not stored');
+      d.logger.error({ event: 'feedback_store_failed', serviceId: req.params.id, error: (err as Error).name, cause }, 'feedback not stored');
       feedbackReceived.inc({ service: req.params.id, result: 'failed' }, items.length);
       res.setHeader('Retry-After', '30');
       res.status(503).json({ error: 'feedback could not be stored: the audit database is unavailable; retry later' });
@@ -232,4 +249,18 @@ export function createApp(d: AppDeps): express.Express {
   };
   app.use(onError);
   return app;
+}
+
+/** Feedback with each `overrideReason.userComment` (text a person typed) stripped of control characters. */
+function withTypedTextCleaned(body: unknown): unknown {
+  const b = body as { feedback?: unknown };
+  if (!b || typeof b !== 'object' || !Array.isArray(b.feedback)) return body;
+  return {
+    ...b,
+    feedback: b.feedback.map((f: unknown) => {
+      const r = (f as { overrideReason?: { userComment?: unknown } } | null)?.overrideReason;
+      if (!r || typeof r !== 'object' || typeof r.userComment !== 'string') return f;
+      return { ...(f as object), overrideReason: { ...r, userComment: stripControls(r.userComment) } };
+    }),
+  };
 }

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { smartLaunchUrl, type AppConfig } from '../config.js';
 import type { DrugDictionary } from '../domain/drugs.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import { tenantOf, type Tenant } from '../domain/tenant.js';
+import { findControl } from '../domain/text.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
@@ -77,6 +79,10 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const t0 = performance.now();
   const service = e.catalog.byId.get(serviceId);
   if (!service) return { status: 404, body: { error: `unknown service "${serviceId}"` } };
+  // every string of the body may reach the store (ids, the prefetch's FHIR data): control characters are refused
+  // (src/domain/text.ts); the path says where, never what
+  const bad = findControl(body);
+  if (bad) return { status: 400, body: { error: 'invalid CDS Hooks request', details: [`${bad}: control characters are not allowed`] } };
   let req;
   try {
     req = parseHookRequest(body, service.hook);
@@ -196,7 +202,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       }
     }
   }
-  const suppressed = monitor ? await suppressOverridden(e, log, req.context.patientId, cards, cardRecords) : 0;
+  const suppressed = monitor ? await suppressOverridden(e, log, tenantOf(client.iss, req.fhirServer), req.context.patientId, cards, cardRecords) : 0;
   const evaluateMs = ms(tEval);
   const outcome = cards.length > 0 ? 'cards' : 'no-card';
   const out = await finish({ ...base, outcome, recommendations, cards: cardRecords, timings: { fhirMs: gathered.fhirMs, evaluateMs, totalMs: ms(t0) } }, { status: 200, body: { cards } });
@@ -219,15 +225,16 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
 export const SUPPRESSION_LOOKUP_MS = 300;
 
 /**
- * Drop (in place) the cards the prescriber already overrode for the same facts; returns how many were dropped. When the
+ * Drop (in place) the cards the prescriber already overrode for the same facts, at the same EHR (client and FHIR
+ * server: another client's override never hides this one's card); returns how many were dropped. When the
  * store cannot answer in time the cards are shown: repeating a card is safer than hiding one that calls for action.
  */
-async function suppressOverridden(e: HookEngine, log: Logger, patientId: string, cards: Card[], records: CardRecord[]): Promise<number> {
+async function suppressOverridden(e: HookEngine, log: Logger, tenant: Tenant, patientId: string, cards: Card[], records: CardRecord[]): Promise<number> {
   if (records.length === 0) return 0;
   let timer: NodeJS.Timeout | undefined;
   try {
     const overridden = await Promise.race([
-      e.store.overriddenFingerprints(patientId, [...new Set(records.map((r) => r.factsFingerprint!))]),
+      e.store.overriddenFingerprints(tenant, patientId, [...new Set(records.map((r) => r.factsFingerprint!))]),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), SUPPRESSION_LOOKUP_MS))),
     ]);
     let dropped = 0;

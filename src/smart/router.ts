@@ -5,6 +5,7 @@ import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
+import { normalizeFhirServer } from '../domain/tenant.js';
 import type { Store, StoredRecommendation } from '../store/store.js';
 import { AccessProver, FHIR_ID, type ProofFailure } from './proof.js';
 
@@ -87,8 +88,11 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
     res.status(status).json({ error });
   };
 
-  /** Proves the caller's access to the patient of its launch; returns that patient id, or answers the failure. */
-  const proveAccess = async (req: Request, res: Response, t0: number, patientParam?: string): Promise<string | undefined> => {
+  /**
+   * Proves the caller's access to the patient of its launch at its FHIR server; returns that patient id and the
+   * (normalized) server, or answers the failure. Only records of that server are ever served.
+   */
+  const proveAccess = async (req: Request, res: Response, t0: number, patientParam?: string): Promise<{ patientId: string; fhirServer: string } | undefined> => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     if (!m) return void fail(res, FAILURES['no-token'], 'no-token', t0);
     const fhirServer = req.get('x-fhir-server')?.trim();
@@ -97,27 +101,30 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
     if (!FHIR_ID.test(patientId)) return void fail(res, FAILURES['patient-denied'], 'patient-denied', t0);
     const proof = await prover.prove({ token: m[1]!, fhirServer, patientId });
     if (!proof.ok) return void fail(res, FAILURES[proof.reason], proof.reason, t0);
-    return patientId;
+    return { patientId, fhirServer: normalizeFhirServer(fhirServer)! };
   };
 
   const api = express.Router();
   api.get('/recommendations/:id', async (req: Request<{ id: string }>, res: Response) => {
     const t0 = performance.now();
-    const patientId = await proveAccess(req, res, t0);
-    if (patientId === undefined) return;
+    const proven = await proveAccess(req, res, t0);
+    if (proven === undefined) return;
     const found = UUID.test(req.params.id) ? await d.store.getRecommendation(req.params.id) : undefined;
-    // unknown and another patient's recommendation answer alike: the id's existence is not disclosed
-    if (!found || found.patientId !== d.store.patientKey(patientId)) return fail(res, NOT_FOUND, 'not-found', t0);
+    // unknown, another patient's and another FHIR server's recommendation (or one whose server is not known) answer
+    // alike: the id's existence is not disclosed
+    if (!found || found.patientId !== d.store.patientKey(proven.patientId) || found.fhirServer === undefined || found.fhirServer !== proven.fhirServer) {
+      return fail(res, NOT_FOUND, 'not-found', t0);
+    }
     log.info({ event: 'smart_api', outcome: 'served', status: 200, ms: Math.round(performance.now() - t0) });
     res.json({ recommendation: found.recommendation, createdAt: found.createdAt });
   });
   api.get('/recommendations', async (req: Request, res: Response) => {
     const t0 = performance.now();
     const q = req.query['patient'];
-    const patientId = await proveAccess(req, res, t0, typeof q === 'string' ? q : undefined);
-    if (patientId === undefined) return;
-    const rows = await d.store.recommendationsForPatient(patientId, LIST_LIMIT);
-    const mine = rows.filter((s) => s.patientId === d.store.patientKey(patientId));
+    const proven = await proveAccess(req, res, t0, typeof q === 'string' ? q : undefined);
+    if (proven === undefined) return;
+    const rows = await d.store.recommendationsForPatient(proven.patientId, proven.fhirServer, LIST_LIMIT);
+    const mine = rows.filter((s) => s.patientId === d.store.patientKey(proven.patientId) && s.fhirServer === proven.fhirServer);
     log.info({ event: 'smart_api', outcome: 'listed', status: 200, count: mine.length, ms: Math.round(performance.now() - t0) });
     res.json({ recommendations: mine.map(summaryOf) });
   });

@@ -64,10 +64,8 @@ export function observedRefs(r: Pick<HookRecord, 'hook' | 'seenOrders'>): string
   return [...new Set((r.seenOrders ?? []).map((s) => s.orderRef))];
 }
 
-/** "https://ehr/fhir/" and "https://ehr/fhir" are the same server. */
-export function normalizeFhirServer(url: string | undefined): string | undefined {
-  return url ? url.replace(/\/+$/, '') : undefined;
-}
+/** One spelling per FHIR server (src/domain/tenant.ts), re-exported for the stores. */
+export { normalizeFhirServer } from '../domain/tenant.js';
 
 /**
  * A card's status for the report, from its latest feedback's accepted suggestions and its intended orders: "applied"

@@ -3,129 +3,12 @@ import os from 'node:os';
 import pg from 'pg';
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import type { Tenant } from '../domain/tenant.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
+import { PG_MIGRATIONS } from './pgSchema.js';
 import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, isoOf, openIntendedFromRow, reportRowFrom } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
-
-/** Versioned migrations, applied in order in one transaction. Never edit an applied one: add the next version. */
-const MIGRATIONS: { version: number; sql: string }[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE hook_call (
-        id TEXT PRIMARY KEY,
-        hook_instance TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        hook TEXT NOT NULL,
-        client_iss TEXT NOT NULL,
-        patient_id TEXT NOT NULL,
-        ordered_drugs JSONB NOT NULL,
-        outcome TEXT NOT NULL,
-        detail TEXT,
-        fhir_ms DOUBLE PRECISION NOT NULL,
-        evaluate_ms DOUBLE PRECISION NOT NULL,
-        total_ms DOUBLE PRECISION NOT NULL,
-        versions JSONB NOT NULL,
-        card_uuids JSONB NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL
-      );
-      CREATE INDEX hook_call_instance ON hook_call (hook_instance);
-      CREATE INDEX hook_call_created ON hook_call (created_at);
-      CREATE TABLE recommendation (
-        id TEXT PRIMARY KEY,
-        hook_call_id TEXT,
-        hook_instance TEXT NOT NULL,
-        patient_id TEXT NOT NULL,
-        drug TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        method_id TEXT,
-        method_version TEXT,
-        body JSONB NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL
-      );
-      CREATE INDEX recommendation_patient ON recommendation (patient_id, created_at);
-      CREATE INDEX recommendation_created ON recommendation (created_at);
-      CREATE TABLE card (
-        uuid TEXT PRIMARY KEY,
-        recommendation_id TEXT NOT NULL REFERENCES recommendation (id),
-        hook_call_id TEXT,
-        hook_instance TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        drug TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        indicator TEXT NOT NULL,
-        genes JSONB NOT NULL,
-        suggestion_uuids JSONB NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL
-      );
-      CREATE INDEX card_created ON card (created_at);
-      CREATE INDEX card_recommendation ON card (recommendation_id);
-      CREATE TABLE feedback (
-        id BIGSERIAL PRIMARY KEY,
-        service_id TEXT NOT NULL,
-        card_uuid TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        outcome_timestamp TIMESTAMPTZ NOT NULL,
-        accepted_suggestions JSONB,
-        override_code TEXT,
-        override_system TEXT,
-        override_display TEXT,
-        user_comment TEXT,
-        client_iss TEXT NOT NULL,
-        known_card BOOLEAN NOT NULL,
-        received_at TIMESTAMPTZ NOT NULL,
-        UNIQUE (card_uuid, outcome, outcome_timestamp)
-      );
-      CREATE INDEX feedback_card ON feedback (card_uuid);
-      CREATE INDEX feedback_received ON feedback (received_at);
-    `,
-  },
-  {
-    // monitoring (patient-view): what the card was computed from, so an override of the same facts is not repeated
-    version: 2,
-    sql: `
-      ALTER TABLE card ADD COLUMN facts_fingerprint TEXT;
-      CREATE INDEX card_fingerprint ON card (facts_fingerprint);
-    `,
-  },
-  {
-    // CDS client tokens seen by any replica (SHA-256 of iss + jti), until they expire: replay protection across replicas
-    version: 3,
-    sql: `
-      CREATE TABLE cds_jti (key TEXT PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL);
-      CREATE INDEX cds_jti_expires ON cds_jti (expires_at);
-    `,
-  },
-  {
-    // accepted is not applied: the order each update suggestion intends, and what the next call for that order showed
-    // (one outcome row per intended order, inserted once, never changed)
-    version: 4,
-    sql: `
-      ALTER TABLE hook_call ADD COLUMN fhir_server TEXT;
-      CREATE TABLE intended_order (
-        id BIGSERIAL PRIMARY KEY,
-        card_uuid TEXT NOT NULL,
-        suggestion_uuid TEXT NOT NULL,
-        order_ref TEXT NOT NULL,
-        rxnorm JSONB NOT NULL,
-        dose JSONB,
-        created_at TIMESTAMPTZ NOT NULL,
-        UNIQUE (card_uuid, suggestion_uuid, order_ref)
-      );
-      CREATE INDEX intended_order_ref ON intended_order (order_ref);
-      CREATE INDEX intended_order_created ON intended_order (created_at);
-      CREATE TABLE intended_outcome (
-        intended_id BIGINT PRIMARY KEY,
-        outcome TEXT NOT NULL,
-        seen JSONB NOT NULL,
-        hook_instance TEXT NOT NULL,
-        hook_call_id TEXT NOT NULL,
-        observed_at TIMESTAMPTZ NOT NULL
-      );
-    `,
-  },
-];
 
 /** As OPEN_INTENDED_SQL in sqlite.ts: unresolved intended orders of accepted cards this call may resolve. */
 const OPEN_INTENDED_SQL = `
@@ -134,7 +17,7 @@ const OPEN_INTENDED_SQL = `
   JOIN card c ON c.uuid = i.card_uuid
   JOIN hook_call h ON h.id = c.hook_call_id
   JOIN LATERAL (
-    SELECT outcome, accepted_suggestions, outcome_timestamp, received_at FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+    SELECT outcome, accepted_suggestions, outcome_timestamp, received_at FROM feedback f2 WHERE f2.card_uuid = c.uuid AND f2.client_iss = c.client_iss ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
   ) f ON true
   WHERE i.order_ref = ANY($1::text[])
     AND NOT EXISTS (SELECT 1 FROM intended_outcome o WHERE o.intended_id = i.id)
@@ -190,8 +73,9 @@ export class PgStore implements Store {
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_by TEXT)`);
       const applied = new Set((await client.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
       const mine: number[] = [];
-      for (const m of MIGRATIONS) {
+      for (const m of PG_MIGRATIONS) {
         if (applied.has(m.version)) continue;
+        await m.before?.(client);
         await client.query(m.sql);
         await client.query(`INSERT INTO schema_migrations (version, applied_by) VALUES ($1, $2)`, [m.version, `${os.hostname()}:${process.pid}`]);
         mine.push(m.version);
@@ -277,13 +161,13 @@ export class PgStore implements Store {
          INSERT INTO hook_call (id, hook_instance, service_id, hook, client_iss, patient_id, ordered_drugs, outcome, detail, fhir_ms, evaluate_ms, total_ms, versions, card_uuids, fhir_server, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $18, $15) ON CONFLICT (id) DO NOTHING
        ), recs AS (
-         INSERT INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at)
-         SELECT x.id, $1, $2, $6, x.drug, x.kind, x.method_id, x.method_version, x.body, $15
+         INSERT INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, client_iss, fhir_server, created_at)
+         SELECT x.id, $1, $2, $6, x.drug, x.kind, x.method_id, x.method_version, x.body, $5, $18, $15
          FROM jsonb_to_recordset($16::jsonb) AS x(id text, drug text, kind text, method_id text, method_version text, body jsonb)
          ON CONFLICT (id) DO NOTHING
        ), cards AS (
-         INSERT INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint, created_at)
-         SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, x.facts_fingerprint, $15
+         INSERT INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint, client_iss, fhir_server, created_at)
+         SELECT x.uuid, x.recommendation_id, $1, $2, $3, x.drug, x.kind, x.indicator, x.genes, x.suggestion_uuids, x.facts_fingerprint, $5, $18, $15
          FROM jsonb_to_recordset($17::jsonb) AS x(uuid text, recommendation_id text, drug text, kind text, indicator text, genes jsonb, suggestion_uuids jsonb, facts_fingerprint text)
          ON CONFLICT (uuid) DO NOTHING
        ), intended AS (
@@ -321,16 +205,18 @@ export class PgStore implements Store {
     const now = new Date().toISOString();
     await this.tx(async (c) => {
       for (const f of items) {
-        const known = (await c.query(`SELECT 1 FROM card WHERE uuid = $1`, [f.card])).rowCount! > 0;
+        // known only when this client received the card; otherwise the same answer as for a card never issued
+        const card = (await c.query<{ fhir_server: string | null }>(`SELECT fhir_server FROM card WHERE uuid = $1 AND client_iss = $2`, [f.card, clientIss])).rows[0];
+        const known = card !== undefined;
         if (!known) res.unknownCards++;
         const ins = await c.query(
           `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system, override_display,
-             user_comment, client_iss, known_card, received_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`,
+             user_comment, client_iss, known_card, received_at, fhir_server) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (client_iss, card_uuid, outcome, outcome_timestamp) DO NOTHING`,
           [serviceId, f.card, f.outcome, new Date(f.outcomeTimestamp).toISOString(),
             f.acceptedSuggestions ? JSON.stringify(f.acceptedSuggestions.map((s) => s.id)) : null,
             f.overrideReason?.reason?.code ?? null, f.overrideReason?.reason?.system ?? null, f.overrideReason?.reason?.display ?? null,
-            f.overrideReason?.userComment ?? null, clientIss, known, now],
+            f.overrideReason?.userComment ?? null, clientIss, known, now, card?.fhir_server ?? null],
         );
         if (ins.rowCount === 1) res.stored++;
         else res.duplicates++;
@@ -340,27 +226,30 @@ export class PgStore implements Store {
   }
 
   async getRecommendation(id: string): Promise<StoredRecommendation | undefined> {
-    const rows = await this.query<RecRow>(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = $1`, [id]);
+    const rows = await this.query<RecRow>(`SELECT body, patient_id, hook_instance, client_iss, fhir_server, created_at FROM recommendation WHERE id = $1`, [id]);
     return rows[0] ? storedRec(rows[0]) : undefined;
   }
 
-  async recommendationsForPatient(patientId: string, limit = 50): Promise<StoredRecommendation[]> {
-    const rows = await this.query<RecRow>(
-      `SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-      [patientId, limit],
-    );
+  async recommendationsForPatient(patientId: string, fhirServer: string | undefined, limit = 50): Promise<StoredRecommendation[]> {
+    const server = normalizeFhirServer(fhirServer);
+    const cols = `body, patient_id, hook_instance, client_iss, fhir_server, created_at`;
+    const rows = server
+      ? await this.query<RecRow>(`SELECT ${cols} FROM recommendation WHERE patient_id = $1 AND fhir_server = $2 ORDER BY created_at DESC, id DESC LIMIT $3`, [patientId, server, limit])
+      : await this.query<RecRow>(`SELECT ${cols} FROM recommendation WHERE patient_id = $1 AND fhir_server IS NULL ORDER BY created_at DESC, id DESC LIMIT $2`, [patientId, limit]);
     return rows.map(storedRec);
   }
 
-  async overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
+  /** As OVERRIDDEN_SQL in sqlite.ts: this tenant's cards, and only its own client's feedback. */
+  async overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>> {
     if (fingerprints.length === 0) return new Set();
     const rows = await this.query<{ fp: string }>(
       `SELECT DISTINCT c.facts_fingerprint AS fp FROM card c
        JOIN hook_call h ON h.id = c.hook_call_id
-       JOIN feedback f ON f.card_uuid = c.uuid
-       WHERE h.patient_id = $1 AND c.facts_fingerprint = ANY($2::text[]) AND f.outcome = 'overridden'
-         AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.outcome_timestamp > f.outcome_timestamp)`,
-      [patientId, fingerprints],
+       JOIN feedback f ON f.card_uuid = c.uuid AND f.client_iss = c.client_iss
+       WHERE h.patient_id = $1 AND c.client_iss = $3 AND c.fhir_server IS NOT DISTINCT FROM $4::text
+         AND c.facts_fingerprint = ANY($2::text[]) AND f.outcome = 'overridden'
+         AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.client_iss = c.client_iss AND g.outcome_timestamp > f.outcome_timestamp)`,
+      [patientId, fingerprints, tenant.iss, normalizeFhirServer(tenant.fhirServer) ?? null],
     );
     return new Set(rows.map((r) => r.fp));
   }
@@ -383,6 +272,8 @@ export class PgStore implements Store {
         indicator: String(card['indicator']),
         genes: card['genes'] as string[],
         ...(card['facts_fingerprint'] ? { factsFingerprint: String(card['facts_fingerprint']) } : {}),
+        ...(card['client_iss'] ? { clientIss: String(card['client_iss']) } : {}),
+        ...(card['fhir_server'] ? { fhirServer: String(card['fhir_server']) } : {}),
         serviceId: String(card['service_id']),
         hookInstance: String(card['hook_instance']),
         drug: String(card['drug']),
@@ -401,7 +292,8 @@ export class PgStore implements Store {
          (SELECT coalesce(jsonb_agg(jsonb_build_object('s', i.suggestion_uuid, 'o', o.outcome)), '[]'::jsonb) FROM intended_order i
           LEFT JOIN intended_outcome o ON o.intended_id = i.id WHERE i.card_uuid = c.uuid) AS intended
        FROM card c LEFT JOIN LATERAL (
-         SELECT outcome, override_code, override_display, accepted_suggestions FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
+         SELECT outcome, override_code, override_display, accepted_suggestions FROM feedback f2
+         WHERE f2.card_uuid = c.uuid AND (f2.client_iss = c.client_iss OR (c.client_iss IS NULL AND f2.known_card)) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1
        ) f ON true
        WHERE c.created_at >= $1 ORDER BY c.created_at, c.uuid`,
       [since ?? new Date(0)],
@@ -411,7 +303,7 @@ export class PgStore implements Store {
 
   async unknownCardFeedback(since?: Date): Promise<number> {
     const [row] = await this.query<{ n: string }>(
-      `SELECT count(*) AS n FROM feedback f WHERE f.received_at >= $1 AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid)`,
+      `SELECT count(*) AS n FROM feedback f WHERE f.received_at >= $1 AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid AND c.client_iss = f.client_iss)`,
       [since ?? new Date(0)],
     );
     return Number(row?.n ?? 0);
@@ -453,9 +345,18 @@ interface RecRow {
   body: Recommendation;
   patient_id: string;
   hook_instance: string;
+  client_iss: string | null;
+  fhir_server: string | null;
   created_at: Date;
 }
 
 function storedRec(row: RecRow): StoredRecommendation {
-  return { recommendation: row.body, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: isoOf(row.created_at) };
+  return {
+    recommendation: row.body,
+    patientId: row.patient_id,
+    hookInstance: row.hook_instance,
+    createdAt: isoOf(row.created_at),
+    ...(row.client_iss ? { clientIss: row.client_iss } : {}),
+    ...(row.fhir_server ? { fhirServer: row.fhir_server } : {}),
+  };
 }

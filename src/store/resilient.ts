@@ -8,6 +8,11 @@ import { storeBacklog, storeDegraded, storeWriteDuration } from '../observabilit
 import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, type PatientKey } from './audit.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 import type { HookWriter } from './auditWriter.js';
+import type { Tenant } from '../domain/tenant.js';
+import { stripControlsDeep } from '../domain/text.js';
+import { errorName, isInputError, StoreInputError, StoreUnavailableError } from './storeErrors.js';
+
+export { StoreInputError, StoreUnavailableError } from './storeErrors.js';
 
 export interface AuditedStoreOptions {
   backend: Store;
@@ -21,6 +26,12 @@ export interface AuditedStoreOptions {
   maxQueue?: number;
   /** parallel writes to the database */
   concurrency?: number;
+  /**
+   * Feedback on a card whose hook record is still queued or being written waits this long for it (an EHR may send
+   * feedback moments after the card): then the card is known and the feedback linked to it. Past it the feedback is
+   * stored anyway (as for a card not yet known).
+   */
+  feedbackWaitMs?: number;
   logger?: Logger;
 }
 
@@ -35,6 +46,8 @@ export class AuditedStore implements Store {
   private readonly log: Logger | undefined;
   private queue: HookRecord[] = [];
   private inFlight = 0;
+  /** records being written right now (with `queue`: what feedback may have to wait for) */
+  private readonly writing = new Set<HookRecord>();
   private flushing: Promise<void> | undefined;
   private degraded = false;
   private degradedReason: string | undefined;
@@ -50,7 +63,7 @@ export class AuditedStore implements Store {
     this.kind = opts.backend.kind;
     this.patientKey = opts.patientKey ?? identityPatientKey;
     this.log = opts.logger;
-    this.o = { retryIntervalMs: opts.retryIntervalMs ?? 5000, maxQueue: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 4 };
+    this.o = { retryIntervalMs: opts.retryIntervalMs ?? 5000, maxQueue: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 4, feedbackWaitMs: opts.feedbackWaitMs ?? 2000 };
     mkdirSync(opts.spoolDir, { recursive: true });
     this.spoolFile = path.join(opts.spoolDir, 'audit-spool.jsonl');
     this.drainFile = path.join(opts.spoolDir, 'audit-spool.draining.jsonl');
@@ -127,19 +140,40 @@ export class AuditedStore implements Store {
       const rec = this.queue.shift();
       if (!rec) return;
       this.inFlight++;
+      this.writing.add(rec);
       const t0 = performance.now();
       try {
         await this.backend.recordHook(rec);
         storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
       } catch (e) {
+        if (isInputError(e)) {
+          // the database refused this record's values, not because it is down: never degrade for it
+          await this.writeRefused(rec, e, (r) => this.backend.recordHook(r));
+          continue;
+        }
         storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
         this.log?.warn({ event: 'store_write_failed', error: errorName(e) }, 'audit write failed: spooling');
         this.setDegraded(errorName(e));
         this.spool([rec, ...this.queue.splice(0)]);
       } finally {
         this.inFlight--;
+        this.writing.delete(rec);
         this.updateGauges();
       }
+    }
+  }
+
+  /**
+   * A record the database refused for its values (isInputError): written once more without control characters (which
+   * come from FHIR data the service read; clients' own strings are refused at the request, src/domain/text.ts); if
+   * it is refused again it goes to the rejected spool. The store stays "ok" either way.
+   */
+  private async writeRefused(rec: HookRecord, e: unknown, write: (r: HookRecord) => Promise<void>): Promise<void> {
+    try {
+      await write(stripControlsDeep(rec));
+      this.log?.warn({ event: 'audit_record_cleaned', error: errorName(e), hookInstance: rec.hookInstance }, 'audit record refused by the database; stored without control characters');
+    } catch (again) {
+      this.reject(JSON.stringify(rec), errorName(again));
     }
   }
 
@@ -150,17 +184,26 @@ export class AuditedStore implements Store {
     const batch = this.queue.splice(0, 512);
     if (batch.length === 0) return false;
     this.inFlight += batch.length;
+    for (const r of batch) this.writing.add(r);
     const t0 = performance.now();
     try {
       await writer.recordHooks(batch);
       storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'ok' }, (performance.now() - t0) / 1000);
     } catch (e) {
+      if (isInputError(e)) {
+        // one record's values were refused (the batch is one transaction): write them one by one, never degrade
+        for (const r of batch) {
+          await writer.recordHooks([r]).catch((err: unknown) => (isInputError(err) ? this.writeRefused(r, err, (x) => writer.recordHooks([x])) : this.spool([r])));
+        }
+        return true;
+      }
       storeWriteDuration.observe({ backend: this.kind, op: 'hook', result: 'error' }, (performance.now() - t0) / 1000);
       this.log?.warn({ event: 'store_write_failed', error: errorName(e), records: batch.length }, 'audit write failed: spooling');
       this.setDegraded(errorName(e));
       this.spool([...batch, ...this.queue.splice(0)]);
     } finally {
       this.inFlight -= batch.length;
+      for (const r of batch) this.writing.delete(r);
       this.updateGauges();
     }
     return true;
@@ -238,6 +281,11 @@ export class AuditedStore implements Store {
           this.updateGauges();
         } catch (e) {
           storeWriteDuration.observe({ backend: this.kind, op: 'replay', result: 'error' }, (performance.now() - t0) / 1000);
+          if (isInputError(e)) {
+            await this.writeRefused(rec, e, (r) => this.backend.recordHook(r));
+            this.spooled = Math.max(0, this.spooled - 1);
+            continue;
+          }
           const again = await this.backend.health().catch(() => ({ ok: false }));
           if (!again.ok) {
             this.log?.warn({ event: 'audit_replay_interrupted', replayed, error: errorName(e) }, 'database unavailable again; replay resumes later');
@@ -286,7 +334,16 @@ export class AuditedStore implements Store {
     storeBacklog.set(this.backlog);
   }
 
+  /** Whether a hook record showing this card is queued or being written (not yet in the database). */
+  private cardPending(uuid: string): boolean {
+    const has = (r: HookRecord) => r.cards.some((c) => c.uuid === uuid);
+    return this.queue.some(has) || [...this.writing].some(has);
+  }
+
   async recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult> {
+    // feedback sent moments after its card: wait (bounded) for the card's record to be written, so it is known
+    const end = Date.now() + this.o.feedbackWaitMs;
+    while (!this.degraded && items.some((f) => this.cardPending(f.card)) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     try {
       const r = await this.backend.recordFeedback(serviceId, clientIss, items);
@@ -294,6 +351,7 @@ export class AuditedStore implements Store {
       return r;
     } catch (e) {
       storeWriteDuration.observe({ backend: this.kind, op: 'feedback', result: 'error' }, (performance.now() - t0) / 1000);
+      if (isInputError(e)) throw new StoreInputError(errorName(e));
       throw new StoreUnavailableError(errorName(e));
     }
   }
@@ -302,8 +360,8 @@ export class AuditedStore implements Store {
     return this.backend.getRecommendation(id);
   }
 
-  recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]> {
-    return this.backend.recommendationsForPatient(this.patientKey(patientId), limit);
+  recommendationsForPatient(patientId: string, fhirServer: string | undefined, limit?: number): Promise<StoredRecommendation[]> {
+    return this.backend.recommendationsForPatient(this.patientKey(patientId), fhirServer, limit);
   }
 
   cardAudit(cardUuid: string): Promise<CardAudit | undefined> {
@@ -311,8 +369,8 @@ export class AuditedStore implements Store {
   }
 
   /** Pass-through with the patient key; errors propagate (the monitoring hook decides what a failed lookup means). */
-  overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
-    return this.backend.overriddenFingerprints(this.patientKey(patientId), fingerprints);
+  overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>> {
+    return this.backend.overriddenFingerprints(tenant, this.patientKey(patientId), fingerprints);
   }
 
   reportRows(since?: Date): Promise<ReportRow[]> {
@@ -349,14 +407,6 @@ export class AuditedStore implements Store {
   }
 }
 
-/** The database could not be reached: callers answer 503 rather than claim success. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-}
-
-function errorName(e: unknown): string {
-  return (e as { code?: string })?.code ?? (e as Error)?.name ?? 'Error';
-}
 
 function countLines(file: string): number {
   try {

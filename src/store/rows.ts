@@ -57,6 +57,7 @@ export function feedbackFromRow(f: Record<string, unknown>): StoredFeedback {
     ...(hasReason ? { overrideReason: Object.fromEntries(Object.entries(reason).filter(([, v]) => v !== null && v !== undefined)) as StoredFeedback['overrideReason'] } : {}),
     ...(f['user_comment'] ? { userComment: String(f['user_comment']) } : {}),
     clientIss: String(f['client_iss']),
+    ...(f['fhir_server'] ? { fhirServer: String(f['fhir_server']) } : {}),
     knownCard: Boolean(f['known_card']),
     receivedAt: isoOf(f['received_at']),
   };

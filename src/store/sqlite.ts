@@ -4,130 +4,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import type { Tenant } from '../domain/tenant.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
+import { SQLITE_MIGRATIONS } from './sqliteSchema.js';
 import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, openIntendedFromRow, reportRowFrom, type CallRow } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
-
-/** Versioned migrations; each runs once, in order, inside a transaction. */
-const MIGRATIONS: { version: number; sql: string }[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE hook_call (
-        hook_instance TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        hook TEXT NOT NULL,
-        client_iss TEXT NOT NULL,
-        patient_id TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        fhir_ms REAL NOT NULL,
-        evaluate_ms REAL NOT NULL,
-        total_ms REAL NOT NULL,
-        created_at TEXT NOT NULL
-      );
-      CREATE INDEX hook_call_instance ON hook_call(hook_instance);
-      CREATE TABLE recommendation (
-        id TEXT PRIMARY KEY,
-        hook_instance TEXT NOT NULL,
-        patient_id TEXT NOT NULL,
-        drug TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        body TEXT NOT NULL,
-        created_at TEXT NOT NULL
-      );
-      CREATE INDEX recommendation_patient ON recommendation(patient_id, created_at);
-      CREATE TABLE card (
-        uuid TEXT PRIMARY KEY,
-        recommendation_id TEXT NOT NULL REFERENCES recommendation(id),
-        hook_instance TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        suggestion_uuids TEXT NOT NULL,
-        created_at TEXT NOT NULL
-      );
-      CREATE TABLE feedback (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        service_id TEXT NOT NULL,
-        card_uuid TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        outcome_timestamp TEXT NOT NULL,
-        accepted_suggestions TEXT,
-        override_code TEXT,
-        override_system TEXT,
-        override_display TEXT,
-        user_comment TEXT,
-        client_iss TEXT NOT NULL,
-        known_card INTEGER NOT NULL,
-        received_at TEXT NOT NULL,
-        UNIQUE (card_uuid, outcome, outcome_timestamp)
-      );
-    `,
-  },
-  {
-    // audit trail: record ids (idempotent replays), ordered drugs, versions, and the analytics dimensions at card time
-    version: 2,
-    sql: `
-      ALTER TABLE hook_call ADD COLUMN id TEXT;
-      UPDATE hook_call SET id = lower(hex(randomblob(16))) WHERE id IS NULL;
-      CREATE UNIQUE INDEX hook_call_id ON hook_call(id);
-      CREATE INDEX hook_call_created ON hook_call(created_at);
-      ALTER TABLE hook_call ADD COLUMN ordered_drugs TEXT NOT NULL DEFAULT '[]';
-      ALTER TABLE hook_call ADD COLUMN detail TEXT;
-      ALTER TABLE hook_call ADD COLUMN versions TEXT NOT NULL DEFAULT '{}';
-      ALTER TABLE hook_call ADD COLUMN card_uuids TEXT NOT NULL DEFAULT '[]';
-      ALTER TABLE recommendation ADD COLUMN hook_call_id TEXT;
-      ALTER TABLE recommendation ADD COLUMN method_id TEXT;
-      ALTER TABLE recommendation ADD COLUMN method_version TEXT;
-      CREATE INDEX recommendation_created ON recommendation(created_at);
-      ALTER TABLE card ADD COLUMN hook_call_id TEXT;
-      ALTER TABLE card ADD COLUMN drug TEXT NOT NULL DEFAULT '';
-      ALTER TABLE card ADD COLUMN kind TEXT NOT NULL DEFAULT '';
-      ALTER TABLE card ADD COLUMN indicator TEXT NOT NULL DEFAULT '';
-      ALTER TABLE card ADD COLUMN genes TEXT NOT NULL DEFAULT '[]';
-      UPDATE card SET drug = COALESCE((SELECT r.drug FROM recommendation r WHERE r.id = card.recommendation_id), ''),
-                      kind = COALESCE((SELECT r.kind FROM recommendation r WHERE r.id = card.recommendation_id), '');
-      CREATE INDEX card_created ON card(created_at);
-      CREATE INDEX feedback_card ON feedback(card_uuid);
-      CREATE INDEX feedback_received ON feedback(received_at);
-    `,
-  },
-  {
-    // monitoring (patient-view): what the card was computed from, so an override of the same facts is not repeated
-    version: 3,
-    sql: `
-      ALTER TABLE card ADD COLUMN facts_fingerprint TEXT;
-      CREATE INDEX card_fingerprint ON card(facts_fingerprint);
-    `,
-  },
-  {
-    // accepted is not applied: the order each update suggestion intends, and what the next call for that order showed
-    // (one outcome row per intended order, inserted once, never changed)
-    version: 4,
-    sql: `
-      ALTER TABLE hook_call ADD COLUMN fhir_server TEXT;
-      CREATE TABLE intended_order (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        card_uuid TEXT NOT NULL,
-        suggestion_uuid TEXT NOT NULL,
-        order_ref TEXT NOT NULL,
-        rxnorm TEXT NOT NULL,
-        dose TEXT,
-        created_at TEXT NOT NULL,
-        UNIQUE (card_uuid, suggestion_uuid, order_ref)
-      );
-      CREATE INDEX intended_order_ref ON intended_order(order_ref);
-      CREATE INDEX intended_order_created ON intended_order(created_at);
-      CREATE TABLE intended_outcome (
-        intended_id INTEGER PRIMARY KEY,
-        outcome TEXT NOT NULL,
-        seen TEXT NOT NULL,
-        hook_instance TEXT NOT NULL,
-        hook_call_id TEXT NOT NULL,
-        observed_at TEXT NOT NULL
-      );
-    `,
-  },
-];
 
 /**
  * Unresolved intended orders of the given refs whose card was shown to the same client (and FHIR server, when the card's
@@ -139,20 +21,23 @@ const OPEN_INTENDED_SQL = `
   FROM intended_order i
   JOIN card c ON c.uuid = i.card_uuid
   JOIN hook_call h ON h.id = c.hook_call_id
-  JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
+  JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid AND f2.client_iss = c.client_iss ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
   WHERE i.order_ref IN ($REFS)
     AND NOT EXISTS (SELECT 1 FROM intended_outcome o WHERE o.intended_id = i.id)
     AND h.patient_id = ? AND h.client_iss = ? AND (h.fhir_server IS NULL OR h.fhir_server = ?)
     AND h.id <> ? AND c.created_at <= ?
     AND f.outcome = 'accepted' AND (f.outcome_timestamp <= ? OR f.received_at <= ?)`;
 
-/** Fingerprints (of the given ones) of this patient's cards whose latest feedback is "overridden". */
+/**
+ * Fingerprints (of the given ones) of this patient's cards shown to this client at this FHIR server (or both without
+ * one) whose latest feedback from that client is "overridden". Another client's feedback never counts.
+ */
 const OVERRIDDEN_SQL = `
   SELECT DISTINCT c.facts_fingerprint AS fp FROM card c
   JOIN hook_call h ON h.id = c.hook_call_id
-  JOIN feedback f ON f.card_uuid = c.uuid
-  WHERE h.patient_id = ? AND c.facts_fingerprint IN ($FPS) AND f.outcome = 'overridden'
-    AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.outcome_timestamp > f.outcome_timestamp)`;
+  JOIN feedback f ON f.card_uuid = c.uuid AND f.client_iss = c.client_iss
+  WHERE h.patient_id = ? AND c.client_iss = ? AND c.fhir_server IS ? AND c.facts_fingerprint IN ($FPS) AND f.outcome = 'overridden'
+    AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.card_uuid = c.uuid AND g.client_iss = c.client_iss AND g.outcome_timestamp > f.outcome_timestamp)`;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -163,7 +48,7 @@ export class SqliteStore implements Store {
   private readonly insertFeedback;
   private readonly insertIntended;
   private readonly insertOutcome;
-  private readonly cardExists;
+  private readonly cardOfClient;
   private readonly selectRec;
   private readonly recordTx;
   private readonly recordManyTx;
@@ -183,15 +68,16 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertRec = this.db.prepare(
-      `INSERT OR IGNORE INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO recommendation (id, hook_call_id, hook_instance, patient_id, drug, kind, method_id, method_version, body, client_iss, fhir_server, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCard = this.db.prepare(
-      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO card (uuid, recommendation_id, hook_call_id, hook_instance, service_id, drug, kind, indicator, genes, suggestion_uuids, facts_fingerprint,
+         client_iss, fhir_server, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertFeedback = this.db.prepare(
       `INSERT OR IGNORE INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_code, override_system,
-         override_display, user_comment, client_iss, known_card, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         override_display, user_comment, client_iss, fhir_server, known_card, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertIntended = this.db.prepare(
       `INSERT OR IGNORE INTO intended_order (card_uuid, suggestion_uuid, order_ref, rxnorm, dose, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -199,31 +85,37 @@ export class SqliteStore implements Store {
     this.insertOutcome = this.db.prepare(
       `INSERT OR IGNORE INTO intended_outcome (intended_id, outcome, seen, hook_instance, hook_call_id, observed_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    this.cardExists = this.db.prepare(`SELECT 1 FROM card WHERE uuid = ?`);
-    this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE id = ?`);
-    this.recordTx = this.db.transaction((input: HookRecord) => this.insertRecord(input));
+    this.cardOfClient = this.db.prepare(`SELECT fhir_server FROM card WHERE uuid = ? AND client_iss = ?`);
+    this.selectRec = this.db.prepare(`SELECT body, patient_id, hook_instance, client_iss, fhir_server, created_at FROM recommendation WHERE id = ?`);
+    // write transactions BEGIN IMMEDIATE: a deferred one that reads first and then writes fails at once with
+    // SQLITE_BUSY_SNAPSHOT when another connection (the audit writer thread, another process) committed in between;
+    // busy_timeout does not help there. IMMEDIATE takes the write lock first and waits for it (busy_timeout).
+    const recordTx = this.db.transaction((input: HookRecord) => this.insertRecord(input));
+    this.recordTx = (input: HookRecord) => recordTx.immediate(input);
     // a batch in one transaction: one commit (one WAL append) for the batch instead of one per record
-    this.recordManyTx = this.db.transaction((inputs: HookRecord[]) => {
+    const recordManyTx = this.db.transaction((inputs: HookRecord[]) => {
       for (const r of inputs) this.insertRecord(r);
     });
+    this.recordManyTx = (inputs: HookRecord[]) => recordManyTx.immediate(inputs);
   }
 
   private insertRecord(input: HookRecord): void {
     const r = completeRecord(input);
     const drugOf = new Map(r.recommendations.map((x) => [x.id, x] as const));
+    const server = normalizeFhirServer(r.fhirServer) ?? null;
     this.insertCall.run(
       r.id, r.hookInstance, r.serviceId, r.hook, r.clientIss, r.patientId, JSON.stringify(r.orderedDrugs ?? []), r.outcome, r.detail ?? null,
       r.timings.fhirMs, r.timings.evaluateMs, r.timings.totalMs, JSON.stringify(r.versions), JSON.stringify(r.cards.map((c) => c.uuid)),
-      normalizeFhirServer(r.fhirServer) ?? null, r.at,
+      server, r.at,
     );
     for (const rec of r.recommendations) {
-      this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.at);
+      this.insertRec.run(rec.id, r.id, r.hookInstance, r.patientId, rec.drug.name, rec.kind, rec.method.id, rec.method.version, JSON.stringify(rec), r.clientIss, server, r.at);
     }
     for (const c of r.cards) {
       const rec = drugOf.get(c.recommendationId);
       this.insertCard.run(
         c.uuid, c.recommendationId, r.id, r.hookInstance, r.serviceId, rec?.drug.name ?? '', c.kind ?? rec?.kind ?? '', c.indicator ?? rec?.severity ?? '',
-        JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.at,
+        JSON.stringify(c.genes ?? rec?.genes?.map((g) => g.gene) ?? []), JSON.stringify(c.suggestionUuids), c.factsFingerprint ?? null, r.clientIss, server, r.at,
       );
       for (const i of c.intendedOrders ?? []) this.insertIntended.run(c.uuid, i.suggestionUuid, i.orderRef, JSON.stringify(i.rxnorm), i.dose ? JSON.stringify(i.dose) : null, r.at);
     }
@@ -245,12 +137,13 @@ export class SqliteStore implements Store {
   private migrate(): void {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
     const applied = new Set((this.db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map((r) => r.version));
-    for (const m of MIGRATIONS) {
+    for (const m of SQLITE_MIGRATIONS) {
       if (applied.has(m.version)) continue;
       // BEGIN IMMEDIATE takes the write lock first, so two processes starting together apply each migration once
       this.db.transaction(() => {
         const again = this.db.prepare(`SELECT 1 FROM schema_migrations WHERE version = ?`).get(m.version);
         if (again) return;
+        m.before?.(this.db);
         this.db.exec(m.sql);
         this.db.prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(m.version, new Date().toISOString());
         this.appliedMigrations.push(m.version);
@@ -281,7 +174,9 @@ export class SqliteStore implements Store {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       for (const f of items) {
-        const known = this.cardExists.get(f.card) !== undefined;
+        // known only when this client received the card; otherwise the same answer as for a card never issued
+        const card = this.cardOfClient.get(f.card, clientIss) as { fhir_server: string | null } | undefined;
+        const known = card !== undefined;
         if (!known) res.unknownCards++;
         const info = this.insertFeedback.run(
           serviceId,
@@ -294,32 +189,37 @@ export class SqliteStore implements Store {
           f.overrideReason?.reason?.display ?? null,
           f.overrideReason?.userComment ?? null,
           clientIss,
+          card?.fhir_server ?? null,
           known ? 1 : 0,
           now,
         );
         if (info.changes === 1) res.stored++;
         else res.duplicates++;
       }
-    })();
+    }).immediate();
     return res;
   }
 
   async getRecommendation(id: string): Promise<StoredRecommendation | undefined> {
-    const row = this.selectRec.get(id) as { body: string; patient_id: string; hook_instance: string; created_at: string } | undefined;
-    if (!row) return undefined;
-    return { recommendation: JSON.parse(row.body) as Recommendation, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: row.created_at };
+    const row = this.selectRec.get(id) as RecRow | undefined;
+    return row ? storedRec(row) : undefined;
   }
 
-  async recommendationsForPatient(patientId: string, limit = 50): Promise<StoredRecommendation[]> {
+  async recommendationsForPatient(patientId: string, fhirServer: string | undefined, limit = 50): Promise<StoredRecommendation[]> {
     const rows = this.db
-      .prepare(`SELECT body, patient_id, hook_instance, created_at FROM recommendation WHERE patient_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`)
-      .all(patientId, limit) as { body: string; patient_id: string; hook_instance: string; created_at: string }[];
-    return rows.map((row) => ({ recommendation: JSON.parse(row.body) as Recommendation, patientId: row.patient_id, hookInstance: row.hook_instance, createdAt: row.created_at }));
+      .prepare(
+        `SELECT body, patient_id, hook_instance, client_iss, fhir_server, created_at FROM recommendation WHERE patient_id = ? AND fhir_server IS ?
+         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(patientId, normalizeFhirServer(fhirServer) ?? null, limit) as RecRow[];
+    return rows.map(storedRec);
   }
 
-  async overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>> {
+  async overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>> {
     if (fingerprints.length === 0) return new Set();
-    const rows = this.db.prepare(OVERRIDDEN_SQL.replace('$FPS', fingerprints.map(() => '?').join(', '))).all(patientId, ...fingerprints) as { fp: string }[];
+    const rows = this.db
+      .prepare(OVERRIDDEN_SQL.replace('$FPS', fingerprints.map(() => '?').join(', ')))
+      .all(patientId, tenant.iss, normalizeFhirServer(tenant.fhirServer) ?? null, ...fingerprints) as { fp: string }[];
     return new Set(rows.map((r) => r.fp));
   }
 
@@ -339,6 +239,8 @@ export class SqliteStore implements Store {
         indicator: card['indicator']!,
         genes: JSON.parse(card['genes']!) as string[],
         ...(card['facts_fingerprint'] ? { factsFingerprint: card['facts_fingerprint'] } : {}),
+        ...(card['client_iss'] ? { clientIss: card['client_iss'] } : {}),
+        ...(card['fhir_server'] ? { fhirServer: card['fhir_server'] } : {}),
         serviceId: card['service_id']!,
         hookInstance: card['hook_instance']!,
         drug: card['drug']!,
@@ -357,7 +259,7 @@ export class SqliteStore implements Store {
         `SELECT c.uuid, c.service_id, c.drug, c.kind, c.indicator, c.genes, c.created_at, f.outcome, f.override_code, f.override_display, f.accepted_suggestions,
            (SELECT json_group_array(json_object('s', i.suggestion_uuid, 'o', o.outcome)) FROM intended_order i LEFT JOIN intended_outcome o ON o.intended_id = i.id
             WHERE i.card_uuid = c.uuid) AS intended
-         FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
+         FROM card c LEFT JOIN feedback f ON f.id = (SELECT f2.id FROM feedback f2 WHERE f2.card_uuid = c.uuid AND (f2.client_iss = c.client_iss OR (c.client_iss IS NULL AND f2.known_card = 1)) ORDER BY f2.outcome_timestamp DESC, f2.id DESC LIMIT 1)
          WHERE c.created_at >= ? ORDER BY c.created_at, c.uuid`,
       )
       .all(since ? since.toISOString() : '') as Record<string, string | null>[];
@@ -366,7 +268,7 @@ export class SqliteStore implements Store {
 
   async unknownCardFeedback(since?: Date): Promise<number> {
     const row = this.db
-      .prepare(`SELECT count(*) AS n FROM feedback f WHERE f.received_at >= ? AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid)`)
+      .prepare(`SELECT count(*) AS n FROM feedback f WHERE f.received_at >= ? AND NOT EXISTS (SELECT 1 FROM card c WHERE c.uuid = f.card_uuid AND c.client_iss = f.client_iss)`)
       .get(since ? since.toISOString() : '') as { n: number };
     return row.n;
   }
@@ -405,4 +307,24 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+interface RecRow {
+  body: string;
+  patient_id: string;
+  hook_instance: string;
+  client_iss: string | null;
+  fhir_server: string | null;
+  created_at: string;
+}
+
+function storedRec(row: RecRow): StoredRecommendation {
+  return {
+    recommendation: JSON.parse(row.body) as Recommendation,
+    patientId: row.patient_id,
+    hookInstance: row.hook_instance,
+    createdAt: row.created_at,
+    ...(row.client_iss ? { clientIss: row.client_iss } : {}),
+    ...(row.fhir_server ? { fhirServer: row.fhir_server } : {}),
+  };
 }

@@ -2,6 +2,7 @@
 import type { FeedbackItem } from '../cds/protocol.js';
 import type { AppliedStatus, IntendedOrder, OrderSnapshot, StoredIntendedOrder } from '../domain/applied.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import type { Tenant } from '../domain/tenant.js';
 
 /** Versions that produced a hook call's answer, fixed when the call is recorded (not when a spooled copy lands). */
 export interface AuditVersions {
@@ -74,6 +75,10 @@ export interface StoredRecommendation {
   patientId: string;
   hookInstance: string;
   createdAt: string;
+  /** the client that received it (absent only for rows from before migration 5 whose call is not known) */
+  clientIss?: string;
+  /** the normalized FHIR server of its call; absent = none known: such rows are shown to no SMART app */
+  fhirServer?: string;
 }
 
 export interface StoredFeedback {
@@ -85,14 +90,16 @@ export interface StoredFeedback {
   overrideReason?: { code?: string; system?: string; display?: string };
   userComment?: string;
   clientIss: string;
-  /** whether the card was known when the feedback arrived */
+  /** the card's FHIR server, when the feedback came from the client that received the card */
+  fhirServer?: string;
+  /** whether the card was known (and shown to this client) when the feedback arrived */
   knownCard: boolean;
   receivedAt: string;
 }
 
 /** Everything recorded about one card: the call, the recommendation behind it and what the prescriber did. */
 export interface CardAudit {
-  card: CardRecord & { serviceId: string; hookInstance: string; drug: string; createdAt: string };
+  card: CardRecord & { serviceId: string; hookInstance: string; drug: string; createdAt: string; clientIss?: string; fhirServer?: string };
   call: {
     id: string;
     hookInstance: string;
@@ -158,16 +165,26 @@ export interface Store {
    */
   patientKey(patientId: string): string;
   recordHook(r: HookRecord): Promise<void>;
+  /**
+   * Feedback from `clientIss`. A card counts as known only when it was shown to this client: feedback on another
+   * client's card (or one not in the audit trail) is stored apart (known_card false, keyed by its own client) and
+   * answered as an unknown card; it never changes what the card's own client sees, the report or suppression.
+   */
   recordFeedback(serviceId: string, clientIss: string, items: FeedbackItem[]): Promise<FeedbackResult>;
   getRecommendation(id: string): Promise<StoredRecommendation | undefined>;
-  /** newest first; the patient id goes through the same pseudonymization as when recording */
-  recommendationsForPatient(patientId: string, limit?: number): Promise<StoredRecommendation[]>;
+  /**
+   * Newest first, of this patient at this (normalized) FHIR server; the patient id goes through the same
+   * pseudonymization as when recording. `fhirServer` undefined matches only rows without a server (tools and tests:
+   * the SMART API always passes the server its token proved, so such rows are never shown to it).
+   */
+  recommendationsForPatient(patientId: string, fhirServer: string | undefined, limit?: number): Promise<StoredRecommendation[]>;
   cardAudit(cardUuid: string): Promise<CardAudit | undefined>;
   /**
-   * Which of `fingerprints` belong to cards shown for this patient whose latest feedback is "overridden" (the patient
-   * id goes through the same pseudonymization as when recording). Used by monitoring to not repeat an overridden card.
+   * Which of `fingerprints` belong to cards shown to this tenant (same client and same FHIR server, or both without
+   * one) for this patient whose latest feedback from that client is "overridden" (the patient id goes through the same
+   * pseudonymization as when recording). Used by monitoring to not repeat an overridden card.
    */
-  overriddenFingerprints(patientId: string, fingerprints: string[]): Promise<Set<string>>;
+  overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>>;
   /** cards created at or after `since`, each with its latest feedback */
   reportRows(since?: Date): Promise<ReportRow[]>;
   /** feedback (received at or after `since`) whose card is not in the audit trail */

@@ -46,6 +46,8 @@ function pgBackend(): Backend {
   };
 }
 
+const EHR_TENANT = { iss: 'https://ehr.test.local' };
+
 describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s store', (_name, make) => {
   let backend: Backend;
   let store: Store;
@@ -103,8 +105,8 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s
     await store.recordHook(r);
     const unknown = randomUUID();
     const fb = [accepted(r.cardUuids[0]!, '2026-05-01T08:03:00+02:00'), overridden(unknown, '2026-05-01T08:04:00Z')];
-    expect(await store.recordFeedback('dosing-order-select', 'iss', fb)).toEqual({ stored: 2, duplicates: 0, unknownCards: 1 });
-    expect(await store.recordFeedback('dosing-order-select', 'iss', fb)).toEqual({ stored: 0, duplicates: 2, unknownCards: 1 });
+    expect(await store.recordFeedback('dosing-order-select', 'https://ehr.test.local', fb)).toEqual({ stored: 2, duplicates: 0, unknownCards: 1 });
+    expect(await store.recordFeedback('dosing-order-select', 'https://ehr.test.local', fb)).toEqual({ stored: 0, duplicates: 2, unknownCards: 1 });
     expect(await store.unknownCardFeedback()).toBe(1);
     expect((await store.cardAudit(r.cardUuids[0]!))!.feedback).toEqual([expect.objectContaining({ outcome: 'accepted', acceptedSuggestions: ['s'], outcomeTimestamp: '2026-05-01T06:03:00.000Z' })]);
   });
@@ -116,7 +118,7 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s
     await store.recordHook(hookRecord([second], { at: '2026-05-02T08:00:00.000Z', patientId: 'pat-7' }));
     await store.recordHook(hookRecord([recommendation({ drug: 'warfarin' })], { patientId: 'someone-else' }));
     expect((await store.getRecommendation(first.id))).toMatchObject({ recommendation: first, patientId: 'pat-7', createdAt: '2026-05-01T08:00:00.000Z' });
-    expect((await store.recommendationsForPatient('pat-7')).map((x) => x.recommendation.id)).toEqual([second.id, first.id]);
+    expect((await store.recommendationsForPatient('pat-7', undefined)).map((x) => x.recommendation.id)).toEqual([second.id, first.id]);
     expect(await store.getRecommendation(randomUUID())).toBeUndefined();
   });
 
@@ -149,18 +151,18 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('%s
     const b = withFp(hookRecord([recommendation({ drug: 'gabapentin' })], { patientId: 'pat-B', serviceId: 'dosing-monitor' }), ['fp-1']);
     const c = withFp(hookRecord([recommendation({ drug: 'apixaban' })], { patientId: 'pat-A', serviceId: 'dosing-monitor' }), ['fp-3']);
     for (const r of [a, b, c]) await store.recordHook(r);
-    expect(await store.overriddenFingerprints('pat-A', ['fp-1', 'fp-2', 'fp-3'])).toEqual(new Set());
+    expect(await store.overriddenFingerprints(EHR_TENANT, 'pat-A', ['fp-1', 'fp-2', 'fp-3'])).toEqual(new Set());
 
     await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [overridden(a.cardUuids[0]!, '2026-05-01T08:03:00Z', 'patient-declined')]);
     // overridden then accepted: the latest outcome counts
     await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [overridden(c.cardUuids[0]!, '2026-05-01T08:03:00Z'), accepted(c.cardUuids[0]!, '2026-05-01T09:00:00Z')]);
     await store.recordFeedback('dosing-monitor', 'https://ehr.test.local', [accepted(a.cardUuids[1]!, '2026-05-01T08:04:00Z')]);
 
-    expect(await store.overriddenFingerprints('pat-A', ['fp-1', 'fp-2', 'fp-3', 'fp-x'])).toEqual(new Set(['fp-1']));
-    expect(await store.overriddenFingerprints('pat-A', ['fp-2'])).toEqual(new Set());
+    expect(await store.overriddenFingerprints(EHR_TENANT, 'pat-A', ['fp-1', 'fp-2', 'fp-3', 'fp-x'])).toEqual(new Set(['fp-1']));
+    expect(await store.overriddenFingerprints(EHR_TENANT, 'pat-A', ['fp-2'])).toEqual(new Set());
     // the same fingerprint overridden for another patient does not count
-    expect(await store.overriddenFingerprints('pat-B', ['fp-1'])).toEqual(new Set());
-    expect(await store.overriddenFingerprints('pat-A', [])).toEqual(new Set());
+    expect(await store.overriddenFingerprints(EHR_TENANT, 'pat-B', ['fp-1'])).toEqual(new Set());
+    expect(await store.overriddenFingerprints(EHR_TENANT, 'pat-A', [])).toEqual(new Set());
     expect((await store.cardAudit(a.cardUuids[0]!))!.card.factsFingerprint).toBe('fp-1');
   });
 
@@ -248,8 +250,8 @@ test('postgres: replicas starting together on an empty schema apply the migratio
   try {
     await Promise.all(stores.map((s) => s.init()));
     const applied = stores.map((s) => s.appliedMigrations);
-    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2, 3, 4]]);
-    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(applied.filter((a) => a.length > 0)).toEqual([[1, 2, 3, 4, 5]]);
+    expect(await schema.query(`SELECT version FROM $schema.schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     await schema.drop();
@@ -275,8 +277,11 @@ test('sqlite: a database from the first release (migration 1 only) is upgraded i
   db.close();
   const s = new SqliteStore(file);
   try {
-    expect(s.appliedMigrations).toEqual([2, 3, 4]);
+    expect(s.appliedMigrations).toEqual([2, 3, 4, 5]);
     expect(await s.reportRows()).toEqual([expect.objectContaining({ cardUuid: 'c1', drug: 'warfarin', kind: 'dose', genes: [] })]);
+    // a first-release row has no hook call id: its client comes from the call with the same hook instance
+    expect((await s.cardAudit('c1'))!.card).toMatchObject({ clientIss: 'iss' });
+    expect((await s.cardAudit('c1'))!.card.fhirServer).toBeUndefined();
   } finally {
     await s.close();
     t.remove();

@@ -111,8 +111,8 @@ test('database unreachable at start: the store starts degraded; a spool left by 
     expect(ids).toEqual([{ patient_id: patientKey('MRN-12345') }]);
     expect(ids[0]!.patient_id).toMatch(/^h1:[A-Za-z0-9_-]{43}$/);
     // lookups go through the same function
-    expect((await second.recommendationsForPatient('MRN-12345')).map((r) => r.recommendation.id).sort()).toEqual(records.map((r) => r.recommendations[0]!.id).sort());
-    expect(await second.recommendationsForPatient(patientKey('MRN-12345'))).toEqual([]);
+    expect((await second.recommendationsForPatient('MRN-12345', undefined)).map((r) => r.recommendation.id).sort()).toEqual(records.map((r) => r.recommendations[0]!.id).sort());
+    expect(await second.recommendationsForPatient(patientKey('MRN-12345'), undefined)).toEqual([]);
   } finally {
     await second.close();
     t.remove();
