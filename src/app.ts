@@ -50,6 +50,12 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** Each trusted client's `fhirServers`, read at call time from its entry (the entry objects are the configuration). */
+function fhirServersOf(clients: TrustedClients): (iss: string) => readonly string[] {
+  const byIss = new Map(clients.clients.map((c) => [c.iss, c]));
+  return (iss) => byIss.get(iss)?.fhirServers ?? [];
+}
+
 /** CDS clients may be browser-based (e.g. the CDS Hooks sandbox): answer preflights, allow the headers they send. */
 const cors: RequestHandler = (req, res, next) => {
   res.setHeader('Access-Control-Allow-Origin', '*');
@@ -111,6 +117,7 @@ export function createApp(d: AppDeps): express.Express {
     logger: d.logger,
     ...(d.newId ? { newId: d.newId } : {}),
     ...(d.evaluators ? { evaluators: d.evaluators } : {}),
+    fhirServersFor: fhirServersOf(d.clients),
   };
   let auth: RequestHandler;
   if (d.config.auth.mode === 'disabled') {

@@ -6,6 +6,7 @@ import type { DrugDictionary } from '../domain/drugs.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
+import { fhirServerRefusal, isFhirServerAllowed } from '../fhir/egress.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
@@ -30,6 +31,8 @@ export interface HookEngine {
   /** evaluators per ingredient (default: every evaluator the service ships) */
   evaluators?: EvaluatorRegistry;
   newId?: () => string;
+  /** FHIR base URL prefixes named for this client (its `fhirServers` in the clients file); absent = none */
+  fhirServersFor?: (iss: string) => readonly string[];
 }
 
 export interface HookOutcome {
@@ -90,6 +93,11 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const registry = (e.evaluators ??= defaultRegistry());
   const monitor = req.hook === 'patient-view';
   const context = req.context as Record<string, unknown>;
+  // the EHR's token goes only to a server named for this caller, or globally (src/fhir/egress.ts)
+  const policy = { allowedServers: [...(e.fhirServersFor?.(client.iss) ?? []), ...e.config.fhir.allowedServers], allowInsecureLoopback: e.config.fhir.allowInsecureLoopback };
+  if (req.fhirServer !== undefined && !isFhirServerAllowed(req.fhirServer, policy)) {
+    log.warn({ event: 'fhir_server_refused', reason: fhirServerRefusal(req.fhirServer, policy) }, 'fhirServer not allowed for this client: not contacted, prefetch only');
+  }
   const gather = (keys: string[], deadlineMs: number) =>
     gatherData({
       queries: Object.fromEntries(keys.map((k) => [k, renderPrefetchTemplate(e.catalog.prefetch[k]!, context)])),
@@ -99,8 +107,11 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       deadlineMs,
       maxPages: e.config.fhir.maxPages,
       maxResponseBytes: e.config.fhir.maxResponseBytes,
-      policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
-      onCall: observeFhirCall,
+      policy,
+      onCall: (c) => {
+        observeFhirCall(c);
+        if (!c.ok) log.info({ event: 'fhir_call_failed', key: c.key, reason: c.reason, ms: round(c.ms) }, 'FHIR query failed'); // the low-level reason, for us only
+      },
     });
   // keys an evaluator declared as its own (e.g. vancomycin levels) are only used, and only queried, when one of its
   // drugs is in scope (EvaluatorRegistry.register's `needs`)

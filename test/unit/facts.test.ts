@@ -371,14 +371,14 @@ describe('unavailable data', () => {
     const f = extractFacts(
       gather({
         patient: { resources: [patient()] },
-        weight: { status: 'failed', error: 'timeout' },
+        weight: { status: 'failed', error: 'the FHIR server did not answer in time' },
         height: { status: 'failed' },
         medicationRequests: { status: 'query', incomplete: true, resources: [] },
         genomics: { status: 'prefetch', resources: [] },
       }),
       { patientId: PID, now: NOW },
     );
-    expect(f.unavailable).toEqual(['weight: timeout', 'height: unavailable', 'medicationRequests: not all result pages could be read']);
+    expect(f.unavailable).toEqual(['weight: the FHIR server did not answer in time', 'height: unavailable', 'medicationRequests: not all result pages could be read']);
     expect(f.ageYears?.value).toBe(66);
   });
 
