@@ -138,7 +138,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     // keys only one drug needs are gathered afterwards, for the drugs found, within what is left of the deadline
     gathered = await gather(keysFor(new Set()), e.config.fhir.deadlineMs);
     const meds = gathered.byKey['medicationRequests'];
-    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs)) : [];
+    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs, req.fhirServer)) : [];
     const more = keysFor(ingredientsOf(orders)).filter((k) => !(k in gathered.byKey));
     const left = e.config.fhir.deadlineMs - gathered.fhirMs;
     if (more.length > 0 && left > 0) {
@@ -179,7 +179,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   }
 
   const tEval = performance.now();
-  const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date() });
+  const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date(), ...(req.fhirServer ? { fhirServer: req.fhirServer } : {}) });
   const recommendations: Recommendation[] = [];
   const cards: Card[] = [];
   const cardRecords: CardRecord[] = [];
