@@ -305,7 +305,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   for (const k of Object.values(g.byKey)) {
     const via: SourceRef['via'] = k.status === 'query' ? 'query' : 'prefetch';
     for (const r of k.resources) {
-      const ref = r.id ? referenceOf(r) : `${r.resourceType}/#${pool.size}`;
+      const ref = typeof r.id === 'string' && r.id ? `${r.resourceType}/${r.id}` : `${r.resourceType}/#${pool.size}`; // dedup key only, never shown
       if (!pool.has(ref)) pool.set(ref, { r, via });
     }
   }

@@ -1,6 +1,6 @@
 // PatientFacts from gathered FHIR resources (src/fhir/facts.ts): newest valid value, UCUM units, patient safety checks.
 import type { Extension, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4';
-import { ageInYears, extractFacts, iwpcRaceOf, refersToPatient } from '../../src/fhir/facts.js';
+import { ageInYears, extractFacts, iwpcRaceOf, referenceOf, refersToPatient } from '../../src/fhir/facts.js';
 import type { GatheredKey, GatherResult } from '../../src/fhir/gather.js';
 
 const LOINC = 'http://loinc.org';
@@ -77,6 +77,12 @@ describe('refersToPatient', () => {
     [undefined, 'p1', FS, false],
   ])('%s vs %s on %s → %s', (ref, id, fs, expected) => {
     expect(refersToPatient(ref === undefined ? undefined : { reference: ref }, id, fs)).toBe(expected);
+  });
+
+  test('referenceOf writes only ids of the FHIR id pattern (a Condition id "![img](http://x)" never reaches a card)', () => {
+    expect(referenceOf({ resourceType: 'Condition', id: 'c-1.2' })).toBe('Condition/c-1.2');
+    for (const id of ['![img](http://x)', '[x](https://evil)', 'a b', '', 'a'.repeat(65), 42]) expect(referenceOf({ resourceType: 'Condition', id })).toBe('Condition/(invalid id)');
+    expect(referenceOf({ resourceType: '<b>x', id: 'c1' })).toBe('Resource/c1');
   });
 
   test('a weight of another server’s patient, or behind a fragment, is set aside and said; the own one is used', () => {
