@@ -119,6 +119,12 @@ export function createApp(d: AppDeps): express.Express {
     ...(d.evaluators ? { evaluators: d.evaluators } : {}),
     fhirServersFor: fhirServersOf(d.clients),
   };
+  if (d.config.fhir.allowedServers.length === 0 && !d.clients.clients.some((c) => c.fhirServers?.length)) {
+    d.logger.warn({ event: 'fhir_servers_none' }, 'no FHIR server is named (clients file fhirServers, FHIR_ALLOWED_SERVERS): hook calls use prefetch only');
+  }
+  if (d.config.fhir.allowInsecureLoopback) {
+    d.logger.warn({ event: 'fhir_insecure_loopback' }, 'FHIR_ALLOW_INSECURE_LOOPBACK is on: FHIR servers on loopback may be contacted over plain http (development only)');
+  }
   let auth: RequestHandler;
   if (d.config.auth.mode === 'disabled') {
     auth = createAuthMiddleware({ mode: 'disabled', logger: d.logger });
