@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   // A demo "EHR" with its own ES384 key, trusted through a clients file written for this run.
   const ehr = await makeTestClient({ alg: 'ES384', iss: 'https://demo-ehr.local' });
   const clientsFile = path.join(dir, 'cds-clients.json');
-  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ehr.iss, name: 'demo EHR', jwks: ehr.jwks }] }, null, 2));
+  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ehr.iss, name: 'demo EHR', jwks: ehr.jwks, fhirServers: [fhir.url] }] }, null, 2));
 
   const port = Number(process.env['PORT'] ?? (await freePort()));
   const base = `http://127.0.0.1:${port}`;
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       PUBLIC_BASE_URL: base,
       CDS_CLIENTS_FILE: clientsFile,
+      FHIR_ALLOW_INSECURE_LOOPBACK: 'true', // the demo FHIR server is http on 127.0.0.1 (development only)
       DATA_DIR: dir,
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
       ...(auth ? { SMART_ALLOWED_FHIR_SERVERS: fhir.url, SMART_AUTH_SERVERS: auth.url } : {}),

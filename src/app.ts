@@ -52,6 +52,12 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** Each trusted client's `fhirServers`, read at call time from its entry (the entry objects are the configuration). */
+function fhirServersOf(clients: TrustedClients): (iss: string) => readonly string[] {
+  const byIss = new Map(clients.clients.map((c) => [c.iss, c]));
+  return (iss) => byIss.get(iss)?.fhirServers ?? [];
+}
+
 /** CDS clients may be browser-based (e.g. the CDS Hooks sandbox): answer preflights, allow the headers they send. */
 const cors: RequestHandler = (req, res, next) => {
   res.setHeader('Access-Control-Allow-Origin', '*');
@@ -113,7 +119,14 @@ export function createApp(d: AppDeps): express.Express {
     logger: d.logger,
     ...(d.newId ? { newId: d.newId } : {}),
     ...(d.evaluators ? { evaluators: d.evaluators } : {}),
+    fhirServersFor: fhirServersOf(d.clients),
   };
+  if (d.config.fhir.allowedServers.length === 0 && !d.clients.clients.some((c) => c.fhirServers?.length)) {
+    d.logger.warn({ event: 'fhir_servers_none' }, 'no FHIR server is named (clients file fhirServers, FHIR_ALLOWED_SERVERS): hook calls use prefetch only');
+  }
+  if (d.config.fhir.allowInsecureLoopback) {
+    d.logger.warn({ event: 'fhir_insecure_loopback' }, 'FHIR_ALLOW_INSECURE_LOOPBACK is on: FHIR servers on loopback may be contacted over plain http (development only)');
+  }
   let auth: RequestHandler;
   if (d.config.auth.mode === 'disabled') {
     auth = createAuthMiddleware({ mode: 'disabled', logger: d.logger });

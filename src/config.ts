@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isServerPrefix } from './fhir/egress.js';
 
 const ConfigSchema = z
   .object({
@@ -33,8 +34,9 @@ const ConfigSchema = z
           .min(64 * 1024)
           .max(256 * 1024 * 1024)
           .default(8 * 1024 * 1024),
-        /** URL prefixes of FHIR servers the service may call; empty = any (https, or http on loopback when allowed) */
-        allowedServers: z.array(z.string().url()),
+        /** FHIR base URL prefixes the service may send any client's token to (besides each client's fhirServers); empty = none */
+        allowedServers: z.array(z.string().refine(isServerPrefix, 'must be an http(s) FHIR base URL without credentials, query or fragment')),
+        /** development only: loopback hosts may be contacted, plain http on them (env FHIR_ALLOW_INSECURE_LOOPBACK) */
         allowInsecureLoopback: z.boolean(),
       })
       .strict(),
@@ -147,7 +149,8 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'CDS_REPLAY_CACHE_MAX_ENTRIES', path: 'auth.replayCacheMaxEntries', parse: Number, description: 'CDS client tokens (jti) remembered against replay until they expire (default 1000000, 12 bytes each; ~2,700 calls/s sustained with 5-min tokens); when full, new tokens are refused' },
   { env: 'FHIR_DEADLINE_MS', path: 'fhir.deadlineMs', parse: Number, description: 'deadline for all FHIR queries of one hook call' },
   { env: 'FHIR_MAX_RESPONSE_BYTES', path: 'fhir.maxResponseBytes', parse: Number, description: 'byte cap on each FHIR answer the service reads itself (64 KiB to 256 MiB); a larger answer fails that query' },
-  { env: 'FHIR_ALLOWED_SERVERS', path: 'fhir.allowedServers', parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean), description: 'comma-separated FHIR base URL prefixes the service may query' },
+  { env: 'FHIR_ALLOWED_SERVERS', path: 'fhir.allowedServers', parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean), description: 'comma-separated FHIR base URL prefixes any trusted client\'s token may be sent to, besides each client\'s `fhirServers`; empty (default) = only those' },
+  { env: 'FHIR_ALLOW_INSECURE_LOOPBACK', path: 'fhir.allowInsecureLoopback', parse: parseBool, description: 'development only: `true` = FHIR servers on loopback hosts may be contacted, over plain http too (default false)' },
   { env: 'REQUEST_DEADLINE_MS', path: 'requestDeadlineMs', parse: Number, description: 'hard deadline for a whole hook call' },
   { env: 'LOG_LEVEL', path: 'logLevel', parse: String, description: 'pino log level' },
   { env: 'SMART_LAUNCH_URL', path: 'smartLaunchUrl', parse: String, description: 'SMART app launch URL used in card links' },

@@ -4,7 +4,8 @@
 // What is checked, in order (cheap checks first; the replay cache is only touched after the signature holds):
 //   1. Authorization header size (<= 8 KiB) and shape `Bearer <b64url>.<b64url>.<b64url>`.
 //   2. Header: `alg` in the asymmetric allowlist (ES384, RS384, ES256, RS256 by default; `none` and HS* are never
-//      accepted), `kid` present, `typ` "JWT" (case-insensitive, "application/jwt" too), `jku` a string if present.
+//      accepted), `kid` present, `typ` "JWT" (case-insensitive, "application/jwt" too), `jku` a string if present;
+//      no `crit` (no critical extension is understood) and no `b64` other than true (RFC 7797 unencoded payloads).
 //   3. `iss` is a configured trusted client.
 //   4. Claims: `exp`, `iat`, `jti` required; `exp` not passed, `nbf` (if present) reached, `iat` not in the future,
 //      each with `clockSkewSec` (60 s) tolerance; `exp - iat` <= `maxTokenLifetimeSec` (1 h: the sandbox uses 300 s,
@@ -59,6 +60,8 @@ export type AuthFailureReason =
   | 'malformed_token'
   | 'token_too_large'
   | 'bad_header'
+  | 'unencoded_payload'
+  | 'unsupported_crit'
   | 'alg_not_allowed'
   | 'missing_kid'
   | 'bad_typ'
@@ -304,6 +307,10 @@ async function verifyInner(token: string, expectedAud: string, ctx: CdsAuthConte
   }
   const jku = header['jku'];
   if (jku !== undefined && typeof jku !== 'string') return fail('bad_header');
+  // RFC 7797 unencoded payloads: jose would verify the raw payload while we decode it as base64url (a parser mismatch)
+  if (header['b64'] !== undefined && header['b64'] !== true) return fail('unencoded_payload');
+  // no critical header extension is understood here: RFC 7515 §4.1.11 says such a token must be refused
+  if (header['crit'] !== undefined) return fail('unsupported_crit');
 
   const claims = decodeJsonObject(p);
   if (!claims) return fail('malformed_token');

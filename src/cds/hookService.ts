@@ -8,6 +8,7 @@ import { tenantOf, type Tenant } from '../domain/tenant.js';
 import { findControl } from '../domain/text.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
+import { fhirServerRefusal, isFhirServerAllowed } from '../fhir/egress.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
@@ -32,6 +33,8 @@ export interface HookEngine {
   /** evaluators per ingredient (default: every evaluator the service ships) */
   evaluators?: EvaluatorRegistry;
   newId?: () => string;
+  /** FHIR base URL prefixes named for this client (its `fhirServers` in the clients file); absent = none */
+  fhirServersFor?: (iss: string) => readonly string[];
 }
 
 export interface HookOutcome {
@@ -96,6 +99,11 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const registry = (e.evaluators ??= defaultRegistry());
   const monitor = req.hook === 'patient-view';
   const context = req.context as Record<string, unknown>;
+  // the EHR's token goes only to a server named for this caller, or globally (src/fhir/egress.ts)
+  const policy = { allowedServers: [...(e.fhirServersFor?.(client.iss) ?? []), ...e.config.fhir.allowedServers], allowInsecureLoopback: e.config.fhir.allowInsecureLoopback };
+  if (req.fhirServer !== undefined && !isFhirServerAllowed(req.fhirServer, policy)) {
+    log.warn({ event: 'fhir_server_refused', reason: fhirServerRefusal(req.fhirServer, policy) }, 'fhirServer not allowed for this client: not contacted, prefetch only');
+  }
   const gather = (keys: string[], deadlineMs: number) =>
     gatherData({
       queries: Object.fromEntries(keys.map((k) => [k, renderPrefetchTemplate(e.catalog.prefetch[k]!, context)])),
@@ -105,8 +113,11 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
       deadlineMs,
       maxPages: e.config.fhir.maxPages,
       maxResponseBytes: e.config.fhir.maxResponseBytes,
-      policy: { allowedServers: e.config.fhir.allowedServers, allowInsecureLoopback: e.config.fhir.allowInsecureLoopback },
-      onCall: observeFhirCall,
+      policy,
+      onCall: (c) => {
+        observeFhirCall(c);
+        if (!c.ok) log.info({ event: 'fhir_call_failed', key: c.key, reason: c.reason, ms: round(c.ms) }, 'FHIR query failed'); // the low-level reason, for us only
+      },
     });
   // keys an evaluator declared as its own (e.g. vancomycin levels) are only used, and only queried, when one of its
   // drugs is in scope (EvaluatorRegistry.register's `needs`)
@@ -133,7 +144,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     // keys only one drug needs are gathered afterwards, for the drugs found, within what is left of the deadline
     gathered = await gather(keysFor(new Set()), e.config.fhir.deadlineMs);
     const meds = gathered.byKey['medicationRequests'];
-    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs)) : [];
+    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs, req.fhirServer)) : [];
     const more = keysFor(ingredientsOf(orders)).filter((k) => !(k in gathered.byKey));
     const left = e.config.fhir.deadlineMs - gathered.fhirMs;
     if (more.length > 0 && left > 0) {
@@ -174,7 +185,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   }
 
   const tEval = performance.now();
-  const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date() });
+  const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date(), ...(req.fhirServer ? { fhirServer: req.fhirServer } : {}) });
   const recommendations: Recommendation[] = [];
   const cards: Card[] = [];
   const cardRecords: CardRecord[] = [];

@@ -4,7 +4,7 @@ import type { DrugDictionary } from '../domain/drugs.js';
 import type { DraftOrder } from '../domain/order.js';
 import { ProductTable } from '../domain/products.js';
 import { readDraftDose } from './draftDose.js';
-import { refersToPatient } from '../fhir/facts.js';
+import { refersToPatient } from '../fhir/references.js';
 import type { HookRequest } from './protocol.js';
 
 export type { DraftOrder } from '../domain/order.js';
@@ -82,12 +82,12 @@ const ORDER_INTENTS = new Set(['order', 'original-order', 'reflex-order', 'fille
  * The patient's active medication orders (patient-view monitoring): MedicationRequests that are active, an order
  * (not a plan or proposal), not "do not perform", and about this patient; one per id.
  */
-export function activeOrders(resources: unknown[], patientId: string, dict: DrugDictionary): DraftOrder[] {
+export function activeOrders(resources: unknown[], patientId: string, dict: DrugDictionary, fhirServer?: string): DraftOrder[] {
   const seen = new Set<string>();
   const out: DraftOrder[] = [];
   for (const r of resources) {
     if (!isMedicationRequest(r) || r.status !== 'active' || !ORDER_INTENTS.has(String(r.intent)) || r.doNotPerform === true) continue;
-    if (!refersToPatient(r.subject, patientId)) continue;
+    if (!refersToPatient(r.subject, patientId, fhirServer)) continue; // relative, or absolute on the call's server only
     if (typeof r.id === 'string') {
       if (seen.has(r.id)) continue;
       seen.add(r.id);

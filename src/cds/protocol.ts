@@ -40,7 +40,8 @@ export const ContextSchemas = {
 
 export const HookRequestSchema = z.looseObject({
   hook: Str,
-  hookInstance: Str,
+  // CDS Hooks 2.0: "a universally unique identifier (UUID) for this particular hook call"; any version, hex 8-4-4-4-12
+  hookInstance: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID'),
   fhirServer: z.string().url().max(2048).optional(),
   fhirAuthorization: FhirAuthorizationSchema.optional(),
   context: z.looseObject({}),

@@ -4,11 +4,15 @@
 //   { "clients": [ { "iss": "https://ehr.example.org",
 //                    "name": "optional label", "note": "optional free text",
 //                    "jwks": { "keys": [ <public JWK with kid>, ... ] },      // inline key set, and/or
-//                    "jku":  [ "https://ehr.example.org/.well-known/jwks.json" ] } ] }  // allowlisted key-set URLs
-// Each client needs `jwks` or `jku` (or both). Only public asymmetric keys (EC, RSA, OKP) are accepted;
+//                    "jku":  [ "https://ehr.example.org/.well-known/jwks.json" ],  // allowlisted key-set URLs
+//                    "fhirServers": [ "https://ehr.example.org/fhir" ] } ] }   // where its FHIR token may be sent
+// Each client needs `jwks` or `jku` (or both). `fhirServers` are FHIR base URL prefixes (origin + path, matched on
+// segment boundaries, src/fhir/egress.ts); without them the service never contacts a FHIR server for this client
+// (prefetch only). Only public asymmetric keys (EC, RSA, OKP) are accepted;
 // a key with private members or a symmetric (`oct`) key is a configuration error, not something to ignore.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isServerPrefix } from '../fhir/egress.js';
 
 /** A public JWK as it appears in a key set. Unknown members are kept (jose reads them). */
 export interface PublicJwk {
@@ -32,6 +36,8 @@ export interface TrustedClient {
   jwks?: { keys: PublicJwk[] };
   /** Allowlisted key-set URLs, normalised with `normalizeJku`. */
   jku?: string[];
+  /** FHIR base URL prefixes the EHR's bearer token may be sent to for this client; absent = none */
+  fhirServers?: string[];
 }
 
 export interface TrustedClients {
@@ -109,6 +115,12 @@ const clientSchema = z
       .loose()
       .optional(),
     jku: z.array(jkuSchema, { error: '"jku" must be an array of URLs' }).optional(),
+    fhirServers: z
+      .array(
+        z.string().refine(isServerPrefix, { error: (i) => `"${String(i.input)}" is not an http(s) FHIR base URL (no credentials, query or fragment)` }),
+        { error: '"fhirServers" must be an array of FHIR base URLs' },
+      )
+      .optional(),
   })
   .loose()
   .superRefine((c, ctx) => {
@@ -167,6 +179,7 @@ export function parseTrustedClients(data: unknown, source = 'trusted clients'): 
     if (c.note !== undefined) out.note = c.note;
     if (c.jwks !== undefined && c.jwks.keys.length > 0) out.jwks = { keys: c.jwks.keys as PublicJwk[] };
     if (c.jku !== undefined && c.jku.length > 0) out.jku = c.jku.map((u) => normalizeJku(u) as string);
+    if (c.fhirServers !== undefined && c.fhirServers.length > 0) out.fhirServers = [...c.fhirServers];
     return out;
   });
   return { clients };

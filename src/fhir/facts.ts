@@ -16,6 +16,7 @@ import type { AdministrationFact, AdministrativeSex, ConditionFact, DialysisKind
 import type { Quantity } from '../domain/units.js';
 import { encodeToken } from './genomics/codes.js';
 import { readGeneResults } from './genomics/index.js';
+import { patientReferenceProblem, referenceOf } from './references.js';
 import type { GatherResult } from './gather.js';
 import { toCanonical, type Dimension } from './units.js';
 
@@ -140,16 +141,7 @@ const USABLE_OBSERVATION_STATUS = new Set(['final', 'amended', 'corrected']);
 /** allow small clock differences between EHR and service; anything later is a data error */
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 
-export function referenceOf(r: FhirResource): string {
-  return `${r.resourceType}/${r.id ?? 'unknown'}`;
-}
-
-/** Does a subject/patient reference point at this patient ("Patient/123", or an absolute URL ending in it)? */
-export function refersToPatient(ref: Reference | undefined, patientId: string): boolean {
-  const s = ref?.reference;
-  if (typeof s !== 'string') return false;
-  return s === `Patient/${patientId}` || s.endsWith(`/Patient/${patientId}`);
-}
+export { referenceOf, refersToPatient } from './references.js';
 
 function observationDate(o: Observation): string | undefined {
   const d = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.end ?? o.effectivePeriod?.start ?? o.issued;
@@ -295,6 +287,8 @@ function administrationFact(r: MedicationAdministration, via: SourceRef['via'], 
 export interface ExtractOptions {
   patientId: string;
   now: Date;
+  /** the call's fhirServer: an absolute subject reference counts only on it (src/fhir/references.ts) */
+  fhirServer?: string;
 }
 
 /** Build PatientFacts from everything gathered (prefetch and queries), checking each resource belongs to the patient. */
@@ -311,12 +305,18 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   for (const k of Object.values(g.byKey)) {
     const via: SourceRef['via'] = k.status === 'query' ? 'query' : 'prefetch';
     for (const r of k.resources) {
-      const ref = r.id ? referenceOf(r) : `${r.resourceType}/#${pool.size}`;
+      const ref = typeof r.id === 'string' && r.id ? `${r.resourceType}/${r.id}` : `${r.resourceType}/#${pool.size}`; // dedup key only, never shown
       if (!pool.has(ref)) pool.set(ref, { r, via });
     }
   }
 
   const facts: PatientFacts = { patientId: o.patientId, genes: [], medications: [], conditions: [], unavailable, notes };
+  /** a resource whose subject is not this patient is set aside, and said (another patient, server, or a fragment) */
+  const setAside = (r: FhirResource, subject: Reference | undefined): boolean => {
+    const why = patientReferenceProblem(subject, o.patientId, o.fhirServer);
+    if (why !== undefined) notes.push(`${referenceOf(r)} ignored: subject is ${why}`);
+    return why !== undefined;
+  };
   const nowMs = o.now.getTime();
   const observations: Observation[] = [];
   const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via'] }[]>> = {};
@@ -345,10 +345,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         break;
       }
       case 'Observation': {
-        if (!refersToPatient(r.subject, o.patientId)) {
-          notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
-          break;
-        }
+        if (setAside(r, r.subject)) break;
         const levelCode = codingsOf(r.code).find((c) => c.system === LOINC && typeof c.code === 'string' && DRUG_LEVELS[c.code] !== undefined);
         if (levelCode) {
           const spec = DRUG_LEVELS[levelCode.code!]!;
@@ -409,17 +406,14 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
       }
       case 'MedicationRequest':
       case 'MedicationStatement': {
-        if (!refersToPatient(r.subject, o.patientId)) break;
+        if (setAside(r, r.subject)) break;
         if (r.status !== 'active') break;
         const m = medicationFact(r, via);
         if (m) facts.medications.push(m);
         break;
       }
       case 'MedicationAdministration': {
-        if (!refersToPatient(r.subject, o.patientId)) {
-          notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
-          break;
-        }
+        if (setAside(r, r.subject)) break;
         const a = administrationFact(r, via, nowMs);
         if (!a) break;
         if ('ignored' in a) notes.push(`${referenceOf(r)} (administration) ignored: ${a.ignored}`);
@@ -430,10 +424,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         break;
       }
       case 'Procedure': {
-        if (!refersToPatient(r.subject, o.patientId)) {
-          notes.push(`${referenceOf(r)} ignored: subject is not the patient in context`);
-          break;
-        }
+        if (setAside(r, r.subject)) break;
         const p = dialysisProcedureFact(r, via, nowMs);
         if (!p) break;
         if ('ignored' in p) notes.push(`${referenceOf(r)} (dialysis procedure) ignored: ${p.ignored}`);
@@ -442,7 +433,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
       }
       case 'Condition': {
         const c = r as Condition;
-        if (!refersToPatient(c.subject, o.patientId)) break;
+        if (setAside(c, c.subject)) break;
         const codes = codingsOf(c.code).map((x) => ({
           ...(x.system ? { system: x.system } : {}),
           ...(x.code ? { code: x.code } : {}),

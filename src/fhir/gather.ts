@@ -4,6 +4,10 @@ import type { Bundle, FhirResource, OperationOutcome } from 'fhir/r4';
 import { Agent, DecoratorHandler, type Dispatcher } from 'undici';
 import type { FhirAuthorization } from '../cds/protocol.js';
 import { jsonDeeperThan } from '../util/jsonDepth.js';
+import { isFhirServerAllowed, type FhirServerPolicy } from './egress.js';
+import { FETCH_ERRORS, type FetchError } from './fetchErrors.js';
+
+export { isFhirServerAllowed, type FhirServerPolicy } from './egress.js';
 
 export type KeyStatus = 'prefetch' | 'query' | 'failed';
 
@@ -12,20 +16,14 @@ export interface GatheredKey {
   status: KeyStatus;
   /** the search returned more pages than we could read (deadline or page cap) */
   incomplete?: boolean;
-  /** short, PHI-free reason when failed, e.g. "timeout", "HTTP 500" */
-  error?: string;
+  /** why it failed, a fixed phrase (FETCH_ERRORS): never a network code or status, which would let a caller probe */
+  error?: FetchError;
 }
 
 export interface GatherResult {
   byKey: Record<string, GatheredKey>;
   fhirCalls: number;
   fhirMs: number;
-}
-
-export interface FhirServerPolicy {
-  /** URL prefixes allowed; empty = any https server (and http on loopback when allowInsecureLoopback) */
-  allowedServers: string[];
-  allowInsecureLoopback: boolean;
 }
 
 export interface GatherOptions {
@@ -39,8 +37,8 @@ export interface GatherOptions {
   /** byte cap on each FHIR answer's body (config fhir.maxResponseBytes); default DEFAULT_MAX_RESPONSE_BYTES */
   maxResponseBytes?: number;
   policy: FhirServerPolicy;
-  /** observes each FHIR call (for metrics/logs): PHI-free */
-  onCall?: (e: { key: string; ms: number; ok: boolean; status?: number }) => void;
+  /** observes each FHIR call (for metrics/logs): PHI-free; `reason` is the low-level one, for the service's log only */
+  onCall?: (e: { key: string; ms: number; ok: boolean; status?: number; reason?: string }) => void;
 }
 
 /** Default byte cap on one FHIR answer (a search page of a few hundred resources is well under 1 MB). */
@@ -119,26 +117,6 @@ export function capDispatcher(maxBytes: number): Dispatcher {
   return d;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** Is the service allowed to send the EHR's token to this FHIR base URL? */
-export function isFhirServerAllowed(url: string, policy: FhirServerPolicy): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (u.username || u.password) return false;
-  if (policy.allowedServers.length > 0) {
-    const norm = u.href.replace(/\/+$/, ''); // the normalised URL (".." resolved) is what will be contacted
-    const prefixes = policy.allowedServers.map((p) => new URL(p).href.replace(/\/+$/, ''));
-    if (!prefixes.some((p) => norm === p || norm.startsWith(`${p}/`))) return false;
-  }
-  if (u.protocol === 'https:') return true;
-  return u.protocol === 'http:' && policy.allowInsecureLoopback && LOOPBACK.has(u.hostname);
-}
-
 function isResource(v: unknown): v is FhirResource {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { resourceType?: unknown }).resourceType === 'string';
 }
@@ -159,28 +137,46 @@ function nextLink(b: Bundle): string | undefined {
   return typeof l?.url === 'string' && l.url.length > 0 ? l.url : undefined;
 }
 
-/** Only follow paging links on the same origin as the FHIR server: the bearer token must not leak elsewhere. */
-function sameOrigin(link: string, base: string): boolean {
+/**
+ * Only follow paging links on the same origin as the FHIR server, and allowed by the policy themselves: the bearer
+ * token must not leak elsewhere.
+ */
+function followable(link: string, base: string, policy: FhirServerPolicy): boolean {
   try {
     const a = new URL(link, base);
-    const b = new URL(base);
-    return a.origin === b.origin;
+    return a.origin === new URL(base).origin && isFhirServerAllowed(a.href.replace(/[?#].*$/, ''), policy);
   } catch {
     return false;
   }
 }
 
-function errorReason(e: unknown): string {
-  const err = e as { name?: string; code?: string; response?: { status?: number }; status?: number; message?: string; cause?: { code?: string } };
+type ErrorLike = { name?: string; code?: string; response?: { status?: number }; status?: number; message?: string; cause?: { code?: string } };
+
+/** The low-level reason, for the service's own log and metrics only ("timeout", "HTTP 500", "ECONNREFUSED"). */
+function lowLevelReason(e: unknown): string {
+  const err = e as ErrorLike;
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') return 'timeout';
   const code = err?.cause?.code ?? err?.code;
   if (code === TOO_LARGE || code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'response too large';
   if (code === ENCODED_RESPONSE) return 'unrequested content encoding';
   const status = err?.response?.status ?? err?.status;
   if (typeof status === 'number') return `HTTP ${status}`;
-  if (err?.cause?.code) return String(err.cause.code);
+  if (code) return String(code);
   if (err instanceof SyntaxError) return 'invalid JSON';
   return err?.name ?? 'error';
+}
+
+/** What the caller is told: a fixed phrase. */
+function errorReason(e: unknown): FetchError {
+  const err = e as ErrorLike;
+  if (err?.name === 'AbortError' || err?.name === 'TimeoutError') return FETCH_ERRORS.timeout;
+  const code = err?.cause?.code ?? err?.code;
+  if (code === TOO_LARGE || code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return FETCH_ERRORS.tooLarge;
+  if (code === ENCODED_RESPONSE) return FETCH_ERRORS.encoded;
+  const status = err?.response?.status ?? err?.status;
+  if (typeof status === 'number') return status >= 500 ? FETCH_ERRORS.serverError : FETCH_ERRORS.refused;
+  if (err instanceof SyntaxError) return FETCH_ERRORS.invalid;
+  return FETCH_ERRORS.unreachable;
 }
 
 function outcomeIsError(r: FhirResource): boolean {
@@ -210,8 +206,9 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
   const timer = setTimeout(() => controller.abort(new DOMException('deadline', 'TimeoutError')), o.deadlineMs);
   let fhirCalls = 0;
   const canQuery = o.fhirServer !== undefined && isFhirServerAllowed(o.fhirServer, o.policy);
+  // the parsed (normalised) URL is what was checked, so it is what is contacted
   const client = canQuery
-    ? new Client({ baseUrl: o.fhirServer!.replace(/\/+$/, ''), ...(o.fhirAuthorization ? { bearerToken: o.fhirAuthorization.access_token } : {}) })
+    ? new Client({ baseUrl: new URL(o.fhirServer!).href.replace(/\/+$/, ''), ...(o.fhirAuthorization ? { bearerToken: o.fhirAuthorization.access_token } : {}) })
     : undefined;
   const dispatcher = capDispatcher(o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
 
@@ -219,7 +216,7 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
     const t0 = performance.now();
     fhirCalls++;
     try {
-      // redirect: 'manual' — a 3xx is a failure ("HTTP 307"), never followed: it could lead off the allowed servers.
+      // redirect: 'manual' — a 3xx is a failure ("refused"), never followed: it could lead off the allowed servers.
       // dispatcher: the body is capped at maxResponseBytes (over it the call fails, "response too large", and nothing
       // of it is used); identity encoding, so the cap bounds what is parsed, not just what crosses the wire.
       // (fhir-kit-client hands unknown options to `new Request`; its RequestInit type does not declare `dispatcher`)
@@ -231,7 +228,7 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
       return r;
     } catch (e) {
       const status = (e as { response?: { status?: number } })?.response?.status;
-      o.onCall?.({ key, ms: performance.now() - t0, ok: false, ...(status ? { status } : {}) });
+      o.onCall?.({ key, ms: performance.now() - t0, ok: false, ...(status ? { status } : {}), reason: lowLevelReason(e) });
       throw e;
     }
   };
@@ -244,7 +241,7 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
       if (resources.length >= MAX_RESOURCES_PER_KEY) return nextLink(page) !== undefined;
       const next = nextLink(page);
       if (!next) return false;
-      if (!client || !sameOrigin(next, o.fhirServer!) || n >= o.maxPages) return true;
+      if (!client || !followable(next, o.fhirServer!, o.policy) || n >= o.maxPages) return true;
       const r = await call(key, new URL(next, o.fhirServer!.replace(/\/?$/, '/')).toString());
       if (r.resourceType !== 'Bundle') return true;
       page = r as Bundle;
@@ -254,8 +251,8 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
 
   const fetchKey = async (key: string): Promise<GatheredKey> => {
     const q = o.queries[key];
-    if (!client) return { resources: [], status: 'failed', error: o.fhirServer ? 'FHIR server not allowed' : 'no FHIR server' };
-    if (!q) return { resources: [], status: 'failed', error: 'query could not be built from the context' };
+    if (!client) return { resources: [], status: 'failed', error: o.fhirServer ? FETCH_ERRORS.notAllowed : FETCH_ERRORS.noServer };
+    if (!q) return { resources: [], status: 'failed', error: FETCH_ERRORS.noQuery };
     try {
       const r = await call(key, q);
       if (r.resourceType === 'Bundle') {
@@ -264,7 +261,7 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
         const incomplete = capped(resources) || more;
         return { resources, status: 'query', ...(incomplete ? { incomplete } : {}) };
       }
-      if (outcomeIsError(r)) return { resources: [], status: 'failed', error: 'OperationOutcome' };
+      if (outcomeIsError(r)) return { resources: [], status: 'failed', error: FETCH_ERRORS.serverError };
       return { resources: [r], status: 'query' };
     } catch (e) {
       return { resources: [], status: 'failed', error: errorReason(e) };

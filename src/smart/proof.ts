@@ -1,6 +1,7 @@
 // Proof that a SMART app's access token may see a patient: read Patient/<id> on an allowlisted FHIR server with it.
 import { createHash } from 'node:crypto';
-import { capDispatcher, DEFAULT_MAX_RESPONSE_BYTES, isFhirServerAllowed } from '../fhir/gather.js';
+import { isFhirServerAllowed } from '../fhir/egress.js';
+import { capDispatcher, DEFAULT_MAX_RESPONSE_BYTES } from '../fhir/gather.js';
 
 export interface AccessClaim {
   /** the app's SMART access token (never logged, never stored: only a hash keys the cache) */

@@ -20,6 +20,7 @@ const seed = (): FhirResource[] => GENOMIC_CASES.flatMap((c) => [patient(c.id, '
 
 beforeAll(async () => {
   [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: seed() }), startTestService({ 'fhir.deadlineMs': 2000, requestDeadlineMs: 4000 })]);
+  svc.allowFhirServer(fhir.url);
 }, 30000);
 afterAll(async () => {
   await Promise.all([fhir?.stop(), svc?.close()]);

@@ -17,6 +17,7 @@ let rsEhr: TestClient;
 beforeAll(async () => {
   rsEhr = await makeTestClient({ alg: 'RS384', iss: 'https://epic-like.test.local' });
   [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: syntheticResources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 }, [rsEhr])]);
+  svc.allowFhirServer(fhir.url);
 }, 30000);
 afterAll(async () => {
   await Promise.all([fhir?.stop(), svc?.close()]);
@@ -198,6 +199,7 @@ describe('FHIR server faults', () => {
   test('server down and nothing prefetched → 412 within the deadline', async () => {
     const body = orderSelect('pgx-1', draftWarfarin('mr-12', 'pgx-1'));
     body.fhirServer = 'http://127.0.0.1:9'; // discard port: connection refused
+    svc.allowFhirServer(body.fhirServer); // named for the EHR, so it is tried
     const r = await svc.hook('dosing-order-select', body);
     expect(r.status).toBe(412);
     expect(r.ms).toBeLessThan(3000);

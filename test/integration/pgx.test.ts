@@ -48,6 +48,7 @@ function resources(): FhirResource[] {
 
 beforeAll(async () => {
   [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+  svc.allowFhirServer(fhir.url);
 }, 30000);
 afterAll(async () => {
   await Promise.all([fhir?.stop(), svc?.close()]);

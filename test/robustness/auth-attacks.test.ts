@@ -3,7 +3,7 @@
 // (which must receive nothing), a key-set server that goes away after first use (cached keys keep working), forged
 // kids that must not turn the service into a request amplifier, and floods of bad tokens that must stay cheap.
 import { request } from 'node:http';
-import { craftToken, makeTestClient, standardClaims, startJwksServer, type JwksServer, type TestClient } from '../support/jwt.js';
+import { craftToken, makeTestClient, signRawJws, standardClaims, startJwksServer, type JwksServer, type TestClient } from '../support/jwt.js';
 import { orderSelectBody, proposedDoses, startRecordingServer, type RecordingServer } from '../support/robustness.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -84,6 +84,20 @@ describe('oversized Authorization headers', () => {
   });
 
   test('the service answers normally afterwards', async () => {
+    expectDoseCard(await post(await svc.ehr.bearer(url())));
+  });
+});
+
+describe('JWS header extensions', () => {
+  test('b64:false (payload signed raw) and an unknown crit are refused with 401 through the service', async () => {
+    const raw = Buffer.from(JSON.stringify(standardClaims(svc.ehr.iss, url()))).toString('base64url');
+    const unencoded = signRawJws(svc.ehr, { b64: false, crit: ['b64'] }, raw);
+    const crit = signRawJws(svc.ehr, { crit: ['urn:example:policy'], 'urn:example:policy': 'x' }, Buffer.from(JSON.stringify(standardClaims(svc.ehr.iss, url()))).toString('base64url'));
+    for (const t of [unencoded, crit]) {
+      const r = await post(`Bearer ${t}`);
+      expect(r.status).toBe(401);
+      expect(r.json).toEqual({ error: 'unauthorized' });
+    }
     expectDoseCard(await post(await svc.ehr.bearer(url())));
   });
 });

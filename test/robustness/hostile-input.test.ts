@@ -53,8 +53,11 @@ beforeAll(async () => {
   ]);
   const overrides = { 'fhir.deadlineMs': FHIR_DEADLINE_MS, requestDeadlineMs: REQUEST_DEADLINE_MS };
   [svc, bigSvc] = await Promise.all([startTestService(overrides), startTestService({ ...overrides, bodyLimit: '32mb' })]);
+  svc.allowFhirServer(stub.url); // the EHR's own server, named for it; otherHost never is
+  bigSvc.allowFhirServer(stub.url);
   try {
     modelSvc = await startTestService(overrides, [], { warfarinModel: await loadWarfarinModel() });
+    modelSvc.allowFhirServer(stub.url);
   } catch (e) {
     console.warn(`hostile-input: warfarin model not loaded (${(e as Error).message}); model path not exercised`);
   }

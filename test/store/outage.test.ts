@@ -20,13 +20,16 @@ afterEach(async () => {
   await schema.drop();
 });
 
+/** the discard port is named (development setting on), so the FHIR-error metric below counts a real failed query */
+const UNREACHABLE_FHIR_NAMED = { 'fhir.allowedServers': ['http://127.0.0.1:9/fhir'], 'fhir.allowInsecureLoopback': true };
+
 const countCalls = async () => Number((await schema.query<{ n: string }>(`SELECT count(*) AS n FROM $schema.hook_call`))[0]!.n);
 
 test('database cut mid-run: hooks answer within the deadline, records spool and arrive once it returns; feedback is 503 meanwhile', async () => {
   const t = tempDir();
   const store = new AuditedStore({ backend: new PgStore({ connectionString: schema.urlVia(proxy.port), connectTimeoutMs: 500 }), spoolDir: t.dir, retryIntervalMs: 100 });
   await store.init();
-  const svc = await startHarness(store, { 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 });
+  const svc = await startHarness(store, { 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000, ...UNREACHABLE_FHIR_NAMED });
   try {
     const first = await svc.hook();
     expect(first.status).toBe(200);
@@ -128,7 +131,7 @@ test('monitoring on PostgreSQL with pseudonymized ids: an overridden card is not
     patientKey: hmacPatientKey('a-test-key-of-32-characters-long'),
   });
   await store.init();
-  const svc = await startHarness(store, { 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 });
+  const svc = await startHarness(store, { 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000, ...UNREACHABLE_FHIR_NAMED });
   // cyp-1: CYP2C19 *2/*2 with an active clopidogrel order → the CPIC card on every chart opening until overridden
   const chartOpened = () => ({
     hook: 'patient-view',

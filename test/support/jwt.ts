@@ -5,7 +5,7 @@
 //   await fetch(`${BASE}/cds-services`, { headers: { authorization: await ehr.bearer(`${BASE}/cds-services`) } });
 //
 // Every `sign()` gets a fresh `jti`, so the replay check never gets in the way of ordinary tests.
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign as nodeSign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
@@ -87,6 +87,18 @@ export async function makeTestClient(opts: MakeTestClientOptions = {}): Promise<
 /** A trusted-clients config containing these test clients. */
 export function trustedClientsFor(...clients: TestClient[]): TrustedClients {
   return { clients: clients.map((c) => c.trusted) };
+}
+
+/**
+ * A compact JWS with any protected header over `payloadSegment` exactly as given (base64url or raw, RFC 7797), signed
+ * by node:crypto with the client's real key: jose refuses to sign headers it does not understand (`crit`, `b64`).
+ */
+export function signRawJws(client: TestClient, header: Record<string, unknown>, payloadSegment: string): string {
+  const h = b64urlJson({ alg: client.alg, typ: 'JWT', kid: client.kid, ...header });
+  const key = KeyObject.from(client.privateKey);
+  const hash = `sha${client.alg.slice(2)}`;
+  const opts = client.alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+  return `${h}.${payloadSegment}.${nodeSign(hash, Buffer.from(`${h}.${payloadSegment}`), opts).toString('base64url')}`;
 }
 
 /** base64url(JSON) — for hand-crafted tokens. */

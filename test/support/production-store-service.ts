@@ -28,7 +28,7 @@ export async function startProductionStoreService(overrides: Record<string, unkn
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-cds-prodstore-'));
-  const config = loadConfig({}, { port, publicBaseUrl: url, dataDir: dir, logLevel: 'silent', ...overrides });
+  const config = loadConfig({}, { port, publicBaseUrl: url, dataDir: dir, logLevel: 'silent', 'fhir.allowInsecureLoopback': true, ...overrides });
   const ehr = await makeTestClient({ alg: 'ES384', iss: 'https://ehr.test.local' });
   const logger = createLogger(config.logLevel);
   const store = openStore(config, logger);

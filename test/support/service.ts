@@ -27,6 +27,11 @@ export interface TestService {
   config: AppConfig;
   store: SqliteStore;
   ehr: TestClient;
+  /**
+   * Name a FHIR base URL for the test EHR (its `fhirServers` entry, read by the service at call time): the service sends
+   * the EHR's token to no other server. Tests name the servers they run, as a deployment's clients file does.
+   */
+  allowFhirServer(...urls: string[]): void;
   /** POST a hook call signed by the test EHR (ES384) */
   hook(serviceId: string, body: unknown): Promise<{ status: number; json: any; ms: number }>;
   post(pathname: string, body: string, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string }>;
@@ -38,7 +43,8 @@ export async function startTestService(overrides: Record<string, unknown> = {}, 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'pgx-cds-test-'));
-  const config = loadConfig({}, { port, publicBaseUrl: url, dataDir: dir, logLevel: 'silent', ...overrides });
+  // the test FHIR servers listen on 127.0.0.1 over http: the development setting, set explicitly (default false)
+  const config = loadConfig({}, { port, publicBaseUrl: url, dataDir: dir, logLevel: 'silent', 'fhir.allowInsecureLoopback': true, ...overrides });
   const ehr = await makeTestClient({ alg: 'ES384', iss: 'https://ehr.test.local' });
   const store = new SqliteStore(path.join(dir, 'test.sqlite'));
   const app = createApp({
@@ -74,6 +80,9 @@ export async function startTestService(overrides: Record<string, unknown> = {}, 
     config,
     store,
     ehr,
+    allowFhirServer(...urls) {
+      (ehr.trusted.fhirServers ??= []).push(...urls);
+    },
     async hook(serviceId, body) {
       const t0 = performance.now();
       const r = await post(`/cds-services/${serviceId}`, JSON.stringify(body));
@@ -100,6 +109,7 @@ export function useFhirAndService(token: string, seed: () => object[]): { readon
   let svc: TestService | undefined;
   beforeAll(async () => {
     [fhir, svc] = await Promise.all([startFhirServer({ token, seed: seed() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
+    svc.allowFhirServer(fhir.url);
   }, 30000);
   afterAll(async () => {
     await Promise.all([fhir?.stop(), svc?.close()]);

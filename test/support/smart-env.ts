@@ -31,6 +31,7 @@ export async function startSmartEnv(o: { deps?: EvaluatorDependencies; smartAppD
       o.deps ?? {},
       o.smartAppDir ? { smartAppDir: o.smartAppDir } : {},
     );
+    svc.allowFhirServer(fhir.url);
     const f = fhir;
     return {
       auth,

@@ -23,6 +23,7 @@ import {
   b64urlJson,
   craftToken,
   makeTestClient,
+  signRawJws,
   standardClaims,
   startJwksServer,
   trustedClientsFor,
@@ -203,6 +204,16 @@ describe('verifyCdsJwt: rejections (reason codes)', () => {
     const [h, , s] = (await es384.sign(AUD)).split('.');
     const p = b64urlJson({ ...standardClaims(es384.iss, AUD), sub: 'Practitioner/admin' });
     expect(await reasonOf(`${h}.${p}.${s}`)).toBe('bad_signature');
+  });
+  test('b64:false (RFC 7797 unencoded payload) and any crit header are refused before the signature is checked', async () => {
+    // a real signature over a raw payload that also reads as base64url JSON: jose would verify it, we would decode it
+    const raw = b64urlJson(standardClaims(es384.iss, AUD));
+    const unencoded = signRawJws(es384, { b64: false, crit: ['b64'] }, raw);
+    expect(await reasonOf(unencoded)).toBe('unencoded_payload');
+    expect(await reasonOf(signRawJws(es384, { crit: ['x-ours'], 'x-ours': 1 }, b64urlJson(standardClaims(es384.iss, AUD))))).toBe('unsupported_crit');
+    expect(await reasonOf(signRawJws(es384, { crit: [] }, b64urlJson(standardClaims(es384.iss, AUD))))).toBe('unsupported_crit');
+    expect(await reasonOf(await es384.sign(AUD, { header: { b64: true } }))).toBe('ok');
+    expect(await reasonOf(signRawJws(es384, {}, b64urlJson(standardClaims(es384.iss, AUD))))).toBe('ok'); // the helper signs validly
   });
   test('oversized and malformed tokens', async () => {
     const big = await es384.sign(AUD, { claims: { pad: 'x'.repeat(9000) } });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { ConfigError, ENV_OVERRIDES, loadConfig } from '../../src/config.js';
-import { bundleResources, DEFAULT_MAX_RESPONSE_BYTES, isFhirServerAllowed, type FhirServerPolicy } from '../../src/fhir/gather.js';
+import { isFhirServerAllowed, type FhirServerPolicy } from '../../src/fhir/egress.js';
+import { bundleResources, DEFAULT_MAX_RESPONSE_BYTES } from '../../src/fhir/gather.js';
 
 describe('loadConfig: defaults and environment overrides', () => {
   // Source: config/default.json and ENV_OVERRIDES in src/config.ts (the README's configuration table).
@@ -128,24 +129,32 @@ describe('loadConfig: invalid values → ConfigError naming the env var', () => 
 describe('isFhirServerAllowed', () => {
   // Source: CDS Hooks 2.0.1 security considerations (the service sends the EHR's access token to fhirServer, so only
   // trusted servers over TLS); WHATWG URL parsing (userinfo, host boundaries, dot-segment removal).
-  const open: FhirServerPolicy = { allowedServers: [], allowInsecureLoopback: false };
-  const openLoop: FhirServerPolicy = { allowedServers: [], allowInsecureLoopback: true };
+  const none: FhirServerPolicy = { allowedServers: [], allowInsecureLoopback: false };
+  const noneLoop: FhirServerPolicy = { allowedServers: [], allowInsecureLoopback: true };
+  const loop = ['http://localhost:8080', 'http://127.0.0.1:8103', 'http://[::1]:8080', 'http://ehr.example.org', 'http://localhost.evil.com', 'http://127.0.0.1.nip.io'];
+  const loopListed: FhirServerPolicy = { allowedServers: loop, allowInsecureLoopback: true };
+  const loopListedProd: FhirServerPolicy = { allowedServers: [...loop, 'https://127.0.0.1:8443', 'https://localhost'], allowInsecureLoopback: false };
   const listed: FhirServerPolicy = { allowedServers: ['https://ehr.example.org'], allowInsecureLoopback: false };
   const listedPath: FhirServerPolicy = { allowedServers: ['https://ehr.example.org/fhir/'], allowInsecureLoopback: true };
   test.each<[string, string, FhirServerPolicy, boolean]>([
-    ['https, no allowlist', 'https://any.example.com/fhir', open, true],
-    ['http, no allowlist, loopback not allowed', 'http://localhost:8080/fhir', open, false],
-    ['http on a public host, loopback allowed', 'http://ehr.example.org/fhir', openLoop, false],
-    ['http://localhost, loopback allowed', 'http://localhost:8080/fhir', openLoop, true],
-    ['http://127.0.0.1, loopback allowed', 'http://127.0.0.1:8103/fhir/R4', openLoop, true],
-    ['http://[::1], loopback allowed', 'http://[::1]:8080/fhir', openLoop, true],
-    ['http://localhost.evil.com is not loopback', 'http://localhost.evil.com/fhir', openLoop, false],
-    ['http://127.0.0.1.nip.io is not loopback', 'http://127.0.0.1.nip.io/fhir', openLoop, false],
-    ['ftp scheme', 'ftp://ehr.example.org/fhir', open, false],
-    ['not a URL', 'ehr.example.org/fhir', open, false],
-    ['empty string', '', open, false],
-    ['user:pass in the URL', 'https://user:pass@ehr.example.org/fhir', open, false],
-    ['user only in the URL', 'https://user@ehr.example.org/fhir', open, false],
+    ['https, nothing named: not contacted (the default)', 'https://any.example.com/fhir', none, false],
+    ['http loopback, nothing named, development setting on', 'http://localhost:8080/fhir', noneLoop, false],
+    ['http on a public host, even named and with the development setting', 'http://ehr.example.org/fhir', loopListed, false],
+    ['http://localhost, named, development setting', 'http://localhost:8080/fhir', loopListed, true],
+    ['http://127.0.0.1, named, development setting', 'http://127.0.0.1:8103/fhir/R4', loopListed, true],
+    ['http://[::1], named, development setting', 'http://[::1]:8080/fhir', loopListed, true],
+    ['http://localhost, named, without the development setting', 'http://localhost:8080/fhir', loopListedProd, false],
+    ['https to loopback, named, without the development setting', 'https://127.0.0.1:8443/fhir', loopListedProd, false],
+    ['https://localhost, named, without the development setting', 'https://localhost/fhir', loopListedProd, false],
+    ['http://localhost.evil.com is not loopback (and is http)', 'http://localhost.evil.com/fhir', loopListed, false],
+    ['http://127.0.0.1.nip.io is not loopback (and is http)', 'http://127.0.0.1.nip.io/fhir', loopListed, false],
+    ['ftp scheme', 'ftp://ehr.example.org/fhir', listed, false],
+    ['not a URL', 'ehr.example.org/fhir', listed, false],
+    ['empty string', '', listed, false],
+    ['user:pass in the URL', 'https://user:pass@ehr.example.org/fhir', listed, false],
+    ['user only in the URL', 'https://user@ehr.example.org/fhir', listed, false],
+    ['a query on the base URL', 'https://ehr.example.org/fhir?x=1', listed, false],
+    ['a fragment on the base URL', 'https://ehr.example.org/fhir#x', listed, false],
     ['allowlist: exact origin', 'https://ehr.example.org', listed, true],
     ['allowlist: path under the prefix', 'https://ehr.example.org/fhir/R4', listed, true],
     ['allowlist: trailing slash', 'https://ehr.example.org/', listed, true],

@@ -1,6 +1,6 @@
 // PatientFacts from gathered FHIR resources (src/fhir/facts.ts): newest valid value, UCUM units, patient safety checks.
 import type { Extension, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4';
-import { ageInYears, extractFacts, iwpcRaceOf, refersToPatient } from '../../src/fhir/facts.js';
+import { ageInYears, extractFacts, iwpcRaceOf, referenceOf, refersToPatient } from '../../src/fhir/facts.js';
 import type { GatheredKey, GatherResult } from '../../src/fhir/gather.js';
 
 const LOINC = 'http://loinc.org';
@@ -54,20 +54,58 @@ const facts = (resources: FhirResource[], key = 'all') => extractFacts(gather({ 
 const notesText = (f: ReturnType<typeof facts>) => f.notes.join('\n');
 
 describe('refersToPatient', () => {
-  // Source: FHIR R4 Reference.reference: relative "Patient/id" or an absolute URL ending in the same.
-  test.each<[string | undefined, string, boolean]>([
-    ['Patient/p1', 'p1', true],
-    ['https://ehr.example.org/fhir/Patient/p1', 'p1', true],
-    ['Patient/p12', 'p1', false],
-    ['Patient/xp1', 'p1', false],
-    ['https://ehr.example.org/fhir/Patient/xp1', 'p1', false],
-    ['Group/p1', 'p1', false],
-    ['p1', 'p1', false],
-    [undefined, 'p1', false],
-  ])('%s vs %s → %s', (ref, id, expected) => {
-    expect(refersToPatient(ref === undefined ? undefined : { reference: ref }, id)).toBe(expected);
+  // Source: FHIR R4 Reference.reference: relative "Patient/id", or an absolute URL; absolute counts only on the call's
+  // own FHIR server (issue 21 scope 4), fragments never (a contained resource, or "Patient/bob#/Patient/p1").
+  const FS = 'https://ehr.example.org/fhir';
+  test.each<[string | undefined, string, string | undefined, boolean]>([
+    ['Patient/p1', 'p1', FS, true],
+    ['Patient/p1', 'p1', undefined, true],
+    ['https://ehr.example.org/fhir/Patient/p1', 'p1', FS, true],
+    ['https://ehr.example.org/fhir/Patient/p1', 'p1', `${FS}/`, true],
+    ['https://ehr.example.org/fhir/Patient/p1', 'p1', undefined, false],
+    ['https://other-hospital/fhir/Patient/p1', 'p1', FS, false],
+    ['https://ehr.example.org.evil.org/fhir/Patient/p1', 'p1', FS, false],
+    ['https://ehr.example.org/other/Patient/p1', 'p1', FS, false],
+    ['https://x@ehr.example.org/fhir/Patient/p1', 'p1', FS, false],
+    ['Patient/bob#/Patient/p1', 'p1', FS, false],
+    ['#/Patient/p1', 'p1', FS, false],
+    ['Patient/p12', 'p1', FS, false],
+    ['Patient/xp1', 'p1', FS, false],
+    ['https://ehr.example.org/fhir/Patient/xp1', 'p1', FS, false],
+    ['Group/p1', 'p1', FS, false],
+    ['p1', 'p1', FS, false],
+    [undefined, 'p1', FS, false],
+  ])('%s vs %s on %s → %s', (ref, id, fs, expected) => {
+    expect(refersToPatient(ref === undefined ? undefined : { reference: ref }, id, fs)).toBe(expected);
+  });
+
+  test('referenceOf writes only ids of the FHIR id pattern (a Condition id "![img](http://x)" never reaches a card)', () => {
+    expect(referenceOf({ resourceType: 'Condition', id: 'c-1.2' })).toBe('Condition/c-1.2');
+    for (const id of ['![img](http://x)', '[x](https://evil)', 'a b', '', 'a'.repeat(65), 42]) expect(referenceOf({ resourceType: 'Condition', id })).toBe('Condition/(invalid id)');
+    expect(referenceOf({ resourceType: '<b>x', id: 'c1' })).toBe('Resource/c1');
+  });
+
+  test('a weight of another server’s patient, or behind a fragment, is set aside and said; the own one is used', () => {
+    const f = extractFacts(
+      gather({
+        weight: {
+          resources: [
+            weight('w-other', 45, 'kg', '2026-11-20', { subjectRef: 'https://other-hospital/fhir/Patient/p1' }),
+            weight('w-frag', 46, 'kg', '2026-11-21', { subjectRef: 'Patient/bob#/Patient/p1' }),
+            weight('w-own', 80, 'kg', '2026-11-01', { subjectRef: `${FS}/Patient/p1` }),
+          ],
+        },
+      }),
+      { patientId: PID, now: NOW, fhirServer: FS },
+    );
+    expect(f.weight?.value.value).toBe(80);
+    expect(f.notes).toEqual(expect.arrayContaining([
+      'Observation/w-other ignored: subject is a patient on another FHIR server',
+      'Observation/w-frag ignored: subject is a reference with a fragment',
+    ]));
   });
 });
+
 
 describe('measurements: newest valid value wins', () => {
   // Source: the IWPC equations need current weight/height (dosing-formulas.md); UCUM 1 [lb_av] = 0.45359237 kg.
@@ -371,14 +409,14 @@ describe('unavailable data', () => {
     const f = extractFacts(
       gather({
         patient: { resources: [patient()] },
-        weight: { status: 'failed', error: 'timeout' },
+        weight: { status: 'failed', error: 'the FHIR server did not answer in time' },
         height: { status: 'failed' },
         medicationRequests: { status: 'query', incomplete: true, resources: [] },
         genomics: { status: 'prefetch', resources: [] },
       }),
       { patientId: PID, now: NOW },
     );
-    expect(f.unavailable).toEqual(['weight: timeout', 'height: unavailable', 'medicationRequests: not all result pages could be read']);
+    expect(f.unavailable).toEqual(['weight: the FHIR server did not answer in time', 'height: unavailable', 'medicationRequests: not all result pages could be read']);
     expect(f.ageYears?.value).toBe(66);
   });
 
@@ -523,8 +561,9 @@ describe('dialysis Procedures (DIALYSIS_PROCEDURES, the `dialysis` prefetch key)
     }
   });
 
-  test('another patient’s procedure is ignored with a PHI-free note; an absolute subject URL is this patient', () => {
-    const f = read(proc('o1', SCT, '302497006', { at: '2026-11-24', subject: 'Patient/other' }), proc('o2', SCT, '302497006', { at: '2026-11-24', subject: `https://ehr.example/fhir/Patient/${PID}` }));
+  test('another patient’s procedure is ignored with a PHI-free note; an absolute subject URL on the call’s FHIR server is this patient', () => {
+    const resources = [proc('o1', SCT, '302497006', { at: '2026-11-24', subject: 'Patient/other' }), proc('o2', SCT, '302497006', { at: '2026-11-24', subject: `https://ehr.example/fhir/Patient/${PID}` })];
+    const f = extractFacts(gather({ dialysis: { resources } }), { patientId: PID, now: NOW, fhirServer: 'https://ehr.example/fhir' });
     expect(f.dialysisProcedures?.map((p) => p.source.reference)).toEqual(['Procedure/o2']);
     expect(f.notes).toEqual(['Procedure/o1 ignored: subject is not the patient in context']);
   });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { Bundle, Observation } from 'fhir/r4';
 import { DEFAULT_MAX_RESPONSE_BYTES, gatherData, MAX_RESOURCES_PER_KEY } from '../../src/fhir/gather.js';
+import { FETCH_ERRORS } from '../../src/fhir/fetchErrors.js';
 
 const weight = (i: number): Observation => ({
   resourceType: 'Observation',
@@ -79,16 +80,16 @@ describe('byte cap on FHIR answers (maxResponseBytes)', () => {
       deadlineMs: 5000,
       maxPages: 5,
       maxResponseBytes: CAP,
-      policy: { allowedServers: [], allowInsecureLoopback: true },
+      policy: { allowedServers: [base], allowInsecureLoopback: true },
       onCall: (e) => calls.push(e),
     });
     return { key: g.byKey['weight']!, calls };
   };
 
   test.each([
-    ['Content-Length one byte over the cap', '/cl-over-cap', 'response too large'],
-    ['a chunked body (no Content-Length) four times the cap', '/chunked-over-cap', 'response too large'],
-    ['a content-encoded answer although identity was asked for (small on the wire, 10 × the cap inflated)', '/gzip', 'unrequested content encoding'],
+    ['Content-Length one byte over the cap', '/cl-over-cap', FETCH_ERRORS.tooLarge],
+    ['a chunked body (no Content-Length) four times the cap', '/chunked-over-cap', FETCH_ERRORS.tooLarge],
+    ['a content-encoded answer although identity was asked for (small on the wire, 10 × the cap inflated)', '/gzip', FETCH_ERRORS.encoded],
   ])('%s → the key fails, "%s", no resources', async (_n, path, reason) => {
     const { key, calls } = await query(path);
     expect(key).toEqual({ resources: [], status: 'failed', error: reason });
@@ -98,7 +99,7 @@ describe('byte cap on FHIR answers (maxResponseBytes)', () => {
   test('Content-Length over the cap is refused at the headers, without waiting for the body', async () => {
     const t0 = performance.now();
     const { key } = await query('/cl-huge-no-body');
-    expect(key.error).toBe('response too large'); // not "timeout": nothing of the body was awaited
+    expect(key.error).toBe(FETCH_ERRORS.tooLarge); // not "timeout": nothing of the body was awaited
     expect(performance.now() - t0).toBeLessThan(2000); // the deadline is 5 s
   });
 

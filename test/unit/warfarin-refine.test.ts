@@ -225,7 +225,7 @@ describe('refineWarfarin (Lenzini 2010) from FHIR facts', () => {
     ['no height', () => ({ resources: example().filter((r) => r.id !== 'w1-ht') }), /missing body height/],
   ])('not computed: %s', (_name, make, expected) => {
     const c = make();
-    const facts = extractFacts(gather(c.resources, c.unavailable ? { medicationAdministrations: { resources: [], status: 'failed', error: 'timeout' } } : {}), { patientId: 'w1', now: c.now ?? NOW });
+    const facts = extractFacts(gather(c.resources, c.unavailable ? { medicationAdministrations: { resources: [], status: 'failed', error: 'the FHIR server did not answer in time' } } : {}), { patientId: 'w1', now: c.now ?? NOW });
     const r = refineWarfarin(facts, orderOf(draftWarfarin('o1', 'w1')), dict, opts(c.now ? { now: c.now } : {}));
     if (expected === 'none') expect(r.status).toBe('none');
     else {
