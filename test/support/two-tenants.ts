@@ -45,6 +45,9 @@ export async function startTwoTenantService(kind: StoreKind, fhirUrl: string, ov
   const fhirPort = new URL(fhirUrl).port;
   const a: Ehr = { client: await makeTestClient({ iss: 'https://ehr-a.test.local' }), fhirServer: `http://127.0.0.1:${fhirPort}` };
   const c: Ehr = { client: await makeTestClient({ iss: 'https://ehr-c.test.local' }), fhirServer: `http://localhost:${fhirPort}` };
+  // each EHR's token may go to its own FHIR server only (issue 21 scope 2)
+  a.client.trusted.fhirServers = [a.fhirServer];
+  c.client.trusted.fhirServers = [c.fhirServer];
   let schema: PgSchema | undefined;
   let backend;
   const file = path.join(t.dir, 'pgx-dosing.sqlite');
