@@ -6,6 +6,8 @@ export const SUPPORTED_HOOKS = ['order-select', 'order-sign', 'medication-prescr
 export type SupportedHook = (typeof SUPPORTED_HOOKS)[number];
 
 const Str = z.string().min(1).max(4096);
+/** FHIR R4 id: it is written into FHIR queries (Patient/{id}, patient={id}) and into references on cards */
+const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id ([A-Za-z0-9-.], 1–64 characters)');
 const ResourceLike = z.looseObject({ resourceType: z.string().min(1).max(64) });
 const BundleLike = z.looseObject({
   resourceType: z.literal('Bundle'),
@@ -23,8 +25,8 @@ export const FhirAuthorizationSchema = z.looseObject({
 
 const BaseContext = z.looseObject({
   userId: Str.optional(),
-  patientId: Str,
-  encounterId: Str.optional(),
+  patientId: FhirId,
+  encounterId: FhirId.optional(),
 });
 
 export const ContextSchemas = {

@@ -673,12 +673,10 @@ describe('where the service sends the EHR token', () => {
     const b = orderSelectBody(stub.url, { prefetch: null, patientId: '../../admin?_format=xml&x=#/Patient/pgx-1' });
     const r = await callHook(svc, writeJson(b));
     expect(invariantViolations(r, MAX_MS)).toEqual([]);
-    const paths = stub.requests.slice(before).map((x) => new URL(x.split(' ')[1]!, stub.url));
-    expect(paths.length).toBeGreaterThan(0);
-    for (const u of paths) {
-      expect(u.pathname).toMatch(/^\/(Patient\/[^/]+|Observation|MedicationRequest|MedicationStatement|MedicationAdministration|Condition|Procedure)$/);
-      expect(u.searchParams.getAll('_format')).toEqual([]);
-    }
+    // the patient id must be a FHIR id (issue 21): refused before any query is made
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.json)).toMatch(/context\.patientId: must be a FHIR id/);
+    expect(stub.requests.slice(before)).toEqual([]);
   });
 });
 

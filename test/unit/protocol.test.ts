@@ -146,6 +146,10 @@ describe('parseHookRequest rejects malformed calls', () => {
     ['missing context.patientId', (b) => delete (b['context'] as Record<string, unknown>)['patientId'], /^context\.patientId/],
     ['empty context.patientId', (b) => ((b['context'] as Record<string, unknown>)['patientId'] = ''), /^context\.patientId/],
     ['numeric context.patientId', (b) => ((b['context'] as Record<string, unknown>)['patientId'] = 1288992), /^context\.patientId/],
+    // FHIR R4 id pattern: the patient id is written into FHIR queries and references (issue 21)
+    ['context.patientId with a query injection', (b) => ((b['context'] as Record<string, unknown>)['patientId'] = '1288992&_count=1000'), /^context\.patientId: must be a FHIR id/],
+    ['context.patientId with a path', (b) => ((b['context'] as Record<string, unknown>)['patientId'] = '../Practitioner/1'), /^context\.patientId: must be a FHIR id/],
+    ['context.patientId of 65 characters', (b) => ((b['context'] as Record<string, unknown>)['patientId'] = 'a'.repeat(65)), /^context\.patientId: must be a FHIR id/],
     ['selections not an array', (b) => ((b['context'] as Record<string, unknown>)['selections'] = 'MedicationRequest/1'), /^context\.selections/],
     ['selections missing on order-select', (b) => delete (b['context'] as Record<string, unknown>)['selections'], /^context\.selections/],
     ['draftOrders missing on order-select', (b) => delete (b['context'] as Record<string, unknown>)['draftOrders'], /^context\.draftOrders/],
