@@ -60,14 +60,18 @@ async function waitReady(url: string, ms: number): Promise<void> {
 const nodeOptionsLine = /NODE_OPTIONS=(?:"([^"\n]*)"|(\S*))/.exec(readFileSync('Dockerfile', 'utf8')); // quoted (several flags) or one word
 const DOCKERFILE_NODE_OPTIONS = nodeOptionsLine?.[1] ?? nodeOptionsLine?.[2] ?? '';
 
-async function startService(dir: string, clientsFile: string): Promise<Proc & { coldStartMs: number }> {
+async function startService(dir: string, clientsFile: string, fhirServers: string[] = []): Promise<Proc & { coldStartMs: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
   // the service runs with the node flags the Dockerfile gives it (NODE_OPTIONS); BENCH_SERVICE_FLAGS overrides them
   const flags = (process.env['BENCH_SERVICE_FLAGS'] ?? DOCKERFILE_NODE_OPTIONS).split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...flags, 'dist/src/server.js'], {
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), PUBLIC_BASE_URL: url, CDS_CLIENTS_FILE: clientsFile, DATA_DIR: dir, LOG_LEVEL: 'warn' },
+    // the token may go only to named FHIR servers (issue 21): the local test server and its cached-answer stand-in
+    env: {
+      ...process.env, NODE_OPTIONS: '', PORT: String(port), PUBLIC_BASE_URL: url, CDS_CLIENTS_FILE: clientsFile, DATA_DIR: dir, LOG_LEVEL: 'warn',
+      ...(fhirServers.length ? { FHIR_ALLOWED_SERVERS: fhirServers.join(','), FHIR_ALLOW_INSECURE_LOOPBACK: 'true' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.resume();
@@ -254,7 +258,10 @@ async function main(): Promise<void> {
   const baseline = await startBaseline();
   await measure('baseline: bare express, same body', baseline, pathSel, warfarinFull, false, rows);
 
-  const svc = await startService(dir, clientsFile);
+  // the FHIR servers of the no-prefetch scenarios start first, so the service can be told their addresses
+  const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
+  const replay = await startFhirReplay(fhir.url, 'bench-token');
+  const svc = await startService(dir, clientsFile, [fhir.url, replay.url]);
   const fullScenarios: [string, string][] = [
     ['service: warfarin + genotypes, full prefetch', warfarinFull],
     ['service: clopidogrel (PGx), full prefetch', hookBody('pgx-1', clopidogrel, fullPrefetch('pgx-1', [cyp2c19]))],
@@ -265,10 +272,8 @@ async function main(): Promise<void> {
   for (const [name, body] of fullScenarios) paired.push(await pairedAt16(name, baseline, svc, pathSel, body));
   baseline.child.kill('SIGTERM');
 
-  const fhir = await startFhirServer({ token: 'bench-token', seed: syntheticResources() });
   await measure(FHIR_SCENARIO, svc, pathSel, hookBody('pgx-1', draftWarfarin('bench-w2', 'pgx-1'), undefined, fhir.url), true, rows);
   // the same calls against the cached-answer stand-in (its first answer to each query comes from the test server)
-  const replay = await startFhirReplay(fhir.url, 'bench-token');
   await measure(FHIR_REPLAY_SCENARIO, svc, pathSel, hookBody('pgx-1', draftWarfarin('bench-w3', 'pgx-1'), undefined, replay.url), true, rows);
   const replayStats = (await (await fetch(`${replay.url}/__stats`)).json()) as { hits: number; misses: number };
   replay.child.kill('SIGTERM');
