@@ -12,7 +12,7 @@ import { iwpcPharmacogenetic } from './iwpc.js';
 import { LENZINI_CITATION, LENZINI_URL, lenziniWeeklyDose, type LenziniInputs, type LenziniTerm } from './lenzini.js';
 import { warfarinIndications } from './modelInput.js';
 import { tabletSchedule } from './schedule.js';
-import { targetInr as targetInrFor } from '../anticoagulation/indications.js';
+import { targetInr as targetInrFor, valveFinding } from '../anticoagulation/indications.js';
 
 export const LENZINI_METHOD_ID = 'warfarin-lenzini-2010';
 /**
@@ -109,22 +109,11 @@ function diabetesCondition(conditions: ConditionFact[]): ConditionFact | undefin
 }
 
 /**
- * A prosthetic heart valve: ICD-10 Z95.2 (presence of prosthetic heart valve), T82.0 (complication of a heart valve
- * prosthesis), or the text of the condition / its codings (SNOMED CT displays included). With one on file the target
- * INR depends on the valve's type and position (CHEST/ACCP 2012: 2.5 for a bileaflet aortic valve, 3.0 for a mitral
- * one), so the service does not assume the 2–3 range.
+ * A prosthetic heart valve on file (mechanical, of unstated type, or bioprosthetic): one definition, the knowledge file's
+ * (src/dosing/anticoagulation/indications.ts). With one on file the target INR depends on the valve's type and position.
  */
-const PROSTHETIC_VALVE = {
-  icd10: ['Z95.2', 'Z952', 'T82.0', 'T820'],
-  text: /(mechanical|prosthetic|artificial)( heart)? valve|(heart )?valve (replacement|prosthesis)|\bmitral valve replacement\b|\baortic valve replacement\b/i,
-};
-
 export function prostheticValveCondition(conditions: ConditionFact[]): ConditionFact | undefined {
-  return conditions.find(
-    (c) =>
-      c.codes.some((x) => x.system !== undefined && ICD10.includes(x.system) && x.code !== undefined && PROSTHETIC_VALVE.icd10.some((p) => x.code!.toUpperCase().startsWith(p))) ||
-      PROSTHETIC_VALVE.text.test([c.text, ...c.codes.map((x) => x.display ?? '')].join(' | ').slice(0, 500)),
-  );
+  return valveFinding(conditions)?.condition;
 }
 
 export interface RefineOptions {
@@ -226,7 +215,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
 
   // the target from the indications on file (knowledge/anticoagulation.json); a valve of unknown position or type is not guessed
   const chartTarget = o.targetInr === undefined ? targetInrFor(facts.conditions) : undefined;
-  const valve = chartTarget?.row.id === 'mechanical-unknown' ? chartTarget.because[0] ?? prostheticValveCondition(facts.conditions) : o.targetInr === undefined && !chartTarget?.because.length ? prostheticValveCondition(facts.conditions) : undefined;
+  const valve = chartTarget?.row.id === 'mechanical-unknown' ? chartTarget.because[0] : undefined;
   if (valve)
     return no(`a prosthetic heart valve is on file (${valve.source.reference}) without its type and position: the target INR depends on the valve (2020 ACC/AHA: 2.5 or 3.0) and is not assumed`, day);
   const basis = precomputed ?? warfarinBasis(facts, dict);
