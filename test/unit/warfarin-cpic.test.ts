@@ -10,6 +10,8 @@ import type { GeneResult, IwpcRace, PatientFacts } from '../../src/domain/facts.
 import { evaluateWarfarin } from '../../src/dosing/warfarin/evaluator.js';
 import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic, type IwpcInputs } from '../../src/dosing/warfarin/iwpc.js';
 import { CardTemplates, renderCard } from '../../src/cards/render.js';
+import { readGeneResults } from '../../src/fhir/genomics/index.js';
+import { genotypeText, variant } from '../fixtures/genomic-shapes.js';
 
 const dict = DrugDictionary.load();
 const src = (reference: string) => ({ reference, date: '2025-03-01', via: 'prefetch' as const });
@@ -78,5 +80,19 @@ describe('CPIC 2017 Figure 3 (children)', () => {
     expect(r.proposedDose).toBeUndefined();
     expect(r.cpicBranch?.figure).toBe('pediatric');
     expect(r.notes.join(' ')).toMatch(/validated pediatric pharmacogenetic algorithm \(Hamberg et al\., Biss et al\.\).*no dose is proposed/);
+  });
+});
+
+describe('rs12777823 as labs send it (CPIC 2017 Figure 2, n13)', () => {
+  // Shapes: a Genomics Reporting variant Observation filed under CYP2C9 (or no gene), and a genotype text.
+  test.each<[string, Parameters<typeof readGeneResults>[0], string]>([
+    ['variant filed under CYP2C9, heterozygous G>A', [variant({ patient: 'p1', id: 'v1', date: '2025-01-01' }, 'CYP2C9', { rsid: 'rs12777823', ref: 'G', alt: 'A', state: 'het' })], 'G/A'],
+    ['variant with no gene, homozygous', [variant({ patient: 'p1', id: 'v2', date: '2025-01-01' }, undefined, { rsid: 'rs12777823', ref: 'G', alt: 'A', state: 'hom' })], 'A/A'],
+    ['genotype text "rs12777823 A/A"', [genotypeText({ patient: 'p1', id: 'v3', date: '2025-01-01' }, undefined, 'rs12777823 A/A')], 'A/A'],
+  ])('%s', (_n, observations, genotype) => {
+    const r = readGeneResults(observations);
+    expect(r.unread).toEqual([]);
+    expect(r.results).toHaveLength(1);
+    expect(r.results[0]).toMatchObject({ gene: 'CYP2C cluster', variant: { rsid: 'rs12777823', genotype } });
   });
 });
