@@ -254,7 +254,7 @@ describe('HTTP, JSON and security of every answer', () => {
       ]);
       expect(statuses).toEqual([401, 401, 401]);
     }],
-    ['req 199: a token without jku is verified with the key set configured out of band (the client entry\'s inline jwks)', async () => {
+    ['req 199: a token without jku is verified with the key set configured out of band (inline jwks in the client entry)', async () => {
       const token = await svc.ehr.sign(`${svc.url}/cds-services`);
       expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).not.toHaveProperty('jku');
       expect(svc.ehr.trusted.jwks?.keys.length).toBeGreaterThan(0);
@@ -357,6 +357,12 @@ describe('cards', () => {
     }],
     ['req 107: source.url, when sent, is an absolute URL', () => {
       everyOne(cards().filter(({ c }) => c.source.url !== undefined), ({ c }) => isAbsoluteUrl(c.source.url));
+    }],
+    ['req 109, 110: source.url is the evidence (the same for every patient), the card-specific drill-down is the smart link', () => {
+      const withUrl = cards().filter(({ c }) => c.source.url !== undefined);
+      everyOne(withUrl, ({ c }) => !/[?#]/.test(c.source.url!) && !c.source.url!.includes(c.uuid!) && !/pgx-1|nohgt-1|conf-/.test(c.source.url!));
+      expect(new Set(withUrl.filter(({ c }) => c.source.topic?.code === 'warfarin-dose').map(({ c }) => c.source.url)).size).toBe(1);
+      everyOne(cards(), ({ c }) => c.links?.some((l) => l.type === 'smart' && l.appContext !== undefined) === true);
     }],
     ['req 111: source.icon, when sent, is an absolute URL (the service sends none)', () => {
       expect(cards().filter(({ c }) => c.source.icon !== undefined && !isAbsoluteUrl(c.source.icon))).toEqual([]);
