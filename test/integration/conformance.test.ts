@@ -1,139 +1,17 @@
-// CDS Hooks 2.0 conformance, requirement by requirement (docs/conformance.md is the matrix; test/unit/conformance-matrix.test.ts
-// keeps it in step with ../shared/reference/cds-hooks-2.0-service-requirements.csv). Every case is named "req <id>: …"
-// after the requirement id of that list; the spec section is the row's URL there.
-//
-// One corpus of real answers is collected first, through the real service (signed ES384 JWTs, SQLite) and the real FHIR
-// test server: warfarin dose (update), missing data (no suggestion), clopidogrel CYP2C19 poor metabolizer (delete +
-// create), carbamazepine HLA-B*15:02 with HLA-A untested (test suggestion: create ServiceRequest), patient-view
-// monitoring, order-sign, medication-prescribe, no guidance (empty cards), and a 412. Each card rule is then checked on
-// every card of the corpus, and each case also requires the corpus to contain what it checks (no vacuous pass).
+// CDS Hooks 2.0 conformance, requirement by requirement, on the answers of the service (docs/conformance.md is the
+// matrix; test/unit/conformance-matrix.test.ts keeps it in step with ../shared/reference/cds-hooks-2.0-service-requirements.csv).
+// Every case is named "req <id>: …" after the requirement id of that list; the spec section is the row's URL there.
+// The corpus of real answers is test/support/conformance-corpus.ts; each card rule is checked on every card of it, and
+// each case also requires the corpus to contain what it checks (no vacuous pass). Feedback, timing and patient-view-only
+// EHRs: conformance-feedback.test.ts.
 import { randomUUID } from 'node:crypto';
-import type { Condition, FhirResource, MedicationRequest } from 'fhir/r4';
-import { findEmptyValues, SUPPORTED_HOOKS, type Action, type Card, type Coding, type Link, type Suggestion } from '../../src/cds/protocol.js';
+import { findEmptyValues, SUPPORTED_HOOKS, type Card } from '../../src/cds/protocol.js';
 import { loadServiceCatalog } from '../../src/cds/services.js';
-import { orderSelectCall } from '../fixtures/orders.js';
-import { activeMed, draftClopidogrel, draftWarfarin, fullPrefetch, patient, pharmvarGenotype, syntheticResources, textGenotype } from '../fixtures/synthetic-patients.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { fullPrefetch } from '../fixtures/synthetic-patients.js';
+import { actions, answer, answers, cards, discovery, everyOne, fhirRequests, isAbsoluteUrl, isUuid, LAUNCH, links, ok, overrideReasons, suggestions, topics, useConformanceCorpus } from '../support/conformance-corpus.js';
 import { craftToken, standardClaims } from '../support/jwt.js';
-import { startTestService, type TestService } from '../support/service.js';
 
-const TOKEN = 'ehr-access-token-conformance';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const LAUNCH = 'https://cds.example.org/smart/launch.html';
-
-const nstemi: Condition = {
-  resourceType: 'Condition',
-  id: 'conf-clop-acs',
-  clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-  code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'I21.4', display: 'Non-ST elevation myocardial infarction' }] },
-  subject: { reference: 'Patient/conf-clop' },
-  recordedDate: '2026-11-20',
-};
-const activeClopidogrel: MedicationRequest = {
-  ...activeMed('conf-mon-clop', 'conf-mon', '32968', 'clopidogrel 75 MG Oral Tablet'),
-  dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 75, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }],
-};
-const seed = (): FhirResource[] => [
-  ...syntheticResources(),
-  patient('conf-clop', '1958-04-02', 'male'),
-  pharmvarGenotype('conf-clop-2c19', 'conf-clop', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-06-01'),
-  nstemi,
-  patient('conf-cbz', '1988-03-03', 'female'),
-  textGenotype('conf-cbz-hlab', 'conf-cbz', 'HGNC:4932', 'HLA-B', 'HLA-B*15:02 positive', '2025-01-01'),
-  patient('conf-mon', '1957-01-01', 'male'),
-  pharmvarGenotype('conf-mon-2c19', 'conf-mon', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-06-01'),
-  activeClopidogrel,
-];
-
-function drug(id: string, patientId: string, rxcui: string, text: string): MedicationRequest {
-  return { resourceType: 'MedicationRequest', id, status: 'draft', intent: 'order', subject: { reference: `Patient/${patientId}` }, medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: text }], text } };
-}
-
-interface Answer {
-  name: string;
-  status: number;
-  headers: Headers;
-  json: any;
-  /** the draft orders of the call, by reference */
-  drafts: Map<string, MedicationRequest>;
-}
-
-let fhir: RunningFhirServer;
-let svc: TestService;
-const answers: Answer[] = [];
-let fhirRequests: { bearer: boolean; url: string }[] = [];
-
-async function send(name: string, path: string, body: unknown, drafts: MedicationRequest[] = []): Promise<Answer> {
-  const url = `${svc.url}${path}`;
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await svc.ehr.bearer(url), origin: 'https://sandbox.cds-hooks.org' }, body: JSON.stringify(body) });
-  const a: Answer = { name, status: res.status, headers: res.headers, json: await res.json(), drafts: new Map(drafts.map((d) => [`MedicationRequest/${d.id}`, d])) };
-  answers.push(a);
-  return a;
-}
-
-const hookCall = (hook: 'order-select' | 'order-sign', patientId: string, drafts: MedicationRequest[], extra: Record<string, unknown> = {}) => {
-  const body = orderSelectCall(fhir.url, TOKEN, patientId, drafts[0]!, extra) as Record<string, any>;
-  body['hook'] = hook;
-  body['context'].draftOrders.entry = drafts.map((resource) => ({ resource }));
-  if (hook === 'order-sign') delete body['context'].selections;
-  return body;
-};
-
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: seed() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000, smartLaunchUrl: LAUNCH })]);
-  svc.allowFhirServer(fhir.url, 'http://127.0.0.1:9');
-  const warf5 = draftWarfarin('conf-mr-1', 'pgx-1', 5);
-  await send('warfarin dose, full prefetch', '/cds-services/dosing-order-select', hookCall('order-select', 'pgx-1', [warf5], { prefetch: fullPrefetch('pgx-1') }), [warf5]);
-  const noHeight = draftWarfarin('conf-mr-2', 'nohgt-1', 5);
-  await send('warfarin, height missing', '/cds-services/dosing-order-select', hookCall('order-select', 'nohgt-1', [noHeight]), [noHeight]);
-  const clop = draftClopidogrel('conf-mr-3', 'conf-clop');
-  await send('clopidogrel, CYP2C19 poor metabolizer', '/cds-services/dosing-order-select', hookCall('order-select', 'conf-clop', [clop]), [clop]);
-  const cbz = drug('conf-mr-4', 'conf-cbz', '2002', 'carbamazepine');
-  await send('carbamazepine, HLA-B*15:02, HLA-A untested', '/cds-services/dosing-order-sign', hookCall('order-sign', 'conf-cbz', [cbz]), [cbz]);
-  const warf10 = draftWarfarin('conf-mr-5', 'pgx-1', 10);
-  await send('order-sign, warfarin 10 mg', '/cds-services/dosing-order-sign', hookCall('order-sign', 'pgx-1', [warf10], { prefetch: fullPrefetch('pgx-1') }), [warf10]);
-  const warfMp = draftWarfarin('conf-mr-6', 'pgx-1');
-  await send('medication-prescribe', '/cds-services/dosing-medication-prescribe', {
-    hook: 'medication-prescribe', hookInstance: randomUUID(), prefetch: fullPrefetch('pgx-1'),
-    context: { userId: 'Practitioner/example', patientId: 'pgx-1', medications: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: warfMp }] } },
-  }, [warfMp]);
-  await send('patient-view, active clopidogrel', '/cds-services/dosing-monitor', {
-    hook: 'patient-view', hookInstance: randomUUID(), fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: 'conf-mon' },
-    context: { userId: 'Practitioner/example', patientId: 'conf-mon' },
-  });
-  const amlo = drug('conf-mr-7', 'pgx-1', '17767', 'amlodipine');
-  await send('no guidance', '/cds-services/dosing-order-select', hookCall('order-select', 'pgx-1', [amlo]), [amlo]);
-  fhirRequests = await fhir.admin.requests();
-  const down = hookCall('order-select', 'pgx-1', [draftWarfarin('conf-mr-8', 'pgx-1')]);
-  down['fhirServer'] = 'http://127.0.0.1:9'; // named for the EHR, connection refused, nothing prefetched
-  await send('FHIR server down, no prefetch', '/cds-services/dosing-order-select', down);
-}, 60000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-
-const answer = (name: string) => answers.find((a) => a.name === name)!;
-const ok = () => answers.filter((a) => a.status === 200 && Array.isArray(a.json?.cards));
-const cards = (): { a: Answer; c: Card }[] => ok().flatMap((a) => (a.json.cards as Card[]).map((c) => ({ a, c })));
-const suggestions = (): { a: Answer; c: Card; s: Suggestion }[] => cards().flatMap(({ a, c }) => (c.suggestions ?? []).map((s) => ({ a, c, s })));
-const actions = (): { a: Answer; c: Card; s: Suggestion; x: Action }[] => suggestions().flatMap(({ a, c, s }) => (s.actions ?? []).map((x) => ({ a, c, s, x })));
-const links = (): Link[] => cards().flatMap(({ c }) => c.links ?? []);
-const overrideReasons = (): Coding[] => cards().flatMap(({ c }) => c.overrideReasons ?? []);
-const topics = (): Coding[] => cards().flatMap(({ c }) => (c.source.topic ? [c.source.topic] : []));
-const isAbsoluteUrl = (u: unknown) => typeof u === 'string' && /^https?:$/.test(new URL(u).protocol);
-const isUuid = (u: unknown) => typeof u === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(u);
-/** every element satisfies `check`, and there is at least one (the corpus holds what the rule is about) */
-function everyOne<T>(items: T[], check: (t: T) => boolean): void {
-  expect(items.length).toBeGreaterThan(0);
-  expect(items.filter((t) => !check(t))).toEqual([]);
-}
-
-async function discovery(headers: Record<string, string> = {}) {
-  const url = `${svc.url}/cds-services`;
-  const res = await fetch(url, { headers: { authorization: await svc.ehr.bearer(url), ...headers } });
-  return { res, json: (await res.json()) as { services: Record<string, unknown>[] } };
-}
+const env = useConformanceCorpus();
 
 test('the corpus holds every kind of answer the cases below rely on', () => {
   expect(answers.map((a) => [a.name, a.status])).toEqual([
@@ -180,7 +58,7 @@ describe('discovery', () => {
         if (hook === 'order-sign') context['draftOrders'] = { resourceType: 'Bundle', type: 'collection' };
         if (hook === 'medication-prescribe') context['medications'] = { resourceType: 'Bundle', type: 'collection' };
         const prefetch = { ...fullPrefetch('pgx-1'), medicationRequests: { resourceType: 'Bundle', type: 'searchset', total: 0 } };
-        const r = await svc.hook(s['id'] as string, { hook, hookInstance: randomUUID(), context, prefetch });
+        const r = await env.svc.hook(s['id'] as string, { hook, hookInstance: randomUUID(), context, prefetch });
         expect([s['id'], r.status, r.json]).toEqual([s['id'], 200, { cards: [] }]);
       }
     }],
@@ -227,10 +105,10 @@ describe('prefetch templates', () => {
 describe('HTTP, JSON and security of every answer', () => {
   const cases: [string, () => Promise<void>][] = [
     ['req 1: every answer is JSON (discovery, hooks, 412, 400, 401, 404, feedback)', async () => {
-      const bad = await svc.post('/cds-services/dosing-order-select', '{"hook":');
-      const unauth = await fetch(`${svc.url}/cds-services`);
-      const unknown = await svc.post('/cds-services/nope', '{}');
-      const fb = await svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: new Date().toISOString() }] }));
+      const bad = await env.svc.post('/cds-services/dosing-order-select', '{"hook":');
+      const unauth = await fetch(`${env.svc.url}/cds-services`);
+      const unknown = await env.svc.post('/cds-services/nope', '{}');
+      const fb = await env.svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: new Date().toISOString() }] }));
       const { res } = await discovery();
       const all = [...answers.map((a) => a.headers.get('content-type')), res.headers.get('content-type'), unauth.headers.get('content-type')];
       everyOne(all, (ct) => /^application\/json\b/.test(ct ?? ''));
@@ -243,34 +121,34 @@ describe('HTTP, JSON and security of every answer', () => {
     }],
     ['req 3: no null, "", [] or {} anywhere in an answer (the empty cards array excepted)', async () => {
       const { json } = await discovery();
-      const fb = await svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: new Date().toISOString() }] }));
+      const fb = await env.svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: new Date().toISOString() }] }));
       everyOne([json, fb.json, ...answers.map((a) => a.json)], (body) => findEmptyValues(body).length === 0);
     }],
     ['req 176: discovery, hook and feedback calls without a client JWT are refused (401)', async () => {
       const statuses = await Promise.all([
-        fetch(`${svc.url}/cds-services`).then((r) => r.status),
-        fetch(`${svc.url}/cds-services/dosing-order-select`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status),
-        fetch(`${svc.url}/cds-services/dosing-order-select/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status),
+        fetch(`${env.svc.url}/cds-services`).then((r) => r.status),
+        fetch(`${env.svc.url}/cds-services/dosing-order-select`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status),
+        fetch(`${env.svc.url}/cds-services/dosing-order-select/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status),
       ]);
       expect(statuses).toEqual([401, 401, 401]);
     }],
     ['req 199: a token without jku is verified with the key set configured out of band (inline jwks in the client entry)', async () => {
-      const token = await svc.ehr.sign(`${svc.url}/cds-services`);
+      const token = await env.svc.ehr.sign(`${env.svc.url}/cds-services`);
       expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).not.toHaveProperty('jku');
-      expect(svc.ehr.trusted.jwks?.keys.length).toBeGreaterThan(0);
-      expect(svc.ehr.trusted.jku).toBeUndefined();
-      const res = await fetch(`${svc.url}/cds-services`, { headers: { authorization: `Bearer ${token}` } });
+      expect(env.svc.ehr.trusted.jwks?.keys.length).toBeGreaterThan(0);
+      expect(env.svc.ehr.trusted.jku).toBeUndefined();
+      const res = await fetch(`${env.svc.url}/cds-services`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
     }],
     ['req 201: a token with alg none is refused by the service (401), signature empty or not', async () => {
-      const url = `${svc.url}/cds-services`;
+      const url = `${env.svc.url}/cds-services`;
       for (const sig of ['', 'AAAA']) {
-        const res = await fetch(url, { headers: { authorization: `Bearer ${craftToken({ alg: 'none', typ: 'JWT', kid: svc.ehr.kid }, standardClaims(svc.ehr.iss, url), sig)}` } });
+        const res = await fetch(url, { headers: { authorization: `Bearer ${craftToken({ alg: 'none', typ: 'JWT', kid: env.svc.ehr.kid }, standardClaims(env.svc.ehr.iss, url), sig)}` } });
         expect([sig, res.status]).toEqual([sig, 401]);
       }
     }],
     ['req 208: CORS: the preflight is answered without a token, and answers carry Access-Control-Allow-Origin', async () => {
-      const pre = await fetch(`${svc.url}/cds-services/dosing-order-select/feedback`, { method: 'OPTIONS', headers: { origin: 'https://sandbox.cds-hooks.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      const pre = await fetch(`${env.svc.url}/cds-services/dosing-order-select/feedback`, { method: 'OPTIONS', headers: { origin: 'https://sandbox.cds-hooks.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
       expect(pre.status).toBe(204);
       expect(pre.headers.get('access-control-allow-methods')).toMatch(/POST/);
       expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
@@ -314,28 +192,6 @@ describe('hook answers', () => {
     }],
   ];
   test.each(cases)('%s', (_name, run) => run());
-});
-
-describe('timing', () => {
-  // CDS Hooks 2.0 §Providing FHIR resources: "CDS Services SHOULD respond quickly (on the order of 500 ms.)". Measured after
-  // the corpus has warmed the process, as the median of 9 calls each way, against the local FHIR test server.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const cases: [string, () => Promise<void>][] = [
-    ['req 27: a warfarin dose call answers in well under 500 ms (median of 9), with full prefetch and with the service querying FHIR itself', async () => {
-      const times: Record<'prefetch' | 'queries', number[]> = { prefetch: [], queries: [] };
-      for (let i = 0; i < 9; i++) {
-        const draft = draftWarfarin(`conf-t-${i}`, 'pgx-1', 5);
-        const a = await svc.hook('dosing-order-select', hookCall('order-select', 'pgx-1', [draft], { prefetch: fullPrefetch('pgx-1') }));
-        const b = await svc.hook('dosing-order-select', hookCall('order-select', 'pgx-1', [draft]));
-        expect([a.status, a.json.cards.length, b.status, b.json.cards.length]).toEqual([200, 1, 200, 1]);
-        times.prefetch.push(a.ms);
-        times.queries.push(b.ms);
-      }
-      expect(median(times.prefetch)).toBeLessThan(500);
-      expect(median(times.queries)).toBeLessThan(500);
-    }],
-  ];
-  test.each(cases)('%s', async (_name, run) => run());
 });
 
 describe('cards', () => {
@@ -477,69 +333,3 @@ describe('suggestions and actions', () => {
   test.each(cases)('%s', (_name, run) => run());
 });
 
-describe('patient-view only EHRs (e.g. Oracle Health): what they get', () => {
-  test('patient-view: an advisory card on an active order (no suggestion, override reasons, the SMART link), never a dose change', () => {
-    const cs = answer('patient-view, active clopidogrel').json.cards as Card[];
-    expect(cs).toHaveLength(1);
-    expect(cs[0]!.indicator).not.toBe('info');
-    expect(cs[0]!.summary).toMatch(/clopidogrel/i);
-    expect(cs[0]!.suggestions).toBeUndefined();
-    expect(cs[0]!.selectionBehavior).toBeUndefined();
-    expect(cs[0]!.overrideReasons?.length).toBeGreaterThan(0);
-    expect(cs[0]!.links?.[0]).toMatchObject({ type: 'smart', url: LAUNCH });
-  });
-});
-
-// CDS Hooks 2.0 §Feedback: POST {baseUrl}/cds-services/{id}/feedback with { feedback: [ { card, outcome, acceptedSuggestions,
-// overrideReason: { reason, userComment }, outcomeTimestamp } ] }; one call may report several cards.
-describe('feedback (CDS Hooks 2.0 §Feedback)', () => {
-  const fb = (items: unknown[]) => svc.post('/cds-services/dosing-order-select/feedback', JSON.stringify({ feedback: items }));
-  const dose = () => answer('warfarin dose, full prefetch').json.cards[0] as Card;
-  const clop = () => answer('clopidogrel, CYP2C19 poor metabolizer').json.cards[0] as Card;
-  const rows = (uuid: string) => svc.store.feedbackRows().filter((r) => r['card_uuid'] === uuid);
-  const cases: [string, () => Promise<void>][] = [
-    ['feedback: accepted with acceptedSuggestions (the suggestion uuid) and overridden with a reason from the card, in one call, stored before 200', async () => {
-      const t = '2026-12-01T10:00:00Z';
-      const r = await fb([
-        { card: dose().uuid, outcome: 'accepted', acceptedSuggestions: [{ id: dose().suggestions![0]!.uuid }], outcomeTimestamp: t },
-        { card: clop().uuid, outcome: 'overridden', overrideReason: { reason: clop().overrideReasons![0], userComment: 'discussed with cardiology' }, outcomeTimestamp: t },
-      ]);
-      expect([r.status, r.json]).toEqual([200, { stored: 2, duplicates: 0, unknownCards: 0 }]);
-      expect(rows(dose().uuid!).map((x) => x['outcome'])).toEqual(['accepted']);
-      expect(rows(clop().uuid!).map((x) => x['outcome'])).toEqual(['overridden']);
-    }],
-    ['feedback: the same report again is a duplicate, not a second outcome', async () => {
-      const r = await fb([{ card: dose().uuid, outcome: 'accepted', acceptedSuggestions: [{ id: dose().suggestions![0]!.uuid }], outcomeTimestamp: '2026-12-01T10:00:00Z' }]);
-      expect([r.status, r.json]).toEqual([200, { stored: 0, duplicates: 1, unknownCards: 0 }]);
-      expect(rows(dose().uuid!)).toHaveLength(1);
-    }],
-    ['feedback: overridden without a reason (the reason is optional) and with a reason lacking display (as the sandbox sends) are accepted', async () => {
-      const cs = answer('carbamazepine, HLA-B*15:02, HLA-A untested').json.cards as Card[];
-      const r = await fb([
-        { card: cs[0]!.uuid, outcome: 'overridden', outcomeTimestamp: '2026-12-01T10:05:00Z' },
-        { card: cs[1]!.uuid, outcome: 'overridden', overrideReason: { reason: { code: cs[1]!.overrideReasons![0]!.code, system: cs[1]!.overrideReasons![0]!.system } }, outcomeTimestamp: '2026-12-01T10:05:00Z' },
-      ]);
-      expect([r.status, r.json]).toEqual([200, { stored: 2, duplicates: 0, unknownCards: 0 }]);
-    }],
-    ['feedback: accepted without acceptedSuggestions, an unknown outcome, or an outcomeTimestamp that is not an RFC 3339 date-time → 400 naming the field', async () => {
-      const cases2: [unknown, RegExp][] = [
-        [{ card: dose().uuid, outcome: 'accepted', outcomeTimestamp: '2026-12-01T10:00:00Z' }, /acceptedSuggestions/],
-        [{ card: dose().uuid, outcome: 'ignored', outcomeTimestamp: '2026-12-01T10:00:00Z' }, /outcome/],
-        [{ card: dose().uuid, outcome: 'overridden' }, /outcomeTimestamp/],
-        [{ card: dose().uuid, outcome: 'overridden', outcomeTimestamp: 'yesterday' }, /outcomeTimestamp/],
-        [{ card: dose().uuid, outcome: 'overridden', outcomeTimestamp: '2026-12-01' }, /outcomeTimestamp/], // a date, no time
-        [{ card: dose().uuid, outcome: 'overridden', outcomeTimestamp: '2026-12-01T10:00:00' }, /outcomeTimestamp/], // no zone
-        [{ card: dose().uuid, outcome: 'overridden', outcomeTimestamp: 'Tue Dec 01 2026 10:00:00 GMT' }, /outcomeTimestamp/],
-      ];
-      for (const [item, field] of cases2) {
-        const r = await fb([item]);
-        expect([r.status, r.json.details.join(' ')]).toEqual([400, expect.stringMatching(field)]);
-      }
-    }],
-    ['feedback: a card this service never issued is answered 200 and counted as unknown', async () => {
-      const r = await fb([{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: '2026-12-01T10:00:00Z' }]);
-      expect([r.status, r.json]).toEqual([200, { stored: 1, duplicates: 0, unknownCards: 1 }]);
-    }],
-  ];
-  test.each(cases)('%s', async (_name, run) => run());
-});

@@ -104,9 +104,9 @@ describe('docs/conformance.md', () => {
     expect(missing).toEqual([]);
   });
 
-  test('a case of test/integration/conformance.test.ts named "req N" is cited on the row of every N it names', () => {
-    const src = readFileSync(path.resolve(ROOT, 'test/integration/conformance.test.ts'), 'utf8');
-    const names = [...src.matchAll(/\['(req [\d, ]+:[^']*)'/g)].map((m) => m[1]!);
+  test('a case of test/integration/conformance*.test.ts named "req N" is cited on the row of every N it names', () => {
+    const files = ['test/integration/conformance.test.ts', 'test/integration/conformance-feedback.test.ts'];
+    const names = files.flatMap((f) => [...readFileSync(path.resolve(ROOT, f), 'utf8').matchAll(/\['(req [\d, ]+:[^']*)'/g)].map((m) => m[1]!));
     expect(names.length).toBeGreaterThan(40);
     const uncited = names.flatMap((name) =>
       /^req ([\d, ]+):/.exec(name)![1]!.split(',').map((s) => s.trim()).filter((id) => !byId.get(id)?.refs.some((r) => r.name === name)).map((id) => [id, name]),
