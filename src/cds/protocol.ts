@@ -109,6 +109,7 @@ export function parseHookRequest(body: unknown, hook: SupportedHook): HookReques
 }
 
 // ---- Feedback ----
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const CodingSchema = z.looseObject({ system: z.string().max(1024).optional(), code: z.string().max(256).optional(), display: z.string().max(1024).optional() });
 
 export const FeedbackItemSchema = z
@@ -119,7 +120,9 @@ export const FeedbackItemSchema = z
     overrideReason: z
       .looseObject({ reason: CodingSchema.optional(), userComment: z.string().max(4096).optional() })
       .optional(),
-    outcomeTimestamp: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 timestamp'),
+    // CDS Hooks 2.0 §Feedback: "ISO8601 representation of the date and time in UTC"; RFC 3339 date-time (Date.parse
+    // alone would take "2026-12-01" or "Tue Dec 01 2026", which say no time)
+    outcomeTimestamp: z.string().max(64).refine((s) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 timestamp'),
   })
   .refine((f) => f.outcome !== 'accepted' || (f.acceptedSuggestions?.length ?? 0) > 0, {
     message: 'acceptedSuggestions is required when outcome is "accepted"',
