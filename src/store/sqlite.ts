@@ -7,6 +7,7 @@ import type { Recommendation } from '../domain/recommendation.js';
 import type { Tenant } from '../domain/tenant.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
+import { SqliteNotificationQueue } from './notifyQueueSqlite.js';
 import { SQLITE_MIGRATIONS } from './sqliteSchema.js';
 import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, openIntendedFromRow, reportRowFrom, type CallRow } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
@@ -293,6 +294,11 @@ export class SqliteStore implements Store {
   /** Feedback rows for tests and reports. */
   feedbackRows(): Record<string, unknown>[] {
     return this.db.prepare(`SELECT * FROM feedback ORDER BY id`).all() as Record<string, unknown>[];
+  }
+
+  private notifyQueue: SqliteNotificationQueue | undefined;
+  notifications(): SqliteNotificationQueue {
+    return (this.notifyQueue ??= new SqliteNotificationQueue(this.db));
   }
 
   async health(): Promise<StoreHealth> {
