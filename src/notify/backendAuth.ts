@@ -138,3 +138,10 @@ export class StaticBackendToken implements BackendCredentials {
   }
   invalidate(): void {}
 }
+
+/** The credentials configuration asks for: the token flow with the key file, or (development only) the static token. */
+export async function backendCredentialsFrom(c: { tokenUrl: string; clientId: string; keyFile: string; staticToken: string; scope: string }): Promise<BackendCredentials> {
+  if (c.tokenUrl && c.clientId && c.keyFile) return new BackendTokenClient({ tokenUrl: c.tokenUrl, clientId: c.clientId, scope: c.scope, key: await loadSigningKey(c.keyFile) });
+  if (c.staticToken) return new StaticBackendToken(c.staticToken);
+  throw new BackendAuthError('no backend credentials configured');
+}

@@ -1,0 +1,44 @@
+// What the service subscribes to: the Observation filters of the prefetch templates (config/services.json) — the
+// same codes the evaluators' data are gathered by, one definition. Used by scripts/create-subscriptions.ts (R4
+// criteria `Observation?code=…`) and by the catch-up query after missed events (`&_lastUpdated=gt…`).
+import type { ServiceCatalog } from '../cds/services.js';
+
+/** Parameters of a prefetch template that select the patient or shape the page, not which Observations. */
+const NOT_A_FILTER = new Set(['patient', 'subject', '_sort', '_count', '_include', '_revinclude', '_elements', '_summary']);
+
+export interface ObservationFilter {
+  /** the prefetch key it comes from, e.g. "renal" */
+  key: string;
+  /** the query without the patient and paging, e.g. "code=http%3A%2F%2Floinc.org%7C2160-0,…" */
+  filter: string;
+}
+
+/** One filter per Observation prefetch key (code or category), as the gatherer queries them. */
+export function observationFilters(catalog: ServiceCatalog): ObservationFilter[] {
+  const out: ObservationFilter[] = [];
+  for (const [key, template] of Object.entries(catalog.prefetch)) {
+    const m = /^Observation\?(.*)$/.exec(template);
+    if (!m) continue;
+    const kept = m[1]!.split('&').filter((p) => !NOT_A_FILTER.has(decodeURIComponent(p.split('=')[0]!)));
+    if (kept.length > 0) out.push({ key, filter: kept.join('&') });
+  }
+  return out;
+}
+
+/** An R4 Subscription (rest-hook) for one filter, posting to the service with the notification secret. */
+export function subscriptionFor(f: ObservationFilter, endpoint: string, token: string, payload: 'full-resource' | 'id-only' | 'empty' = 'id-only'): Record<string, unknown> {
+  return {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: `Personalized dosing: re-check active orders when a new result arrives (${f.key})`,
+    criteria: `Observation?${f.filter}`,
+    channel: {
+      type: 'rest-hook',
+      endpoint,
+      // R4 Subscriptions carry the payload MIME type; id-only / empty are Backport IG extensions on the payload
+      payload: 'application/fhir+json',
+      _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: payload }] },
+      header: [`Authorization: Bearer ${token}`],
+    },
+  };
+}
