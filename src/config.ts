@@ -106,34 +106,34 @@ const ConfigSchema = z
     notify: z
       .object({
         /** the secret the Subscription's channel.header carries as `Authorization: Bearer …` (env NOTIFY_TOKEN); empty = endpoint off */
-        token: z.string(),
+        token: z.string().default(''),
         /** the CDS client (iss) of the EHR: its overrides keep an alert from being written again; the write-back is audited under it */
-        clientIss: z.string(),
+        clientIss: z.string().default(''),
         /** how often the queue is polled when idle */
-        pollMs: z.number().int().min(10).max(60000),
+        pollMs: z.number().int().min(10).max(60000).default(1000),
         /** a claimed item is claimed again by any process after this long (a process that died holding it) */
-        leaseMs: z.number().int().min(1000).max(3600000),
+        leaseMs: z.number().int().min(1000).max(3600000).default(120000),
         /** tries before an item is parked */
-        maxAttempts: z.number().int().min(1).max(50),
+        maxAttempts: z.number().int().min(1).max(50).default(6),
         /** first retry delay; doubled on each try */
-        retryBaseMs: z.number().int().min(10).max(3600000),
+        retryBaseMs: z.number().int().min(10).max(3600000).default(2000),
       })
       .strict()
-      .default({ token: '', clientIss: '', pollMs: 1000, leaseMs: 120000, maxAttempts: 6, retryBaseMs: 2000 }),
+      .prefault({}),
     /** the service's own access to the EHR's FHIR server (SMART Backend Services), for notifications */
     backend: z
       .object({
-        fhirUrl: z.string(),
-        tokenUrl: z.string(),
-        clientId: z.string(),
+        fhirUrl: z.string().default(''),
+        tokenUrl: z.string().default(''),
+        clientId: z.string().default(''),
         /** private JWK (RS384 or ES384, with its kid) signing the client assertion; its public half is at /.well-known/jwks.json */
-        keyFile: z.string(),
+        keyFile: z.string().default(''),
         /** development and tests only: a static bearer token instead of the token flow */
-        staticToken: z.string(),
-        scope: z.string().min(1),
+        staticToken: z.string().default(''),
+        scope: z.string().min(1).default(BACKEND_SCOPE),
       })
       .strict()
-      .default({ fhirUrl: '', tokenUrl: '', clientId: '', keyFile: '', staticToken: '', scope: BACKEND_SCOPE }),
+      .prefault({}),
   })
   .strict()
   .refine((c) => !c.audit.pseudonymizePatientIds || c.audit.patientIdKey.length >= 16, {
