@@ -42,3 +42,41 @@ export function subscriptionFor(f: ObservationFilter, endpoint: string, token: s
     },
   };
 }
+
+export interface CreateSubscriptionsResult {
+  created: string[];
+  /** filters that already had a Subscription to this endpoint with the same criteria */
+  existing: string[];
+}
+
+/**
+ * Create the Subscriptions on the EHR's FHIR server (R4, criteria-based: one per Observation filter), skipping any
+ * that already exist for the same endpoint and criteria. `token` is the service's backend token.
+ */
+export async function createSubscriptions(o: {
+  fhirUrl: string;
+  token: string;
+  endpoint: string;
+  notifyToken: string;
+  catalog: ServiceCatalog;
+  payload?: 'full-resource' | 'id-only' | 'empty';
+}): Promise<CreateSubscriptionsResult> {
+  const base = o.fhirUrl.replace(/\/+$/, '');
+  const headers = { authorization: `Bearer ${o.token}`, accept: 'application/fhir+json' };
+  const res = await fetch(`${base}/Subscription?url=${encodeURIComponent(o.endpoint)}&_count=100`, { headers, redirect: 'manual' });
+  if (!res.ok) throw new Error(`Subscription search failed (HTTP ${res.status})`);
+  const found = ((await res.json()) as { entry?: { resource?: { criteria?: string; status?: string } }[] }).entry ?? [];
+  const have = new Set(found.map((e) => e.resource).filter((s) => s && s.status !== 'off' && s.status !== 'error').map((s) => s!.criteria));
+  const out: CreateSubscriptionsResult = { created: [], existing: [] };
+  for (const f of observationFilters(o.catalog)) {
+    const sub = subscriptionFor(f, o.endpoint, o.notifyToken, o.payload);
+    if (have.has(sub['criteria'] as string)) {
+      out.existing.push(f.key);
+      continue;
+    }
+    const r = await fetch(`${base}/Subscription`, { method: 'POST', headers: { ...headers, 'content-type': 'application/fhir+json' }, body: JSON.stringify(sub), redirect: 'manual' });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`Subscription for ${f.key} refused (HTTP ${r.status}): ${(await r.text()).slice(0, 300)}`);
+    out.created.push(f.key);
+  }
+  return out;
+}
