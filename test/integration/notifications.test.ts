@@ -42,7 +42,7 @@ function metforminPatient(p: string): FhirResource[] {
   return [patient(p, bornYearsAgo(70), 'female'), vital(`${p}-wt`, p, '29463-7', 'Body weight', 65, 'kg', 'kg', daysAgo(20)), creatinine(`${p}-cr1`, p, 0.8, 20), metformin(`${p}-met`, p)];
 }
 
-const PATIENTS = ['nt-full', 'nt-id', 'nt-empty', 'nt-rep', 'nt-ovr', 'nt-park', 'nt-retry', 'nt-restart', 'nt-pg'];
+const PATIENTS = ['nt-full', 'nt-id', 'nt-empty', 'nt-rep', 'nt-ovr', 'nt-park', 'nt-retry', 'nt-restart', 'nt-pg', 'nt-gap'];
 let fhir: RunningFhirServer;
 let tokens: BackendTokenServer;
 let ehr: TestClient;
@@ -305,6 +305,32 @@ describe('re-evaluation and write-back', () => {
     await svc.notify(notification({ events: [{ n: ++eventNo, focus: obs, payload: 'full-resource' }] }));
     await svc.idle();
     expect(await issuesOf('nt-full')).toHaveLength(1);
+  });
+
+  test('a missed event (event numbers skip one): the catch-up query finds the patient it was about → one DetectedIssue', async () => {
+    // the event about nt-gap's new creatinine never reaches the service; the next one (about a result that changes
+    // nothing) reveals the gap
+    await fhir.seed([creatinine('nt-gap-cr2', 'nt-gap', 2.1, 0)]);
+    const missed = ++eventNo;
+    const next = ++eventNo;
+    const unchanged = creatinine('nt-full-cr2', 'nt-full', 2.1, 0);
+    const r = await svc.notify(notification({ events: [{ n: next, focus: unchanged, payload: 'full-resource' }] }));
+    expect(r.json.issue[0].diagnostics).toBe('queued 1, duplicates 0, missed events: catch-up queued');
+    expect(missed).toBe(next - 1);
+    expect(await waitForIssues('nt-gap')).toHaveLength(1);
+    await svc.idle();
+    expect(await issuesOf('nt-gap')).toHaveLength(1);
+    expect(await issuesOf('nt-full')).toHaveLength(1);
+  });
+
+  test('id-only about a result that is gone (404): done, nothing written, not parked', async () => {
+    const before = await svc.queue.counts();
+    const gone = creatinine('nt-never-there', 'nt-full', 2.1, 0);
+    expect((await svc.notify(notification({ events: [{ n: ++eventNo, focus: gone, payload: 'id-only' }] }))).status).toBe(200);
+    await svc.idle();
+    const after = await svc.queue.counts();
+    expect(after.parked).toBe(before.parked);
+    expect(after.done).toBe(before.done + 1);
   });
 
   test('an alert the prescriber overrode at chart opening is not written; new facts write it', async () => {
