@@ -325,6 +325,8 @@ export class PgStore implements Store {
       const cards = (await c.query(`DELETE FROM card WHERE created_at < $1 OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < $1)`, [before])).rowCount ?? 0;
       const recommendations = (await c.query(`DELETE FROM recommendation WHERE created_at < $1`, [before])).rowCount ?? 0;
       const hookCalls = (await c.query(`DELETE FROM hook_call WHERE created_at < $1`, [before])).rowCount ?? 0;
+      // processed notifications (kept to recognise a repeated event number); parked ones stay until looked at
+      await c.query(`DELETE FROM notify_event WHERE state = 'done' AND done_at < $1`, [before]);
       return { before: before.toISOString(), hookCalls, recommendations, cards, feedback };
     });
   }

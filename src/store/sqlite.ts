@@ -287,6 +287,8 @@ export class SqliteStore implements Store {
       const cards = this.db.prepare(`DELETE FROM card WHERE created_at < ? OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < ?)`).run(b, b).changes;
       const recommendations = this.db.prepare(`DELETE FROM recommendation WHERE created_at < ?`).run(b).changes;
       const hookCalls = this.db.prepare(`DELETE FROM hook_call WHERE created_at < ?`).run(b).changes;
+      // processed notifications (kept to recognise a repeated event number); parked ones stay until looked at
+      this.db.prepare(`DELETE FROM notify_event WHERE state = 'done' AND done_at < ?`).run(b);
       return { before: b, hookCalls, recommendations, cards, feedback };
     }).immediate();
   }

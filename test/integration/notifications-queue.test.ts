@@ -108,6 +108,16 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('no
     expect(await q.enqueue(batch([1]))).toMatchObject({ queued: 0, duplicates: 1 });
   });
 
+  test('purge drops processed items older than the retention; parked and pending ones stay', async () => {
+    await q.enqueue(batch([1, 2, 3]));
+    const a = (await q.claim(1000, at(5)))!;
+    const b2 = (await q.claim(1000, at(5)))!;
+    await q.complete(a.id);
+    await q.park(b2.id, 'write refused');
+    await store.purge(new Date(Date.now() + 60_000));
+    expect(await q.counts()).toEqual({ pending: 1, working: 0, parked: 1, done: 0 });
+  });
+
   test('what is queued survives closing the store and opening it again', async () => {
     await q.enqueue({ ...batch([1]), events: [{ eventNumber: 1, focus: 'Observation/o1', resource: { resourceType: 'Observation', id: 'o1' } }] });
     await store.close();
