@@ -3,7 +3,7 @@
 // gatherForActiveOrders + evaluateOrders), drop what the prescriber overrode for the same facts, write a DetectedIssue
 // per remaining result (conditional create on the facts fingerprint), and audit it all.
 import type { Logger } from 'pino';
-import { suppressOverridden, type HookEngine } from '../cds/hookService.js';
+import { MAX_EVALUATED_ORDERS, suppressOverridden, type HookEngine } from '../cds/hookService.js';
 import { evaluateOrders, gatherForActiveOrders } from '../cds/monitoring.js';
 import { activeOrders } from '../cds/orders.js';
 import { renderPrefetchTemplate } from '../cds/services.js';
@@ -75,7 +75,7 @@ export async function reevaluatePatient(e: NotifyEngine, patientId: string, log:
   const { gathered, orders, ordersUnavailable } = await gatherForActiveOrders({
     gather,
     keysFor,
-    ordersOf: (meds) => activeOrders(meds, patientId, e.drugs, base).filter((o) => o.drugs.some((d) => registry.has(d.ingredient))),
+    ordersOf: (meds) => activeOrders(meds, patientId, e.drugs, base).filter((o) => o.drugs.some((d) => registry.has(d.ingredient))).slice(0, MAX_EVALUATED_ORDERS),
     deadlineMs: NOTIFY_FHIR_DEADLINE_MS,
   });
   const failed = [...e.catalog.required, 'medicationRequests'].filter((k) => gathered.byKey[k]?.status === 'failed');
