@@ -56,6 +56,7 @@ export interface TokenClientOptions {
   key: SigningKey;
   /** request timeout (ms) */
   timeoutMs?: number;
+  /** the clock the cache runs on (tests); the assertion's claims always use the real clock */
   now?: () => number;
 }
 
@@ -83,7 +84,7 @@ export class BackendTokenClient implements BackendCredentials {
   /** The signed client assertion (exported for tests of the token server). */
   async assertion(): Promise<string> {
     const k = this.o.key;
-    const now = Math.floor((this.o.now ?? Date.now)() / 1000);
+    const now = Math.floor(Date.now() / 1000); // the real clock: the token server checks exp against its own
     return new SignJWT({})
       .setProtectedHeader({ alg: k.alg, kid: k.kid, typ: 'JWT' })
       .setIssuer(this.o.clientId)

@@ -126,3 +126,19 @@ describe.each([['sqlite', sqliteBackend], ['postgres', pgBackend]] as const)('no
     expect(await q.claim(1000, at(5))).toMatchObject({ eventNumber: 1, resource: { resourceType: 'Observation', id: 'o1' } });
   });
 });
+
+test('PostgreSQL: two replicas claiming at once never take the same item', async () => {
+  const schema = await createPgSchema();
+  const stores = [new PgStore({ connectionString: schema.url }), new PgStore({ connectionString: schema.url })];
+  try {
+    await Promise.all(stores.map((s) => s.init()));
+    const [q1, q2] = stores.map((s) => s.notifications()!);
+    await q1!.enqueue(batch(Array.from({ length: 20 }, (_, i) => i + 1)));
+    const claimed = (await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? q1! : q2!).claim(60_000, at(30))))).filter((x) => x !== undefined);
+    expect(claimed).toHaveLength(20);
+    expect(new Set(claimed.map((c) => c!.id)).size).toBe(20);
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await schema.drop();
+  }
+});

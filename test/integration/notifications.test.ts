@@ -18,6 +18,7 @@ import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/
 import { makeTestClient, type TestClient } from '../support/jwt.js';
 import { BACKEND_CLIENT_ID, NOTIFY_SECRET, startNotifyService, writeBackendKey, type NotifyService } from '../support/notify-service.js';
 import { createPgSchema, type PgSchema } from '../store/helpers.js';
+import { startTestService } from '../support/service.js';
 
 const EHR_TOKEN = 'ehr-access-token-notifications';
 const UCUM = 'http://unitsofmeasure.org';
@@ -228,6 +229,25 @@ describe('backend access: SMART Backend Services against a verifying token serve
     expect(tokens.refused.length).toBeGreaterThan(refusedBefore);
   });
 
+  test('the token is reused until a minute before it expires, then renewed', async () => {
+    tokens.setTokenLifetime(120);
+    let clock = Date.now();
+    const client = new BackendTokenClient({ tokenUrl: tokens.tokenUrl, clientId: BACKEND_CLIENT_ID, scope: 'system/Patient.rs', key: await loadSigningKey(keyFile), now: () => clock });
+    try {
+      const n = tokens.issued.length;
+      const t1 = await client.token();
+      clock += 59_000;
+      expect(await client.token()).toBe(t1);
+      expect(tokens.issued.length).toBe(n + 1);
+      clock += 2_000; // 61 s: less than a minute left
+      const t2 = await client.token();
+      expect(t2).not.toBe(t1);
+      expect(tokens.issued.length).toBe(n + 2);
+    } finally {
+      tokens.setTokenLifetime(300);
+    }
+  });
+
   test('a replayed assertion (same jti) is refused', async () => {
     const client = new BackendTokenClient({ tokenUrl: tokens.tokenUrl, clientId: BACKEND_CLIENT_ID, scope: 'system/Patient.rs', key: await loadSigningKey(keyFile) });
     const body = () => new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
@@ -241,6 +261,18 @@ describe('backend access: SMART Backend Services against a verifying token serve
   test('the FHIR server refuses the backend without a token (the service reads only with its own)', async () => {
     expect((await fetch(`${fhir.url}/Patient/nt-full`)).status).toBe(401);
   });
+});
+
+test('without NOTIFY_TOKEN the endpoint is off (404) and /readyz says nothing of notifications', async () => {
+  const plain = await startTestService();
+  try {
+    const r = await fetch(`${plain.url}/notifications`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${NOTIFY_SECRET}` }, body: JSON.stringify(notification({ events: [{ n: 1, payload: 'empty' }] })) });
+    expect(r.status).toBe(404);
+    expect((await (await fetch(`${plain.url}/readyz`)).json()).notifications).toBeUndefined();
+    expect((await fetch(`${plain.url}/.well-known/jwks.json`)).status).toBe(404);
+  } finally {
+    await plain.close();
+  }
 });
 
 describe('re-evaluation and write-back', () => {
