@@ -19,6 +19,9 @@ import { SharedReplayStore } from './cds/sharedReplayStore.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './util/jsonDepth.js';
 import { findControl, stripControls } from './domain/text.js';
 import { StoreInputError, StoreUnavailableError } from './store/storeErrors.js';
+import { backendCredentialsFrom, type BackendCredentials } from './notify/backendAuth.js';
+import { createNotifyRouter } from './notify/router.js';
+import { NotificationWorker } from './notify/worker.js';
 
 export interface AppDeps {
   config: AppConfig;
@@ -39,6 +42,16 @@ export interface AppDeps {
   isReady?: () => boolean;
   /** the built SMART app (default dist/smart-app) */
   smartAppDir?: string;
+  /** the service's credentials for the backend FHIR server (default: from config.backend, loaded once) */
+  backendCredentials?: BackendCredentials;
+  /** work off the notification queue in this process (default true when notifications are on) */
+  notificationWorker?: boolean;
+}
+
+/** What createApp started besides the routes: stop it before closing the store. */
+export interface AppBackground {
+  notifications?: NotificationWorker;
+  stop(): Promise<void>;
 }
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
@@ -100,13 +113,17 @@ export function createApp(d: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   // Readiness does not depend on the audit store: hooks still answer while audit records spool (docs/operations.md).
+  const queue = d.config.notify.token !== '' ? d.store.notifications?.() : undefined;
   app.get('/readyz', async (_req, res) => {
     const store = await d.store.health().catch(() => ({ ok: false, state: 'down' as const, backlog: undefined, detail: undefined }));
     const ready = d.isReady?.() ?? true;
+    // parked notifications need attention (their write-back failed repeatedly) but do not make the service unready
+    const counts = queue ? await queue.counts().catch(() => undefined) : undefined;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not-ready',
       store: store.ok ? 'ok' : 'degraded',
       ...(store.backlog !== undefined ? { auditBacklog: store.backlog } : {}),
+      ...(counts ? { notifications: { pending: counts.pending + counts.working, parked: counts.parked } } : {}),
     });
   });
 
@@ -230,6 +247,39 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   app.use('/cds-services', cds);
+
+  // notifications (src/notify/): the service's own backend credentials, loaded once (a bad key file is said at start)
+  let creds: Promise<BackendCredentials | undefined> | undefined;
+  const credentials = () =>
+    (creds ??= d.backendCredentials ? Promise.resolve(d.backendCredentials) : d.config.backend.fhirUrl ? backendCredentialsFrom(d.config.backend) : Promise.resolve(undefined));
+  if (d.config.backend.fhirUrl) {
+    credentials().catch((err: unknown) => d.logger.error({ event: 'backend_credentials_unusable', error: (err as Error).message }, 'backend credentials could not be loaded: notifications stay queued'));
+    if (d.config.backend.staticToken && !d.backendCredentials && !(d.config.backend.tokenUrl && d.config.backend.keyFile)) {
+      d.logger.warn({ event: 'backend_static_token' }, 'BACKEND_FHIR_TOKEN is set: a static backend token (development and tests only)');
+    }
+  }
+  let worker: NotificationWorker | undefined;
+  if (queue) {
+    worker = new NotificationWorker(
+      {
+        ...engine,
+        credentials: {
+          token: async () => {
+            const c = await credentials();
+            if (!c) throw new Error('no backend credentials');
+            return c.token();
+          },
+          jwks: () => ({ keys: [] }),
+          invalidate: () => void credentials().then((c) => c?.invalidate(), () => undefined),
+        },
+      },
+      queue,
+    );
+    if (d.notificationWorker !== false) worker.start();
+  }
+  app.use(createNotifyRouter({ config: d.config, logger: d.logger, queue, credentials, onQueued: () => worker?.kick() }));
+  const background: AppBackground = { ...(worker ? { notifications: worker } : {}), stop: async () => worker?.stop() };
+  app.locals['background'] = background;
   app.use(createAdminRouter({ config: d.config, store: d.store, logger: d.logger }));
   app.use(createSmartRouter({ config: d.config, store: d.store, logger: d.logger, ...(d.smartAppDir ? { appDir: d.smartAppDir } : {}) }));
 

@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { isServerPrefix } from './fhir/egress.js';
+import { isFhirServerAllowed, isServerPrefix } from './fhir/egress.js';
+
+/** SMART Backend Services scopes the notification path needs: read the patient's data, create the alert. */
+export const BACKEND_SCOPE = 'system/Patient.rs system/Observation.rs system/MedicationRequest.rs system/MedicationStatement.rs system/Condition.rs system/Procedure.rs system/MedicationAdministration.rs system/DetectedIssue.c';
 
 const ConfigSchema = z
   .object({
@@ -99,6 +102,38 @@ const ConfigSchema = z
     /** bearer token for /admin/* (from env ADMIN_TOKEN); empty = admin endpoints answer 404 */
     admin: z.object({ token: z.string() }).strict(),
     metrics: z.object({ requireAdminToken: z.boolean() }).strict(),
+    /** FHIR subscription notifications (POST /notifications, src/notify/): off while the token is empty */
+    notify: z
+      .object({
+        /** the secret the Subscription's channel.header carries as `Authorization: Bearer …` (env NOTIFY_TOKEN); empty = endpoint off */
+        token: z.string().default(''),
+        /** the CDS client (iss) of the EHR: its overrides keep an alert from being written again; the write-back is audited under it */
+        clientIss: z.string().default(''),
+        /** how often the queue is polled when idle */
+        pollMs: z.number().int().min(10).max(60000).default(1000),
+        /** a claimed item is claimed again by any process after this long (a process that died holding it) */
+        leaseMs: z.number().int().min(1000).max(3600000).default(120000),
+        /** tries before an item is parked */
+        maxAttempts: z.number().int().min(1).max(50).default(6),
+        /** first retry delay; doubled on each try */
+        retryBaseMs: z.number().int().min(10).max(3600000).default(2000),
+      })
+      .strict()
+      .prefault({}),
+    /** the service's own access to the EHR's FHIR server (SMART Backend Services), for notifications */
+    backend: z
+      .object({
+        fhirUrl: z.string().default(''),
+        tokenUrl: z.string().default(''),
+        clientId: z.string().default(''),
+        /** private JWK (RS384 or ES384, with its kid) signing the client assertion; its public half is at /.well-known/jwks.json */
+        keyFile: z.string().default(''),
+        /** development and tests only: a static bearer token instead of the token flow */
+        staticToken: z.string().default(''),
+        scope: z.string().min(1).default(BACKEND_SCOPE),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((c) => !c.audit.pseudonymizePatientIds || c.audit.patientIdKey.length >= 16, {
@@ -110,6 +145,20 @@ const ConfigSchema = z
   .refine((c) => [...c.smart.frameAncestors, ...c.smart.authorizationServers].every(isOrigin), {
     message: 'SMART frame ancestors and authorization servers must be origins (scheme://host[:port], no path)',
     path: ['smart'],
+  })
+  .refine((c) => c.notify.token === '' || c.notify.token.length >= 16, { message: 'the notification token must be at least 16 characters', path: ['notify', 'token'] })
+  .refine((c) => c.notify.token === '' || (c.backend.fhirUrl !== '' && c.notify.clientIss !== ''), {
+    message: 'notifications need BACKEND_FHIR_URL and NOTIFY_CLIENT_ISS',
+    path: ['notify'],
+  })
+  // the service's own token goes only where an EHR's token may go (src/fhir/egress.ts)
+  .refine((c) => c.backend.fhirUrl === '' || isFhirServerAllowed(c.backend.fhirUrl, { allowedServers: c.fhir.allowedServers, allowInsecureLoopback: c.fhir.allowInsecureLoopback }), {
+    message: 'the backend FHIR server must be under FHIR_ALLOWED_SERVERS (https; loopback only with FHIR_ALLOW_INSECURE_LOOPBACK)',
+    path: ['backend', 'fhirUrl'],
+  })
+  .refine((c) => c.backend.fhirUrl === '' || c.backend.staticToken !== '' || (c.backend.tokenUrl !== '' && c.backend.clientId !== '' && c.backend.keyFile !== ''), {
+    message: 'backend access needs BACKEND_TOKEN_URL, BACKEND_CLIENT_ID and BACKEND_KEY_FILE (or, for development only, BACKEND_FHIR_TOKEN)',
+    path: ['backend'],
   })
   .refine((c) => c.requestDeadlineMs > c.fhir.deadlineMs, {
     message: 'requestDeadlineMs must be larger than fhir.deadlineMs',
@@ -167,6 +216,14 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
   { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },
+  { env: 'NOTIFY_TOKEN', path: 'notify.token', parse: String, description: 'secret the FHIR Subscription sends as `Authorization: Bearer …` (its channel.header) to `POST /notifications` (≥ 16 characters); empty (default) = the endpoint answers 404' },
+  { env: 'NOTIFY_CLIENT_ISS', path: 'notify.clientIss', parse: String, description: 'the EHR\'s CDS client `iss`: its overrides keep an alert from being written back again; write-backs are audited under it' },
+  { env: 'BACKEND_FHIR_URL', path: 'backend.fhirUrl', parse: String, description: 'the EHR\'s FHIR base URL the service reads and writes with its own credentials (must be under FHIR_ALLOWED_SERVERS)' },
+  { env: 'BACKEND_TOKEN_URL', path: 'backend.tokenUrl', parse: String, description: 'the EHR\'s OAuth2 token endpoint (SMART Backend Services; also the assertion\'s `aud`)' },
+  { env: 'BACKEND_CLIENT_ID', path: 'backend.clientId', parse: String, description: 'the service\'s client id at the EHR (assertion `iss` and `sub`)' },
+  { env: 'BACKEND_KEY_FILE', path: 'backend.keyFile', parse: String, description: 'private JWK (JSON, RS384 or ES384, with `kid`) signing the client assertion; the public key is served at `/.well-known/jwks.json`' },
+  { env: 'BACKEND_SCOPE', path: 'backend.scope', parse: String, description: 'scopes requested (default: system/Patient.rs, Observation.rs, MedicationRequest.rs, … , DetectedIssue.c)' },
+  { env: 'BACKEND_FHIR_TOKEN', path: 'backend.staticToken', parse: String, description: 'development and tests only: a static bearer token instead of the token flow (logged as a warning at start)' },
   { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
 

@@ -1,7 +1,7 @@
 // Process entry: configuration → dependencies → listen → graceful shutdown on SIGTERM/SIGINT.
 import path from 'node:path';
 import { loadConfig, ConfigError, type AppConfig } from './config.js';
-import { createApp } from './app.js';
+import { createApp, type AppBackground } from './app.js';
 import { loadServiceCatalog } from './cds/services.js';
 import { loadTrustedClients } from './cds/trustedClients.js';
 import { CardTemplates } from './cards/render.js';
@@ -102,6 +102,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, logger?:
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 10_000).unref();
       });
+      await (app.locals['background'] as AppBackground | undefined)?.stop(); // the notification worker, before its store
       await store.close();
       log.info({ event: 'stopped' }, 'service stopped');
     })());

@@ -1,21 +1,20 @@
 // One hook call end to end: validate → orders in scope → gather FHIR data → PatientFacts → evaluate → cards → store.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { smartLaunchUrl, type AppConfig } from '../config.js';
+import type { AppConfig } from '../config.js';
 import type { DrugDictionary } from '../domain/drugs.js';
-import type { Recommendation } from '../domain/recommendation.js';
 import { tenantOf, type Tenant } from '../domain/tenant.js';
 import { findControl } from '../domain/text.js';
 import { defaultRegistry, type EvaluatorRegistry } from '../dosing/registry.js';
 import { extractFacts } from '../fhir/facts.js';
 import { fhirServerRefusal, isFhirServerAllowed } from '../fhir/egress.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
-import { renderCard, type CardTemplates } from '../cards/render.js';
+import type { CardTemplates } from '../cards/render.js';
 import { cardsReturned, hookDuration, observeFhirCall } from '../observability/metrics.js';
 import type { CardRecord, HookRecord, Store } from '../store/store.js';
 import { intendedOrdersOf, seenOrdersOf } from './appliedOrders.js';
 import type { CdsClientIdentity } from './auth.js';
-import { asMonitoringCard, callsForAction, factsFingerprint } from './monitoring.js';
+import { evaluateOrders, gatherForActiveOrders } from './monitoring.js';
 import { activeOrders, ordersInScope, type DraftOrder } from './orders.js';
 import { parseHookRequest, RequestValidationError, type Card, type CdsResponse } from './protocol.js';
 import { renderPrefetchTemplate, type ServiceCatalog } from './services.js';
@@ -142,16 +141,14 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   } else {
     // patient-view: the orders are the patient's active MedicationRequests, known only once they are gathered; the
     // keys only one drug needs are gathered afterwards, for the drugs found, within what is left of the deadline
-    gathered = await gather(keysFor(new Set()), e.config.fhir.deadlineMs);
-    const meds = gathered.byKey['medicationRequests'];
-    orders = meds && meds.status !== 'failed' ? withEvaluator(activeOrders(meds.resources, req.context.patientId, e.drugs, req.fhirServer)) : [];
-    const more = keysFor(ingredientsOf(orders)).filter((k) => !(k in gathered.byKey));
-    const left = e.config.fhir.deadlineMs - gathered.fhirMs;
-    if (more.length > 0 && left > 0) {
-      const second = await gather(more, left);
-      gathered = { byKey: { ...gathered.byKey, ...second.byKey }, fhirCalls: gathered.fhirCalls + second.fhirCalls, fhirMs: gathered.fhirMs + second.fhirMs };
-    }
-    if (meds?.status === 'failed') log.warn({ event: 'monitoring_orders_unavailable', reason: meds.error ?? 'unavailable' }, 'active medication orders could not be read');
+    const g = await gatherForActiveOrders({
+      gather,
+      keysFor,
+      ordersOf: (meds) => withEvaluator(activeOrders(meds, req.context.patientId, e.drugs, req.fhirServer)),
+      deadlineMs: e.config.fhir.deadlineMs,
+    });
+    ({ gathered, orders } = g);
+    if (g.ordersUnavailable) log.warn({ event: 'monitoring_orders_unavailable', reason: g.ordersUnavailable }, 'active medication orders could not be read');
   }
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
   const orderedDrugs = [...ingredientsOf(orders)];
@@ -186,33 +183,12 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
 
   const tEval = performance.now();
   const facts = extractFacts(gathered, { patientId: req.context.patientId, now: new Date(), ...(req.fhirServer ? { fhirServer: req.fhirServer } : {}) });
-  const recommendations: Recommendation[] = [];
-  const cards: Card[] = [];
-  const cardRecords: CardRecord[] = [];
-  for (const order of orders) {
-    for (const drug of order.drugs) {
-      for (const rec of await registry.evaluate({ facts, order, drug, drugs: e.drugs, config: e.config, newId, mode: monitor ? 'monitor' : 'order' })) {
-        if (order.currentDose && !rec.draftDose) rec.draftDose = { ...order.currentDose };
-        recommendations.push(rec);
-        const rendered = renderCard(rec, order, { templates: e.templates, products: e.drugs.products, newId, smartLaunchUrl: smartLaunchUrl(e.config) });
-        if (!rendered || (monitor && !callsForAction(rec, rendered.card))) continue;
-        const card = monitor ? asMonitoringCard(rendered.card, order) : rendered.card;
-        cards.push(card);
-        cardKinds.set(card, rec.kind);
-        const intendedOrders = bestEffort(log, () => intendedOrdersOf(card, e.drugs));
-        cardRecords.push({
-          uuid: card.uuid!,
-          recommendationId: rec.id,
-          suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid!),
-          kind: rec.kind,
-          indicator: card.indicator,
-          genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
-          factsFingerprint: factsFingerprint(rec, order),
-          ...(intendedOrders.length ? { intendedOrders } : {}),
-        });
-      }
-    }
-  }
+  const { recommendations, shown } = await evaluateOrders({
+    registry, facts, orders, drugs: e.drugs, config: e.config, templates: e.templates, newId, monitor, intended: (card) => bestEffort(log, () => intendedOrdersOf(card, e.drugs)),
+  });
+  const cards: Card[] = shown.map((x) => x.card);
+  const cardRecords: CardRecord[] = shown.map((x) => x.record);
+  for (const x of shown) cardKinds.set(x.card, x.rec.kind);
   const suppressed = monitor ? await suppressOverridden(e, log, tenantOf(client.iss, req.fhirServer), req.context.patientId, cards, cardRecords) : 0;
   const evaluateMs = ms(tEval);
   const outcome = cards.length > 0 ? 'cards' : 'no-card';
@@ -240,7 +216,7 @@ export const SUPPRESSION_LOOKUP_MS = 300;
  * server: another client's override never hides this one's card); returns how many were dropped. When the
  * store cannot answer in time the cards are shown: repeating a card is safer than hiding one that calls for action.
  */
-async function suppressOverridden(e: HookEngine, log: Logger, tenant: Tenant, patientId: string, cards: Card[], records: CardRecord[]): Promise<number> {
+export async function suppressOverridden(e: HookEngine, log: Logger, tenant: Tenant, patientId: string, cards: Card[], records: CardRecord[]): Promise<number> {
   if (records.length === 0) return 0;
   let timer: NodeJS.Timeout | undefined;
   try {

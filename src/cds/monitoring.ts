@@ -1,7 +1,15 @@
 // Monitoring (patient-view): which evaluated results call for action, how their cards differ from order-time cards,
 // and the facts fingerprint that keeps an overridden card from being repeated while nothing has changed.
 import { createHash } from 'node:crypto';
+import { renderCard, type CardTemplates } from '../cards/render.js';
+import { smartLaunchUrl, type AppConfig } from '../config.js';
+import type { IntendedOrder } from '../domain/applied.js';
+import type { DrugDictionary } from '../domain/drugs.js';
+import type { PatientFacts } from '../domain/facts.js';
 import type { Recommendation } from '../domain/recommendation.js';
+import type { EvaluatorRegistry } from '../dosing/registry.js';
+import type { GatherResult } from '../fhir/gather.js';
+import type { CardRecord } from '../store/store.js';
 import type { DraftOrder } from './orders.js';
 import type { Card } from './protocol.js';
 
@@ -76,4 +84,83 @@ export function asMonitoringCard(card: Card, order: DraftOrder | undefined): Car
   const which = order?.ref ? `active order ${order.ref}` : 'an active order';
   out.detail = `${detail.trimEnd()}\n\n_Checked when the chart was opened (${which}). To change the order, use the EHR's ordering workflow; the change is checked again when it is signed. If you override this card, it is not shown again until the facts behind it change._`;
   return out;
+}
+
+/**
+ * The monitor-mode gathering (patient-view and notifications): the shared keys first, then — for the drugs of the
+ * active orders found — the keys their evaluators declare, within what is left of the same deadline.
+ */
+export async function gatherForActiveOrders(o: {
+  gather: (keys: string[], deadlineMs: number) => Promise<GatherResult>;
+  keysFor: (ingredients: Set<string>) => string[];
+  /** the active orders with an evaluator, from the gathered MedicationRequests */
+  ordersOf: (medicationRequests: unknown[]) => DraftOrder[];
+  deadlineMs: number;
+}): Promise<{ gathered: GatherResult; orders: DraftOrder[]; ordersUnavailable?: string }> {
+  let gathered = await o.gather(o.keysFor(new Set()), o.deadlineMs);
+  const meds = gathered.byKey['medicationRequests'];
+  const orders = meds && meds.status !== 'failed' ? o.ordersOf(meds.resources) : [];
+  const more = o.keysFor(new Set(orders.flatMap((x) => x.drugs.map((d) => d.ingredient)))).filter((k) => !(k in gathered.byKey));
+  const left = o.deadlineMs - gathered.fhirMs;
+  if (more.length > 0 && left > 0) {
+    const second = await o.gather(more, left);
+    gathered = { byKey: { ...gathered.byKey, ...second.byKey }, fhirCalls: gathered.fhirCalls + second.fhirCalls, fhirMs: gathered.fhirMs + second.fhirMs };
+  }
+  return { gathered, orders, ...(meds?.status === 'failed' ? { ordersUnavailable: meds.error ?? 'unavailable' } : {}) };
+}
+
+/** One result shown (or written back): the recommendation, its order, its card and the card's audit record. */
+export interface EvaluatedCard {
+  rec: Recommendation;
+  order: DraftOrder;
+  card: Card;
+  record: CardRecord;
+}
+
+/**
+ * Every order's drugs through their evaluators. In monitor mode only results that call for action are kept, as
+ * monitoring cards; each card's record carries its facts fingerprint. Used by every hook and by notifications.
+ */
+export async function evaluateOrders(o: {
+  registry: EvaluatorRegistry;
+  facts: PatientFacts;
+  orders: DraftOrder[];
+  drugs: DrugDictionary;
+  config: AppConfig;
+  templates: CardTemplates;
+  newId: () => string;
+  monitor: boolean;
+  /** the orders a card's update suggestions intend (never fails) */
+  intended: (card: Card) => IntendedOrder[];
+}): Promise<{ recommendations: Recommendation[]; shown: EvaluatedCard[] }> {
+  const recommendations: Recommendation[] = [];
+  const shown: EvaluatedCard[] = [];
+  for (const order of o.orders) {
+    for (const drug of order.drugs) {
+      for (const rec of await o.registry.evaluate({ facts: o.facts, order, drug, drugs: o.drugs, config: o.config, newId: o.newId, mode: o.monitor ? 'monitor' : 'order' })) {
+        if (order.currentDose && !rec.draftDose) rec.draftDose = { ...order.currentDose };
+        recommendations.push(rec);
+        const rendered = renderCard(rec, order, { templates: o.templates, products: o.drugs.products, newId: o.newId, smartLaunchUrl: smartLaunchUrl(o.config) });
+        if (!rendered || (o.monitor && !callsForAction(rec, rendered.card))) continue;
+        const card = o.monitor ? asMonitoringCard(rendered.card, order) : rendered.card;
+        const intendedOrders = o.intended(card);
+        shown.push({
+          rec,
+          order,
+          card,
+          record: {
+            uuid: card.uuid!,
+            recommendationId: rec.id,
+            suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid!),
+            kind: rec.kind,
+            indicator: card.indicator,
+            genes: [...new Set((rec.genes ?? []).map((g) => g.gene))],
+            factsFingerprint: factsFingerprint(rec, order),
+            ...(intendedOrders.length ? { intendedOrders } : {}),
+          },
+        });
+      }
+    }
+  }
+  return { recommendations, shown };
 }

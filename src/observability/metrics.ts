@@ -118,3 +118,24 @@ export function observeFhirCall(e: { key: string; ms: number; ok: boolean; statu
   fhirDuration.observe({ key: e.key, result: e.ok ? 'ok' : 'error' }, e.ms / 1000);
   if (!e.ok) fhirErrors.inc({ key: e.key, status: String(e.status ?? 0) });
 }
+
+export const notificationsReceived = new Counter({
+  name: 'cds_notifications_total',
+  help: 'Subscription notifications received at POST /notifications, per type and result (queued, duplicate, refused, unauthorized, unavailable)',
+  labelNames: ['type', 'result'] as const,
+  registers: [registry],
+});
+
+export const detectedIssuesWritten = new Counter({
+  name: 'cds_detected_issues_total',
+  help: 'DetectedIssue write-backs to the EHR, per result (created, exists = the same facts written before, refused)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const notificationQueue = new Gauge({
+  name: 'cds_notification_queue_items',
+  help: 'Notification queue items per state (pending, working, parked = failed too often, needs attention; done)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});

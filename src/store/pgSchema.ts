@@ -143,6 +143,36 @@ export const PG_MIGRATIONS: { version: number; sql: string; before?: (c: pg.Pool
     // first, the calls' servers are spelled one way (src/domain/tenant.ts), so the copies carry that spelling
     before: normalizeCallServers,
   },
+  {
+    // subscription notifications (issue 18), as migration 6 of the SQLite store: the durable queue and the newest
+    // event number seen per subscription
+    version: 6,
+    sql: `
+      CREATE TABLE notify_event (
+        id BIGSERIAL PRIMARY KEY,
+        subscription TEXT NOT NULL,
+        event_number BIGINT,
+        kind TEXT NOT NULL,
+        focus TEXT,
+        resource JSONB,
+        since TIMESTAMPTZ,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TIMESTAMPTZ NOT NULL,
+        lease_until TIMESTAMPTZ,
+        last_error TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        done_at TIMESTAMPTZ,
+        UNIQUE (subscription, event_number)
+      );
+      CREATE INDEX notify_event_due ON notify_event (state, next_at);
+      CREATE TABLE notify_subscription (
+        subscription TEXT PRIMARY KEY,
+        last_event BIGINT NOT NULL,
+        last_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
 
 

@@ -6,6 +6,7 @@ import type { Recommendation } from '../domain/recommendation.js';
 import type { Tenant } from '../domain/tenant.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
+import { PgNotificationQueue } from './notifyQueuePg.js';
 import { PG_MIGRATIONS } from './pgSchema.js';
 import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, isoOf, openIntendedFromRow, reportRowFrom } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
@@ -107,6 +108,11 @@ export class PgStore implements Store {
     } finally {
       client.release(broken);
     }
+  }
+
+  private notifyQueue: PgNotificationQueue | undefined;
+  notifications(): PgNotificationQueue {
+    return (this.notifyQueue ??= new PgNotificationQueue((fn) => this.tx(fn)));
   }
 
   /** Replay protection across replicas (src/cds/sharedReplayStore.ts): one statement, atomic under concurrency. */
@@ -319,6 +325,8 @@ export class PgStore implements Store {
       const cards = (await c.query(`DELETE FROM card WHERE created_at < $1 OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < $1)`, [before])).rowCount ?? 0;
       const recommendations = (await c.query(`DELETE FROM recommendation WHERE created_at < $1`, [before])).rowCount ?? 0;
       const hookCalls = (await c.query(`DELETE FROM hook_call WHERE created_at < $1`, [before])).rowCount ?? 0;
+      // processed notifications (kept to recognise a repeated event number); parked ones stay until looked at
+      await c.query(`DELETE FROM notify_event WHERE state = 'done' AND done_at < $1`, [before]);
       return { before: before.toISOString(), hookCalls, recommendations, cards, feedback };
     });
   }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { FeedbackItem } from '../cds/protocol.js';
 import { storeBacklog, storeDegraded, storeWriteDuration } from '../observability/metrics.js';
 import { completeRecord, identityPatientKey, knowledgeVersions, serviceVersion, type PatientKey } from './audit.js';
-import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
+import type { CardAudit, FeedbackResult, HookRecord, NotificationQueue, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
 import type { HookWriter } from './auditWriter.js';
 import type { Tenant } from '../domain/tenant.js';
 import { stripControlsDeep } from '../domain/text.js';
@@ -369,6 +369,11 @@ export class AuditedStore implements Store {
   }
 
   /** Pass-through with the patient key; errors propagate (the monitoring hook decides what a failed lookup means). */
+  /** the backend's notification queue: written directly (a notification is answered only once it is durably queued) */
+  notifications(): NotificationQueue | undefined {
+    return this.backend.notifications?.();
+  }
+
   overriddenFingerprints(tenant: Tenant, patientId: string, fingerprints: string[]): Promise<Set<string>> {
     return this.backend.overriddenFingerprints(tenant, this.patientKey(patientId), fingerprints);
   }

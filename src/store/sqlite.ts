@@ -7,6 +7,7 @@ import type { Recommendation } from '../domain/recommendation.js';
 import type { Tenant } from '../domain/tenant.js';
 import { normalizeFhirServer, observedRefs, resolveOpen } from './applied.js';
 import { completeRecord } from './audit.js';
+import { SqliteNotificationQueue } from './notifyQueueSqlite.js';
 import { SQLITE_MIGRATIONS } from './sqliteSchema.js';
 import { callFromRow, feedbackFromRow, INTENDED_OF_CARD_SQL, intendedFromRow, openIntendedFromRow, reportRowFrom, type CallRow } from './rows.js';
 import type { CardAudit, FeedbackResult, HookRecord, PurgeResult, ReportRow, Store, StoredRecommendation, StoreHealth } from './store.js';
@@ -286,6 +287,8 @@ export class SqliteStore implements Store {
       const cards = this.db.prepare(`DELETE FROM card WHERE created_at < ? OR recommendation_id IN (SELECT id FROM recommendation WHERE created_at < ?)`).run(b, b).changes;
       const recommendations = this.db.prepare(`DELETE FROM recommendation WHERE created_at < ?`).run(b).changes;
       const hookCalls = this.db.prepare(`DELETE FROM hook_call WHERE created_at < ?`).run(b).changes;
+      // processed notifications (kept to recognise a repeated event number); parked ones stay until looked at
+      this.db.prepare(`DELETE FROM notify_event WHERE state = 'done' AND done_at < ?`).run(b);
       return { before: b, hookCalls, recommendations, cards, feedback };
     }).immediate();
   }
@@ -293,6 +296,11 @@ export class SqliteStore implements Store {
   /** Feedback rows for tests and reports. */
   feedbackRows(): Record<string, unknown>[] {
     return this.db.prepare(`SELECT * FROM feedback ORDER BY id`).all() as Record<string, unknown>[];
+  }
+
+  private notifyQueue: SqliteNotificationQueue | undefined;
+  notifications(): SqliteNotificationQueue {
+    return (this.notifyQueue ??= new SqliteNotificationQueue(this.db));
   }
 
   async health(): Promise<StoreHealth> {

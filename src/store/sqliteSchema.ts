@@ -167,6 +167,37 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string; before?: (db: Da
     // first, the calls' servers are spelled one way (src/domain/tenant.ts), so the copies above carry that spelling
     before: normalizeCallServers,
   },
+  {
+    // subscription notifications (issue 18, src/notify/): a durable queue, one row per (subscription, event number),
+    // so a repeated event is processed once and a restart loses nothing; the newest event number seen per subscription
+    // detects missed events
+    version: 6,
+    sql: `
+      CREATE TABLE notify_event (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription TEXT NOT NULL,
+        event_number INTEGER,
+        kind TEXT NOT NULL,
+        focus TEXT,
+        resource TEXT,
+        since TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        lease_until TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        done_at TEXT,
+        UNIQUE (subscription, event_number)
+      );
+      CREATE INDEX notify_event_due ON notify_event(state, next_at);
+      CREATE TABLE notify_subscription (
+        subscription TEXT PRIMARY KEY,
+        last_event INTEGER NOT NULL,
+        last_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 

@@ -193,4 +193,65 @@ export interface Store {
   purge(before: Date): Promise<PurgeResult>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+  /** the durable queue of subscription notifications (src/notify/): absent on stores without one */
+  notifications?(): NotificationQueue | undefined;
+}
+
+/** One subscription notification as received (src/notify/notification.ts), to be queued. */
+export interface NotificationBatchInput {
+  /** the Subscription's reference as sent */
+  subscription: string;
+  type: 'event-notification' | 'heartbeat' | 'handshake';
+  eventsSinceStart?: number;
+  events: { eventNumber: number; timestamp?: string; focus?: string; resource?: Record<string, unknown> }[];
+  receivedAt: Date;
+}
+
+export interface EnqueueResult {
+  /** events queued now */
+  queued: number;
+  /** events already queued or processed (same subscription and event number): not queued again */
+  duplicates: number;
+  /** events were missed (events-since-subscription-start or the event numbers skip): a catch-up query was queued */
+  catchUp: boolean;
+}
+
+/** A queued unit of work: one event (its focus, or none for an `empty` payload), or a catch-up query since a time. */
+export interface QueuedNotification {
+  id: string;
+  subscription: string;
+  kind: 'event' | 'catch-up';
+  eventNumber?: number;
+  /** `Type/id` of the event's focus */
+  focus?: string;
+  /** the focus resource when the notification carried it (full-resource); removed once processed */
+  resource?: Record<string, unknown>;
+  /** ISO time: what changed after it is read (catch-up, or an event without a focus) */
+  since?: string;
+  /** how many times it was claimed, this claim included */
+  attempts: number;
+}
+
+export interface NotificationCounts {
+  pending: number;
+  working: number;
+  parked: number;
+  done: number;
+}
+
+/**
+ * Durable queue of notifications (SQLite and PostgreSQL): each (subscription, event number) is queued once; a claim is
+ * a lease, so an item claimed by a process that died is claimed again when its lease runs out.
+ */
+export interface NotificationQueue {
+  enqueue(b: NotificationBatchInput): Promise<EnqueueResult>;
+  /** the oldest due item (pending and due, or working with its lease run out), leased for `leaseMs` */
+  claim(leaseMs: number, now?: Date): Promise<QueuedNotification | undefined>;
+  /** processed: its resource is dropped, its (subscription, event number) kept so a repeat is not processed again */
+  complete(id: string): Promise<void>;
+  /** failed: pending again from `at` (`error` is a fixed phrase, never PHI) */
+  retry(id: string, error: string, at: Date): Promise<void>;
+  /** failed too often: parked (kept, counted in /readyz and the metrics, not retried) */
+  park(id: string, error: string): Promise<void>;
+  counts(): Promise<NotificationCounts>;
 }

@@ -65,7 +65,7 @@ test('sqlite: migration 5 on rows written by release 4', async () => {
   db.close();
   const s = new SqliteStore(file);
   try {
-    expect(s.appliedMigrations).toEqual([5]);
+    expect(s.appliedMigrations).toEqual([5, 6]);
     await expectMigrated(s);
   } finally {
     await s.close();
@@ -90,7 +90,7 @@ test('postgres: migration 5 on rows written by release 4', async () => {
   const s = new PgStore({ connectionString: schema.url });
   try {
     await s.init();
-    expect(s.appliedMigrations).toEqual([5]);
+    expect(s.appliedMigrations).toEqual([5, 6]);
     await expectMigrated(s);
   } finally {
     await s.close();

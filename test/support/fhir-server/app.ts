@@ -32,6 +32,8 @@ export interface FaultConfig {
   status?: number;
   /** Only requests whose URL (path + query) contains this substring are affected. */
   match?: string;
+  /** Only requests with this method (e.g. POST: a refused write, while reads still work). */
+  method?: string;
   /** Only the next N affected requests get the fault; afterwards the mode falls back to `none`. */
   times?: number;
 }
@@ -299,8 +301,8 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   let log: RequestLogEntry[] = [];
   let seq = 0;
 
-  async function fhir(method: HttpMethod, url: string, body: unknown): Promise<{ status: number; resource: Resource }> {
-    const req: FhirRequest = { method, url, pathname: '', body, params: {}, query: {} };
+  async function fhir(method: HttpMethod, url: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; resource: Resource }> {
+    const req: FhirRequest = { method, url, pathname: '', body, params: {}, query: {}, ...(headers ? { headers } : {}) };
     const [outcome, resource] = await router.handleRequest(req, repo);
     const status = getStatus(outcome);
     return { status, resource: resource ?? outcome };
@@ -404,10 +406,12 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
         };
         const match = b['match'];
         if (match !== undefined && typeof match !== 'string') throw new HttpError(400, badRequest('match must be a string'));
+        const method = b['method'];
+        if (method !== undefined && typeof method !== 'string') throw new HttpError(400, badRequest('method must be a string'));
         const delayMs = num('delayMs');
         const status = num('status');
         const times = num('times');
-        fault = { mode: b['mode'] as FaultMode, ...(delayMs !== undefined ? { delayMs } : {}), ...(status !== undefined ? { status } : {}), ...(match !== undefined ? { match } : {}), ...(times !== undefined ? { times } : {}) };
+        fault = { mode: b['mode'] as FaultMode, ...(delayMs !== undefined ? { delayMs } : {}), ...(status !== undefined ? { status } : {}), ...(match !== undefined ? { match } : {}), ...(method !== undefined ? { method: method.toUpperCase() } : {}), ...(times !== undefined ? { times } : {}) };
         return ok(fault);
       }
       case 'GET /__admin/requests':
@@ -535,7 +539,9 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
     }
 
     const routeUrl = path.replace(/^\//, '') + (url.search || '');
-    const { status, resource } = await fhir(method as HttpMethod, path === '/' ? '' : routeUrl, body);
+    // conditional create (FHIR R4 http.html#ccreate): the If-None-Exist header reaches the router
+    const ifNoneExist = req.headers['if-none-exist'];
+    const { status, resource } = await fhir(method as HttpMethod, path === '/' ? '' : routeUrl, body, typeof ifNoneExist === 'string' && method === 'POST' ? { 'if-none-exist': ifNoneExist } : undefined);
     const headers: Record<string, string> = {};
     if (!isOperationOutcome(resource) && resource.id) {
       const vid = resource.meta?.versionId;
@@ -593,7 +599,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
     }
 
     const f = fault;
-    if (f.mode !== 'none' && (!f.match || entry.url.includes(f.match))) {
+    if (f.mode !== 'none' && (!f.match || entry.url.includes(f.match)) && (!f.method || entry.method === f.method)) {
       if (f.times !== undefined) {
         const left = f.times - 1;
         fault = left > 0 ? { ...f, times: left } : { mode: 'none' };
