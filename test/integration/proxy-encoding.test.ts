@@ -1,7 +1,8 @@
 // The service's FHIR queries survive a proxy that collapses "//" in the raw request target, as the SMART App Launcher
 // v2 FHIR proxy does (issue 17 scope 3). Real FHIR test server process; between it and the service a real HTTP proxy
-// that rewrites every "//" of the request target to "/" before forwarding. Hooks are called WITHOUT prefetch, so the
+// that rewrites every "//" of the request target to "/" before forwarding. Hooks (order-select, order-sign, patient-view) are called WITHOUT prefetch, so the
 // service queries FHIR itself; the answers through the proxy must equal the answers from the server directly.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +10,7 @@ import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { encodeSearchQuery } from '../../src/fhir/searchUrl.js';
 import { draftOrder, ORAL, orderSelectCall } from '../fixtures/orders.js';
-import { draftClopidogrel, draftWarfarin, patient, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
+import { activeMed, draftClopidogrel, draftWarfarin, patient, pharmvarGenotype, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -57,6 +58,9 @@ function resources(): FhirResource[] {
     patient('px-ren', `${new Date().getUTCFullYear() - 80}-01-01`, 'male'),
     vital('px-ren-wt', 'px-ren', '29463-7', 'Body weight', 60, 'kg', 'kg', daysAgo(2)),
     vital('px-ren-cr', 'px-ren', '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', 2.0, 'mg/dL', 'mg/dL', daysAgo(2)),
+    patient('px-mon', '1958-04-02', 'male'),
+    pharmvarGenotype('px-mon-2c19', 'px-mon', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-06-01'),
+    activeMed('px-mon-clop', 'px-mon', '32968', 'clopidogrel 75 MG Oral Tablet'),
   ];
 }
 
@@ -115,6 +119,31 @@ describe.each([
     expect(proxy.received.length).toBeGreaterThan(0);
     for (const u of proxy.received) expect(u).not.toMatch(/\/\//);
   });
+});
+
+// the other hooks: order-sign (all drafts) and patient-view (active orders re-checked: medications and genotype queried)
+test.each([
+  ['order-sign, gabapentin at CrCl 25', 'dosing-order-sign', (server: string) => {
+    const call = orderSelectCall(server, TOKEN, 'px-ren', gabapentin()) as Record<string, any>;
+    return { ...call, hook: 'order-sign', context: { userId: call['context'].userId, patientId: 'px-ren', draftOrders: call['context'].draftOrders } };
+  }, /Observation\/px-ren-cr/],
+  ['patient-view, active clopidogrel with CYP2C19 *2/*2', 'dosing-monitor', (server: string) => ({
+    hook: 'patient-view',
+    hookInstance: randomUUID(),
+    fhirServer: server,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: 'px-mon' },
+    context: { userId: 'Practitioner/example', patientId: 'px-mon' },
+  }), /CYP2C19 Poor Metabolizer/],
+] as const)('%s without prefetch: same cards through the proxy', async (_n, service, body, fact) => {
+  const direct = await svc.hook(service, body(fhir.url));
+  proxy.received.length = 0;
+  const viaProxy = await svc.hook(service, body(proxy.url));
+  expect([direct.status, viaProxy.status]).toEqual([200, 200]);
+  expect(checkCdsResponse(viaProxy.json)).toEqual([]);
+  expect(viaProxy.json.cards.length).toBeGreaterThan(0);
+  expect(answer(viaProxy.json.cards)).toEqual(answer(direct.json.cards));
+  expect(viaProxy.json.cards.map((c: any) => `${c.summary}\n${c.detail}`).join('\n')).toMatch(fact);
+  expect(proxy.received.length).toBeGreaterThan(0);
 });
 
 describe('every query the service builds is percent-encoded', () => {
