@@ -183,7 +183,7 @@ export function cardShell(r: Recommendation, kindName: string, vars: TemplateVar
   const topic = { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display };
   const card: Card = {
     uuid: ctx.newId(),
-    summary: cell(fillTemplate(k.summary, vars, 'text'), 139),
+    summary: cell(fillTemplate(k.summary, vars, 'text'), 139, true), // plain text: one line, nothing escaped or removed
     detail: fillTemplate(t.details.get(k.detailFile)!, vars, 'markdown'),
     indicator: r.severity,
     source: url ? { label: t.file.source.label, url, topic } : { label: t.file.source.label, topic },
