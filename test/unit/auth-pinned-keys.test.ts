@@ -13,7 +13,8 @@ import { makeTestClient, startJwksServer, type JwksServer } from '../support/jwt
 const AUD = 'https://cds.example.org/cds-services/warfarin-dosing';
 const SANDBOX_ISS = 'https://sandbox.cds-hooks.org';
 const SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
-// kid of the sandbox's ES384 signing key (cds-hooks/sandbox src/retrieve-data-helpers/jwt-generator.js)
+// kid of the sandbox's ES384 signing key (cds-hooks/sandbox src/retrieve-data-helpers/jwt-generator.js; its public key
+// in the repository's .well-known/jwks.json, commit c6cc0da)
 const SANDBOX_KID = '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f';
 
 /** A fetch that records every URL and fails like a network without egress. */
@@ -120,6 +121,8 @@ describe('the shipped config/cds-clients.json works offline for the CDS Hooks Sa
     // a real point on P-384 (createPublicKey throws otherwise)
     const pub = createPublicKey({ key: key as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
     expect(pub.asymmetricKeyDetails?.namedCurve).toBe('secp384r1');
+    // the published coordinates (cds-hooks/sandbox .well-known/jwks.json)
+    expect([key?.x, key?.y]).toEqual(['dw_JGR8nB2I6XveNxUOl2qk699ZPLM2nYI5STSdiEl9avAkrm3CkfYMbrrjr8laB', 'Sm3mLE-n1zYNla_aiE3cb3nZsL51RbC7ysw3q8aJLxGm-hx79RPMYpITDjp7kgzy']);
   });
 
   test('a token with the sandbox header is checked against the pinned key with no request', async () => {
