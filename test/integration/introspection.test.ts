@@ -129,6 +129,30 @@ describe('with SMART_INTROSPECTION_URL (real introspection on every call here: c
   });
 });
 
+describe('introspection failing is never "active"', () => {
+  test.each([
+    ['the endpoint is down (closed port)', (): string => 'http://127.0.0.1:9/introspect', undefined],
+    ['the endpoint refuses this service (wrong client secret)', (): string => auth.introspectUrl, 'wrong-secret'],
+  ] as const)('%s → 502, nothing served', async (_n, url, secret) => {
+    const svc = await startTestService({
+      'smart.allowedFhirServers': [fhir.url],
+      'smart.introspectionUrl': url(),
+      'smart.introspectionClientId': auth.introspectionClient.id,
+      'smart.introspectionClientSecret': secret ?? auth.introspectionClient.secret,
+      'smart.proofTimeoutMs': 500,
+    });
+    try {
+      svc.allowFhirServer(fhir.url);
+      const { warfarin } = await recommendationsOf(svc);
+      const r = await get(svc, `/api/recommendations/${warfarin}`, await auth.accessToken({ patient: 'pgx-1' }), 'pgx-1');
+      expect(r.status).toBe(502);
+      expect(r.json).toEqual({ error: 'the authorization server could not confirm the access token; try again' });
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
 describe('configuration', () => {
   test.each([
     [{ SMART_INTROSPECTION_URL: 'https://auth.ehr.example/introspect' }, true],
