@@ -67,8 +67,19 @@ const ConfigSchema = z
         frameAncestors: z.array(z.string().url()),
         /** how long a successful access proof (token + FHIR server + patient) is reused */
         proofCacheSeconds: z.number().int().min(0).max(600),
-        /** deadline for the proof's FHIR read */
+        /** deadline for the proof's FHIR read (and for the token introspection) */
         proofTimeoutMs: z.number().int().min(100).max(30000),
+        /**
+         * RFC 7662 token introspection endpoint of the EHR's authorization server; empty = not used (the FHIR server
+         * is trusted to enforce the token's patient). When set, inactive tokens get 401 and a token whose `patient`
+         * is not the requested patient (or that has none) gets 403.
+         */
+        introspectionUrl: z.union([z.literal(''), z.string().url()]),
+        /** client credentials of this service at the introspection endpoint (HTTP Basic); empty id = none sent */
+        introspectionClientId: z.string(),
+        introspectionClientSecret: z.string(),
+        /** how long an introspection answer is reused per token (never past the token's exp) */
+        introspectionCacheSeconds: z.number().int().min(0).max(300),
       })
       .strict(),
     cards: z.object({ warfarinRoundingMgPerDay: z.number().positive().max(5) }).strict(),
@@ -160,12 +171,28 @@ const ConfigSchema = z
     message: 'backend access needs BACKEND_TOKEN_URL, BACKEND_CLIENT_ID and BACKEND_KEY_FILE (or, for development only, BACKEND_FHIR_TOKEN)',
     path: ['backend'],
   })
+  .refine((c) => c.smart.introspectionUrl === '' || introspectionUrlOk(c.smart.introspectionUrl, c.fhir.allowInsecureLoopback), {
+    message: 'SMART_INTROSPECTION_URL must be https (plain http only for a loopback host with FHIR_ALLOW_INSECURE_LOOPBACK), without credentials',
+    path: ['smart', 'introspectionUrl'],
+  })
   .refine((c) => c.requestDeadlineMs > c.fhir.deadlineMs, {
     message: 'requestDeadlineMs must be larger than fhir.deadlineMs',
     path: ['requestDeadlineMs'],
   });
 
 export type AppConfig = z.infer<typeof ConfigSchema>;
+
+/** The token goes there: https, or http to a loopback host in development; no credentials in the URL. */
+function introspectionUrlOk(u: string, allowInsecureLoopback: boolean): boolean {
+  try {
+    const x = new URL(u);
+    if (x.username || x.password || x.hash) return false;
+    if (x.protocol === 'https:') return true;
+    return x.protocol === 'http:' && allowInsecureLoopback && ['127.0.0.1', 'localhost', '[::1]'].includes(x.hostname);
+  } catch {
+    return false;
+  }
+}
 
 /** An http(s) origin without path, query or credentials: safe to place in a CSP directive. */
 function isOrigin(u: string): boolean {
@@ -208,6 +235,9 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'SMART_ALLOWED_FHIR_SERVERS', path: 'smart.allowedFhirServers', parse: list, description: 'comma-separated FHIR base URLs whose SMART tokens the recommendation API accepts; empty = the API refuses all requests' },
   { env: 'SMART_AUTH_SERVERS', path: 'smart.authorizationServers', parse: list, description: 'comma-separated origins of the EHR authorization servers (token endpoint), allowed in the app\'s CSP connect-src' },
   { env: 'SMART_FRAME_ANCESTORS', path: 'smart.frameAncestors', parse: list, description: 'comma-separated EHR origins allowed to embed the SMART app (CSP frame-ancestors); empty = not frameable' },
+  { env: 'SMART_INTROSPECTION_URL', path: 'smart.introspectionUrl', parse: String, description: 'RFC 7662 token introspection endpoint of the EHR\'s authorization server; set = the recommendation API refuses inactive tokens (401) and tokens launched for another patient (403); empty = the EHR\'s FHIR server is trusted to enforce the token\'s patient' },
+  { env: 'SMART_INTROSPECTION_CLIENT_ID', path: 'smart.introspectionClientId', parse: String, description: 'client id of this service at the introspection endpoint (HTTP Basic); empty = no client authentication sent' },
+  { env: 'SMART_INTROSPECTION_CLIENT_SECRET', path: 'smart.introspectionClientSecret', parse: String, description: 'client secret for SMART_INTROSPECTION_CLIENT_ID' },
   { env: 'RETENTION_DAYS', path: 'audit.retentionDays', parse: Number, description: 'audit/feedback records older than this are deleted by `npm run purge`' },
   { env: 'PSEUDONYMIZE_PATIENT_IDS', path: 'audit.pseudonymizePatientIds', parse: parseBool, description: 'store patient ids as keyed HMAC-SHA256 pseudonyms (needs PATIENT_ID_KEY)' },
   { env: 'PATIENT_ID_KEY', path: 'audit.patientIdKey', parse: String, description: 'secret HMAC key for patient-id pseudonyms (≥ 16 characters; same on every replica)' },

@@ -3,22 +3,88 @@ import type { Recommendation, RecommendationInput } from '../domain/recommendati
 
 /** Anything cell() would change besides the length: a pipe, whitespace other than one inner space. */
 const NEEDS_CLEANING = /\||[^\S ]| {2}|^ | $/;
+const NEEDS_CLEANING_KEEP_PIPES = /[^\S ]| {2}|^ | $/;
 
-/** Markdown-safe table cell / inline text: no pipes or line breaks from data, whitespace collapsed, bounded length. */
-export function cell(v: unknown, max = 300): string {
+/**
+ * One line of plain text (summary, suggestion label, or before escaping): no line breaks, whitespace collapsed,
+ * bounded length; pipes become spaces unless `keepPipes` (escapeMarkdown escapes them instead, so they stay visible).
+ */
+export function cell(v: unknown, max = 300, keepPipes = false): string {
   const s = typeof v === 'string' ? v : String(v);
   // most cells are already clean: one regex test instead of two replaces and a trim
-  if (!NEEDS_CLEANING.test(s)) return s.length > max ? s.slice(0, max) : s;
-  return s.replace(/[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+  if (!(keepPipes ? NEEDS_CLEANING_KEEP_PIPES : NEEDS_CLEANING).test(s)) return s.length > max ? s.slice(0, max) : s;
+  return s.replace(keepPipes ? /[\r\n]+/g : /[|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
 }
 
 /**
- * Text from a laboratory or an EHR shown inside Markdown: every character Markdown gives a meaning to is escaped, so
- * that an allele name such as "c.1905+1G>A (*2A)" or "CYP2C9*2" survives any renderer, and no link or image can be
- * made from data (inline text: line-start markers need no escape). Also cell()-cleaned (one line, no pipes).
+ * Markdown the service wrote itself: its own template text, with every piece of data in it escaped by
+ * escapeMarkdown(). Only values of this class reach a card's `detail` unescaped (fillTemplate, md``).
  */
-export function literal(v: unknown, max = 300): string {
-  return cell(v, max).replace(/[\\`*_[\]<>~]/g, (c) => `\\${c}`);
+export class Markdown {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Characters with an inline meaning in CommonMark/GFM: emphasis, code, links, images, HTML, strikethrough, tables. */
+const INLINE_SPECIAL = /[\\`*_[\]<>~|]|&(?=#?[0-9A-Za-z]+;)/g;
+/** A block marker at the start of a line: heading, quote, list item, setext underline, thematic break. */
+const BLOCK_START = /^( ?)([#+=-])/;
+const ORDERED_START = /^( ?\d{1,9})([.)])(?=\s|$)/;
+
+/**
+ * THE escaping function for text that is not the service's own template (guideline text, drug and product names,
+ * resource ids, lab text, allele names, reasons): one line (line breaks and runs of whitespace become one space),
+ * every character CommonMark or GFM gives a meaning to backslash-escaped, so that "CYP2C9*2 … CYP2C8*3" or
+ * "c.1905+1G>A (*2A)" renders as written under any renderer and no emphasis, link, image, HTML or table cell can be
+ * made from data. A backslash before ASCII punctuation is the CommonMark escape (spec §2.4): it renders as the
+ * character itself.
+ */
+export function escapeMarkdown(v: unknown): string {
+  // one line; an edge space is kept (template fragments such as " yet" are passed as values), data is trimmed by literal()
+  const s = (typeof v === 'string' ? v : String(v)).replace(/\s+/g, ' ');
+  const inline = s.replace(INLINE_SPECIAL, (c) => `\\${c}`);
+  // "1. x", "# x", "- x" at the start of a template line would become a list or heading: escape the marker
+  return inline.replace(BLOCK_START, '$1\\$2').replace(ORDERED_START, '$1\\$2');
+}
+
+/** Data text as Markdown: whitespace collapsed, cut at `max` characters (before escaping), escaped. */
+export function literal(v: unknown, max = 300): Markdown {
+  return new Markdown(escapeMarkdown(cell(v, max, true)));
+}
+
+/** A value for md`` / fillTemplate: Markdown passes as it is, anything else is data and is escaped. */
+export type MdValue = Markdown | string | number | undefined | null;
+
+/** Tagged template: the literal parts are the service's Markdown, every `${value}` is escaped unless it is Markdown. */
+export function md(strings: TemplateStringsArray, ...values: MdValue[]): Markdown {
+  let out = strings[0]!;
+  for (let i = 0; i < values.length; i++) out += mdText(values[i]) + strings[i + 1]!;
+  return new Markdown(out);
+}
+
+/** The Markdown text of a value: Markdown as it is, data escaped, nothing for undefined/null. */
+export function mdText(v: MdValue): string {
+  if (v === undefined || v === null) return '';
+  return v instanceof Markdown ? v.text : escapeMarkdown(v);
+}
+
+/** Join values (each escaped unless Markdown) with a Markdown separator. */
+export function mdJoin(values: readonly MdValue[], sep: string): Markdown {
+  return new Markdown(values.map(mdText).join(sep));
+}
+
+/** A link destination for [text](url): http(s) only (anything else gives no link), characters that end it percent-encoded. */
+export function mdUrl(url: string | undefined): Markdown | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  return new Markdown(url.replace(/[\s()<>\\`]/g, (c) => (c.charCodeAt(0) < 128 ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : encodeURIComponent(c))));
+}
+
+/** "[citation](url)" when the url is http(s), else the citation alone; the citation is data. */
+export function mdLink(text: MdValue, url: string | undefined): Markdown {
+  const u = mdUrl(url);
+  return u ? md`[${text}](${u})` : new Markdown(mdText(text));
 }
 
 /**
@@ -44,18 +110,18 @@ export function decimal(v: number, digits: number): string {
   return Number(v.toFixed(digits)).toString();
 }
 
-/** Where an input came from: FHIR reference, date and note, or the note alone. */
-export function sourceText(i: RecommendationInput): string {
-  if (i.source) return cell(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
-  return cell(i.note ?? '—');
+/** Where an input came from: FHIR reference, date and note, or the note alone (all data, escaped). */
+export function sourceText(i: RecommendationInput): Markdown {
+  if (i.source) return literal(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
+  return literal(i.note ?? '—');
 }
 
-/** Rows "| label | value unit | source |" for every input of a recommendation. */
-export function inputsTable(r: Recommendation): string {
+/** Rows "| label | value unit | source |" for every input of a recommendation; every cell escaped. */
+export function inputsTable(r: Recommendation): Markdown {
   let out = '';
   for (const i of r.inputs) {
     const value = `${i.value}${i.unit === 'a' ? ' years' : i.unit ? ` ${i.unit}` : ''}`;
-    out += `${out ? '\n' : ''}| ${cell(i.label)} | ${cell(value)} | ${sourceText(i)} |`;
+    out += `${out ? '\n' : ''}| ${literal(i.label).text} | ${literal(value).text} | ${sourceText(i).text} |`;
   }
-  return out;
+  return new Markdown(out);
 }

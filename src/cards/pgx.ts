@@ -4,12 +4,12 @@ import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { timingText, withScaledDoses } from './draft.js';
 import { doseUpdate, type DoseUpdate } from './doseUpdate.js';
 import { ProductTable } from '../domain/products.js';
-import { cell, decimal, literal } from './markdown.js';
+import { cell, decimal, literal, Markdown, md, mdJoin, mdUrl } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../domain/order.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
-import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
+import { cardShell, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 /** The subject of a created resource: the draft's patient reference when it is a string, else the hook's patient. */
 function subjectOf(order: DraftOrder | undefined, patientId: string | undefined): { reference: string } | { display: string } {
@@ -46,11 +46,11 @@ function oneParagraph(s: string): string {
   return s.replace(/(?:\\n|\s){2,}|\\n|[^\S ]/g, ' ').trim();
 }
 
-/** The CPIC text as markdown: "OTHER CONSIDERATIONS" on its own paragraph. */
-function recommendationMarkdown(t: string): string {
+/** The CPIC text as markdown (escaped: it is guideline data): "OTHER CONSIDERATIONS" on its own paragraph. */
+function recommendationMarkdown(t: string): Markdown {
   const [main, ...rest] = t.split(/OTHER CONSIDERATIONS:?/);
   const other = rest.map(oneParagraph).filter(Boolean).join(' ');
-  return other ? `${oneParagraph(main ?? '')}\n\n*Other considerations:* ${other}` : oneParagraph(main ?? '');
+  return other ? md`${oneParagraph(main ?? '')}\n\n*Other considerations:* ${other}` : md`${oneParagraph(main ?? '')}`;
 }
 
 
@@ -100,10 +100,10 @@ function testRequest(order: DraftOrder | undefined, patientId: string | undefine
 }
 
 /** "A DPYD result is on file (Observation/7, 2025-06-01: "…") but could not be interpreted (reason)." */
-function unreadableLine(u: UnreadablePgxResult, drug: string): string {
+function unreadableLine(u: UnreadablePgxResult, drug: string): Markdown {
   const where = [u.source.reference, u.source.date?.slice(0, 10)].filter(Boolean).join(', ');
-  const text = u.text ? `: "${literal(u.text, 200)}"` : '';
-  return `A ${u.gene} result is on file (${cell(where, 120)}${text}) but could not be interpreted (${literal(u.reason, 200)}) — review it before prescribing ${drug}.`;
+  const text = u.text ? md`: "${literal(u.text, 200)}"` : '';
+  return md`A ${u.gene} result is on file (${literal(where, 120)}${text}) but could not be interpreted (${literal(u.reason, 200)}) — review it before prescribing ${drug}.`;
 }
 
 export interface PgxRenderContext extends RenderContext {
@@ -128,13 +128,13 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
   const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
   const da = r.doseAdjustment;
   const update = da?.to && order?.ref && order.resource.id && (p.action === 'avoid' || p.action === 'alternative' || p.action === 'dose') ? pgxDoseUpdate(r, { ...order, ref: order.ref }, da.to.value, ctx.products ?? ProductTable.empty()) : undefined;
-  const rounded = update?.dispensing.roundedFromMg !== undefined ? ` Rounded down to ${fmt(update.dispensing.perDoseMg)} mg, the nearest dose whole units of one strength make (the suggestion uses it).` : '';
+  const rounded = update?.dispensing.roundedFromMg !== undefined ? md` Rounded down to ${fmt(update.dispensing.perDoseMg)} mg, the nearest dose whole units of one strength make (the suggestion uses it).` : undefined;
   const doseLine = da
     ? da.to && da.from
-      ? `Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${cell(da.phrase)}").${rounded || (update ? '' : ' Round to an available strength.')}`
-      : `CPIC: "${cell(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
+      ? md`Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${literal(da.phrase)}").${rounded ?? (update ? '' : md` Round to an available strength.`)}`
+      : md`CPIC: "${literal(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
     : undefined;
-  const vars: Record<string, string | undefined> = {
+  const vars: TemplateVars = {
     drug: r.drug.name,
     Drug: capitalise(r.drug.name),
     finding: cell(finding, 90),
@@ -142,18 +142,18 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     doseChange: da ? (da.factor < 1 ? `reduce the dose by ${Math.round((1 - da.factor) * 100)}%` : `increase the dose by ${Math.round((da.factor - 1) * 100)}%`) : 'adjust the dose',
     recommendation: p.recommendationText ? recommendationMarkdown(p.recommendationText) : undefined,
     doseLine,
-    alternativesLine: r.alternatives?.length ? `Alternatives named by CPIC: ${r.alternatives.map((a) => a.display + (a.note ? ` (${cell(a.note, 160)})` : '')).join('; ')}.` : undefined,
-    genesTable: genes.map((x) => `| ${cell(x.gene)} | ${cell(x.result, 80)} | ${cell(x.phenotype ?? '—', 80)} | ${cell(x.implication ?? '—')} |`).join('\n'),
-    disagreementLine: p.disagreements?.length ? `**Results disagree.** ${p.disagreements.map((d) => literal(d.text, 600)).join(' ')}` : undefined,
-    unreadableList: p.action === 'unreadable' ? (p.unreadable ?? []).map((u) => `- ${unreadableLine(u, r.drug.name)}`).join('\n') : undefined,
+    alternativesLine: r.alternatives?.length ? md`Alternatives named by CPIC: ${mdJoin(r.alternatives.map((a) => md`${a.display}${a.note ? md` (${literal(a.note, 160)})` : ''}`), '; ')}.` : undefined,
+    genesTable: mdJoin(genes.map((x) => md`| ${literal(x.gene)} | ${literal(x.result, 80)} | ${literal(x.phenotype ?? '—', 80)} | ${literal(x.implication ?? '—')} |`), '\n'),
+    disagreementLine: p.disagreements?.length ? md`**Results disagree.** ${mdJoin(p.disagreements.map((d) => literal(d.text, 600)), ' ')}` : undefined,
+    unreadableList: p.action === 'unreadable' ? mdJoin((p.unreadable ?? []).map((u) => md`- ${unreadableLine(u, r.drug.name)}`), '\n') : undefined,
     unreadableLine:
-      p.action !== 'unreadable' && p.unreadable?.length ? `**Also on file:** ${p.unreadable.map((u) => unreadableLine(u, r.drug.name)).join(' ')} See the separate card.` : undefined,
+      p.action !== 'unreadable' && p.unreadable?.length ? md`**Also on file:** ${mdJoin(p.unreadable.map((u) => unreadableLine(u, r.drug.name)), ' ')} See the separate card.` : undefined,
     unreadableGenes: p.unreadable?.length ? [...new Set(p.unreadable.map((u) => u.gene))].join('/') : undefined,
     testGenes: p.testGenes?.join(', '),
-    populationLine: g?.populationReason ? `Guideline population: **${cell(g.population, 60)}** — ${cell(g.populationReason, 400)}` : undefined,
-    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    populationLine: g?.populationReason ? md`Guideline population: **${literal(g.population, 60)}** — ${literal(g.populationReason, 400)}` : undefined,
+    notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
     guidelineName: g?.name,
-    guidelineUrl: g?.url,
+    guidelineUrl: mdUrl(g?.url),
     guidelineVersion: g?.version,
     recommendationId: g && g.recommendationId !== 'none' ? g.recommendationId : undefined,
   };

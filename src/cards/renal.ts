@@ -3,10 +3,10 @@
 import type { Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { cell, decimal, inputsTable } from './markdown.js';
+import { decimal, inputsTable, literal, md, mdJoin } from './markdown.js';
 import { ProductTable } from '../domain/products.js';
 import { proposedDoseUpdate } from './doseUpdate.js';
-import { cardShell, currentOrderLine, fillTemplate, SUGGESTION_NOTE, type RenderContext, type RenderedCard } from './render.js';
+import { cardShell, currentOrderLine, evidenceList, fillTemplate, SUGGESTION_NOTE, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 function fmt(v: number, digits = 2): string {
   return decimal(v, digits);
@@ -27,22 +27,22 @@ export function renderRenalCard(r: Recommendation, order: DraftOrder | undefined
   const kindName = templateFor(r);
   const k = t.kind(kindName);
   const dose = r.proposedDose;
-  const vars: Record<string, string | undefined> = {
+  const vars: TemplateVars = {
     headline: r.headline,
     drug: r.drug.name,
     dose: dose ? fmt(dose.perDose.value) : undefined,
     frequency: dose?.frequencyText,
-    bandLine: renal.band ? `${renal.action === 'valve' ? 'Label' : 'Label band'}: ${cell(renal.band.text)}` : undefined,
+    bandLine: renal.band ? md`${renal.action === 'valve' ? 'Label' : 'Label band'}: ${literal(renal.band.text)}` : undefined,
     proposalLine: dose
-      ? `Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}${renal.action === 'range' && renal.band?.dailyMg ? ` (${fmt(dose.perDose.value * dose.timing.frequency)} mg/day, within ${fmt(renal.band.dailyMg[0])}–${fmt(renal.band.dailyMg[1])} mg/day)` : ''}.`
+      ? md`Suggested: ${fmt(dose.perDose.value)} mg ${dose.frequencyText}${renal.action === 'range' && renal.band?.dailyMg ? md` (${fmt(dose.perDose.value * dose.timing.frequency)} mg/day, within ${fmt(renal.band.dailyMg[0])}–${fmt(renal.band.dailyMg[1])} mg/day)` : ''}.`
       : undefined,
     currentOrderLine: currentOrderLine(order, order?.resource.status === 'active' ? 'active' : 'draft'),
-    measureLine: renal.measure ? `${cell(renal.measure.formula, 400)}` : undefined,
+    measureLine: renal.measure ? literal(renal.measure.formula, 400) : undefined,
     inputsTable: inputsTable(r),
-    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
-    labelLine: `${cell(renal.label.title)}, section ${cell(renal.label.section)}`,
+    notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
+    labelLine: md`${literal(renal.label.title)}, section ${literal(renal.label.section)}`,
     methodName: `${r.method.name} (v${r.method.version})`,
-    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+    evidenceList: evidenceList(r),
   };
   // said only on a card that carries the inline change
   if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = SUGGESTION_NOTE;

@@ -9,7 +9,7 @@ import { LENZINI_METHOD_ID } from '../dosing/warfarin/refine.js';
 import { ProductTable } from '../domain/products.js';
 import { proposedDoseUpdate } from './doseUpdate.js';
 import { dosingDetailsLinks } from './links.js';
-import { cell, decimal, inputsTable } from './markdown.js';
+import { cell, decimal, inputsTable, literal, Markdown, md, mdJoin, mdLink, mdText, type MdValue } from './markdown.js';
 import { renderPgxCard } from './pgx.js';
 import { renderRenalCard } from './renal.js';
 import { renderTdmCard } from './tdm.js';
@@ -47,15 +47,23 @@ export class CardTemplates {
   }
 }
 
-/** Replace {{name}} placeholders; a line whose placeholders are all empty is dropped (no empty sections). */
-export function fillTemplate(tpl: string, vars: Record<string, string | undefined>): string {
+/** Template variables: plain text (data), or Markdown the renderer built with md`` / literal(). */
+export type TemplateVars = Record<string, MdValue>;
+
+/**
+ * Replace {{name}} placeholders; a line whose placeholders are all empty is dropped (no empty sections).
+ * `markdown` (a card's detail): every plain-text value is data and goes through escapeMarkdown(), Markdown values are
+ * used as built. `text` (summary, suggestion labels: plain text per CDS Hooks): values as they are, never escaped.
+ */
+export function fillTemplate(tpl: string, vars: TemplateVars, mode: 'text' | 'markdown' = 'text'): string {
+  const value = (v: MdValue): string => (mode === 'markdown' ? mdText(v) : v === undefined || v === null ? '' : String(v));
   let out = '';
   let first = true;
   for (const line of compiled(tpl)) {
     const names = line.names;
-    if (names.length > 0 && !names.some((n) => vars[n])) continue;
+    if (names.length > 0 && !names.some((n) => value(vars[n]) !== '')) continue;
     let text = line.texts[0]!;
-    for (let i = 0; i < names.length; i++) text += (vars[names[i]!] ?? '') + line.texts[i + 1]!;
+    for (let i = 0; i < names.length; i++) text += value(vars[names[i]!]) + line.texts[i + 1]!;
     out = first ? text : `${out}\n${text}`;
     first = false;
   }
@@ -98,39 +106,44 @@ export function withProposedDose(order: DraftOrder & { ref: string }, r: Recomme
 }
 
 /** "The draft order currently says 5 mg (1 tablet …) 1× per day." / "… dose could not be read: …" / "… has no dose yet." */
-export function currentOrderLine(order: DraftOrder | undefined, orderWord: 'draft' | 'active' = 'draft'): string {
+export function currentOrderLine(order: DraftOrder | undefined, orderWord: 'draft' | 'active' = 'draft'): Markdown {
   const c = order?.currentDose;
   if (c) {
-    const units = c.units ? ` (${fmtNum(c.units.count, 2)} × ${fmtNum(c.units.strengthMg, 3)} mg ${c.units.unit}${c.units.strengthFrom === 'product table' ? '' : `, strength from the ${c.units.strengthFrom}`})` : '';
-    return `The ${orderWord} order currently says ${fmtNum(c.value, 2)} mg${units}${c.frequencyPerDay !== undefined ? ` ${fmtNum(c.frequencyPerDay, 2)}× per day` : ''}${c.fromText ? ' (read from its free-text instruction)' : ''}.`;
+    const units = c.units ? md` (${fmtNum(c.units.count, 2)} × ${fmtNum(c.units.strengthMg, 3)} mg ${c.units.unit}${c.units.strengthFrom === 'product table' ? '' : md`, strength from the ${c.units.strengthFrom}`})` : '';
+    return md`The ${orderWord} order currently says ${fmtNum(c.value, 2)} mg${units}${c.frequencyPerDay !== undefined ? md` ${fmtNum(c.frequencyPerDay, 2)}× per day` : ''}${c.fromText ? ' (read from its free-text instruction)' : ''}.`;
   }
-  if (order?.doseProblem) return `The ${orderWord} order's dose could not be read: ${cell(order.doseProblem, 300)}. Check it against this proposal.`;
-  return `The ${orderWord} order has no dose${orderWord === 'draft' ? ' yet' : ' in mg'}.`;
+  if (order?.doseProblem) return md`The ${orderWord} order's dose could not be read: ${literal(order.doseProblem, 300)}. Check it against this proposal.`;
+  return md`The ${orderWord} order has no dose${orderWord === 'draft' ? ' yet' : ' in mg'}.`;
 }
 
 
 /** The card lists the largest factors; the rest are summed on one line (all of them stay in the Recommendation). */
 const CARD_FACTORS = 6;
 const signed = (v: number, unit: string): string => `${v >= 0 ? '+' : '−'}${fmtNum(Math.abs(v))} ${unit}`;
-function factorLines(r: Recommendation): string | undefined {
+function factorLines(r: Recommendation): Markdown | undefined {
   if (!r.factors) return undefined;
   const shown = r.factors.filter((f) => Math.abs(f.contribution) >= 0.05).sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   if (shown.length === 0) return undefined;
   let lines = '';
   for (let i = 0; i < shown.length && i < CARD_FACTORS; i++) {
     const f = shown[i]!;
-    lines += `${i > 0 ? '\n' : ''}- ${cell(f.label)}: ${signed(f.contribution, f.unit)}`;
+    lines += `${i > 0 ? '\n' : ''}- ${literal(f.label).text}: ${mdText(signed(f.contribution, f.unit))}`;
   }
   if (shown.length > CARD_FACTORS) {
     let sum = 0;
     for (let i = CARD_FACTORS; i < shown.length; i++) sum += shown[i]!.contribution;
-    lines += `\n- ${shown.length - CARD_FACTORS} other factors together: ${signed(sum, shown[CARD_FACTORS]!.unit)}`;
+    lines += `\n- ${shown.length - CARD_FACTORS} other factors together: ${mdText(signed(sum, shown[CARD_FACTORS]!.unit))}`;
   }
-  return lines;
+  return new Markdown(lines);
+}
+
+/** "[citation](url); citation" — citations are data, links only to http(s). */
+export function evidenceList(r: Recommendation): Markdown {
+  return mdJoin(r.evidence.map((e) => mdLink(literal(e.citation), e.url)), '; ');
 }
 
 /** What a dose suggestion changes (cards whose suggestion is a dose update). */
-export const SUGGESTION_NOTE = ' The suggestion changes the dose of the draft order, and its product when the drafted product cannot make the dose.';
+export const SUGGESTION_NOTE: Markdown = md` The suggestion changes the dose of the draft order, and its product when the drafted product cannot make the dose.`;
 
 export interface RenderContext {
   templates: CardTemplates;
@@ -163,15 +176,15 @@ export function isActionable(r: Recommendation, order: DraftOrder | undefined): 
  * The parts every card shares, from its template kind: uuid, summary (< 140 characters), Markdown detail, indicator,
  * source (label, url, topic), override reasons and the link to the SMART app.
  */
-export function cardShell(r: Recommendation, kindName: string, vars: Record<string, string | undefined>, ctx: RenderContext, sourceUrl?: string): Card {
+export function cardShell(r: Recommendation, kindName: string, vars: TemplateVars, ctx: RenderContext, sourceUrl?: string): Card {
   const t = ctx.templates;
   const k = t.kind(kindName);
   const url = sourceUrl ?? k.sourceUrl;
   const topic = { system: t.file.source.topicSystem, code: k.topic.code, display: k.topic.display };
   const card: Card = {
     uuid: ctx.newId(),
-    summary: fillTemplate(k.summary, vars).slice(0, 139),
-    detail: fillTemplate(t.details.get(k.detailFile)!, vars),
+    summary: cell(fillTemplate(k.summary, vars, 'text'), 139, true), // plain text: one line, nothing escaped or removed
+    detail: fillTemplate(t.details.get(k.detailFile)!, vars, 'markdown'),
     indicator: r.severity,
     source: url ? { label: t.file.source.label, url, topic } : { label: t.file.source.label, topic },
     overrideReasons: k.overrideReasons.map((o) => ({ system: t.file.overrideReasonSystem, code: o.code, display: o.display })),
@@ -192,33 +205,33 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
   const dose = r.proposedDose;
   // an active order is re-checked on patient-view (monitoring); everything else is a draft being ordered
   const orderWord = order?.resource.status === 'active' ? 'active' : 'draft';
-  const vars: Record<string, string | undefined> = {
+  const vars: TemplateVars = {
     headline: r.headline,
     drug: r.drug.name,
     dose: dose ? fmtNum(dose.perDose.value, 2) : undefined,
     weekly: dose?.perWeek ? fmtNum(dose.perWeek.value) : undefined,
     methodName: `${r.method.name} (v${r.method.version})`,
     intervalLine: r.interval
-      ? `80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit}${dose?.estimate ? ` (estimate ${fmtNum(dose.estimate.value)} ${dose.estimate.unit})` : ''}.`
+      ? md`80% prediction interval for the stable dose: ${fmtNum(r.interval.low.value)}–${fmtNum(r.interval.high.value)} ${r.interval.low.unit}${dose?.estimate ? md` (estimate ${fmtNum(dose.estimate.value)} ${dose.estimate.unit})` : ''}.`
       : undefined,
-    scheduleLine: dose?.scheduleText ? `With one tablet strength: ${dose.scheduleText}.` : undefined,
+    scheduleLine: dose?.scheduleText ? md`With one tablet strength: ${dose.scheduleText}.` : undefined,
     currentOrderLine: currentOrderLine(order, orderWord),
     inputsTable: inputsTable(r),
     targetLine: r.targetInr
-      ? `**Target INR assumed: ${fmtNum(r.targetInr.range[0])}–${fmtNum(r.targetInr.range[1])}** (${cell(r.targetInr.because)}${r.targetInr.conditions.length ? `: ${r.targetInr.conditions.map((c) => c.reference).join(', ')}` : ''}; ${cell(r.targetInr.source, 300)}). The dosing equations were derived mostly in patients with a 2–3 target.`
+      ? md`**Target INR assumed: ${fmtNum(r.targetInr.range[0])}–${fmtNum(r.targetInr.range[1])}** (${r.targetInr.because}${r.targetInr.conditions.length ? md`: ${r.targetInr.conditions.map((c) => c.reference).join(', ')}` : ''}; ${literal(r.targetInr.source, 300)}). The dosing equations were derived mostly in patients with a 2–3 target.`
       : undefined,
     cpicLine: r.cpicBranch
-      ? `CPIC 2017 warfarin flowchart (${r.cpicBranch.figure === 'adult' ? 'Figure 2, adults' : 'Figure 3, children'}): ${cell(r.cpicBranch.text, 400)}${r.cpicBranch.strength ? ` (${r.cpicBranch.strength.toLowerCase()})` : ''}.`
+      ? md`CPIC 2017 warfarin flowchart (${r.cpicBranch.figure === 'adult' ? 'Figure 2, adults' : 'Figure 3, children'}): ${literal(r.cpicBranch.text, 400)}${r.cpicBranch.strength ? md` (${r.cpicBranch.strength.toLowerCase()})` : ''}.`
       : undefined,
     baseWeekly: r.factorBase ? fmtNum(r.factorBase.dose.value) : undefined,
     baseDescription: r.factorBase?.description,
     factorsList: factorLines(r),
     comparatorsList: r.comparators?.length
-      ? `For comparison: ${r.comparators.map((c) => `${c.method}: ${fmtNum(c.dose.value)} ${c.dose.unit}`).join('; ')}.`
+      ? md`For comparison: ${mdJoin(r.comparators.map((c) => md`${c.method}: ${fmtNum(c.dose.value)} ${c.dose.unit}`), '; ')}.`
       : undefined,
-    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n)}`).join('\n') : undefined,
-    missingList: r.missing.length ? r.missing.map((m) => `- ${cell(m)}`).join('\n') : undefined,
-    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+    notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n)}`), '\n') : undefined,
+    missingList: r.missing.length ? mdJoin(r.missing.map((m) => md`- ${literal(m)}`), '\n') : undefined,
+    evidenceList: evidenceList(r),
   };
   // said only on a card that carries the inline change
   if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = SUGGESTION_NOTE;

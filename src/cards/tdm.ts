@@ -2,10 +2,10 @@
 // proposal and of the current regimen with the 10th–90th percentile band, method, inputs. Wording: cards/vancomycin-dose.md.
 import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
-import { cell, decimal, inputsTable } from './markdown.js';
+import { decimal, inputsTable, literal, md, mdJoin } from './markdown.js';
 import { ProductTable } from '../domain/products.js';
 import { proposedDoseUpdate } from './doseUpdate.js';
-import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
+import { cardShell, evidenceList, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 function fmt(v: number, digits = 0): string {
   return decimal(v, digits);
@@ -19,12 +19,12 @@ export function renderTdmCard(r: Recommendation, order: DraftOrder | undefined, 
   const k = ctx.templates.kind(kindName);
   const dose = r.proposedDose;
   const p = tdm.proposed;
-  const vars: Record<string, string | undefined> = {
+  const vars: TemplateVars = {
     headline: r.headline,
     drug: r.drug.name,
     dose: fmt(p.doseMg),
     interval: fmt(p.intervalH),
-    loadingLine: tdm.loading ? `Loading dose: ${fmt(tdm.loading.doseMg)} mg IV over ${fmt(tdm.loading.infusionH, 2)} h (${cell(tdm.loading.basis, 400)}).` : undefined,
+    loadingLine: tdm.loading ? md`Loading dose: ${fmt(tdm.loading.doseMg)} mg IV over ${fmt(tdm.loading.infusionH, 2)} h (${literal(tdm.loading.basis, 400)}).` : undefined,
     maintenanceLine: `Maintenance: ${fmt(p.doseMg)} mg IV every ${fmt(p.intervalH)} h, infused over ${fmt(p.infusionH, 2)} h — predicted steady-state AUC24 ${fmt(p.auc24)} mg·h/L (10th–90th percentile ${band(p.band)}); trough ${fmt(p.troughMgL, 1)} mg/L, peak ${fmt(p.peakMgL, 1)} mg/L.`,
     currentLine: tdm.current
       ? `${tdm.current.from === 'draft-order' ? 'Draft order' : 'Current (administered)'} regimen ${fmt(tdm.current.doseMg)} mg every ${fmt(tdm.current.intervalH, 1)} h: predicted AUC24 ${fmt(tdm.current.auc24)} mg·h/L (10th–90th percentile ${band(tdm.current.band)}) — ${tdm.current.withinTarget ? 'within' : tdm.current.auc24 < tdm.target.low ? 'below' : 'above'} the target.`
@@ -34,14 +34,14 @@ export function renderTdmCard(r: Recommendation, order: DraftOrder | undefined, 
       tdm.method === 'bayesian'
         ? `Bayesian (MAP) estimate from ${tdm.levelsUsed} level(s) and ${tdm.dosesRecorded} recorded dose(s); individual CL ${fmt(tdm.parameters.CL, 2)} L/h, Vc ${fmt(tdm.parameters.Vc, 1)} L.`
         : `Population (prior) estimate — no usable levels; CL ${fmt(tdm.parameters.CL, 2)} L/h (CrCl ${fmt(tdm.crclMlMin, 1)} mL/min). Measure levels to individualise.`,
-    modelLine: `${cell(tdm.model.name)} — ${cell(tdm.model.citation, 400)}`,
+    modelLine: md`${literal(tdm.model.name)} — ${literal(tdm.model.citation, 400)}`,
     inputsTable: inputsTable(r),
-    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
     methodName: `${r.method.name} (v${r.method.version})`,
-    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation)}](${e.url})` : cell(e.citation))).join('; '),
+    evidenceList: evidenceList(r),
   };
   // said only on a card that carries the inline change
-  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = ' The suggestion changes only the maintenance dose and interval of the draft order; order a loading dose separately.';
+  if (dose && order?.ref && k.suggestionLabel) vars['suggestionNote'] = md` The suggestion changes only the maintenance dose and interval of the draft order; order a loading dose separately.`;
   const card = cardShell(r, kindName, vars, ctx);
   if (dose && order?.ref && k.suggestionLabel) {
     const u = proposedDoseUpdate({ ...order, ref: order.ref }, r, ctx.products ?? ProductTable.empty(), `IV every ${fmt(p.intervalH)} hours, infused over ${fmt(p.infusionH, 2)} h`);

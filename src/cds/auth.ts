@@ -11,9 +11,11 @@
 //      each with `clockSkewSec` (60 s) tolerance; `exp - iat` <= `maxTokenLifetimeSec` (1 h: the sandbox uses 300 s,
 //      EHRs typically 5 min; the bound also caps how long a replay-cache entry lives); `aud` (string or array)
 //      contains exactly the URL of the endpoint being called.
-//   5. Key: `kid` in the client's inline `jwks`, or in the key set at the token's `jku` if that URL is on the
-//      client's allowlist (an unlisted `jku` is rejected without any request to it). Without `jku`, the client's
-//      allowlisted key sets are searched after the inline one. The key must suit `alg` (kty/crv, JWK `alg`).
+//   5. Key: a token `jku` that is not on the client's allowlist is rejected without any request to it, whatever
+//      the kid. Then the client's pinned (inline `jwks`) keys with that `kid` that suit `alg` (kty/crv, JWK `alg`)
+//      are used, with no request even when the token carries an allowlisted `jku`. Only when no pinned key
+//      matches is a key set fetched: the token's (allowlisted) `jku`, or without `jku` each allowlisted set in
+//      turn; if that fetch fails the reason is `jku_fetch_failed` (docs/operations.md "CDS client keys").
 //   6. Signature (jose `compactVerify`, restricted to the header's `alg`). Imported keys are cached per JWK.
 //      Fast path for the common case (RS*/PS*/ES*, header without `crit`/`b64`, RSA keys >= 2048 bits, canonical
 //      base64url signature): the same check with node:crypto's synchronous verify, which costs the event loop a
@@ -335,29 +337,30 @@ async function verifyInner(token: string, expectedAud: string, ctx: CdsAuthConte
   const audOk = typeof aud === 'string' ? aud === expectedAud : Array.isArray(aud) && aud.some((a) => a === expectedAud);
   if (!audOk) return fail('aud_mismatch', iss);
 
-  // Key selection.
-  let candidates: readonly PublicJwk[] | undefined;
+  // Key selection. Pinned (inline) keys first: a kid that matches a pinned key suiting `alg` is verified with it,
+  // even when the token carries an allowlisted `jku` (no request is made; the EHR's published set may be
+  // unreachable behind a firewall). A `jku` that is not on the allowlist is refused before anything else,
+  // whatever the kid: the token names a key source this client was never configured with.
+  // Only when no pinned key matches is a key set fetched: the token's `jku`, or without one every allowlisted set.
   if (jku !== undefined) {
     const url = normalizeJku(jku);
     if (url === undefined || !entry.jku.has(url)) return fail('jku_not_allowed', iss);
-    const r = await ctx.remoteJwks.lookup(url, kid);
-    if (r.status === 'fetch_failed') return fail('jku_fetch_failed', iss);
-    if (r.status === 'unknown_kid') return fail('unknown_kid', iss);
-    candidates = r.keys;
-  } else {
-    candidates = entry.inline.get(kid);
-    if (!candidates) {
-      let fetchFailed = false;
-      for (const url of entry.jku) {
-        const r = await ctx.remoteJwks.lookup(url, kid);
-        if (r.status === 'ok') {
-          candidates = r.keys;
-          break;
-        }
-        if (r.status === 'fetch_failed') fetchFailed = true;
+  }
+  let candidates: readonly PublicJwk[] | undefined = entry.inline.get(kid)?.filter((k) => keyFitsAlg(k, alg));
+  if (candidates === undefined || candidates.length === 0) {
+    const urls = jku !== undefined ? [normalizeJku(jku) as string] : [...entry.jku];
+    let fetchFailed = false;
+    let found: readonly PublicJwk[] | undefined;
+    for (const url of urls) {
+      const r = await ctx.remoteJwks.lookup(url, kid);
+      if (r.status === 'ok') {
+        found = r.keys;
+        break;
       }
-      if (!candidates) return fail(fetchFailed ? 'jku_fetch_failed' : 'unknown_kid', iss);
+      if (r.status === 'fetch_failed') fetchFailed = true;
     }
+    if (found) candidates = found;
+    else if (candidates === undefined || urls.length > 0) return fail(fetchFailed ? 'jku_fetch_failed' : 'unknown_kid', iss);
   }
   const fitting = candidates.filter((k) => keyFitsAlg(k, alg));
   if (fitting.length === 0) return fail('key_alg_mismatch', iss);

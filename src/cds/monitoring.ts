@@ -12,6 +12,7 @@ import type { GatherResult } from '../fhir/gather.js';
 import type { CardRecord } from '../store/store.js';
 import type { DraftOrder } from './orders.js';
 import type { Card } from './protocol.js';
+import { md } from '../cards/markdown.js';
 
 /** Kinds that never interrupt on chart opening: nothing to act on (info), or a request for data or a test. */
 const NOT_ACTIONABLE_ON_MONITORING = new Set<Recommendation['kind']>(['info', 'missing-data', 'test-suggested']);
@@ -81,7 +82,8 @@ export function asMonitoringCard(card: Card, order: DraftOrder | undefined): Car
   delete out.selectionBehavior;
   let detail = card.detail ?? '';
   for (const [re, to] of WORDING) detail = detail.replace(re, to);
-  const which = order?.ref ? `active order ${order.ref}` : 'an active order';
+  // the order reference is data: escaped like every other piece of data in a card's Markdown
+  const which = order?.ref ? md`active order ${order.ref}`.text : 'an active order';
   out.detail = `${detail.trimEnd()}\n\n_Checked when the chart was opened (${which}). To change the order, use the EHR's ordering workflow; the change is checked again when it is signed. If you override this card, it is not shown again until the facts behind it change._`;
   return out;
 }

@@ -6,6 +6,7 @@ import type { FhirAuthorization } from '../cds/protocol.js';
 import { jsonDeeperThan } from '../util/jsonDepth.js';
 import { isFhirServerAllowed, type FhirServerPolicy } from './egress.js';
 import { FETCH_ERRORS, type FetchError } from './fetchErrors.js';
+import { encodeSearchQuery } from './searchUrl.js';
 
 export { isFhirServerAllowed, type FhirServerPolicy } from './egress.js';
 
@@ -242,7 +243,8 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
       const next = nextLink(page);
       if (!next) return false;
       if (!client || !followable(next, o.fhirServer!, o.policy) || n >= o.maxPages) return true;
-      const r = await call(key, new URL(next, o.fhirServer!.replace(/\/?$/, '/')).toString());
+      // a server's next link may carry raw token values: encoded like our own queries (src/fhir/searchUrl.ts)
+      const r = await call(key, encodeSearchQuery(new URL(next, o.fhirServer!.replace(/\/?$/, '/')).toString()));
       if (r.resourceType !== 'Bundle') return true;
       page = r as Bundle;
       resources.push(...bundleResources(page));
@@ -254,7 +256,7 @@ export async function gatherData(o: GatherOptions): Promise<GatherResult> {
     if (!client) return { resources: [], status: 'failed', error: o.fhirServer ? FETCH_ERRORS.notAllowed : FETCH_ERRORS.noServer };
     if (!q) return { resources: [], status: 'failed', error: FETCH_ERRORS.noQuery };
     try {
-      const r = await call(key, q);
+      const r = await call(key, encodeSearchQuery(q));
       if (r.resourceType === 'Bundle') {
         const resources = bundleResources(r as Bundle);
         const more = await followPages(key, r as Bundle, resources).catch(() => true);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { normalizeFhirServer } from '../domain/tenant.js';
 import type { Store, StoredRecommendation } from '../store/store.js';
+import { TokenIntrospector } from './introspection.js';
 import { AccessProver, FHIR_ID, type ProofFailure } from './proof.js';
 
 export interface SmartRouterDeps {
@@ -17,19 +18,23 @@ export interface SmartRouterDeps {
   appDir?: string;
   /** injected in tests */
   prover?: AccessProver;
+  introspector?: TokenIntrospector;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIST_LIMIT = 20;
 
 /** One status and one fixed message per failure: nothing about the patient, the token or other recommendations. */
-const FAILURES: Record<ProofFailure | 'no-token' | 'no-context', [number, string]> = {
+const FAILURES: Record<ProofFailure | 'no-token' | 'no-context' | 'token-inactive' | 'patient-mismatch' | 'introspection-unavailable', [number, string]> = {
   'no-token': [401, 'a SMART access token is required (Authorization: Bearer)'],
   'no-context': [400, 'X-FHIR-Server and the patient id from the launch context are required'],
   'server-not-allowed': [403, 'this FHIR server is not accepted by the service'],
   'token-rejected': [401, 'the FHIR server did not accept the access token'],
   'patient-denied': [403, 'the access token does not give access to this patient'],
   'fhir-unavailable': [502, 'the FHIR server could not confirm access; try again'],
+  'token-inactive': [401, 'the access token is not active (expired or revoked): launch the app again'],
+  'patient-mismatch': [403, 'the access token does not give access to this patient'],
+  'introspection-unavailable': [502, 'the authorization server could not confirm the access token; try again'],
 };
 const NOT_FOUND: [number, string] = [404, 'no such recommendation for this patient'];
 
@@ -76,6 +81,17 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
       timeoutMs: c.smart.proofTimeoutMs,
       maxResponseBytes: c.fhir.maxResponseBytes,
     });
+  // RFC 7662 introspection where the EHR offers it: the token's own patient, not only the FHIR server's enforcement
+  const introspector =
+    d.introspector ??
+    (c.smart.introspectionUrl
+      ? new TokenIntrospector({
+          url: c.smart.introspectionUrl,
+          ...(c.smart.introspectionClientId ? { clientId: c.smart.introspectionClientId, clientSecret: c.smart.introspectionClientSecret } : {}),
+          cacheSeconds: c.smart.introspectionCacheSeconds,
+          timeoutMs: c.smart.proofTimeoutMs,
+        })
+      : undefined);
   if (c.smart.allowedFhirServers.length === 0) {
     log.warn({ event: 'smart_api_disabled' }, 'SMART_ALLOWED_FHIR_SERVERS is empty: the recommendation API refuses every request');
   }
@@ -99,6 +115,15 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
     const patientId = (req.get('x-patient-id') ?? patientParam ?? '').trim();
     if (!fhirServer || !patientId) return void fail(res, FAILURES['no-context'], 'no-context', t0);
     if (!FHIR_ID.test(patientId)) return void fail(res, FAILURES['patient-denied'], 'patient-denied', t0);
+    if (introspector) {
+      // the token is sent to the authorization server only for a FHIR server the service accepts
+      if (!prover.serverAllowed(fhirServer)) return void fail(res, FAILURES['server-not-allowed'], 'server-not-allowed', t0);
+      const i = await introspector.introspect(m[1]!);
+      if (!i.ok) return void fail(res, FAILURES['introspection-unavailable'], 'introspection-unavailable', t0);
+      if (!i.value.active) return void fail(res, FAILURES['token-inactive'], 'token-inactive', t0);
+      // SMART App Launch 2: `patient` is the patient of the launch; no patient, or another one, gets nothing
+      if (i.value.patient !== patientId) return void fail(res, FAILURES['patient-mismatch'], 'patient-mismatch', t0);
+    }
     const proof = await prover.prove({ token: m[1]!, fhirServer, patientId });
     if (!proof.ok) return void fail(res, FAILURES[proof.reason], proof.reason, t0);
     return { patientId, fhirServer: normalizeFhirServer(fhirServer)! };

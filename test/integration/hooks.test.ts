@@ -8,6 +8,7 @@ import { activeMed, draftWarfarin, fullPrefetch, patient, SYNTHETIC, syntheticRe
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { craftToken, makeTestClient, standardClaims, type TestClient } from '../support/jwt.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-123';
 let fhir: RunningFhirServer;
@@ -71,7 +72,7 @@ describe('warfarin order-select', () => {
     expect(card.summary).toContain(`${daily} mg daily`);
     expect(card.detail).toContain('IWPC pharmacogenetic');
     expect(card.detail).toContain('Observation/pgx-1-wt'); // newest weight (lb → kg) used, with its source
-    expect(card.detail).toContain('*1/*3');
+    expect(visibleText(card.detail)).toContain('*1/*3');
     expect(card.detail).toContain('A/G');
     expect(card.detail).toMatch(/Amiodarone \| taking \| MedicationRequest\/pgx-1-amio/);
     const action = card.suggestions[0].actions[0];

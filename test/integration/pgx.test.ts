@@ -6,6 +6,7 @@ import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype, textGenotype } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-pgx';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -130,7 +131,7 @@ describe.each([
     const c = cards[0];
     expect(c.indicator).toBe('critical');
     expect(c.summary).toBe('Clopidogrel: CYP2C19 Poor Metabolizer — avoid (CPIC Strong)');
-    expect(c.detail).toContain('| CYP2C19 | *2/*2 | Poor Metabolizer |');
+    expect(visibleText(c.detail)).toContain('| CYP2C19 | *2/*2 | Poor Metabolizer |');
     expect(c.detail).toContain('Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose if no contraindication.');
     expect(c.detail).toContain('classification: **Strong**');
     expect(c.detail).toMatch(/Guideline population: \*\*CVI ACS PCI\*\* — acute coronary syndrome and\/or PCI: Non-ST elevation myocardial infarction/);
@@ -153,7 +154,7 @@ describe.each([
     const c = cards.find((x) => /Codeine/.test(x.summary));
     expect(c.indicator).toBe('critical');
     expect(c.summary).toBe('Codeine: CYP2D6 Ultrarapid Metabolizer (activity score 3.0) — avoid (CPIC Strong)');
-    expect(c.detail).toContain('| CYP2D6 | *1/*2x2 | Ultrarapid Metabolizer (activity score 3.0) |');
+    expect(visibleText(c.detail)).toContain('| CYP2D6 | *1/*2x2 | Ultrarapid Metabolizer (activity score 3.0) |');
     expect(c.detail).toContain('Avoid codeine use because of potential for serious toxicity.');
     expect(c.suggestions[0].actions[0]).toMatchObject({ type: 'delete', resourceId: `MedicationRequest/cod-${withPrefetch}` });
   });
@@ -163,7 +164,7 @@ describe.each([
     expect(cards).toHaveLength(1);
     expect(cards[0].indicator).toBe('critical');
     expect(cards[0].detail).toContain('Abacavir is not recommended');
-    expect(cards[0].detail).toContain('HLA-B*57:01 positive');
+    expect(visibleText(cards[0].detail)).toContain('HLA-B*57:01 positive');
     expect(cards[0].source.url).toBe('https://cpicpgx.org/guidelines/guideline-for-abacavir-and-hla-b/');
   });
 
@@ -202,7 +203,7 @@ describe.each([
     expect(cards[0].indicator).toBe('warning');
     expect(cards[0].summary).toBe('Simvastatin: SLCO1B1 Poor Function — consider an alternative (CPIC Strong)');
     expect(cards[0].detail).toContain('Prescribe an alternative statin depending on the desired potency');
-    expect(cards[0].detail).toContain('| SLCO1B1 | *5/*5 | Poor Function |');
+    expect(visibleText(cards[0].detail)).toContain('| SLCO1B1 | *5/*5 | Poor Function |');
   });
 
   test('simvastatin with no SLCO1B1 result → info card suggesting the genotype test', async () => {

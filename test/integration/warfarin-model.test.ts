@@ -10,6 +10,7 @@ import { iwpcAgeDecade, iwpcPharmacogenetic } from '../../src/dosing/warfarin/iw
 import { loadWarfarinModel, type WarfarinModel, type WarfarinPrediction } from '../../src/model/warfarinModel.js';
 import { draftWarfarin, patient, SYNTHETIC, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { visibleText } from '../support/markdown.js';
 
 let model: WarfarinModel;
 let svc: TestService;
@@ -61,7 +62,7 @@ test('genotyped patient: the card proposes the model dose (same as the ONNX sess
   expect(card.detail).toContain(`80% prediction interval for the stable dose: ${Number(direct.interval80.low.toFixed(1))}–${Number(direct.interval80.high.toFixed(1))} mg/wk`);
   const iwpc = iwpcPharmacogenetic({ ageDecade: iwpcAgeDecade(p.age(new Date())), heightCm: p.heightCm, weightKg: p.weightKg, race: 'White', vkorc1: 'A/G', cyp2c9: '*1/*3', amiodarone: true, enzymeInducer: false });
   expect(card.detail).toContain(`IWPC pharmacogenetic equation: ${Number(iwpc.weeklyDoseMg.toFixed(1))} mg/wk`);
-  expect(card.detail).toContain(direct.contributions[0]!.label);
+  expect(visibleText(card.detail)).toContain(direct.contributions[0]!.label);
   expect(card.detail).toMatch(/Model card warfarin-dose-v2 v\d/);
 });
 

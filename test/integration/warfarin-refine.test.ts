@@ -6,6 +6,7 @@ import { orderSelectCall } from '../fixtures/orders.js';
 import { draftWarfarin, prefetchFrom } from '../fixtures/synthetic-patients.js';
 import { lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 import { useFhirAndService } from '../support/service.js';
+import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-warfarin-refine';
 
@@ -42,8 +43,8 @@ function expectLenziniCard(c: any): void {
   expect(c.summary).toBe(`Warfarin ${expectedDaily} mg daily (${expectedDaily * 7} mg/week) refined from the day-5 INR of 1.5 (Lenzini 2010)`);
   expect(c.detail).toContain('| INR (day 5 of therapy) | 1.5 | Observation/wr-5-inr');
   for (const [day, k] of [[3, 2], [2, 3], [1, 4]] as const) expect(c.detail).toContain(`| Warfarin given on day ${day} (${k} days before the INR) | 5 mg | MedicationAdministration/wr-5-dose-${day}`);
-  expect(c.detail).toMatch(/\| VKORC1 rs9923231 \(-1639G>A\) \| A\/G \| Observation\/wr-5-vkorc1/);
-  expect(c.detail).toMatch(/\| CYP2C9 \| \*1\/\*1 \| Observation\/wr-5-cyp2c9/);
+  expect(visibleText(c.detail)).toMatch(/\| VKORC1 rs9923231 \(-1639G>A\) \| A\/G \| Observation\/wr-5-vkorc1/);
+  expect(visibleText(c.detail)).toMatch(/\| CYP2C9 \| \*1\/\*1 \| Observation\/wr-5-cyp2c9/);
   const action = c.suggestions[0].actions[0];
   expect(action.type).toBe('update');
   expect(action.resource.dosageInstruction[0].doseAndRate[0].doseQuantity.value).toBe(expectedDaily);

@@ -549,7 +549,7 @@ describe('loadTrustedClients', () => {
     throw new Error('expected an error');
   };
 
-  test('the default config/cds-clients.json trusts the CDS Hooks sandbox by jku', () => {
+  test('the default config/cds-clients.json trusts the CDS Hooks sandbox by jku (and its pinned key)', () => {
     const cfg = loadTrustedClients(path.resolve('config/cds-clients.json'));
     expect(cfg.clients).toEqual([
       expect.objectContaining({ iss: 'https://sandbox.cds-hooks.org', jku: ['https://sandbox.cds-hooks.org/.well-known/jwks.json'] }),

@@ -130,8 +130,9 @@ describe('renderCard: warfarin dose recommendation', () => {
     expect(d).toContain('| Age | 66 years | Patient/p1 |');
     expect(d).toContain('| Height | 178 cm | Observation/ht, 2026-09-15 |');
     expect(d).toContain('| Weight | 80 kg | Observation/wt, 2026-09-15 |');
-    expect(d).toContain('| CYP2C9 | *1/*3 | Observation/cyp, 2025-03-01 |');
-    expect(d).toContain('| VKORC1 rs9923231 (-1639G>A) | A/G | Observation/vk, 2025-03-01 |');
+    // allele names are data: their Markdown characters escaped (they render as "*1/*3", "-1639G>A")
+    expect(d).toContain('| CYP2C9 | \\*1/\\*3 | Observation/cyp, 2025-03-01 |');
+    expect(d).toContain('| VKORC1 rs9923231 (-1639G\\>A) | A/G | Observation/vk, 2025-03-01 |');
     expect(d).toMatch(/\| Amiodarone \| not taking \| no active order or statement found \|/);
     expect(d).toContain('The draft order currently says 10 mg 1× per day.');
     expect(d).toContain(`**Suggested starting dose: ${r.proposedDose!.perDose.value} mg once daily`);
@@ -145,7 +146,8 @@ describe('renderCard: warfarin dose recommendation', () => {
   test('every table row has exactly three cells', () => {
     const rows = card.detail!.split('\n').filter((l) => l.startsWith('|'));
     expect(rows.length).toBeGreaterThanOrEqual(2 + r.inputs.length);
-    for (const row of rows) expect(row.split('|').length - 2).toBe(3);
+    // a pipe from data is escaped (\\|, a literal pipe in a GFM cell), never a cell separator
+    for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(3);
   });
   test('one recommended update suggestion, selectionBehavior at-most-one', () => {
     expect(card.selectionBehavior).toBe('at-most-one');
@@ -280,10 +282,11 @@ describe('hostile or awkward data in the card', () => {
     const card = render(r, o);
     const rows = card.detail!.split('\n').filter((l) => l.startsWith('|'));
     expect(rows).toHaveLength(2 + r.inputs.length);
-    for (const row of rows) expect(row.split('|').length - 2).toBe(3);
+    // a pipe from data is escaped (\\|, a literal pipe in a GFM cell), never a cell separator
+    for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(3);
     expect(card.detail).not.toMatch(/^\| injected/m);
     const noteLine = card.detail!.split('\n').find((l) => l.startsWith('- note with'));
-    expect(noteLine).toMatch(/^- note with\s+pipe\s+and a second line$/);
+    expect(noteLine).toBe('- note with \\| pipe and a second line'); // one line, the pipe kept (escaped)
     expect(checkCdsResponse({ cards: [card] })).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ import { iwpcAgeDecade, iwpcClinical, iwpcPharmacogenetic, type IwpcInputs } fro
 import { CardTemplates, renderCard } from '../../src/cards/render.js';
 import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { genotypeText, variant } from '../fixtures/genomic-shapes.js';
+import { visibleText } from '../support/markdown.js';
 
 const dict = DrugDictionary.load();
 const src = (reference: string) => ({ reference, date: '2025-03-01', via: 'prefetch' as const });
@@ -67,9 +68,9 @@ describe('CPIC 2017 Figure 2 (adults)', () => {
   test('the card says which branch applied and what was adjusted', () => {
     const r = run(facts('Black', [cyp('*1/*8'), vk('G/G'), snp('CYP2C cluster', 'rs12777823', 'G/A')]));
     const card = renderCard(r, order, { templates: CardTemplates.load(), newId: randomUUID })!.card;
-    expect(card.detail).toMatch(/CPIC 2017 warfarin flowchart \(Figure 2, adults\): African ancestry with CYP2C9 \*5, \*6, \*8, \*11 tested/);
-    expect(card.detail).toMatch(/rs12777823 A carrier: decrease the dose by 10-25% \(applied: −17\.5%\)/);
-    expect(card.detail).toMatch(/CPIC: CYP2C9 \*1\/\*8 \(\*5\/\*6\/\*8\/\*11 carrier\), −22\.5% \(range 15–30%\)/);
+    expect(visibleText(card.detail!)).toMatch(/CPIC 2017 warfarin flowchart \(Figure 2, adults\): African ancestry with CYP2C9 \*5, \*6, \*8, \*11 tested/);
+    expect(visibleText(card.detail!)).toMatch(/rs12777823 A carrier: decrease the dose by 10-25% \(applied: −17\.5%\)/);
+    expect(visibleText(card.detail!)).toMatch(/CPIC: CYP2C9 \*1\/\*8 \(\*5\/\*6\/\*8\/\*11 carrier\), −22\.5% \(range 15–30%\)/);
   });
 });
 
