@@ -66,9 +66,9 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 };
 
 /** Each trusted client's `fhirServers`, read at call time from its entry (the entry objects are the configuration). */
-function fhirServersOf(clients: TrustedClients): (iss: string) => readonly string[] {
+function fhirServersOf(clients: TrustedClients, which: 'fhirServers' | 'openFhirServers'): (iss: string) => readonly string[] {
   const byIss = new Map(clients.clients.map((c) => [c.iss, c]));
-  return (iss) => byIss.get(iss)?.fhirServers ?? [];
+  return (iss) => byIss.get(iss)?.[which] ?? [];
 }
 
 /** CDS clients may be browser-based (e.g. the CDS Hooks sandbox): answer preflights, allow the headers they send. */
@@ -136,7 +136,8 @@ export function createApp(d: AppDeps): express.Express {
     logger: d.logger,
     ...(d.newId ? { newId: d.newId } : {}),
     ...(d.evaluators ? { evaluators: d.evaluators } : {}),
-    fhirServersFor: fhirServersOf(d.clients),
+    fhirServersFor: fhirServersOf(d.clients, 'fhirServers'),
+    openFhirServersFor: fhirServersOf(d.clients, 'openFhirServers'),
   };
   if (d.config.fhir.allowedServers.length === 0 && !d.clients.clients.some((c) => c.fhirServers?.length)) {
     d.logger.warn({ event: 'fhir_servers_none' }, 'no FHIR server is named (clients file fhirServers, FHIR_ALLOWED_SERVERS): hook calls use prefetch only');

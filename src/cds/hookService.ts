@@ -34,6 +34,8 @@ export interface HookEngine {
   newId?: () => string;
   /** FHIR base URL prefixes named for this client (its `fhirServers` in the clients file); absent = none */
   fhirServersFor?: (iss: string) => readonly string[];
+  /** the servers of `fhirServersFor` that may be queried without a token (public test data; clients file `openFhirServers`) */
+  openFhirServersFor?: (iss: string) => readonly string[];
 }
 
 export interface HookOutcome {
@@ -103,11 +105,19 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   if (req.fhirServer !== undefined && !isFhirServerAllowed(req.fhirServer, policy)) {
     log.warn({ event: 'fhir_server_refused', reason: fhirServerRefusal(req.fhirServer, policy) }, 'fhirServer not allowed for this client: not contacted, prefetch only');
   }
+  // CDS Hooks 2.0 (FHIR resource access): a service presents a valid access token with every FHIR call. Without
+  // `fhirAuthorization` the server is not contacted (prefetch only), unless it is named as an open test server.
+  const tokenless = req.fhirServer !== undefined && req.fhirAuthorization === undefined;
+  const fhirServer =
+    tokenless && !isFhirServerAllowed(req.fhirServer!, { allowedServers: [...(e.openFhirServersFor?.(client.iss) ?? [])], allowInsecureLoopback: policy.allowInsecureLoopback })
+      ? undefined
+      : req.fhirServer;
+  if (tokenless && fhirServer === undefined) log.info({ event: 'fhir_no_token' }, 'fhirServer without fhirAuthorization: not contacted, prefetch only');
   const gather = (keys: string[], deadlineMs: number) =>
     gatherData({
       queries: Object.fromEntries(keys.map((k) => [k, renderPrefetchTemplate(e.catalog.prefetch[k]!, context)])),
       prefetch: req.prefetch,
-      fhirServer: req.fhirServer,
+      fhirServer,
       fhirAuthorization: req.fhirAuthorization,
       deadlineMs,
       maxPages: e.config.fhir.maxPages,

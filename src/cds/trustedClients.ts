@@ -5,10 +5,14 @@
 //                    "name": "optional label", "note": "optional free text",
 //                    "jwks": { "keys": [ <public JWK with kid>, ... ] },      // inline key set, and/or
 //                    "jku":  [ "https://ehr.example.org/.well-known/jwks.json" ],  // allowlisted key-set URLs
-//                    "fhirServers": [ "https://ehr.example.org/fhir" ] } ] }   // where its FHIR token may be sent
+//                    "fhirServers": [ "https://ehr.example.org/fhir" ],   // where its FHIR token may be sent
+//                    "openFhirServers": [ ... ] } ] }   // public test servers it may have queried WITHOUT a token
 // Each client needs `jwks` or `jku` (or both). `fhirServers` are FHIR base URL prefixes (origin + path, matched on
 // segment boundaries, src/fhir/egress.ts); without them the service never contacts a FHIR server for this client
-// (prefetch only). Only public asymmetric keys (EC, RSA, OKP) are accepted;
+// (prefetch only). A call with `fhirServer` but no `fhirAuthorization` is answered from prefetch only (CDS Hooks 2.0:
+// a service presents a valid access token with every FHIR call), unless that server is also under the client's
+// `openFhirServers` — public, synthetic-data servers such as the CDS Hooks Sandbox's default, which it calls without a
+// token; such a server must also be in `fhirServers`. Only public asymmetric keys (EC, RSA, OKP) are accepted;
 // a key with private members or a symmetric (`oct`) key is a configuration error, not something to ignore.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -38,6 +42,8 @@ export interface TrustedClient {
   jku?: string[];
   /** FHIR base URL prefixes the EHR's bearer token may be sent to for this client; absent = none */
   fhirServers?: string[];
+  /** FHIR base URL prefixes with public test data that may be queried without a token when the client sends none */
+  openFhirServers?: string[];
 }
 
 export interface TrustedClients {
@@ -121,6 +127,12 @@ const clientSchema = z
         { error: '"fhirServers" must be an array of FHIR base URLs' },
       )
       .optional(),
+    openFhirServers: z
+      .array(
+        z.string().refine(isServerPrefix, { error: (i) => `"${String(i.input)}" is not an http(s) FHIR base URL (no credentials, query or fragment)` }),
+        { error: '"openFhirServers" must be an array of FHIR base URLs' },
+      )
+      .optional(),
   })
   .loose()
   .superRefine((c, ctx) => {
@@ -180,6 +192,7 @@ export function parseTrustedClients(data: unknown, source = 'trusted clients'): 
     if (c.jwks !== undefined && c.jwks.keys.length > 0) out.jwks = { keys: c.jwks.keys as PublicJwk[] };
     if (c.jku !== undefined && c.jku.length > 0) out.jku = c.jku.map((u) => normalizeJku(u) as string);
     if (c.fhirServers !== undefined && c.fhirServers.length > 0) out.fhirServers = [...c.fhirServers];
+    if (c.openFhirServers !== undefined && c.openFhirServers.length > 0) out.openFhirServers = [...c.openFhirServers];
     return out;
   });
   return { clients };
