@@ -5,10 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
-import { caseObservations, GENOMIC_CASES, type GenomicCase } from '../fixtures/genomic-cases.js';
+import { caseObservations, caseVitals, GENOMIC_CASES, type GenomicCase } from '../fixtures/genomic-cases.js';
 import { patient } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
+
+/** drugs with a CPIC starting dose per m² body surface area: their evaluator also reads height and weight */
+const BSA_DRUGS = new Set([...loadPgxKnowledge().byDrug].filter(([, rows]) => rows.some((r) => r.startingDosePerM2)).map(([d]) => d));
 
 const TOKEN = 'ehr-access-token-genomic-shapes';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -16,7 +20,7 @@ const UCUM = 'http://unitsofmeasure.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 
-const seed = (): FhirResource[] => GENOMIC_CASES.flatMap((c) => [patient(c.id, '1970-01-01', c.sex), ...caseObservations(c)]);
+const seed = (): FhirResource[] => GENOMIC_CASES.flatMap((c) => [patient(c.id, '1970-01-01', c.sex), ...caseObservations(c), ...caseVitals(c)]);
 
 beforeAll(async () => {
   [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: seed() }), startTestService({ 'fhir.deadlineMs': 2000, requestDeadlineMs: 4000 })]);
@@ -36,8 +40,8 @@ function prefetch(c: GenomicCase): Record<string, unknown> {
   const empty = searchset([]);
   return {
     patient: patient(c.id, '1970-01-01', c.sex),
-    weight: empty,
-    height: empty,
+    weight: searchset(caseVitals(c).filter((o) => o.code.coding?.[0]?.code === '29463-7')),
+    height: searchset(caseVitals(c).filter((o) => o.code.coding?.[0]?.code === '8302-2')),
     renal: empty,
     inr: empty,
     // what the EHR's own search returns: by code, the results under a genomic code; by category, every GE result
@@ -51,6 +55,7 @@ function prefetch(c: GenomicCase): Record<string, unknown> {
 
 function draft(c: GenomicCase): MedicationRequest {
   const { rxcui, display, doseMg } = c.drug;
+  const perDay = c.drug.perDay ?? 2;
   return {
     resourceType: 'MedicationRequest',
     id: `${c.id}-mr`,
@@ -59,7 +64,7 @@ function draft(c: GenomicCase): MedicationRequest {
     subject: { reference: `Patient/${c.id}` },
     medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display }], text: display },
     ...(doseMg !== undefined
-      ? { dosageInstruction: [{ text: `${doseMg} mg twice daily`, timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: doseMg, unit: 'mg', system: UCUM, code: 'mg' } }] }] }
+      ? { dosageInstruction: [{ text: `${doseMg} mg ${perDay === 1 ? 'once' : 'twice'} daily`, timing: { repeat: { frequency: perDay, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: doseMg, unit: 'mg', system: UCUM, code: 'mg' } }] }] }
       : {}),
   } as MedicationRequest;
 }
@@ -78,7 +83,8 @@ async function orderSelect(c: GenomicCase, withPrefetch: boolean) {
   expect(checkCdsResponse(r.json)).toEqual([]);
   const requests = await fhir.admin.requests();
   if (withPrefetch) expect(requests).toHaveLength(0);
-  else expect(requests.filter((q) => q.path === '/Observation')).toHaveLength(2);
+  // by code and by category; drugs with a CPIC dose per m² also query height and weight
+  else expect(requests.filter((q) => q.path === '/Observation')).toHaveLength(BSA_DRUGS.has(c.drug.display) ? 4 : 2);
   return { cards: (r.json as { cards: any[] }).cards, mr };
 }
 
@@ -99,6 +105,7 @@ describe.each([
     expect(card).toBeDefined();
     expect([card.indicator, card.summary]).toEqual([c.expect.indicator, expect.stringMatching(c.expect.summary)]);
     for (const d of c.expect.detail ?? []) expect(card.detail).toMatch(d);
+    if (c.expect.noUpdate) expect(card.suggestions?.flatMap((s: any) => s.actions).filter((a: any) => a.type === 'update') ?? []).toEqual([]);
     if (c.expect.doseMg !== undefined) {
       const update = card.suggestions.flatMap((s: any) => s.actions).find((a: any) => a.type === 'update');
       expect(update.resource.id).toBe(mr.id);
