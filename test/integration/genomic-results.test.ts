@@ -20,7 +20,18 @@ const UCUM = 'http://unitsofmeasure.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 
-const seed = (): FhirResource[] => GENOMIC_CASES.flatMap((c) => [patient(c.id, '1970-01-01', c.sex), ...caseObservations(c), ...caseVitals(c)]);
+/** patient-view copies of a case: the same results for patient "pv-<case>", with the drug as an active order */
+const pv = (c: GenomicCase) => `pv-${c.id}`;
+function pvObservations(c: GenomicCase) {
+  return [...caseObservations(c), ...caseVitals(c)].map((o) => ({ ...o, id: `pv-${o.id}`, subject: { reference: `Patient/${pv(c)}` } }));
+}
+function pvOrder(c: GenomicCase): MedicationRequest {
+  const d = draft(c);
+  // started yesterday: a carbamazepine order older than 90 days would (rightly) select CPIC's "use > 3 months" rows
+  return { ...d, id: `pv-${c.id}-mr`, status: 'active', authoredOn: new Date(Date.now() - 86400000).toISOString().slice(0, 10), subject: { reference: `Patient/${pv(c)}` } };
+}
+const seed = (): FhirResource[] =>
+  GENOMIC_CASES.flatMap((c) => [patient(c.id, '1970-01-01', c.sex), ...caseObservations(c), ...caseVitals(c), patient(pv(c), '1970-01-01', c.sex), ...pvObservations(c), pvOrder(c)]);
 
 beforeAll(async () => {
   [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: seed() }), startTestService({ 'fhir.deadlineMs': 2000, requestDeadlineMs: 4000 })]);
@@ -111,5 +122,54 @@ describe.each([
       expect(update.resource.id).toBe(mr.id);
       expect(update.resource.dosageInstruction[0].doseAndRate[0].doseQuantity).toEqual({ value: c.expect.doseMg, unit: 'mg', system: UCUM, code: 'mg' });
     }
+  });
+});
+
+// Scope 5 on patient-view: the same results with the drug as an active order. Monitoring shows only cards that call
+// for action, so the check is the property, and that an unreadable result is still said (a warning naming it).
+describe.each([
+  ['with prefetch', true],
+  ['without prefetch', false],
+])('patient-view (chart opened) with the same results, %s', (_label, withPrefetch) => {
+  test.each(GENOMIC_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const obs = pvObservations(c);
+    const empty = searchset([]);
+    const vital = (code: string) => searchset(obs.filter((o) => o.code.coding?.[0]?.code === code));
+    const genomic = obs.filter((o) => o.code.coding?.[0]?.code !== '29463-7' && o.code.coding?.[0]?.code !== '8302-2');
+    const r = await svc.hook('dosing-monitor', {
+      hook: 'patient-view',
+      hookInstance: randomUUID(),
+      fhirServer: fhir.url,
+      fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: pv(c) },
+      context: { userId: 'Practitioner/example', patientId: pv(c) },
+      ...(withPrefetch
+        ? {
+            prefetch: {
+              patient: patient(pv(c), '1970-01-01', c.sex),
+              weight: vital('29463-7'),
+              height: vital('8302-2'),
+              renal: empty,
+              inr: empty,
+              genomics: searchset(genomic.filter((o) => o.code.coding?.some((x) => x.system === 'http://loinc.org'))),
+              genomicsCategory: searchset(genomic),
+              medicationRequests: searchset([pvOrder(c)]),
+              medicationStatements: empty,
+              conditions: empty,
+            },
+          }
+        : {}),
+    });
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    const cards = (r.json as { cards: any[] }).cards;
+    for (const card of cards) {
+      expect(`${card.summary} ${card.detail ?? ''}`).not.toMatch(new RegExp(`no ${c.reads.gene} result on file`, 'i'));
+      expect(JSON.stringify(card.suggestions ?? [])).not.toMatch(new RegExp(`${c.reads.gene} genotyping`));
+    }
+    if (/could not be interpreted/.test(c.expect.summary.source)) {
+      const card = cards.find((x) => x.summary.includes(`${c.reads.gene} result is on file but could not be interpreted`));
+      expect(card?.indicator).toBe('warning');
+    }
+    if (c.expect.indicator === 'critical') expect(cards.some((x) => x.indicator === 'critical' && x.summary.includes(c.reads.gene))).toBe(true);
   });
 });
