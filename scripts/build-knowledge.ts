@@ -145,6 +145,15 @@ export function doseFactorOf(text: string): { factor: number; phrase: string } |
   return factors.size === 1 ? found[0] : undefined;
 }
 
+/**
+ * A starting dose per body surface area the text states as the one to initiate ("initiate dose at 10 mg/m2/day",
+ * mercaptopurine with NUDT15 Poor Metabolizer). Examples ("e.g., 10 mg/m2/day given just 3 days/week") are not read.
+ */
+export function bsaDoseOf(text: string): { mgPerM2PerDay: number; phrase: string } | undefined {
+  const m = /initiate (?:the )?dose at (\d{1,3}(?:\.\d{1,2})?) mg\/m2\/day/i.exec(mainText(text));
+  return m ? { mgPerM2PerDay: Number(m[1]), phrase: m[0] } : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic JSON
 // ---------------------------------------------------------------------------------------------------------------
@@ -305,6 +314,7 @@ export function buildKnowledge(srcDir: string, curationFile: string, namedAllele
       const alternatives = altDrugs.filter((a) => !r.drugs.includes(a.name) && a.match.some((m) => named.includes(m))).map((a) => a.name);
       const action = classifyAction(r);
       const dose = action === 'avoid' || action === 'alternative' || action === 'dose' ? doseFactorOf(r.recommendation) : undefined;
+      const perM2 = action === 'alternative' || action === 'dose' ? bsaDoseOf(r.recommendation) : undefined;
       return {
         id: r.id,
         guideline: r.guideline_id,
@@ -317,6 +327,7 @@ export function buildKnowledge(srcDir: string, curationFile: string, namedAllele
         flags: { dosing: r.dosing_information, alternative: r.alternate_drug_available, other: r.other_prescribing_guidance },
         action,
         ...(dose ? { doseFactor: dose.factor, doseFactorText: dose.phrase } : {}),
+        ...(perM2 && !dose ? { startingDosePerM2: perM2 } : {}),
         ...(alternatives.length && (action === 'avoid' || action === 'alternative' || action === 'dose') ? { alternatives } : {}),
       };
     });

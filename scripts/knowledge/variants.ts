@@ -17,6 +17,8 @@ export interface NamedAlleleCuration {
   /** rsID → verified GRCh37 position, with the sources that state it */
   grch37?: Record<string, { pos: number; sources: string[] }>;
   proxies?: { rsid: string; allele: string; note: string }[];
+  /** variant name → its rsID, where the allele source gives none (MT-RNR1), with the sources that state it (two or more) */
+  rsids?: Record<string, { rsid: string; sources: string[] }>;
   /** genes read by allele function: allele functions → CPIC lookup value (scripts/knowledge/functions.ts) */
   functionRules?: FunctionRule[];
 }
@@ -30,7 +32,7 @@ export interface ExtractedGene {
   reference: string;
   alleles: { name: string; reference?: boolean; function: string | null; variants: { position: number; rsid?: string; hgvsG?: string; ref: string; alt: string }[] }[];
   /** CPIC's own diplotype (or single-allele) → phenotype rows, to check the reviewed function rules against */
-  phenotypeExamples?: { alleles: string[]; phenotype: string }[];
+  phenotypeExamples?: { alleles: string[]; phenotype: string; sex?: 'male' | 'female' }[];
 }
 
 const COMPLEMENT: Record<string, string> = { A: 'T', T: 'A', C: 'G', G: 'C' };
@@ -123,6 +125,13 @@ function applyCuration(gene: string, g: NamedGeneVariants, c: NamedAlleleCuratio
     if (!v) throw new Error(`curation: ${gene} ${rsid} is not a defining variant`);
     if (p.sources.length < 2) throw new Error(`curation: ${gene} ${rsid} GRCh37 position needs two sources`);
     v.pos37 = p.pos;
+  }
+  for (const [name, r] of Object.entries(c.rsids ?? {})) {
+    const v = g.variants.find((x) => x.name === name);
+    if (!v) throw new Error(`curation: ${gene} ${name} is not a defining variant`);
+    if (v.rsid && v.rsid !== r.rsid) throw new Error(`curation: ${gene} ${name} already has ${v.rsid}`);
+    if (r.sources.length < 2) throw new Error(`curation: ${gene} ${name} rsID needs two sources`);
+    v.rsid = r.rsid;
   }
   for (const p of c.proxies ?? []) {
     const variant = g.variants.findIndex((x) => x.rsid === p.rsid);

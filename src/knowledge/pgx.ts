@@ -72,6 +72,8 @@ export interface RecommendationRow {
   doseFactor?: number;
   /** the phrase the dose factor was read from */
   doseFactorText?: string;
+  /** a starting dose per m² body surface area the text says to initiate (mercaptopurine, NUDT15 Poor Metabolizer) */
+  startingDosePerM2?: { mgPerM2PerDay: number; phrase: string };
   /** alternatives named in the text (keys of `alternatives`) */
   alternatives?: string[];
 }

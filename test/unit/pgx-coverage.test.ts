@@ -10,8 +10,10 @@ import { evaluatePgxGuidance, type MedicationUse } from '../../src/dosing/pgx/en
 import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { loadPgxKnowledge, type PopulationRule, type RecommendationRow } from '../../src/knowledge/pgx.js';
 import { alleleAlias } from '../../src/dosing/pgx/alleles.js';
+import { defaultVariantCatalogue } from '../../src/knowledge/pgxVariants.js';
 
 const k = loadPgxKnowledge();
+const VARIANTS = defaultVariantCatalogue();
 const CPIC = path.resolve(process.cwd(), '../shared/data/cpic');
 const LOINC = 'http://loinc.org';
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -50,6 +52,17 @@ function asReported(gene: string, d: string): string {
 }
 
 const chosen = new Map<string, Observation | null>();
+/** The sex an X-linked gene's Observation was read for (G6PD: hemizygous male or heterozygous female). */
+const sexOf = new Map<Observation, 'male' | 'female'>();
+
+/** G6PD (X-linked): one allele of each CPIC function, as a hemizygous male result and as female pairs. */
+function xLinkedSpellings(g: (typeof k.genes)[string]): { text: string; sex: 'male' | 'female' }[] {
+  const byFunction = new Map<string, string>();
+  for (const [name, f] of Object.entries(g.alleles ?? {})) if (!byFunction.has(f) && !name.includes('/')) byFunction.set(f, name);
+  const reps = [...byFunction.values()];
+  return [...reps.map((a) => ({ text: `${a} hemizygous`, sex: 'male' as const })), ...reps.flatMap((a) => reps.map((b) => ({ text: `${a}/${b}`, sex: 'female' as const })))];
+}
+
 /** An Observation that yields lookup value `key` for `gene` through reader + engine, or null if none does. */
 function observationFor(gene: string, key: string, drug: string): Observation | null {
   const id = `${gene}|${key}`;
@@ -58,8 +71,21 @@ function observationFor(gene: string, key: string, drug: string): Observation | 
   let found: Observation | null = null;
   if (g.method === 'hla') found = observation(gene, '84413-4', `${gene}${key}`);
   else if (g.method === 'phenotype') found = observation(gene, '53040-2', key);
-  else {
-    // genes read by allele function (CACNA1S, MT-RNR1) have no diplotype table: every allele, and every pair
+  else if (VARIANTS.genes[gene]?.kind === 'x-linked') {
+    for (const { text, sex } of xLinkedSpellings(g)) {
+      const obs = observation(gene, '84413-4', text);
+      const genes = readGeneResults([obs]).results;
+      if (genes.length !== 1) continue;
+      const single = evaluatePgxGuidance(k, { drug, genes, conditions: [], medications: [], now: NOW, sex });
+      const l = single.status === 'matched' || single.status === 'no-result' ? single.lookups.find((x) => x.gene === gene) : undefined;
+      if (l && l.keys.length === 1 && l.keys[0] === key) {
+        found = obs;
+        sexOf.set(obs, sex);
+        break;
+      }
+    }
+  } else {
+    // genes read by allele function (CACNA1S, MT-RNR1, RYR1) have no diplotype table: every allele, and every pair
     const names = Object.keys(g.alleles ?? {});
     const byFunction = g.method === 'function' ? [...names, ...names.flatMap((a) => names.map((b) => `${a}/${b}`))] : [];
     const spellings = [...(diplotypes.get(gene)?.get(key) ?? []).slice(0, 60).flatMap((d) => [...new Set([asReported(gene, d), d])]), ...byFunction];
@@ -133,7 +159,8 @@ test('every CPIC recommendation row is reached from FHIR Observations through th
       }
       if (!ok) continue;
       const genes = readGeneResults(obs).results;
-      const out = evaluatePgxGuidance(k, { drug, genes, ...contextFor(rule), now: NOW });
+      const sex = obs.map((o) => sexOf.get(o)).find(Boolean);
+      const out = evaluatePgxGuidance(k, { drug, genes, ...contextFor(rule), now: NOW, ...(sex ? { sex } : {}) });
       if (out.status !== 'matched') failures.push(`${row.id} ${drug} ${JSON.stringify(row.lookup)} ${row.population}: ${out.status}`);
       else if (out.row.id !== row.id) failures.push(`${row.id} ${drug} ${JSON.stringify(row.lookup)} ${row.population}: got ${out.row.id} ${JSON.stringify(out.row.lookup)} ${out.row.population}`);
       else reached++;

@@ -8,6 +8,7 @@ import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
 import type { AlternativeDrug, GeneFinding, Recommendation, RecommendationInput, Severity, UnreadablePgxResult } from '../../domain/recommendation.js';
 import type { PgxAction, PgxKnowledge, RecommendationRow } from '../../knowledge/pgx.js';
+import { bsaStartingDose } from './bsaDose.js';
 import { evaluatePgxGuidance, type GeneLookup, type MedicationUse, type PgxOutcome } from './engine.js';
 
 export interface PgxSettings {
@@ -158,6 +159,12 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
         doseAdjustment.to = { value: round2(from.value * row.doseFactor), unit: from.unit };
       }
     }
+    // a starting dose per m² (mercaptopurine, NUDT15 Poor Metabolizer): computed from height and weight, or said missing
+    const perM2 = row.startingDosePerM2 && !doseAdjustment ? bsaStartingDose(row.startingDosePerM2, facts, order) : undefined;
+    if (perM2) {
+      notes.push(perM2.note);
+      if (perM2.adjustment) doseAdjustment = perM2.adjustment;
+    }
     const finding = outcome.lookups.filter((l) => l.basis !== 'none').map(shortFinding).join(' + ') || outcome.lookups.map(shortFinding).join(' + ');
     const rec = { id: o.newId(), drug: drugRef } as Recommendation;
     if (order.ref) rec.orderRef = order.ref;
@@ -168,7 +175,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
       : `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139);
     rec.genes = findings(k, row, outcome.lookups);
     rec.inputs = inputsOf(outcome.lookups, outcome);
-    rec.missing = outcome.missingGenes.map((g) => `${g} result`);
+    rec.missing = [...outcome.missingGenes.map((g) => `${g} result`), ...(perM2?.missing ?? [])];
     rec.method = method;
     rec.evidence = [{ citation: cpic.citation, url: cpic.url, strength: row.classification }, ...pubmed];
     rec.notes = notes;

@@ -346,6 +346,10 @@ function lookupHla(gene: string, list: GeneResult[], allowed: ReadonlySet<string
     }
     return lookup;
   }
-  const notes = list.length > 0 ? [`the ${gene} result on file does not report ${alleles.join(' or ')}`] : [];
-  return noResult(gene, allowed, notes, [...attributed, ...unattributed]);
+  // an HLA result on file that does not answer the allele this drug needs (another allele's presence test, or a value
+  // that names no HLA allele) is never "no result": it is on file, and must be reviewed
+  const unanswered = list.map((r) =>
+    unreadOf(r, r.hla ? `the ${gene} result on file reports ${r.hla.allele} only, not ${alleles.join(' or ')}, which this drug's recommendation needs` : `the ${gene} result on file names no HLA allele that can be read as ${alleles.join(' or ')} carriage`),
+  );
+  return noResult(gene, allowed, [], [...attributed, ...unanswered, ...unattributed]);
 }

@@ -11,8 +11,9 @@ export function registerPgxEvaluators(registry: EvaluatorRegistry, deps: Evaluat
     registry.register(
       name,
       (c) => evaluatePgx(k, c.facts, c.order, c.drug, medicationUses(c.facts, c.drugs), { settings: c.config.pgx ?? DEFAULT_PGX_SETTINGS, newId: c.newId, now: new Date() }),
-      // the gene results (age, conditions and medications come from the shared keys)
-      [...GENOMIC_PREFETCH_KEYS],
+      // the gene results (age, conditions and medications come from the shared keys); height and weight where a CPIC
+      // row gives a starting dose per m² body surface area (mercaptopurine)
+      [...GENOMIC_PREFETCH_KEYS, ...((k.byDrug.get(name) ?? []).some((r) => r.startingDosePerM2) ? ['weight', 'height'] : [])],
     );
   }
   return registry;

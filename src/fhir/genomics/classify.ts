@@ -4,7 +4,7 @@ import { genomicCodeOf, isGeneticsCategory, type ObsKind } from './codes.js';
 import { genesMentioned, leadingGene } from './genes.js';
 import { ccText, codingsOf, isRec, recordsOf, str, type Rec } from './json.js';
 
-export type Classified = { kind: ObsKind; gene?: string; allele?: string } | { error: string; genomic: boolean };
+export type Classified = { kind: ObsKind; gene?: string; allele?: string; code?: string; verified?: false } | { error: string; genomic: boolean };
 
 const GENOMIC_WORDS = /\b(?:genotype|diplotype|haplotype|allele|variant|metaboli[sz]er|activity score|pharmacogen\w*|genetic|gene)\b/i;
 const IG_PROFILE = /genomics-reporting/i;
@@ -23,17 +23,19 @@ export function classify(o: Rec): Classified {
   const kinds = new Set<ObsKind>();
   let gene: string | undefined;
   let allele: string | undefined;
+  let unverified: string | undefined;
   for (const c of codes) {
     const def = genomicCodeOf(c);
     if (!def) continue;
     kinds.add(def.kind);
     if (def.gene) gene = def.gene;
     if (def.allele) allele = def.allele;
+    if (def.verified === false) unverified = def.code;
   }
   if (kinds.size > 1) return { error: 'Observation.code has codings of different result kinds', genomic: true };
   const [known] = kinds;
   const words = [...codes.map((c) => c.display), ccText(o.code) ?? ''].filter(Boolean);
-  if (known && known !== 'generic') return { kind: known, ...(gene ? { gene } : {}), ...(allele ? { allele } : {}) };
+  if (known && known !== 'generic') return { kind: known, ...(gene ? { gene } : {}), ...(allele ? { allele } : {}), ...(unverified ? { code: unverified, verified: false as const } : {}) };
 
   // Generic or local codes: recognise by wording.
   for (const w of words) {

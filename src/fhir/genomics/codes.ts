@@ -28,6 +28,11 @@ export interface GenomicCode {
   gene?: string;
   /** HLA presence codes: the allele tested, e.g. "*58:01" */
   allele?: string;
+  /**
+   * false: the code's meaning could not be checked against LOINC (docs/pgx.md "LOINC codes"); its gene/allele is then
+   * used only when the Observation itself names the same allele (display or text), never from the code alone
+   */
+  verified?: false;
   source: string;
 }
 
@@ -47,7 +52,7 @@ export const GENOMIC_RESULT_CODES: readonly GenomicCode[] = [
   { system: LOINC, code: '79714-2', kind: 'generic', display: 'gene product metabolic activity interpretation (gene from the Observation)', source: 'sent by EHRs; meaning not verified here' },
   { system: LOINC, code: '79715-9', kind: 'generic', display: 'gene product metabolic activity interpretation (gene from the Observation)', source: 'sent by EHRs; meaning not verified here' },
   { system: LOINC, code: '57979-7', kind: 'hla-presence', gene: 'HLA-B', allele: '*15:02', display: 'HLA-B*15:02 [Presence]', source: 'Genomics Reporting IG GenomicReportExample01' },
-  { system: LOINC, code: '79711-8', kind: 'hla-presence', gene: 'HLA-B', allele: '*58:01', display: 'HLA-B*58:01 [Presence]', source: 'laboratory messages seen in the field (issue 14); verify against LOINC before relying on it' },
+  { system: LOINC, code: '79711-8', kind: 'hla-presence', gene: 'HLA-B', allele: '*58:01', verified: false, display: 'HLA-B*58:01 [Presence]', source: 'laboratory messages seen in the field (issue 14); not verifiable against LOINC here and attributed to other genes by some public code (docs/pgx.md): read only when the Observation names HLA-B*58:01 too' },
   { system: IG_TBD_CODES, code: 'therapeutic-implication', kind: 'implication', display: 'Therapeutic implication', source: 'Genomics Reporting IG STU2/STU3' },
   { system: IG_TBD_CODES, code: 'predicted-therapeutic-implication', kind: 'implication', display: 'Predicted therapeutic implication', source: 'Genomics Reporting IG STU2 (its component code, also sent as Observation.code)' },
   { system: IG_TBD_CODES, code: 'medication-implication', kind: 'implication', display: 'Medication implication', source: 'Genomics Reporting IG ballot versions (sent by early implementers)' },

@@ -186,6 +186,11 @@ export function parseNamedText(c: VariantsFile, s: string, gene: string): NamedR
   }
   const zyg = [words.het, words.hom, words.hemi, words.homoplasmic, words.heteroplasmic].filter(Boolean).length;
   if (zyg > 1) return { parsed: { error: 'value states more than one zygosity' } };
+  // alleles the knowledge knows by name only (G6PD): the zygosity words give the result directly
+  if (found.some((f) => f.allele !== undefined && !g.alleles.find((a) => a.name === f.allele)?.variants.length)) {
+    if (found.some((f) => f.allele === undefined)) return { parsed: { error: `${gene} alleles and variants mixed in one value` } };
+    return { parsed: byName(g, gene, found.map((f) => f.allele!), presence, words) };
+  }
   const variantsOf = (f: { allele?: string; variant?: number }): number[] => {
     if (f.variant !== undefined) return [f.variant];
     return g.alleles.find((a) => a.name === f.allele)?.variants ?? [];
@@ -206,6 +211,32 @@ export function parseNamedText(c: VariantsFile, s: string, gene: string): NamedR
   if ('error' in assembled) return { parsed: assembled };
   if (notes) assembled.ok.notes = [...(('notes' in assembled.ok && assembled.ok.notes) || []), ...notes];
   return { parsed: assembled, calls };
+}
+
+/**
+ * A result named by alleles the knowledge has no variants for (G6PD): "Mediterranean hemizygous" → that one allele
+ * (a male result); "A- 202A_376G heterozygous" → Reference/A- 202A_376G; "homozygous" → two copies; two alleles
+ * named → both (compound heterozygous); "negative" → the reference (only the alleles named were tested: noted).
+ */
+function byName(g: NamedGeneVariants, gene: string, names: string[], presence: boolean | 'both' | undefined, w: { het: boolean; hom: boolean; hemi: boolean; homoplasmic: boolean; heteroplasmic: boolean }): ParseOutcome {
+  const zyg = [w.het, w.hom, w.hemi, w.homoplasmic, w.heteroplasmic].filter(Boolean).length;
+  if (zyg > 1) return { error: 'value states more than one zygosity' };
+  if (w.homoplasmic || w.heteroplasmic) return { error: `${w.homoplasmic ? 'homoplasmic' : 'heteroplasmic'} is said of mitochondrial variants, not of ${gene}` };
+  const variant = names.filter((n) => n !== g.reference);
+  if (presence === false) {
+    if (w.hemi) return { ok: { t: 'single', gene, allele: g.reference, notes: [`${gene}: only ${variant.join(', ')} tested; not found`] } };
+    return { ok: { t: 'diplotype', gene, diplotype: `${g.reference}/${g.reference}`, notes: [`${gene}: only ${variant.join(', ')} tested; not found`] } };
+  }
+  if (w.hemi) {
+    if (g.kind !== 'x-linked') return { error: `hemizygous is said of X-linked genes, not of ${gene}` };
+    if (names.length !== 1) return { error: `a hemizygous ${gene} result has one allele, ${names.length} were named` };
+    return { ok: { t: 'single', gene, allele: names[0]! } };
+  }
+  if (names.length === 2) return { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, names[0]!, names[1]!) } };
+  if (names.length > 2) return { error: `more than two ${gene} alleles named` };
+  if (w.hom) return { ok: { t: 'diplotype', gene, diplotype: `${names[0]}/${names[0]}` } };
+  if (w.het) return { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, g.reference, names[0]!) } };
+  return { error: `zygosity of ${gene} ${names[0]} is not stated (${g.kind === 'x-linked' ? 'hemizygous, heterozygous and homozygous' : 'heterozygous and homozygous'} lead to different guidance)` };
 }
 
 /** CPIC table order: the reference first, then by name (numeric). */
@@ -243,7 +274,8 @@ export function assembleCalls(g: NamedGeneVariants, gene: string, calls: readonl
   const alleles: string[] = [];
   const byCount = [...g.alleles].sort((a, b) => b.variants.length - a.variants.length || a.name.localeCompare(b.name));
   for (const a of byCount) {
-    while (a.variants.every((v) => (remaining.get(v) ?? 0) > 0)) {
+    // an allele known by name only (G6PD: no positions in the knowledge) is never assembled from variants
+    while (a.variants.length > 0 && a.variants.every((v) => (remaining.get(v) ?? 0) > 0)) {
       for (const v of a.variants) remaining.set(v, remaining.get(v)! - 1);
       alleles.push(a.name);
     }

@@ -6,7 +6,7 @@ import { draftFromParsed, geneFor, type Entry, type ReadContext, type ReadOutcom
 import { ccText, codingsOf, str } from '../json.js';
 
 /** `fromCode`: the gene and allele the Observation's code stands for in the definition (src/fhir/genomics/codes.ts). */
-export function readHlaPresence(e: Entry, fromCode: { gene?: string; allele?: string } | undefined, ctx: ReadContext): ReadOutcome {
+export function readHlaPresence(e: Entry, fromCode: { gene?: string; allele?: string; code?: string; verified?: false } | undefined, ctx: ReadContext): ReadOutcome {
   const codeWords = [...codingsOf(e.obs.code).map((c) => c.display), ccText(e.obs.code) ?? ''].find((w) => /^HLA-/i.test(w)) ?? '';
   const valueCodes = codingsOf(e.obs.valueCodeableConcept);
   const coded = valueCodes.map((c) => PRESENCE_ANSWERS[c.code]).find((p) => p !== undefined);
@@ -20,6 +20,10 @@ export function readHlaPresence(e: Entry, fromCode: { gene?: string; allele?: st
   if (g && 'error' in g) return g;
   const allelePart = codeWords.replace(/\b(?:presence|in blood|by .*|\[.*\])/gi, ' ').replace(/\s+/g, ' ').trim();
   let parsed = allelePart ? parseHla(allelePart, g?.value, presence) : undefined;
+  if (fromCode?.allele && fromCode.verified === false && !(parsed && 'ok' in parsed && parsed.ok.t === 'hla' && parsed.ok.allele === fromCode.allele)) {
+    // an unverified code stands for its allele only when the Observation's own wording names that allele
+    return { error: `Observation.code ${fromCode.code ?? ''} is not a verified LOINC code and the Observation does not name ${fromCode.gene}${fromCode.allele} itself`.replace('  ', ' '), ...(genes ? { genes } : {}) };
+  }
   if (fromCode?.allele) {
     // the code names the allele; a display that names another one contradicts it
     if (parsed && 'ok' in parsed && parsed.ok.t === 'hla' && parsed.ok.allele !== fromCode.allele) return { error: 'Observation.code and its display name different HLA alleles', ...(genes ? { genes } : {}) };

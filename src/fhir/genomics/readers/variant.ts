@@ -143,8 +143,10 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
   const genes = gene ? { genes: [gene] } : {};
   if (!rsid) return { error: 'variant has no rsID (81252-9) or known genomic HGVS', ...genes };
 
-  const ref = baseOf(one(V.ref)) ?? hgvs?.ref;
-  const alt = baseOf(one(V.alt)) ?? hgvs?.alt;
+  // an rsID with its allelic state and no bases (the IG allows it): a curated single-alternate SNP gives them
+  const curated = rsid && !one(V.ref) && !one(V.alt) && !hgvs ? KNOWN_SNPS[rsid] : undefined;
+  const ref = baseOf(one(V.ref)) ?? hgvs?.ref ?? curated?.ref;
+  const alt = baseOf(one(V.alt)) ?? hgvs?.alt ?? curated?.alt;
   if (hgvs && (ref !== hgvs.ref || alt !== hgvs.alt)) return { error: 'ref/alt components disagree with the genomic HGVS', ...genes };
   if (!ref || !alt) return { error: 'variant has no reference and alternate allele', ...genes };
   if (ref === alt) return { error: 'variant reference and alternate allele are the same', ...genes };
