@@ -51,11 +51,25 @@ export function factorChart(factors: FactorBar[], opts: { title: string; max?: n
   const W = 400;
   const rowH = 36;
   const top = 4;
-  const H = top + bars.length * rowH + 18;
-  const maxAbs = Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9);
+  const axisY = top + bars.length * rowH + 2;
+  const H = axisY + 36;
+  const step = niceStep(Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9), 2);
+  // the scale ends on a round value: the outermost ticks are at its ends
+  const maxAbs = Math.ceil(Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9) / step - 1e-9) * step;
   const mid = W / 2;
   const half = W / 2 - 2;
-  const marks: SVGElement[] = [s('line', { x1: mid, x2: mid, y1: top + 14, y2: H - 16, class: 'axis' })];
+  const unit = bars[0]?.unit ?? '';
+  const marks: SVGElement[] = [s('line', { x1: mid, x2: mid, y1: top + 14, y2: axisY, class: 'axis' }), s('line', { x1: mid - half, x2: mid + half, y1: axisY, y2: axisY, class: 'axis' })];
+  // the change in dose: round values either side of zero, with their unit
+  for (let k = -Math.floor(maxAbs / step + 1e-9); k * step <= maxAbs + 1e-9; k++) {
+    const v = k * step;
+    const tx = mid + (v / maxAbs) * half;
+    const anchor = tx < 30 ? 'start' : tx > W - 30 ? 'end' : 'middle';
+    marks.push(
+      s('line', { x1: c1(tx), x2: c1(tx), y1: axisY, y2: axisY + 4, class: 'axis' }),
+      s('text', { x: c1(tx), y: axisY + 15, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, v === 0 ? '0' : `${signed(v, 2)} ${unit}`),
+    );
+  }
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const w = Math.max((Math.abs(b.value) / maxAbs) * half, 1.5);
@@ -92,8 +106,21 @@ export function doseIntervalChart(o: { unit: string; interval?: { low: number; h
   const x = (v: number) => L + ((v - lo) / (hi - lo)) * (R - L);
   const rowH = 36;
   const head = o.interval ? 34 : 4;
-  const H = head + o.marks.length * rowH + 4;
+  const axisY = head + o.marks.length * rowH + 6;
+  const H = axisY + 22;
   const marks: SVGElement[] = [];
+  // the scale's axis: round values with their unit, a faint line through the rows at each
+  const step = niceStep(hi - lo, 4);
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) {
+    const tx = x(v);
+    const anchor = tx < L + 24 ? 'start' : tx > R - 24 ? 'end' : 'middle';
+    marks.push(
+      s('line', { x1: c1(tx), x2: c1(tx), y1: head, y2: axisY, class: 'grid' }),
+      s('line', { x1: c1(tx), x2: c1(tx), y1: axisY, y2: axisY + 4, class: 'axis' }),
+      s('text', { x: c1(tx), y: axisY + 16, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, `${fmt(v, 2)} ${o.unit}`),
+    );
+  }
+  marks.push(s('line', { x1: L, x2: R, y1: axisY, y2: axisY, class: 'axis' }));
   if (o.interval) {
     const { low, high, level } = o.interval;
     marks.push(
@@ -101,7 +128,7 @@ export function doseIntervalChart(o: { unit: string; interval?: { low: number; h
       s('text', { x: W, y: 12, class: 'bar-value', 'text-anchor': 'end' }, `${fmt(low)}–${fmt(high)} ${o.unit}`),
       s('rect', { x: x(low), y: 17, width: Math.max(x(high) - x(low), 1), height: 11, class: 'band' }),
       // the interval continues as a shaded column behind every row
-      s('rect', { x: x(low), y: head, width: Math.max(x(high) - x(low), 1), height: H - head - 4, class: 'band faint' }),
+      s('rect', { x: x(low), y: head, width: Math.max(x(high) - x(low), 1), height: axisY - head, class: 'band faint' }),
     );
   }
   o.marks.forEach((m, i) => {
