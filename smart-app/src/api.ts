@@ -3,6 +3,9 @@
 // a timeout (never a promise that stays pending).
 import type Client from 'fhirclient/lib/Client';
 import type { Recommendation } from '../../src/domain/recommendation.js';
+import { ApiError } from './errors.js';
+
+export { ApiError };
 
 /** Longer than the service's own deadlines (the FHIR proof: 3 s by default), short enough not to leave the user waiting. */
 export const API_TIMEOUT_MS = 20000;
@@ -17,20 +20,6 @@ export interface RecommendationSummary {
   createdAt: string;
   /** the draft order the recommendation is about, e.g. "MedicationRequest/103" (absent for some kinds) */
   orderRef?: string;
-}
-
-/** What went wrong, as the failure screen needs it. */
-export class ApiError extends Error {
-  constructor(
-    /** HTTP status; 0 for a network failure, -1 for a timeout */
-    readonly status: number,
-    /** the service's reason code (e.g. "token-rejected"), or "network" / "timeout" */
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
 }
 
 /** One GET with a deadline: network failures and timeouts become ApiErrors too. */

@@ -1,6 +1,6 @@
 // What went wrong, in plain words, and the way back: every failure of the launch, the FHIR read or the API ends on
 // this screen (never on "Loading…"). The technical cause is a small details line, never the message.
-import { ApiError } from './api.js';
+import { ApiError } from './errors.js';
 import { h, root } from './dom.js';
 
 export type FailureKind = 'session' | 'no-access' | 'server-not-allowed' | 'not-found' | 'fhir-unavailable' | 'service-error' | 'network' | 'timeout' | 'not-launched' | 'patient-unavailable' | 'unexpected';
@@ -55,6 +55,8 @@ export function classify(e: unknown, during: 'api' | 'patient' | 'launch'): Fail
     return { kind, details: `${head} · ${msg}` };
   }
   const status = statusOf(e);
+  // fhirclient refuses to use a token about to expire that it cannot refresh (no offline_access/online_access scope)
+  if (/unable to refresh|expired/i.test(msg)) return { kind: 'session', details: msg };
   if (during === 'launch') return { kind: /state|launch|iss/i.test(msg) ? 'not-launched' : 'unexpected', details: msg };
   if (status === 401) return { kind: 'session', details: `FHIR HTTP 401 · ${msg}` };
   if (status === 403) return { kind: 'no-access', details: `FHIR HTTP 403 · ${msg}` };
