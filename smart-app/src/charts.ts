@@ -67,7 +67,8 @@ export function factorChart(factors: FactorBar[], opts: { title: string; max?: n
     const anchor = tx < 30 ? 'start' : tx > W - 30 ? 'end' : 'middle';
     marks.push(
       s('line', { x1: c1(tx), x2: c1(tx), y1: axisY, y2: axisY + 4, class: 'axis' }),
-      s('text', { x: c1(tx), y: axisY + 15, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, v === 0 ? '0' : `${signed(v, 2)} ${unit}`),
+      // the unit on the outermost ticks (inner ones would crowd a 400 px panel)
+      s('text', { x: c1(tx), y: axisY + 15, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, v === 0 ? '0' : Math.abs(v) >= maxAbs - 1e-9 ? `${signed(v, 2)} ${unit}` : signed(v, 2)),
     );
   }
   bars.forEach((b, i) => {

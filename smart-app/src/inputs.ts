@@ -2,7 +2,7 @@
 // ("176 lb = 79.8 kg", "Lab reported C/T = A/G on the gene strand").
 import type { Recommendation, RecommendationInput } from '../../src/domain/recommendation.js';
 import { h } from './dom.js';
-import { unitText } from './text.js';
+import { populationText, unitText } from './text.js';
 import { dateTimeText } from './time.js';
 
 type Reported = NonNullable<NonNullable<RecommendationInput['source']>['reported']>;
@@ -57,7 +57,8 @@ export function inputsSection(r: Recommendation, section: (title: string, cls: s
       'tr',
       { 'data-key': i.key },
       h('th', { scope: 'row' }, i.label),
-      h('td', { class: 'value' }, valueText(i)),
+      // a CPIC population code in the guideline's words (the code stays in the card's data)
+      h('td', { class: 'value' }, i.key === 'population' && typeof i.value === 'string' ? populationText(i.value) || 'all patients' : valueText(i)),
       h('td', { class: i.source?.date ? 'date' : 'date none' }, dateTimeText(i.source?.date)),
       sourceCell(i),
     ),
