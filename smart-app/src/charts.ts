@@ -232,9 +232,15 @@ export function timePlot(o: {
   // grid and ticks
   for (let v = 0; v <= v1 + 1e-9; v += yStep) {
     if (v > 0) marks.push(s('line', { x1: L, x2: R, y1: c1(y(v)), y2: c1(y(v)), class: 'grid' }));
-    marks.push(s('text', { x: L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': 'end' }, fmt(v, 2)));
+    // the top tick carries the unit (the axis caption names it too)
+    const top = v + yStep > v1 + 1e-9;
+    // (left-aligned at the chart's edge: "30 mg/L" is wider than the margin)
+    marks.push(s('text', { x: top ? 0 : L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': top ? 'start' : 'end', 'data-value': fmt(v, 2) }, top ? `${fmt(v, 2)} ${o.unit}` : fmt(v, 2)));
   }
-  for (let t = t0; t <= t1 + 1e-9; t += xStep) marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': 'middle' }, fmt(t, 1)));
+  for (let t = t0; t <= t1 + 1e-9; t += xStep) {
+    const last = t + xStep > t1 + 1e-9; // the last tick carries the unit, right-aligned to stay in the panel
+    marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': last ? 'end' : 'middle', 'data-value': fmt(t, 1) }, last ? `${fmt(t, 1)} ${tu}` : fmt(t, 1)));
+  }
   marks.push(s('line', { x1: L, x2: R, y1: B, y2: B, class: 'axis' }), s('line', { x1: L, x2: L, y1: T, y2: B, class: 'axis' }));
   marks.push(s('text', { x: (L + R) / 2, y: H - 6, class: 'axis-label', 'text-anchor': 'middle' }, `${o.timeLabel ?? 'time'} (${tu})`));
   marks.push(s('text', { x: 2, y: T - 10, class: 'axis-label' }, `concentration (${o.unit})`));
