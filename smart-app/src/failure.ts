@@ -91,7 +91,7 @@ export function renderFailure(f: Failure, way: WayBack = {}, banner?: HTMLElemen
     h(
       'section',
       { class: 'error', role: 'alert', 'data-testid': 'failure', 'data-kind': f.kind },
-      h('h1', {}, t.title),
+      h('h1', { tabindex: '-1' }, t.title),
       h('p', { 'data-testid': 'failure-advice' }, t.advice),
       buttons.length ? h('p', { class: 'ways-back' }, ...buttons) : undefined,
       h('p', { class: 'details', 'data-testid': 'failure-details' }, `Details: ${f.details}`),
