@@ -51,11 +51,26 @@ export function factorChart(factors: FactorBar[], opts: { title: string; max?: n
   const W = 400;
   const rowH = 36;
   const top = 4;
-  const H = top + bars.length * rowH + 18;
-  const maxAbs = Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9);
+  const axisY = top + bars.length * rowH + 2;
+  const H = axisY + 36;
+  const step = niceStep(Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9), 2);
+  // the scale ends on a round value: the outermost ticks are at its ends
+  const maxAbs = Math.ceil(Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9) / step - 1e-9) * step;
   const mid = W / 2;
   const half = W / 2 - 2;
-  const marks: SVGElement[] = [s('line', { x1: mid, x2: mid, y1: top + 14, y2: H - 16, class: 'axis' })];
+  const unit = bars[0]?.unit ?? '';
+  const marks: SVGElement[] = [s('line', { x1: mid, x2: mid, y1: top + 14, y2: axisY, class: 'axis' }), s('line', { x1: mid - half, x2: mid + half, y1: axisY, y2: axisY, class: 'axis' })];
+  // the change in dose: round values either side of zero, with their unit
+  for (let k = -Math.floor(maxAbs / step + 1e-9); k * step <= maxAbs + 1e-9; k++) {
+    const v = k * step;
+    const tx = mid + (v / maxAbs) * half;
+    const anchor = tx < 30 ? 'start' : tx > W - 30 ? 'end' : 'middle';
+    marks.push(
+      s('line', { x1: c1(tx), x2: c1(tx), y1: axisY, y2: axisY + 4, class: 'axis' }),
+      // the unit on the outermost ticks (inner ones would crowd a 400 px panel)
+      s('text', { x: c1(tx), y: axisY + 15, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, v === 0 ? '0' : Math.abs(v) >= maxAbs - 1e-9 ? `${signed(v, 2)} ${unit}` : signed(v, 2)),
+    );
+  }
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const w = Math.max((Math.abs(b.value) / maxAbs) * half, 1.5);
@@ -92,8 +107,21 @@ export function doseIntervalChart(o: { unit: string; interval?: { low: number; h
   const x = (v: number) => L + ((v - lo) / (hi - lo)) * (R - L);
   const rowH = 36;
   const head = o.interval ? 34 : 4;
-  const H = head + o.marks.length * rowH + 4;
+  const axisY = head + o.marks.length * rowH + 6;
+  const H = axisY + 22;
   const marks: SVGElement[] = [];
+  // the scale's axis: round values with their unit, a faint line through the rows at each
+  const step = niceStep(hi - lo, 4);
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) {
+    const tx = x(v);
+    const anchor = tx < L + 24 ? 'start' : tx > R - 24 ? 'end' : 'middle';
+    marks.push(
+      s('line', { x1: c1(tx), x2: c1(tx), y1: head, y2: axisY, class: 'grid' }),
+      s('line', { x1: c1(tx), x2: c1(tx), y1: axisY, y2: axisY + 4, class: 'axis' }),
+      s('text', { x: c1(tx), y: axisY + 16, class: 'tick', 'text-anchor': anchor, 'data-value': fmt(v, 2) }, `${fmt(v, 2)} ${o.unit}`),
+    );
+  }
+  marks.push(s('line', { x1: L, x2: R, y1: axisY, y2: axisY, class: 'axis' }));
   if (o.interval) {
     const { low, high, level } = o.interval;
     marks.push(
@@ -101,7 +129,7 @@ export function doseIntervalChart(o: { unit: string; interval?: { low: number; h
       s('text', { x: W, y: 12, class: 'bar-value', 'text-anchor': 'end' }, `${fmt(low)}–${fmt(high)} ${o.unit}`),
       s('rect', { x: x(low), y: 17, width: Math.max(x(high) - x(low), 1), height: 11, class: 'band' }),
       // the interval continues as a shaded column behind every row
-      s('rect', { x: x(low), y: head, width: Math.max(x(high) - x(low), 1), height: H - head - 4, class: 'band faint' }),
+      s('rect', { x: x(low), y: head, width: Math.max(x(high) - x(low), 1), height: axisY - head, class: 'band faint' }),
     );
   }
   o.marks.forEach((m, i) => {
@@ -204,9 +232,15 @@ export function timePlot(o: {
   // grid and ticks
   for (let v = 0; v <= v1 + 1e-9; v += yStep) {
     if (v > 0) marks.push(s('line', { x1: L, x2: R, y1: c1(y(v)), y2: c1(y(v)), class: 'grid' }));
-    marks.push(s('text', { x: L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': 'end' }, fmt(v, 2)));
+    // the top tick carries the unit (the axis caption names it too)
+    const top = v + yStep > v1 + 1e-9;
+    // (left-aligned at the chart's edge: "30 mg/L" is wider than the margin)
+    marks.push(s('text', { x: top ? 0 : L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': top ? 'start' : 'end', 'data-value': fmt(v, 2) }, top ? `${fmt(v, 2)} ${o.unit}` : fmt(v, 2)));
   }
-  for (let t = t0; t <= t1 + 1e-9; t += xStep) marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': 'middle' }, fmt(t, 1)));
+  for (let t = t0; t <= t1 + 1e-9; t += xStep) {
+    const last = t + xStep > t1 + 1e-9; // the last tick carries the unit, right-aligned to stay in the panel
+    marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': last ? 'end' : 'middle', 'data-value': fmt(t, 1) }, last ? `${fmt(t, 1)} ${tu}` : fmt(t, 1)));
+  }
   marks.push(s('line', { x1: L, x2: R, y1: B, y2: B, class: 'axis' }), s('line', { x1: L, x2: L, y1: T, y2: B, class: 'axis' }));
   marks.push(s('text', { x: (L + R) / 2, y: H - 6, class: 'axis-label', 'text-anchor': 'middle' }, `${o.timeLabel ?? 'time'} (${tu})`));
   marks.push(s('text', { x: 2, y: T - 10, class: 'axis-label' }, `concentration (${o.unit})`));

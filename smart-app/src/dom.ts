@@ -27,11 +27,6 @@ export function root(): HTMLElement {
   return document.getElementById('app') ?? document.body;
 }
 
-export function showError(title: string, e: unknown): void {
-  const msg = e instanceof Error ? e.message : String(e);
-  root().replaceChildren(h('section', { class: 'error', role: 'alert' }, h('h1', {}, title), h('p', {}, msg)));
-}
-
 export function fmt(v: number, digits = 1): string {
   return Number(v.toFixed(digits)).toString();
 }

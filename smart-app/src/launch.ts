@@ -1,6 +1,6 @@
 // launch.html: the EHR opens this with ?iss=<FHIR base>&launch=<id>; authorize with PKCE, come back to index.html.
 import FHIR from 'fhirclient';
-import { showError } from './dom.js';
+import { classify, renderFailure } from './failure.js';
 
 interface AppSettings {
   clientId: string;
@@ -21,4 +21,4 @@ async function launch(): Promise<void> {
   });
 }
 
-launch().catch((e: unknown) => showError('The app could not be launched', e));
+launch().catch((e: unknown) => renderFailure(classify(e, 'launch')));

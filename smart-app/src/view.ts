@@ -1,83 +1,22 @@
 // Renders one Recommendation (the same object the card and the audit record come from) as the "Dosing details" page.
-import type { Recommendation, RecommendationInput } from '../../src/domain/recommendation.js';
+// The banner is patient.ts, the genes genes.ts, the inputs inputs.ts, the list list.ts, the charts charts.ts.
+import type { Recommendation } from '../../src/domain/recommendation.js';
 import { doseIntervalChart, factorChart, timePlot, type DoseEvent, type DoseMark } from './charts.js';
 import { fmt, h } from './dom.js';
-
-export interface PatientBanner {
-  name: string;
-  detail: string;
-}
-
-export interface RecommendationSummary {
-  id: string;
-  drug: string;
-  kind: string;
-  severity: string;
-  headline: string;
-  method: { name: string; version: string };
-  createdAt: string;
-}
-
-const SEVERITY_TEXT: Record<string, string> = { info: 'Information', warning: 'Warning', critical: 'Critical' };
-
-function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+import { genesSection } from './genes.js';
+import { inputsSection } from './inputs.js';
+import { SEVERITY_TEXT } from './list.js';
+import { renderBanner, type PatientBanner } from './patient.js';
+import { capital } from './text.js';
+import { whenText } from './time.js';
 
 function section(title: string, cls: string, ...children: (Node | string | false | undefined)[]): HTMLElement {
   return h('section', { class: cls, 'aria-label': title }, h('h2', {}, title), ...children);
 }
 
-/** UCUM codes as people write them; unit-less ratios (INR) show no unit. */
-const UNIT_TEXT: Record<string, string> = { a: 'years', mo: 'months', '{INR}': '', '{ratio}': '', '1': '', '[lb_av]': 'lb', '[in_i]': 'in', ug: 'µg', 'ug/mL': 'µg/mL', 'umol/L': 'µmol/L', 'mL/min/{1.73_m2}': 'mL/min/1.73 m²', '%': '%' };
-function unitText(u: string | undefined): string {
-  if (!u) return '';
-  return UNIT_TEXT[u] ?? u;
-}
-
-function dateText(iso: string | undefined): string {
-  return iso ? iso.slice(0, 10) : '—';
-}
-
-/**
- * A source date: the day, and the time when the source has one (levels, INR, administrations), as the source wrote
- * it. A time with a UTC offset other than zero keeps its own calendar date and shows the offset (a warfarin dose given
- * at 20:00 UTC−05:00 is on that day of therapy, not on the next UTC day); UTC times are marked UTC.
- */
-export function dateTimeText(iso: string | undefined): string {
-  if (!iso) return '—';
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.exec(iso);
-  if (!m) return iso.slice(0, 10);
-  const [, date, time, zone] = m;
-  if (zone === undefined) return time === '00:00' ? date! : `${date} ${time}`;
-  if (zone === 'Z' || zone === '+00:00' || zone === '-00:00') return time === '00:00' ? date! : `${date} ${time} UTC`;
-  return `${date} ${time} (UTC${zone.replace('-', '−')})`;
-}
-
 /** A refinement of a dose already started (e.g. Lenzini 2010 from the INR response), named so by its method. */
 function isRefinement(r: Recommendation): boolean {
   return /\brefine/i.test(r.method.name);
-}
-
-function valueText(i: RecommendationInput): string {
-  const v = typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : typeof i.value === 'number' ? String(Number(i.value.toPrecision(6))) : i.value;
-  const u = unitText(i.unit);
-  return u ? `${v} ${u}` : v;
-}
-
-/** When a recommendation was made: date and time in the reader's time zone (several can be made in a day). */
-function whenText(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? dateText(iso) : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}
-
-export function renderBanner(p: PatientBanner, drug?: string): HTMLElement {
-  return h(
-    'header',
-    { class: 'banner' },
-    h('p', { class: 'app-name' }, 'Dosing details', drug ? ` · ${capital(drug)}` : ''),
-    h('p', { class: 'patient', 'data-testid': 'patient' }, h('strong', {}, p.name), ' ', h('span', {}, p.detail)),
-  );
 }
 
 /** Weekly regimens (warfarin) compare in the interval's unit; others per dose. */
@@ -159,81 +98,6 @@ function factorsSection(r: Recommendation): HTMLElement | undefined {
     'factors-section',
     h('p', { class: 'muted', 'data-testid': 'factor-method' }, `Terms of ${r.method.name}`, r.factorBase ? `, measured from ${fmt(r.factorBase.dose.value)} ${r.factorBase.dose.unit}: ${r.factorBase.description}.` : '.'),
     factorChart(f.map((x) => ({ label: x.label, value: x.contribution, unit: x.unit })), { title: `Contribution of each factor to the ${r.method.name} dose (${unit})` }),
-  );
-}
-
-function sourceCell(i: RecommendationInput): HTMLElement {
-  if (!i.source) return h('td', { class: 'source' }, i.note ?? '—');
-  return h('td', { class: 'source' }, h('code', {}, i.source.reference), i.source.via ? h('span', { class: 'muted' }, i.source.via === 'prefetch' ? ' (sent by the EHR)' : i.source.via === 'query' ? ' (read by the service)' : ` (${i.source.via})`) : undefined, i.note ? h('div', { class: 'muted' }, i.note) : undefined);
-}
-
-function inputsSection(r: Recommendation): HTMLElement {
-  // every input the same way (weights, creatinine, computed CrCl/eGFR with the formula in the note, INR, levels…)
-  const rows = r.inputs.map((i) =>
-    h(
-      'tr',
-      { 'data-key': i.key },
-      h('th', { scope: 'row' }, i.label),
-      h('td', { class: 'value' }, valueText(i)),
-      h('td', { class: i.source?.date ? 'date' : 'date none' }, dateTimeText(i.source?.date)),
-      sourceCell(i),
-    ),
-  );
-  return section(
-    'Inputs used',
-    'inputs-section',
-    h('table', { class: 'inputs', 'data-testid': 'inputs' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Input'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col' }, 'Source'))), h('tbody', {}, ...rows)),
-    r.missing.length ? h('div', { class: 'missing', 'data-testid': 'missing' }, h('h3', {}, 'Missing'), h('ul', {}, ...r.missing.map((m) => h('li', {}, m)))) : h('p', { class: 'muted' }, 'Nothing the method needs was missing.'),
-  );
-}
-
-function genesSection(r: Recommendation): HTMLElement | undefined {
-  const genes = r.genes ?? [];
-  if (genes.length === 0) return undefined;
-  const g = r.guideline;
-  const chain = genes.map((x) =>
-    h(
-      'li',
-      { class: 'gene', 'data-testid': 'gene' },
-      h('span', { class: 'step result' }, h('span', { class: 'step-label' }, `${x.gene} result`), x.result),
-      x.phenotype ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→') : undefined,
-      x.phenotype ? h('span', { class: 'step phenotype' }, h('span', { class: 'step-label' }, 'Phenotype'), x.phenotype) : undefined,
-      x.implication ? h('span', { class: 'arrow before-implication', 'aria-hidden': 'true' }, '→') : undefined,
-      x.implication ? h('span', { class: 'step implication' }, h('span', { class: 'step-label' }, 'Implication'), x.implication) : undefined,
-      x.source ? h('span', { class: 'muted source' }, `Source: ${x.source.reference}${x.source.date ? `, ${dateText(x.source.date)}` : ''}`) : undefined,
-    ),
-  );
-  const clean = (t: string) => t.replace(/\\n|\n/g, ' ').replace(/\s+/g, ' ').trim();
-  const [recMain, ...recOther] = (r.pgx?.recommendationText ?? '').split(/OTHER CONSIDERATIONS:?/);
-  const rec = clean(recMain ?? '');
-  const other = clean(recOther.join(' '));
-  // without a guideline row (e.g. warfarin's dose algorithm), the graded evidence is the recommendation
-  const graded = !g ? r.evidence.find((e) => e.strength) : undefined;
-  return section(
-    'Genes',
-    'genes-section',
-    h('ol', { class: 'gene-chain' }, ...chain),
-    graded
-      ? h(
-          'div',
-          { class: 'step recommendation', 'data-testid': 'gene-recommendation' },
-          h('span', { class: 'step-label' }, 'Recommendation'),
-          h('p', {}, h('strong', {}, `CPIC: ${graded.strength}`)),
-          h('p', {}, graded.url ? h('a', { href: graded.url, target: '_blank', rel: 'noopener noreferrer' }, graded.citation) : graded.citation),
-        )
-      : rec || g
-      ? h(
-          'div',
-          { class: 'step recommendation', 'data-testid': 'gene-recommendation' },
-          h('span', { class: 'step-label' }, 'Recommendation'),
-          rec ? h('p', {}, rec) : undefined,
-          other ? h('p', {}, h('em', {}, 'Other considerations: '), other) : undefined,
-          g ? h('p', {}, h('strong', {}, `CPIC: ${g.classification}`), ` · ${g.name} (${g.version})`, g.recommendationId !== 'none' ? ` · row ${g.recommendationId}` : '', ' · ', h('a', { href: g.url, target: '_blank', rel: 'noopener noreferrer' }, 'guideline')) : undefined,
-          g?.populationReason ? h('p', { class: 'muted' }, `Population: ${g.population} — ${g.populationReason}`) : undefined,
-          ...(g?.cautions ?? []).map((c) => h('p', { class: 'muted' }, c)),
-        )
-      : undefined,
-    r.alternatives?.length ? h('p', {}, `Alternatives: ${r.alternatives.map((a) => a.display + (a.note ? ` (${a.note})` : '')).join('; ')}.`) : undefined,
   );
 }
 
@@ -361,8 +225,8 @@ export function renderRecommendation(r: Recommendation, createdAt: string, patie
     renalSection(r),
     tdmSection(r),
     factorsSection(r),
-    genesSection(r),
-    inputsSection(r),
+    genesSection(r, section),
+    inputsSection(r, section),
     r.notes.length ? section('Notes', 'notes-section', h('ul', {}, ...r.notes.map((n) => h('li', {}, n)))) : undefined,
     evidenceSection(r),
     h(
@@ -373,19 +237,4 @@ export function renderRecommendation(r: Recommendation, createdAt: string, patie
       h('p', { class: 'muted' }, `Recommendation ${r.id}. Decision support: the prescriber reviews the basis and decides.`),
     ),
   ].filter((x): x is HTMLElement => x !== undefined);
-}
-
-export function renderList(items: RecommendationSummary[], patient: PatientBanner, open: (id: string) => void): HTMLElement[] {
-  const list = items.length
-    ? h(
-        'ul',
-        { class: 'rec-list', 'data-testid': 'rec-list' },
-        ...items.map((i) => {
-          const b = h('button', { type: 'button', class: 'rec-item' }, h('span', { class: `badge ${i.severity}` }, SEVERITY_TEXT[i.severity] ?? i.severity), ' ', h('strong', {}, capital(i.drug)), ` · ${whenText(i.createdAt)}`, h('span', { class: 'rec-headline' }, i.headline));
-          b.addEventListener('click', () => open(i.id));
-          return h('li', {}, b);
-        }),
-      )
-    : h('p', {}, 'No dosing recommendations were made for this patient yet.');
-  return [renderBanner(patient), h('section', { 'aria-label': 'Recent recommendations' }, h('h1', {}, 'Recent dosing recommendations'), list)];
 }

@@ -8,6 +8,12 @@ export interface SourceRef {
   date?: string;
   /** how we obtained it: from the hook's prefetch or a query we made ourselves */
   via?: 'prefetch' | 'query' | 'context';
+  /**
+   * The value as the source reported it, when the service converted it before use: another UCUM unit (176 [lb_av]
+   * read as 79.8 kg) or the other DNA strand (VKORC1 rs9923231 C/T on the genomic plus strand read as A/G on the gene
+   * strand). Absent when the value was used as reported. Shown by the SMART app ("176 lb = 79.8 kg").
+   */
+  reported?: { value: number | string; unit?: string; strand?: 'plus' | 'gene' };
 }
 
 export interface Fact<T> {

@@ -18,7 +18,7 @@ import { encodeToken } from './genomics/codes.js';
 import { readGeneResults } from './genomics/index.js';
 import { patientReferenceProblem, referenceOf } from './references.js';
 import type { GatherResult } from './gather.js';
-import { toCanonical, type Dimension } from './units.js';
+import { toCanonical, ucumCode, type Dimension } from './units.js';
 
 export const LOINC = 'http://loinc.org';
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -319,7 +319,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   };
   const nowMs = o.now.getTime();
   const observations: Observation[] = [];
-  const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via'] }[]>> = {};
+  const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via']; reported?: SourceRef['reported'] }[]>> = {};
 
   for (const { r, via } of pool.values()) {
     switch (r.resourceType) {
@@ -401,7 +401,10 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
           notes.push(`${ref} (${spec.label}) ignored: ${round(q.value)} ${q.unit} is outside ${spec.min}–${spec.max}`);
           break;
         }
-        (best[key] ??= []).push({ q, ...(date ? { date } : {}), ms, ref, via });
+        // converted to the canonical unit: keep the value as reported (shown as "176 lb = 79.8 kg")
+        const unit = q.value !== r.valueQuantity!.value ? ucumCode(r.valueQuantity!) : undefined;
+        const reported = unit !== undefined ? { value: r.valueQuantity!.value!, unit } : undefined;
+        (best[key] ??= []).push({ q, ...(date ? { date } : {}), ms, ref, via, ...(reported ? { reported } : {}) });
         break;
       }
       case 'MedicationRequest':
@@ -454,7 +457,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
     if (!list?.length) return undefined;
     list.sort((a, b) => b.ms - a.ms);
     const top = list[0]!;
-    return { value: top.q, source: { reference: top.ref, ...(top.date ? { date: top.date } : {}), via: top.via } };
+    return { value: top.q, source: { reference: top.ref, ...(top.date ? { date: top.date } : {}), via: top.via, ...(top.reported ? { reported: top.reported } : {}) } };
   };
   const w = newest('weight');
   if (w) facts.weight = w;

@@ -66,7 +66,8 @@ export function smartAppCsp(c: AppConfig): string {
 
 function summaryOf(s: StoredRecommendation) {
   const r = s.recommendation;
-  return { id: r.id, drug: r.drug.name, kind: r.kind, severity: r.severity, headline: r.headline, method: { name: r.method.name, version: r.method.version }, createdAt: s.createdAt };
+  // orderRef: the app groups the list per order (the latest marked, earlier ones folded as superseded)
+  return { id: r.id, drug: r.drug.name, kind: r.kind, severity: r.severity, headline: r.headline, method: { name: r.method.name, version: r.method.version }, createdAt: s.createdAt, ...(r.orderRef ? { orderRef: r.orderRef } : {}) };
 }
 
 export function createSmartRouter(d: SmartRouterDeps): express.Router {
@@ -101,7 +102,8 @@ export function createSmartRouter(d: SmartRouterDeps): express.Router {
   const fail = (res: Response, [status, error]: [number, string], event: string, t0: number) => {
     log.info({ event: 'smart_api', outcome: event, status, ms: Math.round(performance.now() - t0) });
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(status).json({ error });
+    // reason: the stable failure code, so the app can say in plain words what happened (error stays for people)
+    res.status(status).json({ error, reason: event });
   };
 
   /**

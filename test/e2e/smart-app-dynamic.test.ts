@@ -106,7 +106,10 @@ test('vancomycin with levels and doses → concentration–time plot: curve, ban
     expect(axisLabels.join(' | ')).toMatch(/\(h\)/);
     const ticks = await svg.locator('.tick').allTextContents();
     expect(ticks.length).toBeGreaterThanOrEqual(6);
-    expect(ticks.every((t) => /^-?\d+(\.\d+)?$/.test(t))).toBe(true);
+    // numbers; the outermost tick of each axis with its unit (top of the concentration axis, end of the time axis)
+    expect(ticks.every((t) => /^-?\d+(\.\d+)?( mg\/L| h)?$/.test(t))).toBe(true);
+    expect(ticks.filter((t) => / mg\/L$/.test(t))).toHaveLength(1);
+    expect(ticks.filter((t) => / h$/.test(t))).toHaveLength(1);
     const legend = await plot.locator('.legend').textContent();
     expect(legend).toMatch(/model/i);
     expect(legend).toMatch(/80%|10th–90th/);

@@ -71,7 +71,8 @@ test('no token → 401 with WWW-Authenticate, nothing leaked', async () => {
   const r = await get(`/api/recommendations/${warfarinId}`, { 'x-fhir-server': env.fhir.url, 'x-patient-id': 'pgx-1' });
   expect(r.status).toBe(401);
   expect(r.headers.get('www-authenticate')).toBe('Bearer');
-  expect(Object.keys(r.json)).toEqual(['error']);
+  // a fixed message and its stable reason code (the SMART app words its failure screen from the code), nothing else
+  expect(r.json).toEqual({ error: 'a SMART access token is required (Authorization: Bearer)', reason: 'no-token' });
   expectNoLeak(r.text);
 });
 

@@ -24,7 +24,16 @@ export interface SmartBrowser {
   close(): Promise<void>;
 }
 
-export async function startSmartBrowser(o: { deps?: EvaluatorDependencies } = {}): Promise<SmartBrowser> {
+export interface SmartBrowserOptions {
+  deps?: EvaluatorDependencies;
+  /** service configuration overrides (e.g. { 'smart.proofCacheSeconds': 0 }) */
+  overrides?: Record<string, unknown>;
+  /** the browser's time zone and locale (default: the machine's) */
+  timezoneId?: string;
+  locale?: string;
+}
+
+export async function startSmartBrowser(o: SmartBrowserOptions = {}): Promise<SmartBrowser> {
   // fail loudly: CI installs chromium (.ci/run); a skipped browser test would hide a broken app
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -35,12 +44,14 @@ export async function startSmartBrowser(o: { deps?: EvaluatorDependencies } = {}
     // build the app from the current sources (about 1.5 s)
     const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'smart-app/vite.config.ts', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`vite build failed:\n${build.stderr}${build.stdout}`);
-    env = await startSmartEnv({ ...(o.deps ? { deps: o.deps } : {}), smartAppDir: appDir });
+    env = await startSmartEnv({ ...(o.deps ? { deps: o.deps } : {}), ...(o.overrides ? { overrides: o.overrides } : {}), smartAppDir: appDir });
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
       viewport: { width: 1024, height: 900 },
+      ...(o.timezoneId ? { timezoneId: o.timezoneId } : {}),
+      ...(o.locale ? { locale: o.locale } : {}),
     });
     // loopback only: anything else is aborted (and would fail the page)
     await browser.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));

@@ -120,7 +120,12 @@ describe('measurements: newest valid value wins', () => {
     const f = facts([patient(), ...list]);
     expect(f.weight?.value.unit).toBe('kg');
     expect(f.weight?.value.value).toBeCloseTo(176 * 0.45359237, 9);
-    expect(f.weight?.source).toEqual({ reference: 'Observation/w-new', date: '2026-09-15', via: 'prefetch' });
+    // the value as reported travels with the source (the SMART app shows "176 lb = 79.8 kg")
+    expect(f.weight?.source).toEqual({ reference: 'Observation/w-new', date: '2026-09-15', via: 'prefetch', reported: { value: 176, unit: '[lb_av]' } });
+  });
+
+  test('a value used in its own (canonical) unit carries no reported value', () => {
+    expect(facts([patient(), older]).weight?.source).toEqual({ reference: 'Observation/w-old', date: '2024-01-10', via: 'prefetch' });
   });
 
   test('resources from a query are marked via "query"', () => {

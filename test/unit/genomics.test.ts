@@ -343,6 +343,18 @@ describe('VKORC1 rs9923231', () => {
     expect(vkorc1IwpcGenotype([r])).toEqual({ genotype: iwpc, result: r });
   });
 
+  // Source: fhir-pgx-coding.md "Variant" (plus-strand C/T = gene-strand G/A): the letters as the lab wrote them are kept
+  // when the result is their complement, so the SMART app can say "reported C/T = A/G on the gene strand".
+  test.each<[string, { value: string; strand: 'plus' } | undefined]>([
+    ['VKORC1 rs9923231 C/T', { value: 'C/T', strand: 'plus' }],
+    ['VKORC1 rs9923231 T/C', { value: 'T/C', strand: 'plus' }],
+    ['VKORC1 rs9923231 C/C', { value: 'C/C', strand: 'plus' }],
+    ['rs9923231 G/A', undefined], // gene strand already: only reordered
+    ['VKORC1 -1639 GG', undefined],
+  ])('text %j → reported on the source %j', (text, reported) => {
+    expect(only(genotype('VKORC1', textValue(text))).source.reported).toEqual(reported);
+  });
+
   // Source: hand-written ambiguous or impossible texts; none may be guessed.
   test.each<[string, RegExp]>([
     ['rs9923231 G/T', /not possible for rs9923231/], // neither strand has G and T together

@@ -9,7 +9,8 @@ export type Parsed =
   /** a complete result of one allele: a mitochondrial variant, or an X-linked gene in a male (hemizygous) */
   | { t: 'single'; gene?: string; allele: string; notes?: string[] }
   | { t: 'hla'; gene?: string; allele: string; positive: boolean }
-  | { t: 'variant'; gene?: string; rsid: string; genotype: string; strand?: 'plus' | 'gene' }
+  /** `reported`: the letters as written and their strand, when `genotype` is their complement on the other strand */
+  | { t: 'variant'; gene?: string; rsid: string; genotype: string; strand?: 'plus' | 'gene'; reported?: { genotype: string; strand: 'plus' | 'gene' } }
   /** an activity score stated by the lab, in CPIC notation ("0.0", "1.25", "≥3.0") */
   | { t: 'activity'; gene?: string; score: string };
 

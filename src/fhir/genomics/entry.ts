@@ -104,6 +104,8 @@ export function draftFromParsed(e: Entry, gene: string, p: Parsed, textValue: st
     case 'variant': {
       const variant: NonNullable<GeneResult['variant']> = { rsid: p.rsid, genotype: p.genotype };
       if (p.strand) variant.strand = p.strand;
+      // a strand conversion is said where the result is shown ("reported C/T = A/G on the gene strand")
+      if (p.reported) source.reported = { value: p.reported.genotype, strand: p.reported.strand };
       key = `variant:${p.rsid}`;
       result = { gene, text, source, variant };
       break;

@@ -65,13 +65,15 @@ export function resolveSnp(
   else return { error: `the alleles are not possible for ${rsid} (${snp.ref}>${snp.alt} on the plus strand)` };
 
   const plusAlleles = strand === 'plus' || !snp.geneOnMinusStrand ? [...alleles] : alleles.map((a) => COMPLEMENT[a]!);
+  // the letters as the lab wrote them, kept when the result is given on the other strand (their complements)
+  const reported = { genotype: alleles.join('/'), strand };
   if (rsid === 'rs9923231') {
     // IWPC notation: gene strand, alphabetical (G/G, A/G, A/A)
     const geneAlleles = plusAlleles.map((a) => COMPLEMENT[a]!).sort();
-    return { ok: { t: 'variant', gene: snp.gene, rsid, genotype: geneAlleles.join('/'), strand: 'gene' } };
+    return { ok: { t: 'variant', gene: snp.gene, rsid, genotype: geneAlleles.join('/'), strand: 'gene', ...(strand === 'plus' ? { reported } : {}) } };
   }
   const ordered = [...plusAlleles].sort((a, b) => (a === snp.ref ? 0 : 1) - (b === snp.ref ? 0 : 1));
-  return { ok: { t: 'variant', gene: snp.gene, rsid, genotype: ordered.join('/'), strand: 'plus' } };
+  return { ok: { t: 'variant', gene: snp.gene, rsid, genotype: ordered.join('/'), strand: 'plus', ...(strand === 'gene' && snp.geneOnMinusStrand ? { reported } : {}) } };
 }
 
 /** Pairs of alleles, unordered duplicates removed (the last of equal pairs kept, at the place of the first). */
