@@ -78,6 +78,13 @@ const ConfigSchema = z
         cautionCards: z.boolean(),
         /** suggest the genotype test when no result is on file: for drugs with a Strong actionable CPIC row, any, or never */
         suggestTestFor: z.enum(['strong', 'all', 'none']),
+        /** guideline sources, the first one leads (its row gives the card's suggestion); absent: ["cpic", "dpwg"] */
+        sources: z
+          .array(z.enum(['cpic', 'dpwg']))
+          .min(1)
+          .max(2)
+          .refine((a) => new Set(a).size === a.length, { message: 'each source at most once' })
+          .optional(),
       })
       .strict(),
     /** kidney-function dose bands: a serum creatinine older than this is not used (absent: knowledge/renal-bands.json policy, 30 days) */
@@ -167,6 +174,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
   { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },
+  { env: 'PGX_SOURCES', path: 'pgx.sources', parse: list, description: 'pharmacogenomic guideline sources, comma-separated, the first one leads: `cpic,dpwg` (default), `dpwg,cpic`, `cpic` or `dpwg`' },
   { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
 
