@@ -2,7 +2,7 @@
 // DPWG_*.json, copied byte for byte). Deterministic: sorted keys, no timestamps. Called by `npm run build:knowledge`
 // after the CPIC build (scripts/build-knowledge.ts), or on its own:
 //
-//   tsx scripts/build-dpwg.ts [--src <dpwg dir>] [--cpic <cpic dir>] [--out <dir>]
+//   tsx scripts/build-dpwg.ts [--src <dpwg dir>] [--cpic <cpic dir>] [--out <dir>] [--genes <pgx-genes.json>]
 //
 // What is stored, and why:
 // - one row per DPWG recommendation, its HTML text turned into plain text here (tags stripped, entities decoded;
@@ -41,7 +41,7 @@ interface RawDpwgFile {
   version: string;
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ge: '≥', le: '≤', micro: 'µ', deg: '°', times: '×', plusmn: '±', ndash: '–', mdash: '—' };
 
 /** DPWG HTML → plain text: list items on their own line with "- ", paragraphs as lines, tags stripped, entities decoded. */
 export function htmlToText(html: string): string {
@@ -171,13 +171,23 @@ export function buildDpwg(dpwgDir: string, cpicDir: string, genesFile: GenesFile
         population: r.population ?? 'general',
         classification: r.classification?.term ?? 'N/A',
         dpwgLookup: r.lookupKey,
-        implications: r.implications.length ? { [gene]: tid(r.implications.join(' ')) } : {},
+        implications: r.implications.length ? { [gene]: tid(htmlToText(r.implications.join(' '))) } : {},
         text: tid(text),
         flags: { dosing: r.dosingInformation, alternative: r.alternateDrugAvailable, other: r.otherPrescribingGuidance },
         action,
         ...(dose ? { doseFactor: dose.factor, doseFactorText: dose.phrase } : {}),
       };
-      if ('unreachable' in mapped) {
+      // DPYD "1.0 (Phenotyping)" shares its score with "1.0 (Intermediate Metabolizer)"; which score-1.0 genotypes
+      // DPWG sends to phenotyping is not in these files, so that row is not applied (the guideline note says so)
+      const label = typeof value === 'string' ? /\((Phenotyping)\)$/.exec(value)?.[1] : undefined;
+      const score = typeof value === 'string' ? value.split(' ')[0] : undefined;
+      const twin = label && !('unreachable' in mapped) ? data.recommendations.find((o) => o !== r && typeof o.lookupKey[gene] === 'string' && String(o.lookupKey[gene]).split(' ')[0] === score && !String(o.lookupKey[gene]).includes('(Phenotyping)')) : undefined;
+      if (twin) {
+        const reason = `${gene} "${String(value)}" has the same activity score as "${twin.lookupKey[gene]}" (${twin.id}); these files do not say which genotypes DPWG sends to phenotyping, so the row is not applied (the guideline note on every card says so)`;
+        unreachable.push({ id: r.id, guideline: gl.id, lookup: JSON.stringify(r.lookupKey), reason });
+        rows.push({ ...base, lookup: {}, unreachable: reason });
+        guidelines[gl.id]!.notes.push(`DPWG also recommends determining the residual DPD activity (phenotyping) for some genotypes with DPYD activity score ${score} (DPWG ${r.id}); the genotype → row rule is not in the data used, so check the DPWG guideline for this patient's variants.`);
+      } else if ('unreachable' in mapped) {
         unreachable.push({ id: r.id, guideline: gl.id, lookup: JSON.stringify(r.lookupKey), reason: mapped.unreachable });
         rows.push({ ...base, lookup: {}, unreachable: mapped.unreachable });
       } else if (mapped.diplotype) rows.push({ ...base, lookup: {}, diplotype: { gene, diplotype: mapped.diplotype } });
@@ -226,7 +236,7 @@ function main(): void {
   const src = opt('--src', path.resolve(root, '../shared/data/dpwg'));
   const cpic = opt('--cpic', path.resolve(root, '../shared/data/cpic'));
   const out = opt('--out', path.resolve(root, 'knowledge'));
-  const genes = JSON.parse(readFileSync(path.join(out, 'pgx-genes.json'), 'utf8')) as GenesFile;
+  const genes = JSON.parse(readFileSync(opt('--genes', path.join(out, 'pgx-genes.json')), 'utf8')) as GenesFile;
   const content = buildDpwg(src, cpic, genes);
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'dpwg-recommendations.json'), content);
