@@ -189,7 +189,10 @@ export function buildDpwg(dpwgDir: string, cpicDir: string, genesFile: GenesFile
         guidelines[gl.id]!.notes.push(`DPWG also recommends determining the residual DPD activity (phenotyping) for some genotypes with DPYD activity score ${score} (DPWG ${r.id}); the genotype → row rule is not in the data used, so check the DPWG guideline for this patient's variants.`);
       } else if ('unreachable' in mapped) {
         unreachable.push({ id: r.id, guideline: gl.id, lookup: JSON.stringify(r.lookupKey), reason: mapped.unreachable });
-        rows.push({ ...base, lookup: {}, unreachable: mapped.unreachable });
+        // a gene without a phenotype table keeps its key: the engine never matches it, and reports the result on file as
+        // not interpretable (src/dosing/pgx/dpwg.ts)
+        const keep = !genes[gene] && gene !== 'VKORC1' && typeof value === 'string';
+        rows.push({ ...base, lookup: keep ? { [gene]: value } : {}, unreachable: mapped.unreachable });
       } else if (mapped.diplotype) rows.push({ ...base, lookup: {}, diplotype: { gene, diplotype: mapped.diplotype } });
       else for (const key of mapped.keys) rows.push({ ...base, lookup: { [gene]: key } });
     }

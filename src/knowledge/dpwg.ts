@@ -58,7 +58,9 @@ export function dpwgKnowledgeFrom(file: DpwgFile, cpic: PgxKnowledge): DpwgKnowl
   const byDrug = new Map<string, DpwgGuidelineKnowledge[]>();
   for (const gl of Object.values(file.guidelines).sort((a, b) => a.id.localeCompare(b.id))) {
     const rows = file.recommendations.filter((r) => r.guideline === gl.id);
-    const usable = rows.filter((r) => !r.unreachable && !r.diplotype);
+    // rows the engine looks up: all but exact-diplotype rows and unreachable ones without a key (a gene without a
+    // phenotype table keeps its key: never matched, its results reported as not interpretable)
+    const usable = rows.filter((r) => !r.diplotype && Object.keys(r.lookup).length > 0);
     const diplotypeRows = new Map<string, Map<string, DpwgRow>>();
     for (const r of rows) if (r.diplotype) (diplotypeRows.get(r.diplotype.gene) ?? diplotypeRows.set(r.diplotype.gene, new Map()).get(r.diplotype.gene)!).set(r.diplotype.diplotype, r);
     const drugs: PgxKnowledge['drugs'] = {};

@@ -52,6 +52,9 @@ export function evaluateDpwg(dk: DpwgKnowledge, facts: PatientFacts, order: Draf
     for (const r of recs) {
       r.evidence = [{ citation: `DPWG: ${gl.name}, guideline version ${gl.guidelineVersion} (PharmGKB ${gl.id}, data ${gl.dataDate})`, url: gl.pharmgkbUrl, strength: 'N/A' }, ...r.evidence.slice(1)];
       if (r.guideline) r.guideline.classification = 'N/A';
+      if (r.pgx) r.pgx.source = 'DPWG';
+      // the reason of a gene without a phenotype table is on the result itself; the engine's "no CPIC table" is not news
+      r.notes = r.notes.filter((n) => !/: no CPIC table for /.test(n));
     }
     out.push(...recs);
   }
