@@ -59,7 +59,10 @@ function dpwgMarkdown(t: string): string {
 /** Both sources' rows side by side (the leading one first), each with its strength and guideline link. */
 function sourcesTable(rows: PgxSourceRow[]): string {
   const line = (x: PgxSourceRow) => {
-    const text = x.source === 'DPWG' ? literal(x.recommendationText.replace(/\n- /g, ' • ').replace(/\n/g, ' '), 400) : cell(x.recommendationText.split(/OTHER CONSIDERATIONS:?/)[0] ?? '', 400);
+    const raw = x.source === 'DPWG' ? x.recommendationText.replace(/\n- /g, ' • ').replace(/\n/g, ' ') : (x.recommendationText.split(/OTHER CONSIDERATIONS:?/)[0] ?? '');
+    const clipped = raw.length > 400 ? `${raw.slice(0, 399).trimEnd()}…` : raw;
+    // the leading row's text is the recommendation shown above the table
+    const text = x.leading ? 'shown above' : x.source === 'DPWG' ? literal(clipped, 400) : cell(clipped, 400);
     const link = `[${cell(x.guideline.name, 120)}](${x.guideline.url}) — ${cell(x.guideline.version, 120)}`;
     return `| ${x.source}${x.leading ? ' (leads)' : ''} | ${text} | ${x.strength} | ${link} |`;
   };
