@@ -46,11 +46,16 @@ function oneParagraph(s: string): string {
   return s.replace(/(?:\\n|\s){2,}|\\n|[^\S ]/g, ' ').trim();
 }
 
+/** A line of text that must not start a heading, list or rule in Markdown ("1." → "1\\.", "#" → "\\#"). */
+function lineStart(s: string): string {
+  return s.replace(/^(\d+)([.)])/, '$1\\$2').replace(/^([#+=-])/, '\\$1');
+}
+
 /** A DPWG text (plain text from the build, "- " list items on their own lines) as Markdown, every line escaped. */
 function dpwgMarkdown(t: string): string {
   return t
     .split('\n')
-    .map((l) => (l.startsWith('- ') ? `- ${literal(l.slice(2), 600)}` : `\n${literal(l, 600)}\n`))
+    .map((l) => (l.startsWith('- ') ? `- ${lineStart(literal(l.slice(2), 600))}` : `\n${lineStart(literal(l, 600))}\n`))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -188,3 +188,24 @@ describe('configuration pgx.sources (env PGX_SOURCES)', () => {
     expect(() => loadConfig({ PGX_SOURCES: v })).toThrow(/pgx\.sources.*PGX_SOURCES/);
   });
 });
+
+describe('DPWG text on a card is Markdown-escaped (literal()), list items kept as a list', () => {
+  test('efavirenz, CYP2B6 *6/*6 (Poor Metabolizer), DPWG leading: "*Efavirenz in MONOpreparation" keeps its asterisk as text', () => {
+    const [r] = evaluate('efavirenz', [gene('CYP2B6', { diplotype: '*6/*6' })], ['dpwg', 'cpic']);
+    expect(r!.guideline!.recommendationId).toBe('PA166299102');
+    const c = cardOf(r)!;
+    expect(c.detail).toContain('\\*Efavirenz in MONOpreparation, children LIGHTER THAN 40 KG');
+    expect(c.detail).not.toMatch(/(^|[^\\])\*Efavirenz/);
+  });
+  test.each([
+    ['1. Start', '1\\. Start'],
+    ['# heading', '\\# heading'],
+    ['-1639 AA', '\\-1639 AA'],
+    ['= equals', '\\= equals'],
+    ['+ plus', '\\+ plus'],
+  ])('a DPWG line starting with %j is shown as text: %j', (line, shown) => {
+    const base = evaluate('metoprolol', [gene('CYP2D6', { diplotype: '*4/*4' })])[0]!;
+    const r = { ...base, pgx: { ...base.pgx!, recommendationText: `Intro\n${line}` } };
+    expect(cardOf(r)!.detail).toContain(`\n\n${shown}\n\n`);
+  });
+});
