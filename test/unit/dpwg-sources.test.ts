@@ -209,3 +209,18 @@ describe('DPWG text on a card is Markdown-escaped (literal()), list items kept a
     expect(cardOf(r)!.detail).toContain(`\n\n${shown}\n\n`);
   });
 });
+
+describe('a drug with two DPWG guidelines (one per gene)', () => {
+  test('clomipramine, CYP2D6 *4/*4 + CYP2C19 *1/*1, DPWG only: the CYP2D6 row (asks for a change) leads, the CYP2C19 "no recommendation" row is beside it', () => {
+    const recs = evaluate('clomipramine', [gene('CYP2D6', { diplotype: '*4/*4' }), gene('CYP2C19', { diplotype: '*1/*1' })], ['dpwg']);
+    expect(recs).toHaveLength(1);
+    const r = recs[0]!;
+    const rows = r.pgx!.sources!.map((s) => [s.source, s.guideline.name, s.action]);
+    expect(rows[0]).toEqual(['DPWG', 'DPWG Guideline for clomipramine and CYP2D6', r.pgx!.action]);
+    expect(rows[1]).toEqual(['DPWG', 'DPWG Guideline for clomipramine and CYP2C19', 'none']);
+    expect(['avoid', 'alternative', 'dose']).toContain(r.pgx!.action);
+    expect(r.pgx!.showCard).toBe(true);
+    // two genes of one source are not a disagreement between sources
+    expect(r.pgx!.sourceDisagreement).toBeUndefined();
+  });
+});

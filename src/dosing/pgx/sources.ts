@@ -10,6 +10,7 @@ import type { PgxSourceRow, Recommendation } from '../../domain/recommendation.j
 export type PgxSource = 'cpic' | 'dpwg';
 export const DEFAULT_PGX_SOURCES: readonly PgxSource[] = ['cpic', 'dpwg'];
 
+const RANK: Record<string, number> = { avoid: 5, alternative: 4, dose: 3, caution: 2, standard: 1, none: 0 };
 const ROW_ACTIONS = new Set(['avoid', 'alternative', 'dose', 'caution', 'standard', 'none']);
 const GROUP: Record<string, string> = { avoid: 'avoid or choose an alternative', alternative: 'avoid or choose an alternative', dose: 'adjust the dose', caution: 'use with caution', standard: 'no change', none: 'no change' };
 const LABEL: Record<PgxSource, 'CPIC' | 'DPWG'> = { cpic: 'CPIC', dpwg: 'DPWG' };
@@ -43,16 +44,25 @@ const ACTION_WORDS: Record<string, string> = { avoid: 'avoid', alternative: 'cho
 /** Merge the sources' recommendations for one drug; `bySource` in any order, `order` = config pgx.sources. */
 export function combineSources(bySource: Partial<Record<PgxSource, Recommendation[]>>, order: readonly PgxSource[]): Recommendation[] {
   const active = order.filter((s) => bySource[s] !== undefined);
-  const rows = active.flatMap((s) => (bySource[s] ?? []).filter(isRow).map((r) => ({ s, r })));
+  // sources in configured order; within one source (DPWG has one guideline per gene: clomipramine CYP2C19 and CYP2D6)
+  // the row asking the most first, so that the leading row is never a "no action" one while its own source asks more
+  const rows = active.flatMap((s) =>
+    (bySource[s] ?? [])
+      .filter(isRow)
+      .sort((a, b) => RANK[b.pgx!.action]! - RANK[a.pgx!.action]! + (b.pgx!.showCard ? 0.5 : 0) - (a.pgx!.showCard ? 0.5 : 0))
+      .map((r) => ({ s, r })),
+  );
   const out: Recommendation[] = [];
   if (rows.length > 0) {
     const lead = rows[0]!;
     const main = lead.r;
     if (rows.length > 1) {
       main.pgx!.sources = rows.map(({ s, r }) => sourceRow(r, LABEL[s], r === main));
-      const groups = new Set(rows.map(({ r }) => GROUP[r.pgx!.action]));
+      // sources disagree when their leading rows ask different things (two rows of one source concern different genes)
+      const firsts = active.flatMap((s) => rows.filter((x) => x.s === s).slice(0, 1));
+      const groups = new Set(firsts.map(({ r }) => GROUP[r.pgx!.action]));
       if (groups.size > 1) {
-        main.pgx!.sourceDisagreement = `${rows.map(({ s, r }) => `${LABEL[s]}: ${ACTION_WORDS[r.pgx!.action]}`).join('; ')} — the sources disagree; the suggestion follows ${LABEL[lead.s]} (configuration pgx.sources).`;
+        main.pgx!.sourceDisagreement = `${firsts.map(({ s, r }) => `${LABEL[s]}: ${ACTION_WORDS[r.pgx!.action]}`).join('; ')} — the sources disagree; the suggestion follows ${LABEL[lead.s]} (configuration pgx.sources).`;
       }
       // a card when any source asks for something (or its results disagree), none when all say no action
       main.pgx!.showCard = rows.some(({ r }) => r.pgx!.showCard);
