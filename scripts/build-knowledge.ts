@@ -172,7 +172,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** Pretty to `depth` levels, compact below: one recommendation / gene entry per line keeps diffs readable. */
-function stableJson(v: unknown, depth = 2, indent = ''): string {
+export function stableJson(v: unknown, depth = 2, indent = ''): string {
   const s = sortKeys(v);
   const go = (x: unknown, d: number, ind: string): string => {
     if (d >= depth || x === null || typeof x !== 'object') return JSON.stringify(x);

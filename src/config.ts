@@ -92,6 +92,13 @@ const ConfigSchema = z
         cautionCards: z.boolean(),
         /** suggest the genotype test when no result is on file: for drugs with a Strong actionable CPIC row, any, or never */
         suggestTestFor: z.enum(['strong', 'all', 'none']),
+        /** guideline sources, the first one leads (its row gives the card's suggestion); absent: ["cpic", "dpwg"] */
+        sources: z
+          .array(z.enum(['cpic', 'dpwg']))
+          .min(1)
+          .max(2)
+          .refine((a) => new Set(a).size === a.length, { message: 'each source at most once' })
+          .optional(),
       })
       .strict(),
     /** kidney-function dose bands: a serum creatinine older than this is not used (absent: knowledge/renal-bands.json policy, 30 days) */
@@ -254,6 +261,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'BACKEND_KEY_FILE', path: 'backend.keyFile', parse: String, description: 'private JWK (JSON, RS384 or ES384, with `kid`) signing the client assertion; the public key is served at `/.well-known/jwks.json`' },
   { env: 'BACKEND_SCOPE', path: 'backend.scope', parse: String, description: 'scopes requested (default: system/Patient.rs, Observation.rs, MedicationRequest.rs, … , DetectedIssue.c)' },
   { env: 'BACKEND_FHIR_TOKEN', path: 'backend.staticToken', parse: String, description: 'development and tests only: a static bearer token instead of the token flow (logged as a warning at start)' },
+  { env: 'PGX_SOURCES', path: 'pgx.sources', parse: list, description: 'pharmacogenomic guideline sources, comma-separated, the first one leads: `cpic,dpwg` (default), `dpwg,cpic`, `cpic` or `dpwg`' },
   { env: 'METRICS_REQUIRE_TOKEN', path: 'metrics.requireAdminToken', parse: parseBool, description: '`true` = `/metrics` needs the admin token' },
 ];
 

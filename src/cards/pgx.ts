@@ -4,11 +4,11 @@ import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import { timingText, withScaledDoses } from './draft.js';
 import { doseUpdate, type DoseUpdate } from './doseUpdate.js';
 import { ProductTable } from '../domain/products.js';
-import { cell, decimal, literal, Markdown, md, mdJoin, mdUrl } from './markdown.js';
+import { cell, decimal, literal, Markdown, md, mdJoin, mdLink, mdUrl } from './markdown.js';
 import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../domain/order.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
-import type { AlternativeDrug, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
+import type { AlternativeDrug, PgxSourceRow, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 /** The subject of a created resource: the draft's patient reference when it is a string, else the hook's patient. */
@@ -46,6 +46,26 @@ function oneParagraph(s: string): string {
   return s.replace(/(?:\\n|\s){2,}|\\n|[^\S ]/g, ' ').trim();
 }
 
+/** A DPWG text (plain text from the build, "- " list items on their own lines) as Markdown, every line escaped (a line
+ * cannot start a heading or list: escapeMarkdown escapes block markers). */
+function dpwgMarkdown(t: string): Markdown {
+  const lines = t.split('\n').map((l) => (l.startsWith('- ') ? md`- ${literal(l.slice(2), 600)}` : md`\n${literal(l, 600)}\n`));
+  return new Markdown(mdJoin(lines, '\n').text.replace(/\n{3,}/g, '\n\n').trim());
+}
+
+/** Both sources' rows side by side (the leading one first), each with its strength and guideline link. */
+function sourcesTable(rows: PgxSourceRow[]): Markdown {
+  const line = (x: PgxSourceRow) => {
+    const raw = x.source === 'DPWG' ? x.recommendationText.replace(/\n- /g, ' • ').replace(/\n/g, ' ') : (x.recommendationText.split(/OTHER CONSIDERATIONS:?/)[0] ?? '');
+    const clipped = raw.length > 400 ? `${raw.slice(0, 399).trimEnd()}…` : raw;
+    // the leading row's text is the recommendation shown above the table
+    const text = x.leading ? 'shown above' : literal(clipped, 400);
+    const link = md`${mdLink(literal(x.guideline.name, 120), x.guideline.url)} — ${literal(x.guideline.version, 120)}`;
+    return md`| ${x.source}${x.leading ? ' (leads)' : ''} | ${text} | ${x.strength} | ${link} |`;
+  };
+  return mdJoin([md`| Source | Recommendation for this result | Strength | Guideline |`, md`|---|---|---|---|`, ...rows.map(line)], '\n');
+}
+
 /** The CPIC text as markdown (escaped: it is guideline data): "OTHER CONSIDERATIONS" on its own paragraph. */
 function recommendationMarkdown(t: string): Markdown {
   const [main, ...rest] = t.split(/OTHER CONSIDERATIONS:?/);
@@ -68,7 +88,7 @@ function pgxDoseUpdate(r: Recommendation, order: DraftOrder & { ref: string }, m
     perDoseMg: mg,
     timing: 'keep',
     frequencyText: timingText(instructions[0]!.timing?.repeat) ?? (perDay !== undefined ? `${fmt(perDay)} times per day` : 'at the drafted times'),
-    note: `CPIC: ${cell(da.phrase, 80)}`,
+    note: `${r.pgx?.source ?? 'CPIC'}: ${cell(da.phrase, 80)}`,
     roundDownTo: 0.8,
   });
 }
@@ -127,12 +147,14 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
   const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
   const da = r.doseAdjustment;
+  const src = p.source ?? 'CPIC';
+  const rowOf = (s: 'CPIC' | 'DPWG') => (p.sources ? p.sources.find((x) => x.source === s)?.recommendationId : src === s && g && g.recommendationId !== 'none' ? g.recommendationId : undefined);
   const update = da?.to && order?.ref && order.resource.id && (p.action === 'avoid' || p.action === 'alternative' || p.action === 'dose') ? pgxDoseUpdate(r, { ...order, ref: order.ref }, da.to.value, ctx.products ?? ProductTable.empty()) : undefined;
   const rounded = update?.dispensing.roundedFromMg !== undefined ? md` Rounded down to ${fmt(update.dispensing.perDoseMg)} mg, the nearest dose whole units of one strength make (the suggestion uses it).` : undefined;
   const doseLine = da
     ? da.to && da.from
-      ? md`Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (CPIC: "${literal(da.phrase)}").${rounded ?? (update ? '' : md` Round to an available strength.`)}`
-      : md`CPIC: "${literal(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
+      ? md`Suggested dose: ${fmt(da.to.value)} ${da.to.unit} instead of ${fmt(da.from.value)} ${da.from.unit} per dose (${src}: "${literal(da.phrase)}").${rounded ?? (update ? '' : md` Round to an available strength.`)}`
+      : md`${src}: "${literal(da.phrase)}". The draft order has no dose in mg, so no adjusted dose is suggested.`
     : undefined;
   const vars: TemplateVars = {
     drug: r.drug.name,
@@ -140,7 +162,15 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     finding: cell(finding, 90),
     strength: g?.classification,
     doseChange: da ? (da.factor < 1 ? `reduce the dose by ${Math.round((1 - da.factor) * 100)}%` : `increase the dose by ${Math.round((da.factor - 1) * 100)}%`) : 'adjust the dose',
-    recommendation: p.recommendationText ? recommendationMarkdown(p.recommendationText) : undefined,
+    recommendation: p.recommendationText ? (src === 'DPWG' ? dpwgMarkdown(p.recommendationText) : recommendationMarkdown(p.recommendationText)) : undefined,
+    sourceLabel: src,
+    sourceStrength: src === 'CPIC' ? `CPIC ${g?.classification ?? ''}`.trim() : src,
+    strengthLabel: src === 'CPIC' ? 'classification' : 'strength',
+    strengthNote: src === 'CPIC' ? undefined : ' — DPWG does not grade its recommendations',
+    sourcesTable: p.sources && p.sources.length > 1 ? sourcesTable(p.sources) : undefined,
+    sourceDisagreementLine: p.sourceDisagreement ? md`**Guideline sources disagree.** ${literal(p.sourceDisagreement, 400)}` : undefined,
+    cpicRecommendationId: rowOf('CPIC'),
+    dpwgRecommendationId: rowOf('DPWG'),
     doseLine,
     alternativesLine: r.alternatives?.length ? md`Alternatives named by CPIC: ${mdJoin(r.alternatives.map((a) => md`${a.display}${a.note ? md` (${literal(a.note, 160)})` : ''}`), '; ')}.` : undefined,
     genesTable: mdJoin(genes.map((x) => md`| ${literal(x.gene)} | ${literal(x.result, 80)} | ${literal(x.phenotype ?? '—', 80)} | ${literal(x.implication ?? '—')} |`), '\n'),
@@ -186,7 +216,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
           label: `${verb} ${r.drug.name} to ${fmt(da.to.value)} ${da.to.unit} per dose`,
           uuid: ctx.newId(),
           isRecommended: p.action === 'dose',
-          actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, `CPIC: ${cell(da.phrase, 80)}`) }],
+          actions: [{ type: 'update', description: `Set the dose of ${order.ref} to ${fmt(da.to.value)} ${da.to.unit} (${cell(da.phrase, 80)})`, resource: withScaledDoses(order.resource, da.factor, `${src}: ${cell(da.phrase, 80)}`) }],
         });
       }
     }

@@ -181,6 +181,28 @@ export interface PgxDetail {
   disagreements?: { gene: string; text: string }[];
   /** results on file that could not be interpreted for this drug (action "unreadable"; also listed on a matched row) */
   unreadable?: UnreadablePgxResult[];
+  /** the guideline source of this row: CPIC (absent) or DPWG */
+  source?: 'CPIC' | 'DPWG';
+  /** every source's row for this drug and genotype, the leading source first (config pgx.sources); absent: CPIC only */
+  sources?: PgxSourceRow[];
+  /** one line when the sources' rows ask for different things; the suggestion follows the leading source */
+  sourceDisagreement?: string;
+}
+
+/** One guideline source's row for the ordered drug and the patient's genotype (for the card and the SMART app). */
+export interface PgxSourceRow {
+  source: 'CPIC' | 'DPWG';
+  /** true for the source whose row the card's suggestion follows */
+  leading: boolean;
+  action: 'avoid' | 'alternative' | 'dose' | 'caution' | 'standard' | 'none';
+  /** CPIC classification (Strong/Moderate/Optional); DPWG has none: "N/A" */
+  strength: string;
+  recommendationText: string;
+  recommendationId: string;
+  guideline: { id: string; name: string; url: string; version: string; dataDate?: string };
+  /** the gene findings the row was looked up with, e.g. "CYP2C19 Poor Metabolizer" */
+  finding: string;
+  doseFactor?: number;
 }
 
 /** A result on file for a gene the drug depends on that could not be interpreted. */

@@ -152,6 +152,8 @@ export interface PgxKnowledge {
   /** drug name → its rows */
   byDrug: Map<string, RecommendationRow[]>;
   provenance: { genes: Provenance; recommendations: Provenance };
+  /** the guideline source of these rows (absent: CPIC); DPWG knowledge is src/knowledge/dpwg.ts */
+  source?: 'CPIC' | 'DPWG';
 }
 
 export const PGX_FILES = { genes: 'pgx-genes.json', recommendations: 'pgx-recommendations.json', variants: 'pgx-variants.json' } as const;

@@ -74,7 +74,9 @@ describe('drug identification of a draft', () => {
     ['warfarin code in a non-RxNorm system is not a code match', { medicationCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/sid/ndc', code: '11289' }], text: 'warfarin' } }, [{ ingredient: 'warfarin', matchedBy: 'text' }]],
     ['"warfarinX" must not match', { medicationCodeableConcept: { text: 'warfarinX 5 mg' } }, []],
     ['"xwarfarin" must not match', { medicationCodeableConcept: { text: 'xwarfarin' } }, []],
-    ['unrelated drug text', { medicationCodeableConcept: { text: 'metoprolol 25 mg' } }, []],
+    ['unrelated drug text', { medicationCodeableConcept: { text: 'amlodipine 5 mg' } }, []],
+    // metoprolol has DPWG guidance (knowledge/dpwg-recommendations.json, issue 19): recognised by name
+    ['metoprolol by name (a DPWG drug)', { medicationCodeableConcept: { text: 'metoprolol 25 mg' } }, [{ ingredient: 'metoprolol', matchedBy: 'text' }]],
     ['contained Medication via "#id"', { medicationCodeableConcept: undefined, medicationReference: { reference: '#med' }, contained: [{ resourceType: 'Medication', id: 'med', code: { coding: [{ system: RXNORM, code: '11289' }] } }] }, [{ ingredient: 'warfarin', matchedBy: 'ingredient-code' }]],
     ['medicationReference display only', { medicationCodeableConcept: undefined, medicationReference: { reference: 'Medication/x', display: 'warfarin 5 mg' } }, [{ ingredient: 'warfarin', matchedBy: 'text' }]],
     ['draft without medication → drugs []', { medicationCodeableConcept: undefined }, []],

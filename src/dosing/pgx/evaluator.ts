@@ -15,6 +15,8 @@ export interface PgxSettings {
   informationalCards: boolean;
   cautionCards: boolean;
   suggestTestFor: 'strong' | 'all' | 'none';
+  /** guideline sources, the first one leads (src/dosing/pgx/sources.ts); absent: CPIC then DPWG */
+  sources?: ('cpic' | 'dpwg')[];
 }
 
 export const DEFAULT_PGX_SETTINGS: PgxSettings = { informationalCards: false, cautionCards: true, suggestTestFor: 'strong' };
@@ -23,6 +25,8 @@ export interface PgxEvaluationOptions {
   settings: PgxSettings;
   newId: () => string;
   now: Date;
+  /** a source's own refinement of the engine's outcome (DPWG: a row for the exact diplotype) */
+  adjust?: (outcome: PgxOutcome) => PgxOutcome;
 }
 
 const KIND: Record<PgxAction, Recommendation['kind']> = { avoid: 'alternative', alternative: 'alternative', dose: 'dose-adjustment', caution: 'info', standard: 'info', none: 'info' };
@@ -115,7 +119,7 @@ function round2(v: number): number {
 
 /** Evaluate one ordered drug. Returns [] when the drug has no CPIC table. */
 export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOrder, drug: { ingredient: string; rxcui: string }, medications: MedicationUse[], o: PgxEvaluationOptions): Recommendation[] {
-  const outcome = evaluatePgxGuidance(k, {
+  const engineOutcome = evaluatePgxGuidance(k, {
     drug: drug.ingredient,
     // undefined when not known: the engine then uses the knowledge's code
     drugRxcui: drug.rxcui || undefined,
@@ -127,14 +131,17 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     medications,
     now: o.now,
   });
+  const outcome = o.adjust ? o.adjust(engineOutcome) : engineOutcome;
   if (outcome.status === 'no-guideline') return [];
+  const src = k.source ?? 'CPIC';
+  const strengthTag = (c: string) => (src === 'CPIC' ? `CPIC ${c}` : src);
   const dk = k.drugs[drug.ingredient]!;
   const gl = k.guidelines[dk.guideline]!;
   const drugRef: Recommendation['drug'] = { name: drug.ingredient };
   if (drug.rxcui) drugRef.rxnorm = drug.rxcui;
-  const cpic = { citation: `CPIC: ${gl.cpicName ?? gl.name}`, url: gl.url };
+  const cpic = { citation: `${src}: ${gl.cpicName ?? gl.name}`, url: gl.url };
   const pubmed = gl.pmids.slice(0, 3).map((p) => ({ citation: `PMID ${p}`, url: `https://pubmed.ncbi.nlm.nih.gov/${p}/` }));
-  const method = { id: 'cpic-pgx', name: 'CPIC guideline recommendation lookup', version: gl.version };
+  const method = src === 'CPIC' ? { id: 'cpic-pgx', name: 'CPIC guideline recommendation lookup', version: gl.version } : { id: 'dpwg-pgx', name: 'DPWG guideline recommendation lookup', version: gl.version };
   const out: Recommendation[] = [];
   const lookupNotes: string[] = [];
   for (const l of outcome.lookups) for (const n of l.notes) lookupNotes.push(`${l.gene}: ${n}`);
@@ -171,8 +178,8 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     rec.kind = disagreements.length && KIND[row.action] === 'info' ? 'missing-data' : KIND[row.action];
     rec.severity = disagreements.length && SEVERITY[row.action] === 'info' ? 'warning' : SEVERITY[row.action];
     rec.headline = disagreements.length
-      ? `${drug.ingredient}: ${disagreements.map((d) => d.gene).join('/')} results disagree; the cautious one is used: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139)
-      : `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (CPIC ${row.classification})`.slice(0, 139);
+      ? `${drug.ingredient}: ${disagreements.map((d) => d.gene).join('/')} results disagree; the cautious one is used: ${finding} — ${ACTION_WORDS[row.action]} (${strengthTag(row.classification)})`.slice(0, 139)
+      : `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (${strengthTag(row.classification)})`.slice(0, 139);
     rec.genes = findings(k, row, outcome.lookups);
     rec.inputs = inputsOf(outcome.lookups, outcome);
     rec.missing = [...outcome.missingGenes.map((g) => `${g} result`), ...(perM2?.missing ?? [])];
@@ -194,6 +201,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     if (gl.notes.length) guideline.cautions = gl.notes;
     rec.guideline = guideline;
     rec.pgx = { action: row.action, recommendationText: k.texts[row.text] ?? '', showCard: show };
+    if (k.source) rec.pgx.source = k.source;
     if (disagreements.length) rec.pgx.disagreements = disagreements;
     if (unreadable.length) rec.pgx.unreadable = unreadable;
     out.push(rec);
