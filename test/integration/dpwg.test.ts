@@ -122,7 +122,7 @@ describe.each([
     expect(c.summary).toBe('Metoprolol: CYP2D6 Poor Metabolizer (activity score 0.0) — adjust the dose (DPWG)');
     expect(c.detail).toContain('DPWG recommendation for metoprolol (strength: **N/A** — DPWG does not grade its recommendations):');
     expect(c.detail).toContain('- Use smaller steps in dose titration and/or prescribe no more than 25% of the standard dose.');
-    expect(c.detail).toContain('| CYP2D6 | *4/*4 | Poor Metabolizer (activity score 0.0) |');
+    expect(c.detail).toContain('| CYP2D6 | \\*4/\\*4 | Poor Metabolizer (activity score 0.0) |');
     expect(c.detail).toContain('Source: [DPWG Guideline for metoprolol and CYP2D6](https://www.pharmgkb.org/guidelineAnnotation/PA166104995) — DPWG guideline version 35 via PharmCAT, data date 2024-03-25.');
     expect(c.detail).toContain('DPWG recommendation PA166302521 (Dutch Pharmacogenetics Working Group, KNMP');
     expect(c.detail).not.toContain('CPIC');

@@ -108,7 +108,7 @@ describe('DPWG-only drugs get a DPWG card', () => {
     const c = cardOf(r)!;
     expect(c.summary).toBe('Metoprolol: CYP2D6 Poor Metabolizer (activity score 0.0) — adjust the dose (DPWG)');
     expect(c.detail).toContain('- Use smaller steps in dose titration and/or prescribe no more than 25% of the standard dose.');
-    expect(c.detail).toContain('| CYP2D6 | *4/*4 | Poor Metabolizer (activity score 0.0) |');
+    expect(c.detail).toContain('| CYP2D6 | \\*4/\\*4 | Poor Metabolizer (activity score 0.0) |');
     expect(c.detail).toContain('Source: [DPWG Guideline for metoprolol and CYP2D6](https://www.pharmgkb.org/guidelineAnnotation/PA166104995) — DPWG guideline version 35 via PharmCAT, data date 2024-03-25.');
     expect(c.detail).not.toMatch(/CPIC/);
   });
