@@ -86,9 +86,25 @@ export class AccessProver {
     if (p?.resourceType !== 'Patient' || p.id !== c.patientId) return { ok: false, reason: 'patient-denied', status: 200 };
     if (this.o.cacheSeconds > 0) {
       if (this.cache.size >= (this.o.maxEntries ?? 10_000)) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, t + this.o.cacheSeconds * 1000);
+      // never past the token's own expiry, when the token says it (a JWT's exp): an expired token must not keep
+      // working from the cache. Read unverified, and only ever used to shorten the cached time.
+      const tokenExp = jwtExpiryMs(c.token);
+      const until = Math.min(t + this.o.cacheSeconds * 1000, tokenExp ?? Infinity);
+      if (until > t) this.cache.set(key, until);
     }
     return { ok: true, cached: false };
+  }
+}
+
+/** `exp` of a JWT-shaped token in ms, without verifying it (opaque tokens and malformed ones: undefined). */
+export function jwtExpiryMs(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1]!.length > 8192) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
   }
 }
 

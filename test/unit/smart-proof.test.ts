@@ -53,6 +53,32 @@ test('reads Patient/<id> with the token, no redirects followed; the success is c
   expect(calls).toHaveLength(3);
 });
 
+/** A JWT-shaped token (unsigned: the prover never verifies it, it only reads exp to shorten the cache). */
+const jwtWithExp = (expSeconds: number) => `${Buffer.from('{"alg":"RS384"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: expSeconds })).toString('base64url')}.sig`;
+
+test('a cached proof never outlives the token: a JWT expiring in 10 s is re-checked after 10 s, not after cacheSeconds (60)', async () => {
+  const { p, calls, advance } = prover(() => patient('p1')); // now = 1,000,000 ms
+  const token = jwtWithExp(1_000_000 / 1000 + 10);
+  await expect(p.prove({ ...claim, token })).resolves.toEqual({ ok: true, cached: false });
+  advance(9_000);
+  await expect(p.prove({ ...claim, token })).resolves.toEqual({ ok: true, cached: true });
+  advance(2_000); // past exp: the FHIR server decides again (a real one answers 401)
+  await expect(p.prove({ ...claim, token })).resolves.toEqual({ ok: true, cached: false });
+  expect(calls).toHaveLength(2);
+});
+
+test('an already expired JWT is never cached; an opaque or malformed token keeps cacheSeconds', async () => {
+  const { p, calls } = prover(() => patient('p1'));
+  const expired = jwtWithExp(1_000_000 / 1000 - 1);
+  await p.prove({ ...claim, token: expired });
+  await p.prove({ ...claim, token: expired });
+  expect(calls).toHaveLength(2);
+  for (const token of ['opaque-token', 'a.b.c', `x.${Buffer.from('{"exp":"soon"}').toString('base64url')}.y`]) {
+    await p.prove({ ...claim, token });
+    await expect(p.prove({ ...claim, token })).resolves.toEqual({ ok: true, cached: true });
+  }
+});
+
 test('the Patient answer is capped like every FHIR answer (real fetch, local server): over the cap → fhir-unavailable', async () => {
   const CAP = 64 * 1024;
   const seen: (string | undefined)[] = [];
