@@ -6,12 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FhirResource, MedicationRequest, Observation } from 'fhir/r4';
+import type { Observation } from 'fhir/r4';
 import { BackendAuthError, BackendTokenClient, loadSigningKey } from '../../src/notify/backendAuth.js';
 import { FINGERPRINT_SYSTEM } from '../../src/notify/detectedIssue.js';
 import { PgStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { activeMed, patient, vital } from '../fixtures/synthetic-patients.js';
+import { bornYearsAgo, creatinine, daysAgo, metforminPatient, notificationBundle, type NotificationPayload } from '../fixtures/notifications.js';
+import { patient } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation } from '../fixtures/warfarin-history.js';
 import { startBackendTokenServer, type BackendTokenServer } from '../support/backend-token-server.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
@@ -21,27 +22,6 @@ import { createPgSchema, type PgSchema } from '../store/helpers.js';
 import { startTestService } from '../support/service.js';
 
 const EHR_TOKEN = 'ehr-access-token-notifications';
-const UCUM = 'http://unitsofmeasure.org';
-const now = new Date();
-const daysAgo = (d: number) => new Date(now.getTime() - d * 86400000).toISOString().slice(0, 10);
-const bornYearsAgo = (y: number) => `${now.getUTCFullYear() - y}-01-01`;
-const creatinine = (id: string, p: string, mgdl: number, days: number) => vital(id, p, '2160-0', 'Creatinine [Mass/volume] in Serum or Plasma', mgdl, 'mg/dL', 'mg/dL', daysAgo(days));
-
-function metformin(id: string, p: string): MedicationRequest {
-  return {
-    ...activeMed(id, p, '6809', 'metformin hydrochloride 500 MG Oral Tablet'),
-    dosageInstruction: [{ timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 500, unit: 'mg', system: UCUM, code: 'mg' } }] }],
-  };
-}
-
-/**
- * A woman of 70, 65 kg, on metformin 500 mg twice daily, creatinine 0.8 mg/dL 20 days ago (CKD-EPI 2021 eGFR ≈ 77: no
- * restriction). The new creatinine 2.1 mg/dL → eGFR 24.9 (as test/integration/renal.test.ts, ren-met): below 30,
- * contraindicated (GLUCOPHAGE label section 4) → a critical result.
- */
-function metforminPatient(p: string): FhirResource[] {
-  return [patient(p, bornYearsAgo(70), 'female'), vital(`${p}-wt`, p, '29463-7', 'Body weight', 65, 'kg', 'kg', daysAgo(20)), creatinine(`${p}-cr1`, p, 0.8, 20), metformin(`${p}-met`, p)];
-}
 
 const PATIENTS = ['nt-full', 'nt-id', 'nt-empty', 'nt-rep', 'nt-ovr', 'nt-park', 'nt-retry', 'nt-restart', 'nt-pg', 'nt-gap'];
 let fhir: RunningFhirServer;
@@ -85,44 +65,9 @@ let eventNo = 0;
 const EHR_BASE = 'https://ehr.notify.test/fhir';
 const SUB = () => `${EHR_BASE}/Subscription/labs`;
 
-/** A notification bundle as the Backport IG's R4 examples have it (event-number and counts as valueString). */
-function notification(o: { events: { n: number; focus?: Observation; payload: 'full-resource' | 'id-only' | 'empty' }[]; type?: string; since?: number; sub?: string }) {
-  const since = o.since ?? Math.max(0, ...o.events.map((e) => e.n));
-  return {
-    resourceType: 'Bundle',
-    type: 'history',
-    timestamp: new Date().toISOString(),
-    entry: [
-      {
-        fullUrl: 'urn:uuid:5f1b3c1e-0000-4000-8000-000000000001',
-        resource: {
-          resourceType: 'Parameters',
-          parameter: [
-            { name: 'subscription', valueReference: { reference: o.sub ?? SUB() } },
-            { name: 'status', valueCode: 'active' },
-            { name: 'type', valueCode: o.type ?? 'event-notification' },
-            { name: 'events-since-subscription-start', valueString: String(since) },
-            ...o.events.map((e) => ({
-              name: 'notification-event',
-              part: [
-                { name: 'event-number', valueString: String(e.n) },
-                { name: 'timestamp', valueInstant: new Date().toISOString() },
-                ...(e.payload !== 'empty' && e.focus ? [{ name: 'focus', valueReference: { reference: `${EHR_BASE}/Observation/${e.focus.id}` } }] : []),
-              ],
-            })),
-          ],
-        },
-      },
-      ...o.events
-        .filter((e) => e.payload !== 'empty' && e.focus)
-        .map((e) => ({
-          fullUrl: `${EHR_BASE}/Observation/${e.focus!.id}`,
-          ...(e.payload === 'full-resource' ? { resource: e.focus } : {}),
-          request: { method: 'POST', url: 'Observation' },
-          response: { status: '201' },
-        })),
-    ],
-  };
+/** A notification bundle as the Backport IG's R4 examples have it (test/fixtures/notifications.ts). */
+function notification(o: { events: { n: number; focus?: Observation; payload: NotificationPayload }[]; type?: string; since?: number; sub?: string }) {
+  return notificationBundle({ ehrBase: EHR_BASE, sub: o.sub ?? SUB(), events: o.events, ...(o.type !== undefined ? { type: o.type } : {}), ...(o.since !== undefined ? { since: o.since } : {}) });
 }
 
 async function issuesOf(p: string): Promise<any[]> {
