@@ -26,10 +26,14 @@ export const FAILURE_TEXT: Record<FailureKind, { title: string; advice: string; 
   unexpected: { title: 'The dosing details could not be shown', advice: 'Try again. If it keeps happening, open the app again from the patient’s chart.', retry: true, list: true },
 };
 
-const REASON_KIND: Record<string, FailureKind> = {
+/** Every reason code the service's API answers with (src/smart/router.ts FAILURES, and not-found) → what to show. */
+export const REASON_KIND: Record<string, FailureKind> = {
   'no-token': 'session',
   'token-rejected': 'session',
+  'token-inactive': 'session', // introspection: expired or revoked
   'patient-denied': 'no-access',
+  'patient-mismatch': 'no-access', // introspection: the token's patient is another one
+  'introspection-unavailable': 'fhir-unavailable', // the EHR's authorization server did not answer: try again
   'server-not-allowed': 'server-not-allowed',
   'no-context': 'not-launched',
   'not-found': 'not-found',

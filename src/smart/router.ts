@@ -25,7 +25,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIST_LIMIT = 20;
 
 /** One status and one fixed message per failure: nothing about the patient, the token or other recommendations. */
-const FAILURES: Record<ProofFailure | 'no-token' | 'no-context' | 'token-inactive' | 'patient-mismatch' | 'introspection-unavailable', [number, string]> = {
+export const FAILURES: Record<ProofFailure | 'no-token' | 'no-context' | 'token-inactive' | 'patient-mismatch' | 'introspection-unavailable', [number, string]> = {
   'no-token': [401, 'a SMART access token is required (Authorization: Bearer)'],
   'no-context': [400, 'X-FHIR-Server and the patient id from the launch context are required'],
   'server-not-allowed': [403, 'this FHIR server is not accepted by the service'],

@@ -146,7 +146,7 @@ describe('introspection failing is never "active"', () => {
       const { warfarin } = await recommendationsOf(svc);
       const r = await get(svc, `/api/recommendations/${warfarin}`, await auth.accessToken({ patient: 'pgx-1' }), 'pgx-1');
       expect(r.status).toBe(502);
-      expect(r.json).toEqual({ error: 'the authorization server could not confirm the access token; try again' });
+      expect(r.json).toEqual({ error: 'the authorization server could not confirm the access token; try again', reason: 'introspection-unavailable' });
     } finally {
       await svc.close();
     }
