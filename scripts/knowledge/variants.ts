@@ -19,6 +19,8 @@ export interface NamedAlleleCuration {
   proxies?: { rsid: string; allele: string; note: string }[];
   /** variant name → its rsID, where the allele source gives none (MT-RNR1), with the sources that state it (two or more) */
   rsids?: Record<string, { rsid: string; sources: string[] }>;
+  /** the strand the gene's c. names are written on, where no c.-named allele decides it (G6PD), with its sources */
+  strand?: { value: 'plus' | 'minus'; sources: string[] };
   /** genes read by allele function: allele functions → CPIC lookup value (scripts/knowledge/functions.ts) */
   functionRules?: FunctionRule[];
 }
@@ -50,7 +52,8 @@ function variantNames(allele: string, mitochondrial: boolean): string[] {
   return bare
     .split(/,\s*/)
     .map((n) => n.trim())
-    .filter((n) => /^(?:c\.|m\.|\d)/.test(n))
+    // a bare number-first name is a mitochondrial change ("1555A>G"); G6PD's "202G>A_376A>G_1264C>G" is not a variant name
+    .filter((n) => /^(?:c\.|m\.)/.test(n) || (mitochondrial && /^\d/.test(n)))
     .map((n) => (mitochondrial && /^\d/.test(n) ? `m.${n}` : n));
 }
 
@@ -117,8 +120,29 @@ function aliasesOf(g: NamedGeneVariants, curated: Record<string, string> | undef
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** "202G>A_376A>G_1264C>G": an allele named by its coding changes joined with "_" (G6PD). */
+const JOINED_CHANGES = /^\d+[ACGT]>[ACGT](?:_\d+[ACGT]>[ACGT])+$/;
+
+/** A curated strand must fit every allele named by its coding changes (each change is one of its variants, complemented on the minus strand). */
+function checkStrand(gene: string, g: NamedGeneVariants, strand: 'plus' | 'minus'): number {
+  let checked = 0;
+  for (const a of g.alleles.filter((x) => JOINED_CHANGES.test(x.name))) {
+    const changes = a.name.split('_').map((n) => substitution(n)!);
+    const bases = a.variants.map((i) => g.variants[i]!).map((v) => (strand === 'plus' ? `${v.ref}>${v.alt}` : `${COMPLEMENT[v.ref]}>${COMPLEMENT[v.alt]}`));
+    const want = changes.map((c) => `${c.ref}>${c.alt}`);
+    if (want.length !== bases.length || [...want].sort().join() !== [...bases].sort().join()) throw new Error(`curation: ${gene} ${a.name} does not fit the ${strand} strand`);
+    checked++;
+  }
+  return checked;
+}
+
 function applyCuration(gene: string, g: NamedGeneVariants, c: NamedAlleleCuration | undefined): void {
   if (!c) return;
+  if (c.strand) {
+    if (c.strand.sources.length < 2) throw new Error(`curation: ${gene} strand needs two sources`);
+    if (checkStrand(gene, g, c.strand.value) === 0) throw new Error(`curation: ${gene} has no allele named by its coding changes to check the strand against`);
+    g.strand = c.strand.value;
+  }
   if (c.refseq37) g.refseq37 = c.refseq37;
   for (const [rsid, p] of Object.entries(c.grch37 ?? {})) {
     const v = g.variants.find((x) => x.rsid === rsid);

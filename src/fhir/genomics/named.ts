@@ -271,6 +271,11 @@ export function assembleCalls(g: NamedGeneVariants, gene: string, calls: readonl
     if (prev !== undefined && prev !== n) return { error: `one ${gene} variant is reported with two different zygosities` };
     remaining.set(call.variant, n);
   }
+  if (g.kind === 'x-linked' && !hemi && new Set(calls.map((c) => c.variant)).size > 1 && calls.every((c) => c.copies === 1)) {
+    const u = unphasedXLinked(g, gene, calls);
+    if ('error' in u) return u;
+    return { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, u.alleles[0]!, u.alleles[1]!), ...(u.note ? { notes: [u.note] } : {}) } };
+  }
   const alleles: string[] = [];
   const byCount = [...g.alleles].sort((a, b) => b.variants.length - a.variants.length || a.name.localeCompare(b.name));
   for (const a of byCount) {
@@ -312,6 +317,54 @@ export function assembleCalls(g: NamedGeneVariants, gene: string, calls: readonl
   while (alleles.length < 2) alleles.push(g.reference);
   if (calls.every((c) => c.copies === 0)) notes.push(`${gene}: only the variants named were tested; none was found`);
   return { ok: { t: 'diplotype', gene, diplotype: orderedDiplotype(g, alleles[0]!, alleles[1]!), ...(notes.length ? { notes } : {}) } };
+}
+
+/** Lower is less function: CNSHA (WHO class I) < deficient (II, III) < uncertain < normal (IV). */
+function functionRank(g: NamedGeneVariants, allele: string): number {
+  const f = allele === g.reference ? 'normal' : (g.alleles.find((a) => a.name === allele)?.function ?? '');
+  if (/CNSHA/i.test(f)) return 0;
+  if (/deficient/i.test(f)) return 1;
+  if (/normal/i.test(f)) return 3;
+  return 2;
+}
+
+/**
+ * Heterozygous variants of an X-linked gene (a female result) without phase: every way of placing them on the two
+ * X chromosomes where each chromosome carries exactly the variants of one CPIC allele (or none: the reference) is a
+ * reading: c.202G>A + c.376A>G is "A- 202A_376G" in cis, "Asahi" + "A" in trans. CPIC's rule for unphased calls: the
+ * reading of lowest function is used; the card says which readings there were. No reading: not interpretable.
+ */
+function unphasedXLinked(g: NamedGeneVariants, gene: string, calls: readonly VariantCall[]): { alleles: string[]; note?: string } | { error: string } {
+  const distinct = [...new Set(calls.map((c) => c.variant))].sort((a, b) => a - b);
+  const label = (v: number) => g.variants[v]!.rsid ?? `g.${g.variants[v]!.pos}${g.variants[v]!.ref}>${g.variants[v]!.alt}`;
+  const names = distinct.map(label).join(', ');
+  if (distinct.length > 8) return { error: `${distinct.length} heterozygous ${gene} variants without phase: cannot be interpreted` };
+  const bySet = new Map(g.alleles.filter((a) => a.variants.length > 0).map((a) => [[...a.variants].sort((x, y) => x - y).join(','), a.name]));
+  const readings = new Map<string, string[]>();
+  for (let mask = 0; mask < 1 << (distinct.length - 1); mask++) {
+    // the first variant on chromosome 0: each split is counted once
+    const sets: number[][] = [[], []];
+    distinct.forEach((v, i) => sets[i === 0 ? 0 : (mask >> (i - 1)) & 1]!.push(v));
+    const pair = sets.map((set) => (set.length === 0 ? g.reference : bySet.get(set.join(','))));
+    if (pair.some((a) => a === undefined)) continue;
+    const sorted = (pair as string[]).sort();
+    readings.set(sorted.join('|'), sorted);
+  }
+  if (readings.size === 0) return { error: `${gene} ${names} without phase: no placement of these variants on two chromosomes gives CPIC alleles` };
+  const rank = (a: string[]) => a.map((x) => functionRank(g, x)).sort((x, y) => x - y);
+  const cmp = (a: string[], b: string[]) => rank(a)[0]! - rank(b)[0]! || rank(a)[1]! - rank(b)[1]!;
+  const all = [...readings.values()].sort(cmp);
+  const chosen = all[0]!;
+  if (all.length === 1) return { alleles: chosen };
+  const fn = (a: string[]) => a.map((x) => `${x} (${x === g.reference ? 'normal function' : g.alleles.find((y) => y.name === x)?.function})`).join(' + ');
+  const tie = all.filter((r) => cmp(r, chosen) === 0).length === all.length;
+  const readingsText = all.map(fn).join('; or ');
+  return {
+    alleles: chosen,
+    note: tie
+      ? `${gene}: ${names} were reported without phase; they can be read as ${readingsText}; all readings have the same allele functions, so the phenotype does not depend on the phase (CPIC: unphased variants are read as the lowest-function reading)`
+      : `${gene}: ${names} were reported without phase; they can be read as ${readingsText}; the reading of lowest function (${chosen.join(' + ')}) is used, as CPIC advises for unphased variants`,
+  };
 }
 
 /** Letters of an rsID genotype (plus or gene strand, as the SNP parser resolved them) → copies of the alternate allele. */

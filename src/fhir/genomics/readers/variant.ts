@@ -98,13 +98,31 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
   const ng = gene ? c.genes[gene] : undefined;
   if (gene && ng) {
     const idx = new Set<number>();
+    // an rsID with several alternate alleles (G6PD rs137852336: c.406C>T Japan, c.406C>G Kawasaki) is read only
+    // when the HGVS or the alternate allele says which change it is
+    const sameRs = rsid ? ng.variants.map((v, i) => ({ v, i })).filter((x) => x.v.rsid === rsid) : [];
+    let rsAmbiguous: string | undefined;
     for (const token of [...(rsid ? [rsid] : []), ...genomic, ...coding]) {
       const r = resolveToken(ng, token);
+      if (r && 'error' in r && token === rsid && sameRs.length > 1) {
+        rsAmbiguous = r.error;
+        continue;
+      }
       if (r && 'error' in r) return { error: r.error, genes: [gene] };
       if (r && 'variant' in r) idx.add(r.variant);
       if (r && 'allele' in r) {
         const a = ng.alleles.find((x) => x.name === r.allele);
         if (a?.variants.length === 1) idx.add(a.variants[0]!);
+      }
+    }
+    const ref = baseOf(one(V.ref));
+    const alt = baseOf(one(V.alt));
+    if (rsAmbiguous) {
+      if (idx.size > 0 && ![...idx].every((i) => ng.variants[i]!.rsid === rsid)) return { error: 'the rsID and HGVS components name different variants', genes: [gene] };
+      if (idx.size === 0) {
+        const byAlt = sameRs.filter((x) => alt !== undefined && x.v.alt === alt && (ref === undefined || x.v.ref === ref));
+        if (byAlt.length !== 1) return { error: rsAmbiguous, genes: [gene] };
+        idx.add(byAlt[0]!.i);
       }
     }
     if (idx.size === 0) return { error: `the variant is not one of the CPIC ${gene} allele definitions`, genes: [gene] };
@@ -118,6 +136,8 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
     else if (ng.kind === 'mitochondrial') copies = 'homoplasmic';
     else return { error: `${gene} variant has no allelic state (53034-5): heterozygous and homozygous lead to different guidance`, genes: [gene] };
     const v = ng.variants[[...idx][0]!]!;
+    // ref/alt components are genomic (plus-strand) bases: they must be the variant's
+    if ((ref !== undefined && ref !== v.ref) || (alt !== undefined && alt !== v.alt)) return { error: `ref/alt components (${ref ?? '?'}>${alt ?? '?'}) are not the bases of ${gene} ${v.rsid ?? `g.${v.pos}`} (${v.ref}>${v.alt})`, genes: [gene] };
     const zyg = copies === 0 ? 'absent' : copies === 1 ? 'heterozygous' : copies === 2 ? 'homozygous' : copies;
     return { entry: e, gene, call: { variant: [...idx][0]!, copies }, text: `${gene} ${v.name ?? v.rsid ?? ''}${v.rsid && v.name ? ` (${v.rsid})` : ''} ${zyg}`.replace(/\s+/g, ' ') };
   }
