@@ -4,16 +4,14 @@
 // Sources: ../shared/data/dpwg/DPWG_metoprolol_and_CYP2D6.json (PA166302521, CYP2D6 activity score 0.0),
 // DPWG_voriconazole_and_CYP2C19.json (PA166299276, Poor Metabolizer: 50% of the standard dose) against the CPIC
 // voriconazole row (choose an alternative), DPWG_acenocoumarol_and_VKORC1.json (PA166299301, -1639 AA).
-import { randomUUID } from 'node:crypto';
-import type { Bundle, FhirResource, MedicationRequest, Observation } from 'fhir/r4';
+import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype, textGenotype } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { pgxDraft, pgxHookBody, pgxPrefetch } from '../support/pgx-hooks.js';
 
 const TOKEN = 'ehr-access-token-dpwg';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const UCUM = 'http://unitsofmeasure.org';
 let fhir: RunningFhirServer;
 let svc: TestService;
 let dpwgFirst: TestService;
@@ -49,53 +47,10 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
-
-function prefetchFor(patientId: string): Record<string, unknown> {
-  const mine = resources().filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
-  return {
-    patient: mine.find((r) => r.resourceType === 'Patient'),
-    weight: searchset([]),
-    height: searchset([]),
-    renal: searchset([]),
-    inr: searchset([]),
-    genomics: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation')),
-    genomicsCategory: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation' && (r.category ?? []).some((c) => c.coding?.some((x) => x.code === 'GE')))),
-    medicationRequests: searchset([]),
-    medicationStatements: searchset([]),
-    conditions: searchset(mine.filter((r) => r.resourceType === 'Condition')),
-  };
-}
-
-function draft(id: string, patientId: string, code: string, display: string, doseMg?: number): MedicationRequest {
-  return {
-    resourceType: 'MedicationRequest',
-    id,
-    status: 'draft',
-    intent: 'order',
-    subject: { reference: `Patient/${patientId}` },
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code, display }], text: display },
-    ...(doseMg !== undefined
-      ? { dosageInstruction: [{ text: `${doseMg} mg twice daily`, timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: doseMg, unit: 'mg', system: UCUM, code: 'mg' } }] }] }
-      : {}),
-  } as MedicationRequest;
-}
-
-function hookBody(hook: 'order-select' | 'order-sign', patientId: string, mr: MedicationRequest, withPrefetch: boolean) {
-  return {
-    hook,
-    hookInstance: randomUUID(),
-    fhirServer: fhir.url,
-    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: patientId },
-    context: {
-      userId: 'Practitioner/example',
-      patientId,
-      ...(hook === 'order-select' ? { selections: [`MedicationRequest/${mr.id}`] } : {}),
-      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: mr }] },
-    },
-    ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}),
-  };
-}
+const prefetchFor = (patientId: string) => pgxPrefetch(resources(), patientId);
+const draft = pgxDraft;
+const hookBody = (hook: 'order-select' | 'order-sign', patientId: string, mr: MedicationRequest, withPrefetch: boolean) =>
+  pgxHookBody({ hook, fhirServer: fhir.url, token: TOKEN, patientId, order: mr, ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}) });
 
 async function call(patientId: string, mr: MedicationRequest, withPrefetch: boolean, service: TestService = svc, hook: 'order-select' | 'order-sign' = 'order-select') {
   const r = await service.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', hookBody(hook, patientId, mr, withPrefetch));
