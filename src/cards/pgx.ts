@@ -9,6 +9,7 @@ import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../domain/order.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, PgxSourceRow, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
+import { populationWords } from '../knowledge/populations.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 /** The subject of a created resource: the draft's patient reference when it is a string, else the hook's patient. */
@@ -29,6 +30,12 @@ const TEMPLATE_BY_ACTION = {
   unreadable: 'pgx-unreadable',
 } as const;
 
+
+/** The guideline population in its own words with the code in parentheses ("cardiovascular indications: … (CVI ACS PCI)"). */
+function populationLabel(code: string): Markdown {
+  const words = populationWords(code);
+  return words ? md`${literal(words, 200)} (${literal(code, 60)})` : literal(code, 60);
+}
 
 function fmt(v: number): string {
   return decimal(v, 2);
@@ -180,7 +187,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       p.action !== 'unreadable' && p.unreadable?.length ? md`**Also on file:** ${mdJoin(p.unreadable.map((u) => unreadableLine(u, r.drug.name)), ' ')} See the separate card.` : undefined,
     unreadableGenes: p.unreadable?.length ? [...new Set(p.unreadable.map((u) => u.gene))].join('/') : undefined,
     testGenes: p.testGenes?.join(', '),
-    populationLine: g?.populationReason ? md`Guideline population: **${literal(g.population, 60)}** — ${literal(g.populationReason, 400)}` : undefined,
+    populationLine: g?.populationReason ? md`Guideline population: **${populationLabel(g.population)}** — ${literal(g.populationReason, 400)}` : undefined,
     notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
     guidelineName: g?.name,
     guidelineUrl: mdUrl(g?.url),
