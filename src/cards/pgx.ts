@@ -56,7 +56,8 @@ function oneParagraph(s: string): string {
 /** A DPWG text (plain text from the build, "- " list items on their own lines) as Markdown, every line escaped (a line
  * cannot start a heading or list: escapeMarkdown escapes block markers). */
 function dpwgMarkdown(t: string): Markdown {
-  const lines = t.split('\n').map((l) => (l.startsWith('- ') ? md`- ${literal(l.slice(2), 600)}` : md`\n${literal(l, 600)}\n`));
+  // whole lines (never cut: DPWG has lines of up to ~1,100 characters, e.g. efavirenz CYP2B6)
+  const lines = t.split('\n').map((l) => (l.startsWith('- ') ? md`- ${literal(l.slice(2), l.length)}` : md`\n${literal(l, l.length)}\n`));
   return new Markdown(mdJoin(lines, '\n').text.replace(/\n{3,}/g, '\n\n').trim());
 }
 
