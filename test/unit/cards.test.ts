@@ -1,5 +1,8 @@
 // Recommendation → CDS Hooks card (src/cards/render.ts) with the templates in cards/.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import fc from 'fast-check';
 import { cell, decimal } from '../../src/cards/markdown.js';
@@ -12,7 +15,7 @@ import type { Recommendation } from '../../src/domain/recommendation.js';
 import { DEFAULT_PGX_SETTINGS, evaluatePgx } from '../../src/dosing/pgx/evaluator.js';
 import { evaluateWarfarin } from '../../src/dosing/warfarin/evaluator.js';
 import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
-import { loadPopulationWords } from '../../src/knowledge/populations.js';
+import { loadPopulationWords, populationWords } from '../../src/knowledge/populations.js';
 import { nodesOf, visibleText } from '../support/markdown.js';
 
 const UCUM = 'http://unitsofmeasure.org';
@@ -404,5 +407,24 @@ describe('PGx card: the guideline population in the guideline\'s words, the CPIC
     expect(visibleText(card.detail ?? '')).toContain(`Guideline population: ${w} (${code}) — `);
     expect(nodesOf(card.detail ?? '', ['strong']).map((n) => n.text)).toContain(`${w} (${code})`);
     expect(checkCdsResponse({ cards: [card] })).toEqual([]);
+  });
+
+  test('an unknown population code has no words (the card shows the code as sent); "general" neither (the whole population)', () => {
+    expect(populationWords('not-a-population')).toBeUndefined();
+    expect(populationWords('general')).toBeUndefined();
+    expect(populationWords('CBZ naive')).toBe('carbamazepine-naive patients');
+  });
+
+  test.each([
+    ['no populations map', '{"description": "x"}', /"populations" must be an object/],
+    ['a code without words', '{"populations": {"adults": 1}}', /population adults must have words/],
+  ])('a broken knowledge/cpic-populations.json fails loudly at load: %s', (_n, json, err) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pops-'));
+    try {
+      writeFileSync(path.join(dir, 'p.json'), json);
+      expect(() => loadPopulationWords(path.join(dir, 'p.json'))).toThrow(err);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
