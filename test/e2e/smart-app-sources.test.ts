@@ -4,7 +4,10 @@
 // disagreement line.
 // Sources: ../shared/data/dpwg/DPWG_voriconazole_and_CYP2C19.json (PA166299276, Poor Metabolizer: "Use 50% of the
 // standard dose and monitor the plasma concentration.") against the CPIC voriconazole row PA166298819 (Moderate,
-// "Choose an alternative agent …"); DPWG_metoprolol_and_CYP2D6.json (PA166302521, activity score 0.0: two "- " items).
+// "Choose an alternative agent …"); DPWG_metoprolol_and_CYP2D6.json (PA166302521, activity score 0.0: two "- " items);
+// DPWG_efavirenz_and_CYP2B6.json (PA166299102, Poor Metabolizer: three lines, two starting "*Efavirenz", as kept in
+// knowledge/dpwg-recommendations.json).
+import { readFileSync } from 'node:fs';
 import type { MedicationRequest } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
@@ -19,6 +22,8 @@ const seed = [
   pharmvarGenotype('src-vori-2c19', 'src-vori', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-02-02'),
   patient('src-meto', '1961-03-03', 'male'),
   pharmvarGenotype('src-meto-2d6', 'src-meto', 'HGNC:2625', 'CYP2D6', '*4/*4', '2024-05-01'),
+  patient('src-efv', '1985-05-05', 'male'),
+  pharmvarGenotype('src-efv-2b6', 'src-efv', 'HGNC:2615', 'CYP2B6', '*6/*6', '2025-03-03'),
 ];
 
 beforeAll(async () => {
@@ -127,6 +132,21 @@ test('metoprolol (DPWG only), CYP2D6 *4/*4: "DPWG: not graded", its "- " items a
   await expect(page.textContent('main')).resolves.not.toMatch(/\bN\/A\b/);
   await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(400);
   await sb.shoot(page, 'smart-sources-metoprolol-400px', ['genes']);
+  await page.close();
+  expect(unexpected(sb)).toEqual([]);
+}, 60000);
+
+test('efavirenz, CYP2B6 *6/*6: the DPWG row\'s text whole, its "*Efavirenz …" lines as plain paragraphs (no list, no emphasis)', async () => {
+  const dpwg = JSON.parse(readFileSync('knowledge/dpwg-recommendations.json', 'utf8')) as { recommendations: { id: string; text: number }[]; texts: string[] };
+  const text = dpwg.texts[dpwg.recommendations.find((r) => r.id === 'PA166299102')!.text]!;
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  expect(lines.filter((l) => l.startsWith('*Efavirenz'))).toHaveLength(2);
+  const page = await open(sb, 'src-efv', draft('efv-1', 'src-efv', '195085', 'efavirenz 600 MG Oral Tablet', 600), 400);
+  const row = page.locator('[data-testid=source-row][data-source=DPWG] [data-testid=source-text]');
+  await expect(row.locator(':scope > *').evaluateAll((els) => els.map((e) => [e.tagName, e.textContent]))).resolves.toEqual(lines.map((l) => ['P', l.replace(/\s+/g, ' ')]));
+  await expect(row.locator('ul, li, em, strong').count()).resolves.toBe(0);
+  await expect(page.locator('[data-testid=source-row][data-source=CPIC] [data-testid=leads]').count()).resolves.toBe(1);
+  await expect(page.locator('[data-testid=source-disagreement]').count()).resolves.toBe(0); // both adjust the dose
   await page.close();
   expect(unexpected(sb)).toEqual([]);
 }, 60000);
