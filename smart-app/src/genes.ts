@@ -1,8 +1,10 @@
-// "Genes": result → phenotype → implication per gene, then the CPIC recommendation with its strength, population
+// "Genes": result → phenotype → implication per gene, then the guideline recommendation (CPIC or DPWG, the leading
+// source's label; every source's row when several have one, smart-app/src/sources.ts) with its strength, population
 // (in the guideline's words) and link. A genotype the service read on the other DNA strand says so.
 import type { Recommendation } from '../../src/domain/recommendation.js';
 import { h } from './dom.js';
 import { conversionText } from './inputs.js';
+import { dpwgNote, leadingSource, recommendationText, sourcesBlock, strengthText } from './sources.js';
 import { populationText } from './text.js';
 import { dateText } from './time.js';
 
@@ -29,10 +31,9 @@ export function genesSection(r: Recommendation, section: (title: string, cls: st
       strandNote(x.result, x.source?.reported),
     ),
   );
-  const clean = (t: string) => t.replace(/\\n|\n/g, ' ').replace(/\s+/g, ' ').trim();
-  const [recMain, ...recOther] = (r.pgx?.recommendationText ?? '').split(/OTHER CONSIDERATIONS:?/);
-  const rec = clean(recMain ?? '');
-  const other = clean(recOther.join(' '));
+  const src = leadingSource(r);
+  const rec = recommendationText(r.pgx?.recommendationText ?? '', src);
+  const sources = sourcesBlock(r);
   // without a guideline row (e.g. warfarin's dose algorithm), the graded evidence is the recommendation
   const graded = !g ? r.evidence.find((e) => e.strength) : undefined;
   return section(
@@ -47,15 +48,18 @@ export function genesSection(r: Recommendation, section: (title: string, cls: st
           h('p', {}, h('strong', {}, `CPIC: ${graded.strength}`)),
           h('p', {}, graded.url ? h('a', { href: graded.url, target: '_blank', rel: 'noopener noreferrer' }, graded.citation) : graded.citation),
         )
-      : rec || g
+      : rec.length || g
       ? h(
           'div',
           { class: 'step recommendation', 'data-testid': 'gene-recommendation' },
           h('span', { class: 'step-label' }, 'Recommendation'),
-          rec ? h('p', {}, rec) : undefined,
-          other ? h('p', {}, h('em', {}, 'Other considerations: '), other) : undefined,
-          g ? h('p', {}, h('strong', {}, `CPIC: ${g.classification}`), ` · ${g.name} (${g.version})`, g.recommendationId !== 'none' ? ` · row ${g.recommendationId}` : '', ' · ', h('a', { href: g.url, target: '_blank', rel: 'noopener noreferrer' }, 'guideline')) : undefined,
+          // several sources: each row with its own text, strength and guideline; else the one source's
+          sources ?? h('div', { 'data-testid': 'rec-text' }, ...rec),
+          g && !sources
+            ? h('p', {}, h('strong', { 'data-testid': 'rec-source' }, `${src}: ${strengthText(src, g.classification)}`), ` · ${g.name} (${g.version})`, g.recommendationId !== 'none' ? ` · row ${g.recommendationId}` : '', ' · ', h('a', { href: g.url, target: '_blank', rel: 'noopener noreferrer' }, 'guideline'))
+            : undefined,
           g && (g.populationReason || populationText(g.population)) ? h('p', { class: 'muted', 'data-testid': 'population', 'data-population': g.population }, `Population: ${populationText(g.population) || 'all patients'}${g.populationReason ? ` — ${g.populationReason}` : ''}`) : undefined,
+          dpwgNote(r),
           ...(g?.cautions ?? []).map((c) => h('p', { class: 'muted' }, c)),
         )
       : undefined,

@@ -4,6 +4,7 @@ import type { Recommendation } from '../../src/domain/recommendation.js';
 import { doseIntervalChart, factorChart, timePlot, type DoseEvent, type DoseMark } from './charts.js';
 import { fmt, h } from './dom.js';
 import { genesSection } from './genes.js';
+import { gradeText } from './sources.js';
 import { inputsSection } from './inputs.js';
 import { SEVERITY_TEXT } from './list.js';
 import { renderBanner, type PatientBanner } from './patient.js';
@@ -109,7 +110,7 @@ function evidenceSection(r: Recommendation): HTMLElement {
     h(
       'ul',
       { class: 'evidence' },
-      ...r.evidence.map((e) => h('li', {}, e.url ? h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, e.citation) : e.citation, e.strength ? ` (${e.strength})` : '')),
+      ...r.evidence.map((e) => h('li', {}, e.url ? h('a', { href: e.url, target: '_blank', rel: 'noopener noreferrer' }, e.citation) : e.citation, e.strength ? ` (${gradeText(e.strength)})` : '')),
     ),
   );
 }

@@ -9,6 +9,7 @@ import type { Action, Suggestion } from '../cds/protocol.js';
 import type { DraftOrder } from '../domain/order.js';
 import { RXNORM_SYSTEM } from '../domain/drugs.js';
 import type { AlternativeDrug, PgxSourceRow, Recommendation, UnreadablePgxResult } from '../domain/recommendation.js';
+import { populationWords } from '../knowledge/populations.js';
 import { cardShell, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 /** The subject of a created resource: the draft's patient reference when it is a string, else the hook's patient. */
@@ -30,6 +31,12 @@ const TEMPLATE_BY_ACTION = {
 } as const;
 
 
+/** The guideline population in its own words with the code in parentheses ("cardiovascular indications: … (CVI ACS PCI)"). */
+function populationLabel(code: string): Markdown {
+  const words = populationWords(code);
+  return words ? md`${literal(words, 200)} (${literal(code, 60)})` : literal(code, 60);
+}
+
 function fmt(v: number): string {
   return decimal(v, 2);
 }
@@ -49,7 +56,8 @@ function oneParagraph(s: string): string {
 /** A DPWG text (plain text from the build, "- " list items on their own lines) as Markdown, every line escaped (a line
  * cannot start a heading or list: escapeMarkdown escapes block markers). */
 function dpwgMarkdown(t: string): Markdown {
-  const lines = t.split('\n').map((l) => (l.startsWith('- ') ? md`- ${literal(l.slice(2), 600)}` : md`\n${literal(l, 600)}\n`));
+  // whole lines (never cut: DPWG has lines of up to ~1,100 characters, e.g. efavirenz CYP2B6)
+  const lines = t.split('\n').map((l) => (l.startsWith('- ') ? md`- ${literal(l.slice(2), l.length)}` : md`\n${literal(l, l.length)}\n`));
   return new Markdown(mdJoin(lines, '\n').text.replace(/\n{3,}/g, '\n\n').trim());
 }
 
@@ -180,7 +188,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       p.action !== 'unreadable' && p.unreadable?.length ? md`**Also on file:** ${mdJoin(p.unreadable.map((u) => unreadableLine(u, r.drug.name)), ' ')} See the separate card.` : undefined,
     unreadableGenes: p.unreadable?.length ? [...new Set(p.unreadable.map((u) => u.gene))].join('/') : undefined,
     testGenes: p.testGenes?.join(', '),
-    populationLine: g?.populationReason ? md`Guideline population: **${literal(g.population, 60)}** — ${literal(g.populationReason, 400)}` : undefined,
+    populationLine: g?.populationReason ? md`Guideline population: **${populationLabel(g.population)}** — ${literal(g.populationReason, 400)}` : undefined,
     notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
     guidelineName: g?.name,
     guidelineUrl: mdUrl(g?.url),

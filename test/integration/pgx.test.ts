@@ -91,7 +91,7 @@ describe.each([
     expect(visibleText(c.detail)).toContain('| CYP2C19 | *2/*2 | Poor Metabolizer |');
     expect(c.detail).toContain('Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose if no contraindication.');
     expect(c.detail).toContain('classification: **Strong**');
-    expect(c.detail).toMatch(/Guideline population: \*\*CVI ACS PCI\*\* — acute coronary syndrome and\/or PCI: Non-ST elevation myocardial infarction/);
+    expect(visibleText(c.detail)).toMatch(/Guideline population: cardiovascular indications: acute coronary syndrome and\/or percutaneous coronary intervention \(ACS\/PCI\) \(CVI ACS PCI\) — acute coronary syndrome and\/or PCI: Non-ST elevation myocardial infarction/);
     expect(c.source.url).toBe('https://cpicpgx.org/guidelines/guideline-for-clopidogrel-and-cyp2c19/');
     expect(c.source.topic.code).toBe('pgx-avoid');
     expect(c.selectionBehavior).toBe('at-most-one');
@@ -131,7 +131,7 @@ describe.each([
     expect(c.summary).toBe('Carbamazepine: HLA-B *15:02 positive — avoid (CPIC Strong)');
     expect(c.detail).toContain('If patient is carbamazepine-naïve, do not use carbamazepine.');
     expect(c.detail).toContain('| HLA-A | No result on file |');
-    expect(c.detail).toMatch(/\*\*CBZ naive\*\* — No carbamazepine use for longer than 3 months/);
+    expect(visibleText(c.detail)).toContain('Guideline population: carbamazepine-naive patients (CBZ naive) — No carbamazepine use for longer than 3 months');
     // HLA-A*31:01 is not on file: its test is suggested when it can change therapy (Strong row)
     const t = cards.find((x) => x.source.topic.code === 'pgx-test');
     expect(t.indicator).toBe('info');

@@ -9,6 +9,10 @@
 //      monitoring card (patient-view), unreadable lab results and hostile lab text. For every card: the CPIC
 //      recommendation text and the lab texts appear verbatim in the rendered text; emphasis only where the service's
 //      templates put it; links only to http(s) URLs; no HTML; summary and suggestion labels plain text (no escapes).
+//   3. DPWG cards (issue 19): metoprolol (DPWG only), voriconazole (CPIC and DPWG, the sources table) and efavirenz,
+//      whose DPWG text starts lines with "*Efavirenz …" — with CPIC leading and with DPWG leading (pgx.sources
+//      ["dpwg", "cpic"]). The DPWG text's words are visible as written, its "- " lines are list items and no other
+//      line is, and the sources table shows the other source's text (one line, cut at 400 characters).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -63,6 +67,8 @@ describe('escapeMarkdown renders as the text itself', () => {
 
 const KNOWLEDGE = JSON.parse(readFileSync('knowledge/pgx-recommendations.json', 'utf8')) as { recommendations: { id: string; text: number }[]; texts: string[] };
 const CPIC_TEXT = new Map(KNOWLEDGE.recommendations.map((r) => [r.id, KNOWLEDGE.texts[r.text]!]));
+const DPWG = JSON.parse(readFileSync('knowledge/dpwg-recommendations.json', 'utf8')) as { recommendations: { id: string; text: number }[]; texts: string[] };
+const DPWG_TEXT = new Map(DPWG.recommendations.map((r) => [r.id, DPWG.texts[r.text]!]));
 const FHIR = 'http://127.0.0.1:9/fhir'; // never contacted: full prefetch, and not a named server of the test EHR
 const TOKEN = 'markdown-corpus-token';
 const daysAgo = (n: number): string => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
@@ -89,6 +95,10 @@ interface Call {
   body: unknown;
   /** source texts that must appear verbatim in some card's rendered detail */
   verbatim: string[];
+  /** the service with pgx.sources ["dpwg", "cpic"] (DPWG leads) instead of the default (CPIC leads) */
+  dpwgFirst?: boolean;
+  /** the DPWG recommendation row the card must carry */
+  dpwgRow?: string;
 }
 
 const ibuprofen = (id: string, p: string): MedicationRequest =>
@@ -98,8 +108,8 @@ const HOSTILE_LAB = 'DPYD **see** <b>report</b> [scan](javascript:alert(1)) _c.1
 function corpus(): { pool: FhirResource[]; calls: Call[] } {
   const pool: FhirResource[] = [...syntheticResources()];
   const calls: Call[] = [];
-  const os = (name: string, p: string, draft: MedicationRequest, verbatim: string[] = []) =>
-    calls.push({ name, service: 'dosing-order-select', body: { p, draft }, verbatim });
+  const os = (name: string, p: string, draft: MedicationRequest, verbatim: string[] = [], more: Pick<Call, 'dpwgFirst' | 'dpwgRow'> = {}) =>
+    calls.push({ name, service: 'dosing-order-select', body: { p, draft }, verbatim, ...more });
 
   os('warfarin, CYP2C9 *1/*3 + VKORC1 text, amiodarone (pgx-1)', 'pgx-1', draftWarfarin('md-w1', 'pgx-1', 5), ['Observation/pgx-1-cyp2c9', '*1/*3']);
   os('warfarin without genotype (clin-1)', 'clin-1', draftWarfarin('md-w2', 'clin-1'));
@@ -141,23 +151,64 @@ function corpus(): { pool: FhirResource[]; calls: Call[] } {
   );
   os('dabigatran with a mechanical valve (contraindicated) for pgx-1', 'pgx-1', draftOrder('md-d1', 'pgx-1', { rxcui: '1037045', text: 'dabigatran etexilate 150 MG Oral Capsule' }, { mg: 150, timing: { frequency: 2, period: 1, periodUnit: 'd' }, route: ORAL }));
 
+  // DPWG (../shared/data/dpwg): metoprolol PA166302521 (CYP2D6 activity score 0.0, DPWG only), voriconazole PA166299276
+  // (CYP2C19 Poor Metabolizer, beside CPIC's "choose an alternative"), efavirenz PA166299102 (CYP2B6 Poor Metabolizer:
+  // lines "*Efavirenz in MONOpreparation, children LIGHTER THAN 40 KG: …", "*Efavirenz in COMBINATION preparation: …")
+  pool.push(patient('md-meto', '1961-03-03', 'male'), pharmvarGenotype('md-meto-2d6', 'md-meto', 'HGNC:2625', 'CYP2D6', '*4/*4', '2024-05-01'));
+  pool.push(patient('md-vori', '1976-08-08', 'female'), pharmvarGenotype('md-vori-2c19', 'md-vori', 'HGNC:2621', 'CYP2C19', '*2/*2', '2025-02-02'));
+  pool.push(patient('md-efv', '1985-05-05', 'male'), pharmvarGenotype('md-efv-2b6', 'md-efv', 'HGNC:2615', 'CYP2B6', '*6/*6', '2025-03-03'));
+  const meto = draftOrder('md-meto-mr', 'md-meto', { rxcui: '6918', text: 'metoprolol tartrate 50 MG Oral Tablet' }, { mg: 50, timing: { frequency: 2, period: 1, periodUnit: 'd' }, route: ORAL });
+  const vori = draftOrder('md-vori-mr', 'md-vori', { rxcui: '121243', text: 'voriconazole 200 MG Oral Tablet' }, { mg: 200, timing: { frequency: 2, period: 1, periodUnit: 'd' }, route: ORAL });
+  const efv = draftOrder('md-efv-mr', 'md-efv', { rxcui: '195085', text: 'efavirenz 600 MG Oral Tablet' }, { mg: 600, timing: { frequency: 1, period: 1, periodUnit: 'd' }, route: ORAL });
+  os('DPWG: metoprolol (DPWG only), CYP2D6 *4/*4', 'md-meto', meto, ['*4/*4'], { dpwgRow: 'PA166302521' });
+  os('DPWG: voriconazole, CYP2C19 *2/*2, CPIC leads (DPWG in the sources table)', 'md-vori', vori, [], { dpwgRow: 'PA166299276' });
+  os('DPWG: voriconazole, CYP2C19 *2/*2, DPWG leads', 'md-vori', vori, [], { dpwgRow: 'PA166299276', dpwgFirst: true });
+  os('DPWG: efavirenz, CYP2B6 *6/*6, CPIC leads (DPWG text with "*" line starts in the table)', 'md-efv', efv, [], { dpwgRow: 'PA166299102' });
+  os('DPWG: efavirenz, CYP2B6 *6/*6, DPWG leads ("*Efavirenz …" lines in the card body)', 'md-efv', efv, [], { dpwgRow: 'PA166299102', dpwgFirst: true });
+
   pool.push(patient('md-inr', bornYearsAgo(70), 'male'), activeWarfarin('md-inr-warf', 'md-inr', 5), inrObservation('md-inr-1', 'md-inr', 4.6, daysAgo(1)));
   calls.push({ name: 'INR 4.6 on active warfarin (patient-view monitoring)', service: 'dosing-monitor', body: { p: 'md-inr' }, verbatim: [] });
   return { pool, calls };
 }
 
 let svc: TestService;
+let dpwgFirst: TestService;
 beforeAll(async () => {
-  svc = await startTestService({ requestDeadlineMs: 5000 });
+  [svc, dpwgFirst] = await Promise.all([startTestService({ requestDeadlineMs: 5000 }), startTestService({ requestDeadlineMs: 5000, 'pgx.sources': ['dpwg', 'cpic'] })]);
 }, 30000);
 afterAll(async () => {
-  await svc?.close();
+  await Promise.all([svc?.close(), dpwgFirst?.close()]);
 });
+
+/**
+ * A DPWG row's text on a card: led by DPWG, every line visible as written ("- " items as list items, no other line
+ * a list item); beside another source, its one-line form in the sources table (cut at 400 characters).
+ */
+function expectDpwgText(detail: string, text: string, row: string, leads: boolean): void {
+  const raw = DPWG_TEXT.get(row);
+  expect(raw).toBeDefined();
+  const items = nodesOf(detail, ['item']).map((n) => n.text);
+  if (leads) {
+    const lines = raw!.split('\n').map((l) => l.trim()).filter(Boolean);
+    for (const l of lines) {
+      const want = normalizeSpace(l.replace(/^- /, ''));
+      expect(text).toContain(want);
+      if (l.startsWith('- ')) expect(items).toContain(want);
+      else expect(items.filter((i) => i.startsWith(want.slice(0, 40)))).toEqual([]);
+    }
+  } else {
+    const one = raw!.replace(/\n- /g, ' • ').replace(/\n/g, ' ');
+    const shown = one.length > 400 ? one.slice(0, 399).trimEnd() : one;
+    expect(text).toContain(normalizeSpace(shown));
+    // the table row of DPWG: not leading, strength N/A (DPWG does not grade)
+    expect(text).toMatch(/\| DPWG \| .+ \| N\/A \| /);
+  }
+}
 
 describe('every card of the corpus renders its source text (real service, CommonMark)', () => {
   const { pool, calls } = corpus();
   const allowed = templateEmphasis();
-  const seen = { cards: 0, cpic: 0, verbatim: 0 };
+  const seen = { cards: 0, cpic: 0, verbatim: 0, dpwg: 0, dpwgLeads: 0 };
 
   test.each(calls.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { p, draft } = c.body as { p: string; draft?: MedicationRequest };
@@ -166,7 +217,7 @@ describe('every card of the corpus renders its source text (real service, Common
       c.service === 'dosing-monitor'
         ? { hook: 'patient-view', hookInstance: crypto.randomUUID(), fhirServer: FHIR, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service', patient: p }, context: { userId: 'Practitioner/example', patientId: p }, prefetch }
         : orderSelectCall(FHIR, TOKEN, p, draft!, { prefetch });
-    const r = await svc.hook(c.service, body);
+    const r = await (c.dpwgFirst ? dpwgFirst : svc).hook(c.service, body);
     expect(r.status).toBe(200);
     expect(checkCdsResponse(r.json)).toEqual([]);
     const cards = r.json.cards as { summary: string; detail?: string; suggestions?: { label: string }[] }[];
@@ -186,13 +237,26 @@ describe('every card of the corpus renders its source text (real service, Common
       for (const e of nodesOf(detail, ['emph'])) expect({ emph: e.text, fromTemplate: allowed.emph.some((re) => re.test(e.text)) }).toEqual({ emph: e.text, fromTemplate: true });
       // the CPIC recommendation named on the card: its text verbatim (each paragraph; the card puts OTHER CONSIDERATIONS apart)
       const id = /CPIC recommendation (PA\d+)/.exec(text)?.[1];
-      if (id && CPIC_TEXT.has(id)) {
+      if (id && CPIC_TEXT.has(id) && / \(DPWG\)$/.test(card.summary)) {
+        // DPWG leads: the CPIC row is in the sources table, its main text on one line, cut at 400 characters
+        const main = CPIC_TEXT.get(id)!.split(/OTHER CONSIDERATIONS:?/)[0]!;
+        expect(text).toContain(normalizeSpace(main.length > 400 ? main.slice(0, 399).trimEnd() : main));
+      } else if (id && CPIC_TEXT.has(id)) {
         seen.cpic++;
         for (const part of CPIC_TEXT.get(id)!.split(/OTHER CONSIDERATIONS:?/)) {
           const want = normalizeSpace(part.replace(/\\n/g, ' '));
           if (want) expect(text).toContain(want);
         }
       }
+    }
+    if (c.dpwgRow) {
+      expect(cards).toHaveLength(1);
+      const detail = cards[0]!.detail ?? '';
+      const leads = / \(DPWG\)$/.test(cards[0]!.summary);
+      expect(visible[0]).toContain(`DPWG recommendation ${c.dpwgRow} (Dutch Pharmacogenetics Working Group`);
+      expectDpwgText(detail, visible[0]!, c.dpwgRow, leads);
+      seen.dpwg++;
+      if (leads) seen.dpwgLeads++;
     }
     for (const v of c.verbatim) {
       seen.verbatim++;
@@ -204,5 +268,7 @@ describe('every card of the corpus renders its source text (real service, Common
     expect(seen.cards).toBeGreaterThanOrEqual(calls.length);
     expect(seen.cpic).toBeGreaterThanOrEqual(10);
     expect(seen.verbatim).toBeGreaterThanOrEqual(8);
+    // metoprolol, voriconazole and efavirenz led by DPWG; voriconazole and efavirenz beside CPIC
+    expect({ dpwg: seen.dpwg, leads: seen.dpwgLeads }).toEqual({ dpwg: 5, leads: 3 });
   });
 });

@@ -1,5 +1,8 @@
 // Recommendation → CDS Hooks card (src/cards/render.ts) with the templates in cards/.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import fc from 'fast-check';
 import { cell, decimal } from '../../src/cards/markdown.js';
@@ -9,7 +12,11 @@ import { checkCdsResponse, findEmptyValues, type Card } from '../../src/cds/prot
 import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { GeneResult, PatientFacts } from '../../src/domain/facts.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
+import { DEFAULT_PGX_SETTINGS, evaluatePgx } from '../../src/dosing/pgx/evaluator.js';
 import { evaluateWarfarin } from '../../src/dosing/warfarin/evaluator.js';
+import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
+import { loadPopulationWords, populationWords } from '../../src/knowledge/populations.js';
+import { nodesOf, visibleText } from '../support/markdown.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -370,5 +377,54 @@ describe('Markdown helpers: the fast paths print exactly what the plain definiti
     fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => cell(s) === plainCell(s)), { numRuns: 5000 });
     expect(cell('CYP2C9 | *1/*3\n')).toBe('CYP2C9 *1/*3');
     expect(cell(2.5)).toBe('2.5');
+  });
+});
+
+describe('PGx card: the guideline population in the guideline\'s words, the CPIC code in parentheses', () => {
+  // Source: CPIC clopidogrel 2022 update, Tables 2 and 3 (populations), worded in knowledge/cpic-populations.json; the
+  // population rules of knowledge/pgx-recommendations.json (clopidogrel) pick the row from the conditions on file.
+  const pgx = loadPgxKnowledge();
+  const words = loadPopulationWords();
+  const clopidogrel = (condition?: { code: string; text: string }): Card => {
+    const f = facts({ genes: [{ gene: 'CYP2C19', diplotype: '*2/*2', text: 'CYP2C19 *2/*2', source: src('Observation/c19', '2025-03-01') }] });
+    if (condition) f.conditions = [{ codes: [{ system: 'http://snomed.info/sct', code: condition.code, display: condition.text }], text: condition.text, source: src('Condition/c1', '2026-10-01') }];
+    const mr: MedicationRequest = { resourceType: 'MedicationRequest', id: 'clop', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' }, medicationCodeableConcept: { coding: [{ system: RXNORM, code: '32968', display: 'clopidogrel' }] } };
+    const o: DraftOrder = { ref: 'MedicationRequest/clop', resource: mr, drugs: [{ ingredient: 'clopidogrel', rxcui: '32968', matchedBy: 'ingredient-code' }] };
+    const recs = evaluatePgx(pgx, f, o, { ingredient: 'clopidogrel', rxcui: '32968' }, [], { settings: DEFAULT_PGX_SETTINGS, newId: () => randomUUID(), now: new Date('2026-11-25T12:00:00Z') });
+    const r = recs.find((x) => x.guideline?.recommendationId !== 'none')!;
+    return render(r, o);
+  };
+  test.each<[string, { code: string; text: string } | undefined, string, RegExp]>([
+    ['NSTEMI on file → ACS/PCI', { code: '22298006', text: 'Non-ST elevation myocardial infarction' }, 'CVI ACS PCI', /^cardiovascular indications: acute coronary syndrome and\/or percutaneous coronary intervention/],
+    ['ischaemic stroke on file → neurovascular', { code: '230690007', text: 'Ischemic stroke' }, 'NVI', /^neurovascular indications/],
+    ['stable coronary disease → non-ACS non-PCI', { code: '53741008', text: 'Coronary arteriosclerosis' }, 'CVI non-ACS non-PCI', /^cardiovascular indications other than acute coronary syndrome/],
+    ['nothing on file → the default ACS/PCI row, with its reason', undefined, 'CVI ACS PCI', /^cardiovascular indications: acute coronary syndrome/],
+  ])('%s', (_n, condition, code, wordsStart) => {
+    const card = clopidogrel(condition);
+    const w = words[code] ?? `no words for ${code}`;
+    expect(w).toMatch(wordsStart);
+    // rendered by CommonMark: the words, then the code in parentheses, in bold; then the reason
+    expect(visibleText(card.detail ?? '')).toContain(`Guideline population: ${w} (${code}) — `);
+    expect(nodesOf(card.detail ?? '', ['strong']).map((n) => n.text)).toContain(`${w} (${code})`);
+    expect(checkCdsResponse({ cards: [card] })).toEqual([]);
+  });
+
+  test('an unknown population code has no words (the card shows the code as sent); "general" neither (the whole population)', () => {
+    expect(populationWords('not-a-population')).toBeUndefined();
+    expect(populationWords('general')).toBeUndefined();
+    expect(populationWords('CBZ naive')).toBe('carbamazepine-naive patients');
+  });
+
+  test.each([
+    ['no populations map', '{"description": "x"}', /"populations" must be an object/],
+    ['a code without words', '{"populations": {"adults": 1}}', /population adults must have words/],
+  ])('a broken knowledge/cpic-populations.json fails loudly at load: %s', (_n, json, err) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pops-'));
+    try {
+      writeFileSync(path.join(dir, 'p.json'), json);
+      expect(() => loadPopulationWords(path.join(dir, 'p.json'))).toThrow(err);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
