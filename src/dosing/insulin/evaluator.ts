@@ -70,7 +70,9 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
     inputs.push({ key: `fasting:${f.localDate}`, label: `Fasting glucose ${f.localDate} ${f.localTime}`, value: fmt(f.mgDl, 0), unit: 'mg/dL', source: f.source, note: [f.sent.unit === 'mmol/L' ? `sent as ${f.sent.value} mmol/L` : undefined, deviceNote(f.source)].filter(Boolean).join('; ') });
   for (const l of d.lows)
     inputs.push({ key: `low:${l.level}:${l.start}`, label: `Hypoglycaemia level ${l.level} (${l.start.slice(0, 16).replace('T', ' ')} UTC${l.minutes ? `, ${l.minutes} min` : ''})`, value: fmt(l.lowestMgDl, 0), unit: 'mg/dL', source: l.source, ...(deviceNote(l.source) ? { note: deviceNote(l.source)! } : {}) });
-  if (d.tbr) inputs.push({ key: 'tbr', label: `CGM time below range (${d.tbr.days} days, ${d.tbr.readings} readings)`, value: `${d.tbr.below70}% < 70, ${d.tbr.below54}% < 54`, unit: 'mg/dL', note: `consensus targets < ${d.tbr.target70}% and < ${d.tbr.target54}%`, fingerprint: 'label' });
+  // counted by its label only: every new reading changes the percentages a little, which is not a new fact (a low is
+  // its own input, and crossing a target changes the step)
+  if (d.tbr) inputs.push({ key: 'tbr', label: `CGM time below range (${d.tbr.days} days)`, value: `${d.tbr.below70}% < 70, ${d.tbr.below54}% < 54`, unit: 'mg/dL', note: `${d.tbr.readings} readings; consensus targets < ${d.tbr.target70}% and < ${d.tbr.target54}%`, fingerprint: 'label' });
   inputs.push({ key: 'meanFasting', label: `Mean fasting glucose (${d.fasting.length} days)`, value: fmt(d.meanFastingMgDl, 0), unit: 'mg/dL' });
 
   const notes = [
