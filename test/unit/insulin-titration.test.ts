@@ -91,6 +91,29 @@ describe('refusals: a clear reason, never a step on data that cannot carry it', 
   });
 });
 
+describe('a glucose search that failed or was cut short', () => {
+  const withKey = (resources: FhirResource[], key: Partial<GatherResult['byKey'][string]>): Recommendation => {
+    const facts = extractFacts({ byKey: { glucose: { resources, status: 'query', ...key } }, fhirCalls: 1, fhirMs: 1 }, { patientId: P, now: NOW });
+    return evaluateBasalInsulin(facts, toOrder(basalOrder('o1', P, 20), dict), 'insulin glargine', k, { now: NOW, newId: () => 'x', mode: 'order' });
+  };
+  test('the search failed → refused, saying so (not "no readings")', () => {
+    const r = withKey([], { status: 'failed', error: 'the FHIR server did not answer in time' as never });
+    expect(r.kind).toBe('missing-data');
+    expect(r.missing[0]).toMatch(/glucose readings could not be read/);
+  });
+  test('cut short (newest first) before the last 3 days began → refused: a low may be among those not read', () => {
+    const r = withKey(within2days(), { incomplete: true });
+    expect(r.missing[0]).toMatch(/not all glucose readings of the last 3 days could be read/);
+  });
+  test('cut short after covering the last 3 days → a step, and the card says what the time below range covers', () => {
+    const r = withKey(week([150, 150, 150, 150, 160, 160, 160]).filter((o) => o.effectiveDateTime! >= '2026-03-06'), { incomplete: true });
+    expect(r.insulin?.step).toBe('raise');
+    expect(r.insulin?.tbr?.days).toBe(4.5); // 03-06 00:00−05:00 to 03-10 12:00−05:00
+    expect(r.notes.join(' ')).toMatch(/Not every glucose reading on file was read .* covers 4.5 days/);
+  });
+  const within2days = () => week([150, 150, 150, 150, 160, 160, 160]).filter((o) => o.effectiveDateTime! >= '2026-03-08T12');
+});
+
 describe('dose steps: whole units in the pen\'s steps (knowledge/insulin.json)', () => {
   test.each<[string, string, string, number, string, number]>([
     ['glargine 100 U/mL pen, 25 units, level 1 low: 10% = 22.5 → 22 (rounded down)', '847230', '3 ML insulin glargine 100 UNT/ML Pen Injector', 25, 'lower', 22],

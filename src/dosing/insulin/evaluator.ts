@@ -59,6 +59,12 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
   if (dose.frequencyPerDay === undefined) return refuse('the order has no frequency: only a once-daily basal dose is titrated');
 
   const readings = facts.glucose ?? [];
+  // the glucose search failed, or was cut (page cap, MAX_RESOURCES_PER_KEY: newest first) before the look-back began
+  const glucoseProblem = facts.unavailable.find((u) => u.startsWith('glucose:'));
+  if (glucoseProblem && readings.length === 0) return refuse(`the glucose readings could not be read (${glucoseProblem.slice(9)})`);
+  const oldest = readings[0] ? Date.parse(readings[0].time) : Number.NaN;
+  if (glucoseProblem && !(oldest <= o.now.getTime() - a.lookbackDays * 86400_000))
+    return refuse(`not all glucose readings of the last ${a.lookbackDays} days could be read (${glucoseProblem.slice(9)}): a low may be among those not read`);
   const out = titrate({ readings, unread: facts.glucoseUnread ?? [], currentUnits: dose.units, stepUnits, now: o.now, ...(o.mode === 'monitor' && typeof order.resource.authoredOn === 'string' ? { doseSetAt: order.resource.authoredOn } : {}) }, k);
   if (out.status === 'refused') {
     const unread = facts.glucoseUnread?.[0];
@@ -72,12 +78,13 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
     inputs.push({ key: `low:${l.level}:${l.start}`, label: `Hypoglycaemia level ${l.level} (${l.start.slice(0, 16).replace('T', ' ')} UTC${l.minutes ? `, ${l.minutes} min` : ''})`, value: fmt(l.lowestMgDl, 0), unit: 'mg/dL', source: l.source, ...(deviceNote(l.source) ? { note: deviceNote(l.source)! } : {}) });
   // counted by its label only: every new reading changes the percentages a little, which is not a new fact (a low is
   // its own input, and crossing a target changes the step)
-  if (d.tbr) inputs.push({ key: 'tbr', label: `CGM time below range (${d.tbr.days} days)`, value: `${d.tbr.below70}% < 70, ${d.tbr.below54}% < 54`, unit: 'mg/dL', note: `${d.tbr.readings} readings; consensus targets < ${d.tbr.target70}% and < ${d.tbr.target54}%`, fingerprint: 'label' });
+  if (d.tbr) inputs.push({ key: 'tbr', label: `CGM time below range (last ${a.tbrDays} days)`, value: `${d.tbr.below70}% < 70, ${d.tbr.below54}% < 54`, unit: 'mg/dL', note: `${d.tbr.readings} readings over ${d.tbr.days} days; consensus targets < ${d.tbr.target70}% and < ${d.tbr.target54}%`, fingerprint: 'label' });
   inputs.push({ key: 'meanFasting', label: `Mean fasting glucose (${d.fasting.length} days)`, value: fmt(d.meanFastingMgDl, 0), unit: 'mg/dL' });
 
   const notes = [
     d.because + '.',
     `Fasting value = the lowest reading between 04:00 and 08:00 local time (as the device recorded it) of each day; last ${a.lookbackDays} days used, ${d.readingsUsed} readings.`,
+    ...(glucoseProblem ? [`Not every glucose reading on file was read (${glucoseProblem.slice(9)}); the last ${a.lookbackDays} days were, the time below range covers ${d.tbr?.days ?? 0} days.`] : []),
     ...(d.step === 'lower' ? ['If a clear cause explains the low (missed meal, unusual exercise, alcohol, another glucose-lowering drug), the reduction may not be needed: address the cause and override with that reason.'] : []),
     ...(d.step === 'raise' ? ['Stop increasing and review the regimen (overbasalization) when the basal dose exceeds about 0.5 units/kg/day, or with a large bedtime-to-morning glucose fall.'] : []),
   ];

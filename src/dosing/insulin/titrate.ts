@@ -41,7 +41,10 @@ export function titrate(i: TitrationInput, k: InsulinKnowledge): TitrationOutcom
   const lows = [...lowEpisodes(recent, k.tbr.level1MgDl, 1, a.cgmEventMinutes), ...lowEpisodes(recent, k.tbr.level2MgDl, 2, a.cgmEventMinutes)].sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
   const tbrWindow = within(i.readings, i.now, a.tbrDays);
   const t = timeBelowRange(tbrWindow, rules);
-  const tbr = t ? { ...t, days: a.tbrDays, target70: k.tbr.targetBelow70Percent, target54: k.tbr.targetBelow54Percent } : undefined;
+  // the days the CGM readings read actually cover (at most tbrDays): a search cut short is not called 7 days
+  const firstCgm = tbrWindow.find((r) => r.method === 'cgm');
+  const covered = firstCgm ? Math.min(a.tbrDays, Math.round(((i.now.getTime() - Date.parse(firstCgm.time)) / DAY_MS) * 10) / 10) : 0;
+  const tbr = t ? { ...t, days: covered, target70: k.tbr.targetBelow70Percent, target54: k.tbr.targetBelow54Percent } : undefined;
   const mean = Math.round((fasting.reduce((s, f) => s + f.mgDl, 0) / fasting.length) * 10) / 10;
   const target = { low: a.targetMgDl.low, high: a.targetMgDl.high };
   const base = { currentUnits: i.currentUnits, stepUnits: i.stepUnits, target, meanFastingMgDl: mean, fasting, lows, ...(tbr ? { tbr } : {}), readingsUsed: recent.length };
