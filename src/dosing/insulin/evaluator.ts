@@ -69,7 +69,7 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
   if (out.status === 'refused') {
     const unread = facts.glucoseUnread?.[0];
     if (unread) inputs.push({ key: 'glucoseUnread', label: 'Glucose reading not readable', value: unread.reason, source: unread.source });
-    return refuse(out.reason, readings.length === 0 ? ['No CGM or meter glucose readings were found (LOINC 99504-3, 105272-9, 41653-7, 14743-9).'] : []);
+    return refuse(`${out.reason}${glucoseProblem ? `; not all glucose readings on file could be read (${glucoseProblem.slice(9)})` : ''}`, readings.length === 0 ? ['No CGM or meter glucose readings were found (LOINC 99504-3, 105272-9, 41653-7, 14743-9).'] : []);
   }
   const d = out.detail;
   for (const f of d.fasting)
