@@ -104,3 +104,26 @@ describe('glucose readings: CGM IG codes, units, never dropped silently', () => 
     expect(f.glucose?.[0]).toMatchObject({ localDate: '2026-03-10', localMinutes: 370, time: '2026-03-10T11:10:00.000Z' });
   });
 });
+
+describe('malformed device and glucose data never throw; what cannot be read is said', () => {
+  const at = new Date(NOW.getTime() - 3600_000).toISOString();
+  const base = cgmReading('j', 'p', at, 120);
+  test.each<[string, unknown, 'reading' | 'unread' | 'ignored' | 'not glucose']>([
+    ['device is a string: the reading stands, shown as a CGM value', { ...base, device: 'Device/x' }, 'reading'],
+    ['device.reference is a number: the reading stands', { ...base, device: { reference: 42 } }, 'reading'],
+    ['method.coding is not an array: the reading stands', { ...base, method: { coding: 'home' } }, 'reading'],
+    ['value as a string → unread (no numeric value)', { ...base, valueQuantity: { value: '120', unit: 'mg/dL' } }, 'unread'],
+    ['no value → unread', { ...base, valueQuantity: undefined }, 'unread'],
+    ['garbage date → ignored, in the notes', { ...base, effectiveDateTime: 'yesterday' }, 'ignored'],
+    ['code.coding not an array → not read as glucose', { ...base, code: { coding: { code: '99504-3' } } }, 'not glucose'],
+  ])('%s', (_n, o, outcome) => {
+    const junkDevice = { resourceType: 'Device', id: 'x', patient: { reference: 'Patient/p' }, type: 'pump', deviceName: 'Omnipod' };
+    const f = extractFacts(g([o as FhirResource, junkDevice as unknown as FhirResource]), { patientId: 'p', now: NOW });
+    expect(f.glucose?.length ?? 0).toBe(outcome === 'reading' ? 1 : 0);
+    expect(f.glucoseUnread?.length ?? 0).toBe(outcome === 'unread' ? 1 : 0);
+    expect(f.notes.some((n) => n.startsWith('Observation/j (glucose) ignored'))).toBe(outcome === 'ignored');
+    if (outcome === 'reading') expect(f.glucose![0]!.source.device).toMatchObject({ kind: 'cgm', label: 'CGM' });
+    // a Device with a malformed type and name is kept as a device of unknown kind, never as a pump
+    expect(f.devices).toEqual([expect.objectContaining({ kind: 'device' })]);
+  });
+});
