@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { isFhirServerAllowed, isServerPrefix } from './fhir/egress.js';
 
 /** SMART Backend Services scopes the notification path needs: read the patient's data, create the alert. */
-export const BACKEND_SCOPE = 'system/Patient.rs system/Observation.rs system/MedicationRequest.rs system/MedicationStatement.rs system/Condition.rs system/Procedure.rs system/MedicationAdministration.rs system/DetectedIssue.c';
+export const BACKEND_SCOPE = 'system/Patient.rs system/Observation.rs system/MedicationRequest.rs system/MedicationStatement.rs system/Condition.rs system/Procedure.rs system/MedicationAdministration.rs system/Device.rs system/DetectedIssue.c';
 
 const ConfigSchema = z
   .object({

@@ -13,6 +13,7 @@ import { cell, decimal, inputsTable, literal, Markdown, md, mdJoin, mdLink, mdTe
 import { renderPgxCard } from './pgx.js';
 import { renderRenalCard } from './renal.js';
 import { renderTdmCard } from './tdm.js';
+import { renderInsulinCard } from './insulin.js';
 
 interface KindTemplate {
   topic: { code: string; display: string };
@@ -198,6 +199,7 @@ export function renderCard(r: Recommendation, order: DraftOrder | undefined, ctx
   if (r.pgx) return renderPgxCard(r, order, ctx);
   if (r.renal && r.kind !== 'missing-data') return renderRenalCard(r, order, ctx);
   if (r.tdm && r.kind !== 'missing-data') return renderTdmCard(r, order, ctx);
+  if (r.insulin && r.kind !== 'missing-data') return renderInsulinCard(r, order, ctx);
   if (!isActionable(r, order)) return undefined;
   const t = ctx.templates;
   const kindName = templateKind(r);

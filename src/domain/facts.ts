@@ -14,6 +14,46 @@ export interface SourceRef {
    * strand). Absent when the value was used as reported. Shown by the SMART app ("176 lb = 79.8 kg").
    */
   reported?: { value: number | string; unit?: string; strand?: 'plus' | 'gene' };
+  /** the device that measured it (Observation.device), when one is named: a home or wearable device, not the laboratory */
+  device?: DeviceProvenance;
+}
+
+/** What kind of device a value came from (src/fhir/devices.ts classifies Device.type / name / Observation.device.display). */
+export type DeviceKind = 'cgm' | 'glucose-meter' | 'home-inr-meter' | 'scale' | 'bp-monitor' | 'insulin-pump' | 'device';
+
+/** A value's device and provenance, shown on cards ("CGM", "home INR meter") so it is never mistaken for a laboratory value. */
+export interface DeviceProvenance {
+  kind: DeviceKind;
+  /** for the card, e.g. "CGM (Dexcom G7)", "home INR meter (CoaguChek INRange)" */
+  label: string;
+  /** "Device/cgm-1" when the Observation references one */
+  reference?: string;
+  /** measured at the point of care / at home by the patient's own device, not by a laboratory method */
+  pointOfCare: boolean;
+}
+
+/** A Device of the patient (Device?patient=…): used to tell an insulin pump, and a reading's device. */
+export interface DeviceFact {
+  kind: DeviceKind;
+  label: string;
+  /** Device.status; absent when not recorded */
+  status?: string;
+  source: SourceRef;
+}
+
+/** One glucose reading (CGM sensor reading or fingerstick meter), in mg/dL, at its local time as recorded. */
+export interface GlucoseReadingFact {
+  mgDl: number;
+  /** as sent (mmol/L readings are converted: 1 mmol/L = 18.016 mg/dL) */
+  sent: { value: number; unit: 'mg/dL' | 'mmol/L' };
+  /** instant, ISO 8601 (UTC) */
+  time: string;
+  /** calendar date and clock time in the timestamp's own offset (the patient's local time as the device recorded it) */
+  localDate: string;
+  localMinutes: number;
+  method: 'cgm' | 'fingerstick';
+  loinc: string;
+  source: SourceRef;
 }
 
 export interface Fact<T> {
@@ -172,6 +212,12 @@ export interface PatientFacts {
   conditions: ConditionFact[];
   /** dialysis Procedures performed (completed, in progress, or stopped after it began), newest first */
   dialysisProcedures?: DialysisProcedureFact[];
+  /** glucose readings (CGM, meter), oldest first */
+  glucose?: GlucoseReadingFact[];
+  /** glucose Observations that could not be read (unknown unit, no time), PHI-free reasons: never silently dropped */
+  glucoseUnread?: { reason: string; time?: string; source: SourceRef }[];
+  /** the patient's devices (insulin pump, CGM, meters) */
+  devices?: DeviceFact[];
   /** data the service tried to obtain and could not, by kind (e.g. "weight: timeout") */
   unavailable: string[];
   /** values set aside and why (implausible, unknown unit, another patient, future date): PHI-free */

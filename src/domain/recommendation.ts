@@ -130,6 +130,49 @@ export interface Recommendation {
   renal?: RenalDetail;
   /** AUC-guided therapeutic drug monitoring details (vancomycin): AUC figures and the concentration curve */
   tdm?: TdmDetail;
+  /** basal insulin titration from glucose readings (src/dosing/insulin): the readings that decided the step */
+  insulin?: InsulinDetail;
+}
+
+/** One fasting value (the lowest reading of a day's fasting window) behind a titration step. */
+export interface FastingValue {
+  localDate: string;
+  /** local clock time of the reading, "HH:MM" */
+  localTime: string;
+  mgDl: number;
+  sent: { value: number; unit: string };
+  method: 'cgm' | 'fingerstick';
+  source: SourceRef;
+}
+
+/** A hypoglycaemia episode: consecutive readings below the level's threshold (CGM: lasting at least 15 minutes). */
+export interface LowEpisode {
+  level: 1 | 2;
+  start: string;
+  minutes: number;
+  lowestMgDl: number;
+  /** the lowest reading of the episode */
+  source: SourceRef;
+}
+
+/** Basal insulin titration details (ADA algorithm; time below range per the international CGM consensus). */
+export interface InsulinDetail {
+  step: 'raise' | 'lower' | 'keep' | 'hold' | 'wait';
+  /** the order's dose, units per injection */
+  currentUnits: number;
+  proposedUnits?: number;
+  /** the pen's or syringe's dose step (units) */
+  stepUnits: number;
+  target: { low: number; high: number };
+  meanFastingMgDl: number;
+  fasting: FastingValue[];
+  lows: LowEpisode[];
+  /** CGM time below range over the last `days` days: % of readings below 70 (incl. < 54) and below 54 mg/dL */
+  tbr?: { below70: number; below54: number; days: number; readings: number; target70: number; target54: number };
+  /** glucose readings read in the look-back window */
+  readingsUsed: number;
+  /** why this step (shown on the card) */
+  because: string;
 }
 
 export interface AlternativeDrug {

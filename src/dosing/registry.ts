@@ -10,6 +10,7 @@ import { evaluateWarfarin, warfarinBasis, type WarfarinModelOutcome } from './wa
 import { registerPgxEvaluators } from './pgx/register.js';
 import { registerRenalEvaluators } from './renal/register.js';
 import { registerTdmEvaluators } from './tdm/register.js';
+import { registerInsulinEvaluators } from './insulin/register.js';
 import { warfarinGeneFindings } from './warfarin/genes.js';
 import { GENOMIC_PREFETCH_KEYS } from '../fhir/genomics/codes.js';
 import { defaultPgxKnowledge, type PgxKnowledge } from '../knowledge/pgx.js';
@@ -130,7 +131,8 @@ async function warfarinModelOutcome(c: EvaluationContext, deps: EvaluatorDepende
 /** The evaluators the service runs. */
 export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegistry {
   let pgxKnowledge: PgxKnowledge | undefined;
-  return registerTdmEvaluators(registerRenalEvaluators(registerPgxEvaluators(new EvaluatorRegistry(), deps), deps), deps).register('warfarin', async (c) => {
+  const base = registerInsulinEvaluators(registerTdmEvaluators(registerRenalEvaluators(registerPgxEvaluators(new EvaluatorRegistry(), deps), deps), deps), deps);
+  return base.register('warfarin', async (c) => {
     const basis = warfarinBasis(c.facts, c.drugs);
     const withGenes = (rec: Recommendation): Recommendation => {
       const genes = warfarinGeneFindings(rec, c.facts, (pgxKnowledge ??= deps.pgx ?? defaultPgxKnowledge()));
@@ -146,6 +148,7 @@ export function defaultRegistry(deps: EvaluatorDependencies = {}): EvaluatorRegi
     const rec = evaluateWarfarin(c.facts, c.order, c.drugs, { roundingMgPerDay: c.config.cards.warfarinRoundingMgPerDay, newId: c.newId, ...(model ? { model } : {}) }, basis);
     if (refinement.status === 'not-applicable') rec.notes.push(`INR-based refinement (Lenzini 2010) not computed: ${refinement.reason}`);
     return [withGenes(rec)];
-    // IWPC/model inputs, genotypes, and the day-4/5 INR with the doses actually given (Lenzini refinement)
-  }, ['weight', 'height', ...GENOMIC_PREFETCH_KEYS, 'inr', 'medicationAdministrations']);
+    // IWPC/model inputs, genotypes, the day-4/5 INR with the doses actually given (Lenzini refinement), and the
+    // patient's devices (a home INR meter: the INR is shown as point-of-care)
+  }, ['weight', 'height', ...GENOMIC_PREFETCH_KEYS, 'inr', 'medicationAdministrations', 'devices']);
 }

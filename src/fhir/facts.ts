@@ -19,6 +19,8 @@ import { readGeneResults } from './genomics/index.js';
 import { patientReferenceProblem, referenceOf } from './references.js';
 import type { GatherResult } from './gather.js';
 import { toCanonical, ucumCode, type Dimension } from './units.js';
+import { deviceFact, deviceIndex, observationDevice } from './devices.js';
+import { readGlucose } from './glucose.js';
 
 export const LOINC = 'http://loinc.org';
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -319,7 +321,9 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   };
   const nowMs = o.now.getTime();
   const observations: Observation[] = [];
-  const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via']; reported?: SourceRef['reported'] }[]>> = {};
+  const best: Partial<Record<MeasurementKey, { q: Quantity; date?: string; ms: number; ref: string; via: SourceRef['via']; reported?: SourceRef['reported']; device?: SourceRef['device'] }[]>> = {};
+  // the Devices gathered (Device?patient=…): a reading's device, and the patient's own (an insulin pump)
+  const devices = deviceIndex([...pool.values()].map((x) => x.r));
 
   for (const { r, via } of pool.values()) {
     switch (r.resourceType) {
@@ -346,6 +350,14 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
       }
       case 'Observation': {
         if (setAside(r, r.subject)) break;
+        const device = observationDevice(r, devices);
+        const glucose = readGlucose(r, via, device, nowMs);
+        if (glucose) {
+          if ('ignored' in glucose) notes.push(`${referenceOf(r)} (glucose) ignored: ${glucose.ignored}`);
+          else if ('unread' in glucose) (facts.glucoseUnread ??= []).push(glucose.unread);
+          else (facts.glucose ??= []).push(glucose.reading);
+          break;
+        }
         const levelCode = codingsOf(r.code).find((c) => c.system === LOINC && typeof c.code === 'string' && DRUG_LEVELS[c.code] !== undefined);
         if (levelCode) {
           const spec = DRUG_LEVELS[levelCode.code!]!;
@@ -404,7 +416,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         // converted to the canonical unit: keep the value as reported (shown as "176 lb = 79.8 kg")
         const unit = q.value !== r.valueQuantity!.value ? ucumCode(r.valueQuantity!) : undefined;
         const reported = unit !== undefined ? { value: r.valueQuantity!.value!, unit } : undefined;
-        (best[key] ??= []).push({ q, ...(date ? { date } : {}), ms, ref, via, ...(reported ? { reported } : {}) });
+        (best[key] ??= []).push({ q, ...(date ? { date } : {}), ms, ref, via, ...(reported ? { reported } : {}), ...(device ? { device } : {}) });
         break;
       }
       case 'MedicationRequest':
@@ -434,6 +446,12 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         else (facts.dialysisProcedures ??= []).push(p);
         break;
       }
+      case 'Device': {
+        if (setAside(r, r.patient)) break;
+        const d = deviceFact(r, via);
+        if (d) (facts.devices ??= []).push(d);
+        break;
+      }
       case 'Condition': {
         const c = r as Condition;
         if (setAside(c, c.subject)) break;
@@ -457,7 +475,7 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
     if (!list?.length) return undefined;
     list.sort((a, b) => b.ms - a.ms);
     const top = list[0]!;
-    return { value: top.q, source: { reference: top.ref, ...(top.date ? { date: top.date } : {}), via: top.via, ...(top.reported ? { reported: top.reported } : {}) } };
+    return { value: top.q, source: { reference: top.ref, ...(top.date ? { date: top.date } : {}), via: top.via, ...(top.reported ? { reported: top.reported } : {}), ...(top.device ? { device: top.device } : {}) } };
   };
   const w = newest('weight');
   if (w) facts.weight = w;
@@ -468,8 +486,9 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   const e = newest('egfr');
   if (e) facts.egfr = e;
   const inrs = best.inr?.sort((a, b) => b.ms - a.ms);
-  if (inrs?.length) facts.inr = inrs.map((x) => ({ value: x.q.value, source: { reference: x.ref, ...(x.date ? { date: x.date } : {}), via: x.via } }));
+  if (inrs?.length) facts.inr = inrs.map((x) => ({ value: x.q.value, source: { reference: x.ref, ...(x.date ? { date: x.date } : {}), via: x.via, ...(x.device ? { device: x.device } : {}) } }));
 
+  facts.glucose?.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
   facts.drugLevels?.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
   facts.administrations?.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   // newest first; in progress counts as now

@@ -92,8 +92,8 @@ describe('warfarin order-select', () => {
     expect(r.json.cards[0].summary).toContain(`${expectedPgx1DailyMg()} mg daily`);
     const log = await fhir.admin.requests();
     // the shared keys and what the warfarin evaluator declares (weight, height, genotypes by code and by the genetics
-    // category, INR, doses given); no creatinine, vancomycin levels or dialysis Procedures
-    expect(log).toHaveLength(10);
+    // category, INR, doses given, the patient's Devices: a home INR meter); no creatinine, vancomycin levels or dialysis Procedures
+    expect(log).toHaveLength(11);
     expect(log.every((e) => e.bearer)).toBe(true);
     expect(log.some((e) => e.url.startsWith('/Patient/pgx-1'))).toBe(true);
     for (const code of ['29463-7', '8302-2', '84413-4', '6301-6']) expect([code, log.some((e) => e.url.includes(code))]).toEqual([code, true]);

@@ -35,23 +35,25 @@ async function script(extraEnv: Record<string, string> = {}, args: string[] = []
 
 test('the filters are those of the prefetch templates (one definition of the codes)', () => {
   const filters = observationFilters(loadServiceCatalog());
-  expect(filters.map((f) => f.key).sort()).toEqual(['genomics', 'genomicsCategory', 'height', 'inr', 'renal', 'vancomycinLevels', 'weight']);
+  expect(filters.map((f) => f.key).sort()).toEqual(['genomics', 'genomicsCategory', 'glucose', 'height', 'inr', 'renal', 'vancomycinLevels', 'weight']);
   const renal = filters.find((f) => f.key === 'renal')!.filter;
   // serum creatinine (LOINC 2160-0) and cystatin C (33914-3), no patient and no paging
   expect(decodeURIComponent(renal)).toContain('http://loinc.org|2160-0');
   expect(decodeURIComponent(renal)).toContain('http://loinc.org|33914-3');
   expect(renal).not.toMatch(/patient=|_count|_sort/);
   expect(decodeURIComponent(filters.find((f) => f.key === 'inr')!.filter)).toContain('http://loinc.org|6301-6');
+  // CGM sensor readings (HL7 CGM IG, 99504-3 mg/dL and 105272-9 mmol/L): a new reading re-checks basal insulin
+  expect(decodeURIComponent(filters.find((f) => f.key === 'glucose')!.filter)).toMatch(/http:\/\/loinc\.org\|99504-3,http:\/\/loinc\.org\|105272-9/);
 });
 
 test('creates one Subscription per filter on the FHIR server, then none again', async () => {
   const first = JSON.parse((await script()).stdout) as { created: string[]; existing: string[]; endpoint: string };
   expect(first.endpoint).toBe('https://cds.example.org/notifications');
-  expect(first.created).toHaveLength(7);
+  expect(first.created).toHaveLength(8);
   expect(first.existing).toEqual([]);
   const res = await fetch(`${fhir.url}/Subscription?_count=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
   const subs = (((await res.json()) as { entry: { resource: any }[] }).entry ?? []).map((e) => e.resource);
-  expect(subs).toHaveLength(7);
+  expect(subs).toHaveLength(8);
   for (const s of subs) {
     expect(s).toMatchObject({ status: 'requested', channel: { type: 'rest-hook', endpoint: 'https://cds.example.org/notifications', payload: 'application/fhir+json', header: [`Authorization: Bearer ${SECRET}`] } });
     expect(s.criteria).toMatch(/^Observation\?(code|category)=/);
@@ -61,7 +63,7 @@ test('creates one Subscription per filter on the FHIR server, then none again', 
 
   const second = JSON.parse((await script()).stdout) as { created: string[]; existing: string[] };
   expect(second.created).toEqual([]);
-  expect(second.existing).toHaveLength(7);
+  expect(second.existing).toHaveLength(8);
 }, 90000);
 
 test('refuses a FHIR server outside FHIR_ALLOWED_SERVERS (the egress policy), contacting nothing', async () => {

@@ -14,6 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { bornYearsAgo, creatinine, daysAgo, metforminPatient, notificationBundle, type NotificationPayload } from '../fixtures/notifications.js';
 import { patient } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation } from '../fixtures/warfarin-history.js';
+import { basalOrder, cgmReading, cgmTrace, device } from '../fixtures/cgm.js';
 import { startBackendTokenServer, type BackendTokenServer } from '../support/backend-token-server.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { makeTestClient, type TestClient } from '../support/jwt.js';
@@ -361,6 +362,37 @@ describe('re-evaluation and write-back', () => {
     const audit = await svc.store.reportRows();
     expect(audit.some((r) => r.serviceId === 'dosing-notify' && r.drug === 'metformin')).toBe(true);
     expect(di.identifier[0].value).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  // issue 18 scope 5: a week of CGM readings (HL7 CGM IG, LOINC 99504-3) from a CGM Device after a glargine start;
+  // fasting 175 mg/dL every day, no lows → ADA Standards of Care basal titration: raise 2 units (20 → 22), a warning
+  // (DetectedIssue severity moderate) with the fasting readings as evidence; a further reading that changes no fasting
+  // value or low writes nothing new.
+  test('a week of CGM on glargine → one DetectedIssue (raise 20 → 22 units) with the fasting readings as evidence', async () => {
+    const p = 'nt-cgm';
+    const t = new Date();
+    const today = t.toISOString().slice(0, 10);
+    const week = cgmTrace(`${p}-g`, p, { fasting: Array(7).fill(175), lastDate: today, until: new Date(t.getTime() - 3600_000), intervalMin: 60, other: 165, device: `${p}-cgm` });
+    await fhir.seed([
+      patient(p, bornYearsAgo(58), 'female'),
+      device(`${p}-cgm`, p, 'Continuous glucose monitor', 'FreeStyle Libre 3'),
+      basalOrder(`${p}-glar`, p, 20, { authoredOn: new Date(t.getTime() - 8 * 86400000).toISOString() }),
+      ...week,
+    ]);
+    await newResult(cgmReading(`${p}-new`, p, t.toISOString(), 168, { device: `${p}-cgm` }), 'id-only');
+    const issues = await waitForIssues(p);
+    await svc.idle();
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ severity: 'moderate', implicated: [{ reference: `MedicationRequest/${p}-glar` }] });
+    expect(issues[0].detail).toMatch(/insulin glargine: raise to 22 units once daily/);
+    expect(issues[0].detail).toMatch(/Proposed dose: 22 U once daily/);
+    const evidence = issues[0].evidence[0].detail.map((d: { reference: string }) => d.reference);
+    expect(evidence.filter((r: string) => /-240$/.test(r)).length).toBeGreaterThanOrEqual(3);
+    // one more reading in the afternoon: no fasting value, no low changes → the same facts, nothing new written
+    const later = new Date(t.getTime() + 60_000);
+    await newResult(cgmReading(`${p}-new2`, p, later.toISOString(), 170, { device: `${p}-cgm` }), 'id-only');
+    await svc.idle();
+    expect(await issuesOf(p)).toHaveLength(1);
   });
 });
 

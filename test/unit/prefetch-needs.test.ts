@@ -16,6 +16,7 @@ import { loadWarfarinModel, type WarfarinModel } from '../../src/model/warfarinM
 import { draftOrder, INTRAVENOUS, ORAL } from '../fixtures/orders.js';
 import { activeMed, patient, pharmvarGenotype, searchset, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { vancomycinAdmin, vancomycinLevel } from '../fixtures/vancomycin.js';
+import { basalOrder, cgmTrace, device } from '../fixtures/cgm.js';
 import { activeWarfarin, inrObservation, lenziniPatient, plusDays } from '../fixtures/warfarin-history.js';
 
 const NOW = new Date();
@@ -79,8 +80,16 @@ const POOL: FhirResource[] = [
     effectiveDateTime: '2025-02-02',
     valueString: 'CYP2D6 *4/*4',
   },
+  // a week of CGM with fasting values above the goal (basal titration), from a CGM Device on file
+  patient('cgm-1', '1966-06-06', 'female'),
+  device('cgm-1-dev', 'cgm-1', 'Continuous glucose monitor', 'Dexcom G7'),
+  ...cgmTrace('cgm-1-g', 'cgm-1', { fasting: [170, 170, 170, 170, 170, 170, 170], lastDate: TODAY, until: NOW, intervalMin: 60, device: 'cgm-1-dev' }),
+  // the same readings, on an insulin pump (Device): the titration refuses
+  patient('pump-1', '1990-09-09', 'male'),
+  device('pump-1-dev', 'pump-1', 'Insulin pump', 'Omnipod 5'),
+  ...cgmTrace('pump-1-g', 'pump-1', { fasting: [170, 170, 170, 170, 170, 170, 170], lastDate: TODAY, until: NOW, intervalMin: 60 }),
 ];
-const PATIENTS = ['pgx-1', 'clin-1', 'nohgt-1', 'cyp-1', 'w1', 'ren-1', 'hd-1', 'van-1', 'loc-1'];
+const PATIENTS = ['pgx-1', 'clin-1', 'nohgt-1', 'cyp-1', 'w1', 'ren-1', 'hd-1', 'van-1', 'loc-1', 'cgm-1', 'pump-1'];
 
 const DAILY = { frequency: 1, period: 1, periodUnit: 'd' } as const;
 const DRUGS: MedicationRequest[] = [
@@ -94,6 +103,7 @@ const DRUGS: MedicationRequest[] = [
   draftOrder('d-apixaban', 'x', { rxcui: '1364430', text: 'apixaban' }, { mg: 5, timing: { frequency: 2, period: 1, periodUnit: 'd' }, route: ORAL }),
   draftOrder('d-nitrofurantoin', 'x', { rxcui: '7454', text: 'nitrofurantoin' }, { mg: 100, timing: { frequency: 2, period: 1, periodUnit: 'd' }, route: ORAL }),
   draftOrder('d-vancomycin', 'x', { rxcui: '11124', text: 'vancomycin' }, { mg: 1250, timing: { frequency: 12, period: 1, periodUnit: 'h' }, route: INTRAVENOUS }),
+  basalOrder('d-glargine', 'x', 20, { status: 'draft' }),
 ];
 
 /** What the EHR's search for `key` returns for this patient (the template's resource type and codes). */
@@ -107,7 +117,8 @@ function answer(key: string, patientId: string): FhirResource | Bundle | undefin
   type Coded = { code?: { coding?: { system?: string; code?: string }[] }; category?: { coding?: { system?: string; code?: string }[] }[] };
   return searchset(
     POOL.filter((r) => {
-      if (r.resourceType !== type || (r as { subject?: { reference?: string } }).subject?.reference !== `Patient/${patientId}`) return false;
+      const subject = r.resourceType === 'Device' ? r.patient : (r as { subject?: { reference?: string } }).subject;
+      if (r.resourceType !== type || subject?.reference !== `Patient/${patientId}`) return false;
       const coding = (r as Coded).code?.coding ?? [];
       const category = ((r as Coded).category ?? []).flatMap((c) => c.coding ?? []);
       if (categories) return category.some((c) => categories.includes(`${c.system}|${c.code}`));
@@ -156,7 +167,8 @@ test("each drug's own keys: fewer queries than every key, for every drug", () =>
   // Source: the evaluators' declarations (src/dosing/registry.ts, pgx/renal/tdm register.ts)
   const shared = ['patient', 'medicationRequests', 'medicationStatements', 'conditions'];
   const expected: Record<string, string[]> = {
-    warfarin: [...shared, 'weight', 'height', 'inr', 'genomics', 'genomicsCategory', 'medicationAdministrations'],
+    warfarin: [...shared, 'weight', 'height', 'inr', 'genomics', 'genomicsCategory', 'medicationAdministrations', 'devices'],
+    'insulin glargine': [...shared, 'glucose', 'devices'],
     clopidogrel: [...shared, 'genomics', 'genomicsCategory'],
     codeine: [...shared, 'genomics', 'genomicsCategory'],
     gabapentin: [...shared, 'weight', 'height', 'renal', 'dialysis'],
@@ -190,8 +202,8 @@ test.each(['order', 'monitor'] as const)("%s mode: the drug's own keys give the 
   // the comparison covered real work, not empty lists: doses, genotype guidance, kidney bands, levels
   const expected =
     mode === 'order'
-      ? ['warfarin:dose:warfarin-dose-v2', 'warfarin:dose:warfarin-lenzini-2010', 'warfarin:missing-data:iwpc-2009', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose:tdm-goti2018-prior', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian']
-      : ['warfarin:dose-adjustment:warfarin-inr-monitoring/inr-high', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian'];
+      ? ['warfarin:dose:warfarin-dose-v2', 'warfarin:dose:warfarin-lenzini-2010', 'warfarin:missing-data:iwpc-2009', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose:tdm-goti2018-prior', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian', 'insulin glargine:dose-adjustment:ada-basal-titration', 'insulin glargine:missing-data:ada-basal-titration']
+      : ['insulin glargine:dose-adjustment:ada-basal-titration', 'warfarin:dose-adjustment:warfarin-inr-monitoring/inr-high', 'clopidogrel:alternative:cpic-pgx', 'codeine:alternative:cpic-pgx', 'gabapentin:dose-adjustment:renal-bands', 'nitrofurantoin:alternative:renal-bands', 'vancomycin:dose-adjustment:tdm-goti2018-bayesian'];
   expect([...kinds].filter((k) => expected.includes(k)).sort()).toEqual(expected.sort());
 });
 

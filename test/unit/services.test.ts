@@ -145,7 +145,7 @@ describe('prefetch keys declared by the evaluators that need them', () => {
   test('every key an evaluator declares has a template in config/services.json', async () => {
     const { defaultRegistry } = await import('../../src/dosing/registry.js');
     const declared = defaultRegistry().declaredPrefetchKeys().sort();
-    expect(declared).toEqual(['dialysis', 'genomics', 'genomicsCategory', 'height', 'inr', 'medicationAdministrations', 'renal', 'vancomycinLevels', 'weight']);
+    expect(declared).toEqual(['devices', 'dialysis', 'genomics', 'genomicsCategory', 'glucose', 'height', 'inr', 'medicationAdministrations', 'renal', 'vancomycinLevels', 'weight']);
     const catalog = loadServiceCatalog();
     for (const k of declared) expect([k, typeof catalog.prefetch[k]]).toEqual([k, 'string']);
   });

@@ -5,6 +5,7 @@ import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
 import type { Recommendation, RecommendationInput, Severity } from '../../domain/recommendation.js';
 import { WARFARIN_METHOD_VERSION } from './evaluator.js';
+import { deviceNote } from '../../fhir/devices.js';
 import { INR_MAX_AGE_DAYS, newestInr, prostheticValveCondition, type RefinementOutcome } from './refine.js';
 
 /** CHEST/ACCP antithrombotic guidelines (9th ed., 2012): target INR 2.0–3.0 for most indications; management of out-of-range INRs. */
@@ -71,7 +72,8 @@ export function inrOutOfRange(facts: PatientFacts, order: DraftOrder, dict: Drug
   const warfarin = dict.ingredient('warfarin');
   const range = `${bounds.low}–${bounds.high}`;
   const inputs: RecommendationInput[] = [
-    { key: 'inr', label: 'INR (newest)', value: inr.value, source: inr.source },
+    // a home or point-of-care meter's INR is said as such (the rules are the same: CHEST/ACCP manage a POC INR alike)
+    { key: 'inr', label: inr.source.device ? `INR (newest, ${inr.source.device.label})` : 'INR (newest)', value: inr.value, source: inr.source, ...(deviceNote(inr.source) ? { note: deviceNote(inr.source)! } : {}) },
     valve
       ? { key: 'targetRange', label: 'INR range checked', value: range, note: 'prosthetic heart valve: the target (2.5 or 3.0) depends on the valve; only INRs outside every CHEST/ACCP target range are flagged' }
       : { key: 'targetRange', label: 'INR target range', value: range, note: 'CHEST/ACCP range for most warfarin indications' },
@@ -84,6 +86,7 @@ export function inrOutOfRange(facts: PatientFacts, order: DraftOrder, dict: Drug
       ? `INR ${fmt(inr.value)} is above the ${range} target range${rule.severity === 'critical' ? ' (5 or more)' : ''}: review the warfarin dose per the institution's anticoagulation nomogram, and assess for bleeding and for the cause (interacting drugs, missed or extra doses, diet, illness).`
       : `INR ${fmt(inr.value)} is below the ${range} target range: review the warfarin dose per the institution's anticoagulation nomogram, and check adherence, interacting drugs and diet.`,
     'No dose change is proposed by this service; CHEST/ACCP guidance covers the management of out-of-range INRs.',
+    ...(inr.source.device?.pointOfCare ? [`This INR is a point-of-care value (${inr.source.device.label}), not a laboratory result: point-of-care meters can differ from the laboratory, especially at high INRs — confirm a value far outside the range with a venous laboratory INR.`] : []),
   ];
   return {
     id: o.newId(),

@@ -12,6 +12,7 @@ import { iwpcPharmacogenetic } from './iwpc.js';
 import { LENZINI_CITATION, LENZINI_URL, lenziniWeeklyDose, type LenziniInputs, type LenziniTerm } from './lenzini.js';
 import { warfarinIndications } from './modelInput.js';
 import { tabletSchedule } from './schedule.js';
+import { deviceNote } from '../../fhir/devices.js';
 import { targetInr as targetInrFor, valveFinding } from '../anticoagulation/indications.js';
 
 export const LENZINI_METHOD_ID = 'warfarin-lenzini-2010';
@@ -260,7 +261,7 @@ export function refineWarfarin(facts: PatientFacts, order: DraftOrder, dict: Dru
   const medsUnavailable = facts.unavailable.some((u) => u.startsWith('medicationRequests') || u.startsWith('medicationStatements'));
   const inputs: RecommendationInput[] = basis.inputs.filter((i) => i.key !== 'enzymeInducer');
   inputs.push({ key: 'bsa', label: 'Body surface area (Mosteller, from height and weight)', value: Number(bsa.toFixed(2)), unit: 'm²', note: 'calculated: √(height cm × weight kg / 3600)' });
-  inputs.push({ key: 'inr', label: `INR (day ${day} of therapy)`, value: inr.value, source: inr.source });
+  inputs.push({ key: 'inr', label: `INR (day ${day} of therapy${inr.source.device ? `, ${inr.source.device.label}` : ''})`, value: inr.value, source: inr.source, ...(deviceNote(inr.source) ? { note: deviceNote(inr.source)! } : {}) });
   inputs.push({
     key: 'targetInr',
     label: 'Target INR',
