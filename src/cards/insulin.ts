@@ -6,8 +6,8 @@ import type { DraftOrder } from '../domain/order.js';
 import type { Recommendation } from '../domain/recommendation.js';
 import { dispenseRequestFor } from './dispense.js';
 import { withSingleDose } from './draft.js';
-import { cell, decimal, inputsTable } from './markdown.js';
-import { cardShell, fillTemplate, type RenderContext, type RenderedCard } from './render.js';
+import { decimal, inputsTable, literal, md, mdJoin, mdLink } from './markdown.js';
+import { cardShell, fillTemplate, type RenderContext, type RenderedCard, type TemplateVars } from './render.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const UNIT_WORDS = /^(\[iu\]|iu|u|unit|units|\{unit\}|\{units\})$/i;
@@ -42,19 +42,19 @@ export function renderInsulinCard(r: Recommendation, order: DraftOrder | undefin
   const k = ctx.templates.kind(kindName);
   const orderWord = order?.resource.status === 'active' ? 'active' : 'draft';
   const proposed = r.proposedDose?.perDose.value;
-  const vars: Record<string, string | undefined> = {
+  const vars: TemplateVars = {
     headline: r.headline,
     drug: r.drug.name,
     dose: proposed !== undefined ? decimal(proposed, 0) : undefined,
     currentOrderLine: `The ${orderWord} order currently says ${decimal(d.currentUnits, 2)} units once daily.`,
-    stepLine: `**${d.step === 'raise' ? 'Raise' : d.step === 'lower' ? 'Lower' : 'Do not increase'}**: ${cell(d.because, 400)}.${proposed !== undefined ? ` New dose ${proposed} units once daily (whole units, ${d.stepUnits}-unit steps of the pen or syringe).` : ''}`,
+    stepLine: md`**${d.step === 'raise' ? 'Raise' : d.step === 'lower' ? 'Lower' : 'Do not increase'}**: ${literal(d.because, 400)}.${proposed !== undefined ? ` New dose ${proposed} units once daily (whole units, ${d.stepUnits}-unit steps of the pen or syringe).` : ''}`,
     tbrLine: d.tbr
       ? `CGM time below range over ${d.tbr.days} days (${d.tbr.readings} readings): ${decimal(d.tbr.below70, 1)}% below 70 mg/dL (target < ${d.tbr.target70}%), ${decimal(d.tbr.below54, 1)}% below 54 mg/dL (target < ${d.tbr.target54}%).`
       : undefined,
     inputsTable: inputsTable(r),
-    notesList: r.notes.length ? r.notes.map((n) => `- ${cell(n, 400)}`).join('\n') : undefined,
+    notesList: r.notes.length ? mdJoin(r.notes.map((n) => md`- ${literal(n, 400)}`), '\n') : undefined,
     methodName: `${r.method.name} (v${r.method.version})`,
-    evidenceList: r.evidence.map((e) => (e.url ? `[${cell(e.citation, 400)}](${e.url})` : cell(e.citation, 400))).join('; '),
+    evidenceList: mdJoin(r.evidence.map((e) => mdLink(literal(e.citation, 400), e.url)), '; '),
   };
   if (proposed !== undefined && order?.ref && k.suggestionLabel) vars['suggestionNote'] = 'The suggestion changes the dose of the order in whole units; the product is kept.';
   const card = cardShell(r, kindName, vars, ctx);

@@ -1,5 +1,6 @@
 // Markdown helpers shared by the card renderers: safe table cells, numbers, and the inputs table with sources.
 import type { Recommendation, RecommendationInput } from '../domain/recommendation.js';
+import { deviceNote } from '../fhir/devices.js';
 
 /** Anything cell() would change besides the length: a pipe, whitespace other than one inner space. */
 const NEEDS_CLEANING = /\||[^\S ]| {2}|^ | $/;
@@ -112,7 +113,14 @@ export function decimal(v: number, digits: number): string {
 
 /** Where an input came from: FHIR reference, date and note, or the note alone (all data, escaped). */
 export function sourceText(i: RecommendationInput): Markdown {
-  if (i.source) return literal(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${i.note ? ` (${i.note})` : ''}`);
+  if (i.source) {
+    // a value from a home or wearable device says so on every card, whether or not the evaluator noted it (a weight
+    // from a connected scale, an INR from a home meter): never mistaken for a laboratory value
+    const d = i.source.device;
+    const device = d && !(i.note ?? '').includes(d.label) ? deviceNote(i.source) : undefined;
+    const note = [i.note, device].filter(Boolean).join('; ');
+    return literal(`${i.source.reference}${i.source.date ? `, ${i.source.date.slice(0, 10)}` : ''}${note ? ` (${note})` : ''}`);
+  }
   return literal(i.note ?? '—');
 }
 

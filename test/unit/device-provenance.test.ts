@@ -12,6 +12,8 @@ import { extractFacts } from '../../src/fhir/facts.js';
 import type { GatherResult } from '../../src/fhir/gather.js';
 import { cgmReading, device } from '../fixtures/cgm.js';
 import { activeWarfarin, inrObservation } from '../fixtures/warfarin-history.js';
+import { sourceText } from '../../src/cards/markdown.js';
+import { visibleText } from '../support/markdown.js';
 
 const dict = DrugDictionary.load();
 const NOW = new Date();
@@ -125,5 +127,16 @@ describe('malformed device and glucose data never throw; what cannot be read is 
     if (outcome === 'reading') expect(f.glucose![0]!.source.device).toMatchObject({ kind: 'cgm', label: 'CGM' });
     // a Device with a malformed type and name is kept as a device of unknown kind, never as a pump
     expect(f.devices).toEqual([expect.objectContaining({ kind: 'device' })]);
+  });
+});
+
+describe('every card input from a device says so (src/cards/markdown.ts sourceText), once', () => {
+  const scale = { kind: 'scale' as const, label: 'connected scale (Withings Body+)', pointOfCare: true };
+  test.each([
+    ['a weight from a connected scale, no note from the evaluator', { key: 'weight', label: 'Weight', value: 80, unit: 'kg', source: { reference: 'Observation/w1', date: '2026-12-01', device: scale } }, 'Observation/w1, 2026-12-01 (measured by connected scale (Withings Body+) — point-of-care, not a laboratory method)'],
+    ['the evaluator already noted the device: not repeated', { key: 'weight', label: 'Weight', value: 80, unit: 'kg', source: { reference: 'Observation/w1', device: scale }, note: 'measured by connected scale (Withings Body+)' }, 'Observation/w1 (measured by connected scale (Withings Body+))'],
+    ['a laboratory value: no device words', { key: 'scr', label: 'Creatinine', value: 1.1, unit: 'mg/dL', source: { reference: 'Observation/c1', date: '2026-12-01' } }, 'Observation/c1, 2026-12-01'],
+  ])('%s', (_n, input, visible) => {
+    expect(visibleText(sourceText(input as never).text)).toBe(visible);
   });
 });
