@@ -112,7 +112,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
     tokenless && !isFhirServerAllowed(req.fhirServer!, { allowedServers: [...(e.openFhirServersFor?.(client.iss) ?? [])], allowInsecureLoopback: policy.allowInsecureLoopback })
       ? undefined
       : req.fhirServer;
-  if (tokenless && fhirServer === undefined) log.info({ event: 'fhir_no_token' }, 'fhirServer without fhirAuthorization: not contacted, prefetch only');
+  if (tokenless && fhirServer === undefined) log.info({ event: 'fhir_server_skipped_no_credential' }, 'the call carries no EHR access credential: FHIR server not contacted, prefetch only');
   const gather = (keys: string[], deadlineMs: number) =>
     gatherData({
       queries: Object.fromEntries(keys.map((k) => [k, renderPrefetchTemplate(e.catalog.prefetch[k]!, context)])),
