@@ -150,7 +150,8 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
   const genes = r.genes ?? [];
   const plainFinding =
     genes
-      .filter((x) => x.result !== 'No result on file')
+      // a gene without a result has a phenotype only when an interacting drug sets it (phenoconversion)
+      .filter((x) => x.result !== 'No result on file' || x.phenotype)
       .map((x) => `${x.gene} ${x.phenotype ?? x.result}`)
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
   const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
@@ -176,6 +177,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     strengthLabel: src === 'CPIC' ? 'classification' : 'strength',
     strengthNote: src === 'CPIC' ? undefined : ' — DPWG does not grade its recommendations',
     sourcesTable: p.sources && p.sources.length > 1 ? sourcesTable(p.sources) : undefined,
+    phenoconversionLine: p.phenoconversion?.length ? md`**Interacting drug (phenoconversion).** ${mdJoin(p.phenoconversion.map((x) => literal(x.text, 500)), ' ')}` : undefined,
     sourceDisagreementLine: p.sourceDisagreement ? md`**Guideline sources disagree.** ${literal(p.sourceDisagreement, 400)}` : undefined,
     cpicRecommendationId: rowOf('CPIC'),
     dpwgRecommendationId: rowOf('DPWG'),
