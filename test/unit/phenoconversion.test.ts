@@ -244,6 +244,16 @@ describe('no genotype on file, but the interacting drug decides (strong inhibito
   });
 });
 
+describe('never silent: medications that could not be read', () => {
+  test('codeine *1/*1, the MedicationRequest search failed → the row is the genotype\'s, and a note says interacting drugs were not checked', () => {
+    const rx = k.drugs['codeine']!.rxcui!;
+    const f = { ...factsOf([genotype('CYP2D6', '*1/*1')]), unavailable: ['medicationRequests: FHIR server error 500'] };
+    const recs = evaluatePgx(k, f, draft('codeine', rx), { ingredient: 'codeine', rxcui: rx }, [], { settings: DEFAULT_PGX_SETTINGS, newId: randomUUID, now: NOW, phenoconversion: table });
+    expect(recs[0]!.guideline?.recommendationId).toBe('PA166297600');
+    expect(recs[0]!.notes).toContain('the active medications could not be read: interacting drugs that change the phenotype (phenoconversion) were not checked');
+  });
+});
+
 describe('DPWG evaluation uses the converted phenotype too', () => {
   test('codeine DPWG, CYP2D6 *1/*1 with paroxetine → the DPWG PM row (not the NM one), with the step', () => {
     const dk = defaultDpwgKnowledge();
