@@ -66,6 +66,13 @@ describe('knowledge/phenoconversion.json', () => {
     }
   });
 
+  test('docs/pgx.md lists every row of the table, with its strength and version', () => {
+    const doc = readFileSync('docs/pgx.md', 'utf8');
+    expect(doc).toContain(`version ${table.version}`);
+    for (const r of table.rows) expect(doc).toContain(`| ${r.enzyme} | ${r.drug} (${r.rxcui}) | ${r.strength} |`);
+    expect(doc.split('\n').filter((l) => /^\| CYP2(D6|C19|C9) \| /.test(l))).toHaveLength(table.rows.length);
+  });
+
   const row = raw.rows[0]!;
   test.each<[string, Partial<PhenoconversionTable>, RegExp]>([
     ['unknown enzyme', { rows: [{ ...row, enzyme: 'CYP3A4' as never }] }, /unknown enzyme "CYP3A4"/],
