@@ -144,7 +144,9 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
   const p = r.pgx;
   if (!p || !p.showCard) return undefined;
   const t = ctx.templates;
-  const kindName = TEMPLATE_BY_ACTION[p.action];
+  // a "no change" row with an interacting drug that may change the phenotype (no documented adjustment): a caution card
+  const cautions = (p.phenoconversion ?? []).filter((x) => x.effect === 'caution');
+  const kindName = cautions.length && (p.action === 'standard' || p.action === 'none') ? 'pgx-caution' : TEMPLATE_BY_ACTION[p.action];
   const k = t.kind(kindName);
   const g = r.guideline;
   const genes = r.genes ?? [];
@@ -154,7 +156,8 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
       .filter((x) => x.result !== 'No result on file' || x.phenotype)
       .map((x) => `${x.gene} ${x.phenotype ?? x.result}`)
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
-  const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
+  const withCautions = cautions.length ? `${plainFinding}, ${[...new Set(cautions.map((x) => x.drug))].join(' and ')} active` : plainFinding;
+  const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${withCautions}` : withCautions;
   const da = r.doseAdjustment;
   const src = p.source ?? 'CPIC';
   const rowOf = (s: 'CPIC' | 'DPWG') => (p.sources ? p.sources.find((x) => x.source === s)?.recommendationId : src === s && g && g.recommendationId !== 'none' ? g.recommendationId : undefined);

@@ -178,6 +178,7 @@ describe('CYP2C19 (no activity score): strong inhibitor → Poor Metabolizer; mo
     expect(main.pgx!.phenoconversion![0]!.resultingPhenotype).toBeUndefined();
     expect(cards).toHaveLength(1);
     expect(cards[0]!.indicator).toBe('info');
+    expect(cards[0]!.summary).toBe(`Clopidogrel: CYP2C19 Normal Metabolizer, ${name} active — see CPIC guidance (CPIC Strong)`);
     expect(visibleText(cards[0]!.detail!)).toMatch(new RegExp(`${name} \\(.*CYP2C19.*\\) is active: .*use with caution`));
   });
 });
