@@ -291,7 +291,28 @@ describe('phenoconvert (pure): several interacting drugs, unknown values', () =>
       ['paroxetine', 'Poor Metabolizer'],
       ['duloxetine', undefined],
     ]);
-    expect(r.steps[1]!.text).toContain('the stronger effect of paroxetine is used');
+    expect(r.steps[1]!.text).toContain('the effect of paroxetine, as strong or stronger, is used');
+  });
+
+  test('an Indeterminate CYP2D6 result (no activity score) with a moderate inhibitor → a caution that says why, no keys', () => {
+    const r = phenoconvert(table, { ...input([med('duloxetine')]), lookup: { gene: 'CYP2D6', keys: ['n/a'], phenotype: 'Indeterminate', basis: 'diplotype' } });
+    expect(r.keys).toBeUndefined();
+    expect(r.steps[0]!.effect).toBe('caution');
+    expect(r.steps[0]!.text).toContain('the genotype gives no CYP2D6 activity score to adjust (Indeterminate)');
+  });
+
+  test('an Indeterminate CYP2D6 result with a strong inhibitor → Poor Metabolizer (whatever the genotype)', () => {
+    const r = phenoconvert(table, { ...input([med('bupropion')]), lookup: { gene: 'CYP2D6', keys: ['n/a'], phenotype: 'Indeterminate', basis: 'diplotype' } });
+    expect(r).toMatchObject({ keys: ['0.0'], phenotype: 'Poor Metabolizer', by: 'bupropion' });
+  });
+
+  test('a stated phenotype only (CYP2D6 Normal Metabolizer: AS 1.25–2.25) with duloxetine → every score halved, all Intermediate', () => {
+    const nm = { gene: 'CYP2D6', keys: ['1.25', '1.5', '2.0'], phenotype: 'Normal Metabolizer', basis: 'phenotype' };
+    const r = phenoconvert(table, { ...input([med('duloxetine')]), lookup: nm });
+    // 1.25 x 0.5 = 0.625 → 0.5; 1.5 → 0.75; 2.0 → 1.0 (CPIC: 0.25–1.0 Intermediate Metabolizer)
+    expect(r.keys).toEqual(['0.5', '0.75', '1.0']);
+    expect(r.phenotype).toBe('Intermediate Metabolizer');
+    expect(r.activityScore).toBeUndefined();
   });
 
   test('no interacting drug → nothing changes', () => {

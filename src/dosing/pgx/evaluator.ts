@@ -109,7 +109,9 @@ function inputsOf(lookups: GeneLookup[], outcome: Extract<PgxOutcome, { status: 
   for (const st of outcome.phenoconversion) {
     const value = st.resultingPhenotype
       ? `${st.drug} (${st.strength}): ${st.genotypePhenotype ?? 'no result'} → ${st.resultingPhenotype}${st.resultingActivityScore ? ` (activity score ${st.resultingActivityScore})` : ''}`
-      : `${st.drug} (${st.strength}): caution, ${st.genotypePhenotype ?? 'no result'} kept`;
+      : st.effect === 'caution'
+        ? `${st.drug} (${st.strength}): caution, ${st.genotypePhenotype ?? 'no result'} kept`
+        : `${st.drug} (${st.strength}): also active, a stronger or equal one decides`;
     inputs.push({ key: `phenoconversion:${st.gene}:${st.drug}`, label: `${st.gene} phenoconversion`, value, source: st.medication });
   }
   return inputs;

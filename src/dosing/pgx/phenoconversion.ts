@@ -100,9 +100,8 @@ export function activeInteractions(t: PhenoconversionTable, gene: string, ordere
   return out;
 }
 
-const STRENGTH_WORDS: Record<PhenoconversionRow['strength'], string> = { strong: 'strong', moderate: 'moderate', inducer: '' };
 function who(row: PhenoconversionRow, medication: SourceRef): string {
-  const what = row.strength === 'inducer' ? `${row.enzyme} inducer` : `${STRENGTH_WORDS[row.strength]} ${row.enzyme} inhibitor`;
+  const what = row.strength === 'inducer' ? `${row.enzyme} inducer` : `${row.strength} ${row.enzyme} inhibitor`;
   return `${row.drug} (${what}, ${medication.reference})`;
 }
 const described = (phenotype: string | undefined, as: string | undefined): string => `${phenotype ?? 'unknown'}${as ? ` (activity score ${as})` : ''}`;
@@ -171,13 +170,17 @@ export function phenoconvert(t: PhenoconversionTable, input: ConversionInput): C
       steps.push(step(lead.row, lead.medication, text, lead.row.effect.kind, as ? { phenotype, as } : { phenotype }));
       Object.assign(result, { keys, phenotype, by: lead.row.drug }, as ? { activityScore: as } : {});
     } else {
-      const why = noResult ? `without a ${gene} result the effect on the phenotype cannot be computed` : `the converted ${gene} activity is not a value this drug's recommendations use`;
+      const why = noResult
+        ? `without a ${gene} result the effect on the phenotype cannot be computed`
+        : keys.length === 0 && phenotype === ''
+          ? `the genotype gives no ${gene} activity score to adjust (${l.phenotype ?? 'Indeterminate'}), so the effect cannot be computed`
+          : `the converted ${gene} activity is not a value this drug's recommendations use`;
       steps.push(caution(lead.row, lead.medication, why));
     }
   }
   for (const a of active) {
     if (a === lead) continue;
-    if (factorOf(a.row) !== undefined) steps.push(step(a.row, a.medication, `${who(a.row, a.medication)} is also active${lead ? `; the stronger effect of ${lead.row.drug} is used` : ''}.`, a.row.effect.kind));
+    if (factorOf(a.row) !== undefined) steps.push(step(a.row, a.medication, `${who(a.row, a.medication)} is also active; the effect of ${lead!.row.drug}, as strong or stronger, is used.`, a.row.effect.kind));
     else steps.push(caution(a.row, a.medication, a.row.strength === 'inducer' ? `${gene} metabolism may be faster than the genotype predicts (no documented phenotype adjustment)` : `it may lower ${gene} activity (no documented phenotype adjustment)`));
   }
   return result;
