@@ -144,16 +144,20 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
   const p = r.pgx;
   if (!p || !p.showCard) return undefined;
   const t = ctx.templates;
-  const kindName = TEMPLATE_BY_ACTION[p.action];
+  // a "no change" row with an interacting drug that may change the phenotype (no documented adjustment): a caution card
+  const cautions = (p.phenoconversion ?? []).filter((x) => x.effect === 'caution');
+  const kindName = cautions.length && (p.action === 'standard' || p.action === 'none') ? 'pgx-caution' : TEMPLATE_BY_ACTION[p.action];
   const k = t.kind(kindName);
   const g = r.guideline;
   const genes = r.genes ?? [];
   const plainFinding =
     genes
-      .filter((x) => x.result !== 'No result on file')
+      // a gene without a result has a phenotype only when an interacting drug sets it (phenoconversion)
+      .filter((x) => x.result !== 'No result on file' || x.phenotype)
       .map((x) => `${x.gene} ${x.phenotype ?? x.result}`)
       .join(' + ') || genes.map((x) => `${x.gene} not tested`).join(' + ');
-  const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${plainFinding}` : plainFinding;
+  const withCautions = cautions.length ? `${plainFinding}, ${[...new Set(cautions.map((x) => x.drug))].join(' and ')} active` : plainFinding;
+  const finding = p.disagreements?.length ? `${p.disagreements.map((d) => d.gene).join('/')} results disagree; cautious reading ${withCautions}` : withCautions;
   const da = r.doseAdjustment;
   const src = p.source ?? 'CPIC';
   const rowOf = (s: 'CPIC' | 'DPWG') => (p.sources ? p.sources.find((x) => x.source === s)?.recommendationId : src === s && g && g.recommendationId !== 'none' ? g.recommendationId : undefined);
@@ -176,6 +180,7 @@ export function renderPgxCard(r: Recommendation, order: DraftOrder | undefined, 
     strengthLabel: src === 'CPIC' ? 'classification' : 'strength',
     strengthNote: src === 'CPIC' ? undefined : ' — DPWG does not grade its recommendations',
     sourcesTable: p.sources && p.sources.length > 1 ? sourcesTable(p.sources) : undefined,
+    phenoconversionLine: p.phenoconversion?.length ? md`**Interacting drug (phenoconversion).** ${mdJoin(p.phenoconversion.map((x) => literal(x.text, 500)), ' ')}` : undefined,
     sourceDisagreementLine: p.sourceDisagreement ? md`**Guideline sources disagree.** ${literal(p.sourceDisagreement, 400)}` : undefined,
     cpicRecommendationId: rowOf('CPIC'),
     dpwgRecommendationId: rowOf('DPWG'),

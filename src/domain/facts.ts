@@ -119,6 +119,8 @@ export interface MedicationFact {
   rxnorm: string[];
   /** display text (lower-cased names are matched as a fallback) */
   text: string;
+  /** end of the effective period of a MedicationStatement (ISO), when stated */
+  end?: string;
   source: SourceRef;
 }
 

@@ -1,4 +1,5 @@
 // Recommendation: the one object every evaluator returns; cards, the SMART app and the audit record render from it.
+import type { PhenoconversionStep } from './phenoconversion.js';
 import type { SourceRef } from './facts.js';
 import type { Quantity } from './units.js';
 
@@ -230,6 +231,8 @@ export interface PgxDetail {
   sources?: PgxSourceRow[];
   /** one line when the sources' rows ask for different things; the suggestion follows the leading source */
   sourceDisagreement?: string;
+  /** active interacting drugs that changed (or may change) the genotype phenotype (src/dosing/pgx/phenoconversion.ts) */
+  phenoconversion?: PhenoconversionStep[];
 }
 
 /** One guideline source's row for the ordered drug and the patient's genotype (for the card and the SMART app). */

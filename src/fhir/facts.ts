@@ -205,7 +205,10 @@ function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceR
     .slice(0, 500);
   if (rxnorm.length === 0 && !text) return undefined;
   const date: unknown = r.resourceType === 'MedicationRequest' ? r.authoredOn : r.dateAsserted ?? r.effectiveDateTime;
-  return { rxnorm, text, source: { reference: referenceOf(r), ...(typeof date === 'string' && date ? { date } : {}), via } };
+  const fact: MedicationFact = { rxnorm, text, source: { reference: referenceOf(r), ...(typeof date === 'string' && date ? { date } : {}), via } };
+  const end: unknown = r.resourceType === 'MedicationStatement' ? r.effectivePeriod?.end : undefined;
+  if (typeof end === 'string' && end) fact.end = end;
+  return fact;
 }
 
 /** Infusion rate in mg/h from dosage.rateQuantity (mg/h, g/h, mg/min) or dosage.rateRatio (mg|g per h|min). */

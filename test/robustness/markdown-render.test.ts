@@ -22,7 +22,7 @@ import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { caseObservations, GENOMIC_CASES } from '../fixtures/genomic-cases.js';
 import { genotypeText } from '../fixtures/genomic-shapes.js';
 import { draftOrder, INTRAVENOUS, ORAL, orderSelectCall } from '../fixtures/orders.js';
-import { draftClopidogrel, draftWarfarin, patient, pharmvarGenotype, prefetchFrom, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
+import { activeMed, draftClopidogrel, draftWarfarin, patient, pharmvarGenotype, prefetchFrom, syntheticResources, vital } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation } from '../fixtures/warfarin-history.js';
 import { nodesOf, normalizeSpace, visibleText } from '../support/markdown.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -165,6 +165,15 @@ function corpus(): { pool: FhirResource[]; calls: Call[] } {
   os('DPWG: voriconazole, CYP2C19 *2/*2, DPWG leads', 'md-vori', vori, [], { dpwgRow: 'PA166299276', dpwgFirst: true });
   os('DPWG: efavirenz, CYP2B6 *6/*6, CPIC leads (DPWG text with "*" line starts in the table)', 'md-efv', efv, [], { dpwgRow: 'PA166299102' });
   os('DPWG: efavirenz, CYP2B6 *6/*6, DPWG leads ("*Efavirenz …" lines in the card body)', 'md-efv', efv, [], { dpwgRow: 'PA166299102', dpwgFirst: true });
+
+  // phenoconversion (knowledge/phenoconversion.json): codeine for CYP2D6 *1/*1 on paroxetine (strong CYP2D6 inhibitor)
+  // → the CPIC Poor Metabolizer row PA166297602, with the line naming the genotype, the drug and the resulting phenotype
+  pool.push(patient('md-pheno', '1979-09-09', 'female'), pharmvarGenotype('md-pheno-2d6', 'md-pheno', 'HGNC:2625', 'CYP2D6', '*1/*1', '2025-04-04'));
+  pool.push(activeMed('md-pheno-parox', 'md-pheno', '32937', 'paroxetine 20 MG *Paxil* [tab](javascript:x)'));
+  const cod = draftOrder('md-pheno-mr', 'md-pheno', { rxcui: '2670', text: 'codeine sulfate 30 MG Oral Tablet' }, { mg: 30, timing: { frequency: 4, period: 1, periodUnit: 'd' }, route: ORAL });
+  os('phenoconversion: codeine, CYP2D6 *1/*1, paroxetine active', 'md-pheno', cod, [
+    'paroxetine (strong CYP2D6 inhibitor, MedicationRequest/md-pheno-parox) is active: CYP2D6 *1/*1, Normal Metabolizer (activity score 2.0) from the genotype is treated as CYP2D6 Poor Metabolizer (activity score 0.0).',
+  ]);
 
   pool.push(patient('md-inr', bornYearsAgo(70), 'male'), activeWarfarin('md-inr-warf', 'md-inr', 5), inrObservation('md-inr-1', 'md-inr', 4.6, daysAgo(1)));
   calls.push({ name: 'INR 4.6 on active warfarin (patient-view monitoring)', service: 'dosing-monitor', body: { p: 'md-inr' }, verbatim: [] });

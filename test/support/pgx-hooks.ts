@@ -8,7 +8,11 @@ const UCUM = 'http://unitsofmeasure.org';
 
 export const searchset = (rs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: rs.map((resource) => ({ resource })) });
 
-/** Every prefetch key, filled from the patient's own resources: genomic Observations and Conditions, the rest empty. */
+/**
+ * Every prefetch key, filled from the patient's own resources: genomic Observations, Conditions, and the active
+ * MedicationRequests and MedicationStatements (as the status=active templates of config/services.json select); the
+ * rest empty.
+ */
 export function pgxPrefetch(all: FhirResource[], patientId: string): Record<string, unknown> {
   const mine = all.filter((r) => (r.resourceType === 'Patient' ? r.id === patientId : (r as { subject?: { reference?: string } }).subject?.reference === `Patient/${patientId}`));
   return {
@@ -19,8 +23,8 @@ export function pgxPrefetch(all: FhirResource[], patientId: string): Record<stri
     inr: searchset([]),
     genomics: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation')),
     genomicsCategory: searchset(mine.filter((r): r is Observation => r.resourceType === 'Observation' && (r.category ?? []).some((c) => c.coding?.some((x) => x.code === 'GE')))),
-    medicationRequests: searchset([]),
-    medicationStatements: searchset([]),
+    medicationRequests: searchset(mine.filter((r) => r.resourceType === 'MedicationRequest' && r.status === 'active')),
+    medicationStatements: searchset(mine.filter((r) => r.resourceType === 'MedicationStatement' && r.status === 'active')),
     conditions: searchset(mine.filter((r) => r.resourceType === 'Condition')),
   };
 }

@@ -34,6 +34,8 @@ function exactDiplotype(entry: DpwgGuidelineKnowledge): (o: PgxOutcome) => PgxOu
   return (o) => {
     if (o.status !== 'matched' || entry.diplotypeRows.size === 0) return o;
     for (const l of o.lookups) {
+      // an interacting drug changed the phenotype: the genotype's own diplotype row no longer applies
+      if (l.phenoconverted) continue;
       const rows = entry.diplotypeRows.get(l.gene);
       const parts = l.basis === 'diplotype' && l.resultText ? splitDiplotype(l.resultText) : undefined;
       const row = rows && parts ? rows.get(canonicalDiplotype(parts[0], parts[1])) : undefined;

@@ -9,11 +9,16 @@
 // - A gene with no result uses the lookup value "No Result" where the drug has such rows; otherwise the drug
 //   cannot be looked up (the evaluator may suggest the test). A gene whose only results on file could not be
 //   interpreted is never "missing": it is reported as unreadable and no test is suggested.
+// - Phenoconversion (src/dosing/pgx/phenoconversion.ts): an active interacting drug changes the CYP2D6 / CYP2C19 /
+//   CYP2C9 lookup value before the row is chosen (strong inhibitor: Poor Metabolizer, even with no result on file);
+//   the genotype's own value is kept on the lookup (phenoconverted) and every step is returned with the outcome.
 // - Populations come from conditions, age and earlier use of the drug (knowledge `populations`); when none can be
 //   determined the policy's default row is used and the reason is stated.
 import type { ConditionFact, GeneResult, SourceRef, UnreadGeneResult } from '../../domain/facts.js';
+import type { PhenoconversionStep, PhenoconversionTable } from '../../domain/phenoconversion.js';
 import type { PgxAction, PgxKnowledge, PopulationPolicy, RecommendationRow } from '../../knowledge/pgx.js';
 import { lookupGene, settleLookup, type GeneLookup } from './lookup.js';
+import { isPhenoEnzyme, phenoconvert } from './phenoconversion.js';
 
 export type { GeneLookup, UnreadableResult } from './lookup.js';
 
@@ -21,6 +26,11 @@ export interface MedicationUse {
   ingredients: string[];
   /** when the use started (authoredOn / dateAsserted / effective), ISO date */
   date?: string;
+  /** RxNorm codes and text as sent (the phenoconversion table is matched on them too) */
+  rxnorm?: string[];
+  text?: string;
+  /** end of the effective period (MedicationStatement), ISO date */
+  end?: string;
   source: SourceRef;
 }
 
@@ -36,6 +46,8 @@ export interface PgxInput {
   ageYears?: number;
   medications: readonly MedicationUse[];
   now: Date;
+  /** the phenoconversion table; absent: the genotype alone decides */
+  phenoconversion?: PhenoconversionTable;
 }
 
 export interface PopulationChoice {
@@ -48,8 +60,8 @@ export interface PopulationChoice {
 
 export type PgxOutcome =
   | { status: 'no-guideline' }
-  | { status: 'matched'; row: RecommendationRow; population: PopulationChoice; lookups: GeneLookup[]; missingGenes: string[]; unreadableGenes: string[]; notes: string[] }
-  | { status: 'no-result'; population: PopulationChoice; lookups: GeneLookup[]; missingGenes: string[]; unreadableGenes: string[]; notes: string[] };
+  | { status: 'matched'; row: RecommendationRow; population: PopulationChoice; lookups: GeneLookup[]; missingGenes: string[]; unreadableGenes: string[]; notes: string[]; phenoconversion: PhenoconversionStep[] }
+  | { status: 'no-result'; population: PopulationChoice; lookups: GeneLookup[]; missingGenes: string[]; unreadableGenes: string[]; notes: string[]; phenoconversion: PhenoconversionStep[] };
 
 const ACTION_RANK: Record<PgxAction, number> = { avoid: 5, alternative: 4, dose: 3, caution: 2, standard: 1, none: 0 };
 const STRENGTH_RANK: Record<string, number> = { Strong: 3, Moderate: 2, Optional: 1 };
@@ -167,14 +179,39 @@ export function evaluatePgxGuidance(k: PgxKnowledge, input: PgxInput): PgxOutcom
   // a gene with a result on file that cannot be read is never "missing": no test suggestion, a review instead
   const missingGenes = lookups.filter((l) => l.basis === 'none' && l.unreadable.length === 0).map((l) => l.gene);
   const unreadableGenes = lookups.filter((l) => l.unreadable.length > 0).map((l) => l.gene);
+  const phenoconversion = input.phenoconversion ? convertLookups(k, input.phenoconversion, lookups, allowed, input) : [];
   const candidates = usable.filter((r) => lookups.every((l) => r.lookup[l.gene] === undefined || l.keys.includes(r.lookup[l.gene]!)));
   const notes: string[] = [];
-  if (candidates.length === 0) return { status: 'no-result', population, lookups, missingGenes, unreadableGenes, notes };
+  if (candidates.length === 0) return { status: 'no-result', population, lookups, missingGenes, unreadableGenes, notes, phenoconversion };
   const picked = pickRow(candidates);
   if (picked.note) notes.push(picked.note);
   for (const l of lookups) {
     const key = picked.row.lookup[l.gene];
     if (key !== undefined) settleLookup(l, key);
   }
-  return { status: 'matched', row: picked.row, population, lookups, missingGenes, unreadableGenes, notes };
+  return { status: 'matched', row: picked.row, population, lookups, missingGenes, unreadableGenes, notes, phenoconversion };
+}
+
+/** Apply the active interacting drugs to the CYP2D6 / CYP2C19 / CYP2C9 lookups (in place); the steps, in gene order. */
+function convertLookups(k: PgxKnowledge, table: PhenoconversionTable, lookups: GeneLookup[], allowed: Map<string, ReadonlySet<string>>, input: PgxInput): PhenoconversionStep[] {
+  const steps: PhenoconversionStep[] = [];
+  for (const l of lookups) {
+    const g = k.genes[l.gene];
+    // a result on file that could not be read is reviewed first: no conversion is built on it
+    if (!g || !isPhenoEnzyme(l.gene) || (l.basis === 'none' && l.unreadable.length > 0)) continue;
+    const r = phenoconvert(table, { lookup: l, method: g.method, allowed: allowed.get(l.gene)!, scorePhenotypes: g.scorePhenotypes ?? [], orderedDrug: input.drug, medications: input.medications, now: input.now });
+    steps.push(...r.steps);
+    if (!r.keys || !r.by) continue;
+    const from: NonNullable<GeneLookup['phenoconverted']> = { by: r.by };
+    if (l.basis !== 'none' && l.phenotype) from.genotypePhenotype = l.phenotype;
+    if (l.basis !== 'none' && l.activityScore) from.genotypeActivityScore = l.activityScore;
+    l.phenoconverted = from;
+    l.keys = r.keys;
+    if (r.phenotype) l.phenotype = r.phenotype;
+    if (r.activityScore) l.activityScore = r.activityScore;
+    else delete l.activityScore;
+    // the genotype's per-key readings no longer describe the key used
+    delete l.byKey;
+  }
+  return steps;
 }

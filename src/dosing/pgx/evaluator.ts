@@ -6,9 +6,11 @@
 import type { DraftOrder } from '../../cds/orders.js';
 import type { DrugDictionary } from '../../domain/drugs.js';
 import type { PatientFacts } from '../../domain/facts.js';
+import type { PhenoconversionStep, PhenoconversionTable } from '../../domain/phenoconversion.js';
 import type { AlternativeDrug, GeneFinding, Recommendation, RecommendationInput, Severity, UnreadablePgxResult } from '../../domain/recommendation.js';
 import type { PgxAction, PgxKnowledge, RecommendationRow } from '../../knowledge/pgx.js';
 import { bsaStartingDose } from './bsaDose.js';
+import { isPhenoEnzyme } from './phenoconversion.js';
 import { evaluatePgxGuidance, type GeneLookup, type MedicationUse, type PgxOutcome } from './engine.js';
 
 export interface PgxSettings {
@@ -27,6 +29,8 @@ export interface PgxEvaluationOptions {
   now: Date;
   /** a source's own refinement of the engine's outcome (DPWG: a row for the exact diplotype) */
   adjust?: (outcome: PgxOutcome) => PgxOutcome;
+  /** the phenoconversion table (knowledge/phenoconversion.json); absent: the genotype alone decides */
+  phenoconversion?: PhenoconversionTable;
 }
 
 const KIND: Record<PgxAction, Recommendation['kind']> = { avoid: 'alternative', alternative: 'alternative', dose: 'dose-adjustment', caution: 'info', standard: 'info', none: 'info' };
@@ -45,6 +49,9 @@ export function medicationUses(facts: PatientFacts, drugs: DrugDictionary): Medi
   return facts.medications.map((m) => {
     const use = { ingredients: drugs.identify(m.rxnorm, m.text).map((d) => d.ingredient) } as MedicationUse;
     if (m.source.date) use.date = m.source.date;
+    use.rxnorm = m.rxnorm;
+    use.text = m.text;
+    if (m.end) use.end = m.end;
     use.source = m.source;
     return use;
   });
@@ -54,12 +61,16 @@ const UNREAD_RESULT = 'Result on file could not be interpreted';
 
 function describeLookup(l: GeneLookup): string {
   if (l.basis === 'none') return l.unreadable.length ? `${l.gene}: result on file, not interpreted` : `${l.gene}: no result on file`;
-  const parts = [l.resultText && l.resultText !== l.phenotype ? l.resultText : undefined, l.phenotype, l.activityScore ? `activity score ${l.activityScore}` : undefined].filter(Boolean);
+  // the result as the genotype reads it (an interacting drug's change is an input of its own)
+  const phenotype = l.phenoconverted ? l.phenoconverted.genotypePhenotype : l.phenotype;
+  const score = l.phenoconverted ? l.phenoconverted.genotypeActivityScore : l.activityScore;
+  const parts = [l.resultText && l.resultText !== phenotype ? l.resultText : undefined, phenotype, score ? `activity score ${score}` : undefined].filter(Boolean);
   return `${l.gene} ${parts.join(', ')}`;
 }
 
 /** "CYP2C19 Poor Metabolizer", "HLA-B *57:01 positive", "DPYD Intermediate Metabolizer (AS 1.0)" */
 export function shortFinding(l: GeneLookup): string {
+  if (l.phenoconverted) return `${l.gene} ${l.phenotype ?? ''}${l.activityScore ? ` (AS ${l.activityScore})` : ''} with ${l.phenoconverted.by}`;
   if (l.basis === 'none') return l.unreadable.length ? `${l.gene} result not interpreted` : `${l.gene} not tested`;
   return `${l.gene} ${l.phenotype ?? l.key ?? ''}${l.activityScore && l.basis !== 'hla' ? ` (AS ${l.activityScore})` : ''}`.trim();
 }
@@ -70,6 +81,9 @@ function findings(k: PgxKnowledge, row: RecommendationRow | undefined, lookups: 
     const f: GeneFinding = { gene: l.gene, result: l.basis === 'none' ? (l.unreadable.length ? UNREAD_RESULT : 'No result on file') : (l.resultText ?? l.key ?? '') };
     if (l.basis === 'none' && l.unreadable[0]) f.source = l.unreadable[0].source;
     if (l.phenotype) f.phenotype = l.activityScore && l.basis !== 'hla' ? `${l.phenotype} (activity score ${l.activityScore})` : l.phenotype;
+    const pc = l.phenoconverted;
+    // the genotype's own phenotype is on the phenoconversion line of the card
+    if (pc) f.phenotype = `${f.phenotype} with ${pc.by}`;
     if (impl !== undefined) f.implication = k.texts[impl];
     if (l.source) f.source = l.source;
     return f;
@@ -92,6 +106,14 @@ function inputsOf(lookups: GeneLookup[], outcome: Extract<PgxOutcome, { status: 
   if (source) population.source = source;
   else population.note = outcome.population.determined ? 'from the chart' : 'not determined from the chart';
   inputs.push(population);
+  for (const st of outcome.phenoconversion) {
+    const value = st.resultingPhenotype
+      ? `${st.drug} (${st.strength}): ${st.genotypePhenotype ?? 'no result'} → ${st.resultingPhenotype}${st.resultingActivityScore ? ` (activity score ${st.resultingActivityScore})` : ''}`
+      : st.effect === 'caution'
+        ? `${st.drug} (${st.strength}): caution, ${st.genotypePhenotype ?? 'no result'} kept`
+        : `${st.drug} (${st.strength}): also active, a stronger or equal one decides`;
+    inputs.push({ key: `phenoconversion:${st.gene}:${st.drug}`, label: `${st.gene} phenoconversion`, value, source: st.medication });
+  }
   return inputs;
 }
 
@@ -130,6 +152,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     sex: facts.sex?.value,
     medications,
     now: o.now,
+    ...(o.phenoconversion ? { phenoconversion: o.phenoconversion } : {}),
   });
   const outcome = o.adjust ? o.adjust(engineOutcome) : engineOutcome;
   if (outcome.status === 'no-guideline') return [];
@@ -147,16 +170,27 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
   for (const l of outcome.lookups) for (const n of l.notes) lookupNotes.push(`${l.gene}: ${n}`);
   // results on file that could not be interpreted, for every card of this drug
   const unreadable: UnreadablePgxResult[] = outcome.lookups.flatMap((l) => l.unreadable.map((u) => ({ gene: l.gene, reason: u.reason, ...(u.text ? { text: u.text } : {}), source: u.source })));
+  const pheno: PhenoconversionStep[] = outcome.phenoconversion;
+  const phenoNotes = [...new Set(pheno.flatMap((s) => (s.note ? [`${s.drug} (${s.gene}): ${s.note}`] : [])))];
+  // never silent: the medications could not be read, so no interacting drug could be looked for
+  const medsUnread = o.phenoconversion && outcome.lookups.some((l) => isPhenoEnzyme(l.gene)) && facts.unavailable.some((u) => u.startsWith('medicationRequests') || u.startsWith('medicationStatements'));
+  if (medsUnread) phenoNotes.push('the active medications could not be read: interacting drugs that change the phenotype (phenoconversion) were not checked');
 
   if (outcome.status === 'matched') {
     const row = outcome.row;
-    const notes = [...outcome.notes, ...lookupNotes];
+    const notes = [...outcome.notes, ...lookupNotes, ...phenoNotes];
     notes.push(...gl.notes);
     const alternatives = alternativesFor(k, row, outcome.population.population, notes);
     const disagreements = outcome.lookups.flatMap((l) => (l.disagreement ? [{ gene: l.gene, text: l.disagreement }] : []));
     // results that disagree always make a card, at least a warning: the data must be reviewed
     const show =
-      disagreements.length > 0 || row.action === 'avoid' || row.action === 'alternative' || row.action === 'dose' ? true : row.action === 'caution' ? o.settings.cautionCards : o.settings.informationalCards;
+      disagreements.length > 0 || row.action === 'avoid' || row.action === 'alternative' || row.action === 'dose'
+        ? true
+        : row.action === 'caution' || pheno.length > 0
+          ? o.settings.cautionCards
+          : o.settings.informationalCards;
+    // converted with no genotype on file: the drug interaction decides, not a test result — a warning at most
+    const noGenotype = outcome.lookups.some((l) => l.phenoconverted && l.basis === 'none');
     let doseAdjustment: Recommendation['doseAdjustment'];
     if (row.doseFactor !== undefined && row.doseFactorText) {
       doseAdjustment = { factor: row.doseFactor, phrase: row.doseFactorText };
@@ -172,11 +206,12 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
       notes.push(perM2.note);
       if (perM2.adjustment) doseAdjustment = perM2.adjustment;
     }
-    const finding = outcome.lookups.filter((l) => l.basis !== 'none').map(shortFinding).join(' + ') || outcome.lookups.map(shortFinding).join(' + ');
+    const finding = outcome.lookups.filter((l) => l.basis !== 'none' || l.phenoconverted).map(shortFinding).join(' + ') || outcome.lookups.map(shortFinding).join(' + ');
     const rec = { id: o.newId(), drug: drugRef } as Recommendation;
     if (order.ref) rec.orderRef = order.ref;
     rec.kind = disagreements.length && KIND[row.action] === 'info' ? 'missing-data' : KIND[row.action];
     rec.severity = disagreements.length && SEVERITY[row.action] === 'info' ? 'warning' : SEVERITY[row.action];
+    if (noGenotype && rec.severity === 'critical') rec.severity = 'warning';
     rec.headline = disagreements.length
       ? `${drug.ingredient}: ${disagreements.map((d) => d.gene).join('/')} results disagree; the cautious one is used: ${finding} — ${ACTION_WORDS[row.action]} (${strengthTag(row.classification)})`.slice(0, 139)
       : `${drug.ingredient}: ${finding} — ${ACTION_WORDS[row.action]} (${strengthTag(row.classification)})`.slice(0, 139);
@@ -204,6 +239,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     if (k.source) rec.pgx.source = k.source;
     if (disagreements.length) rec.pgx.disagreements = disagreements;
     if (unreadable.length) rec.pgx.unreadable = unreadable;
+    if (pheno.length) rec.pgx.phenoconversion = pheno;
     out.push(rec);
   }
 
@@ -219,7 +255,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
     rec.missing = missing;
     rec.method = method;
     rec.evidence = [cpic, ...pubmed];
-    rec.notes = [...lookupNotes, ...gl.notes];
+    rec.notes = [...lookupNotes, ...phenoNotes, ...gl.notes];
     rec.guideline = {
       id: gl.id,
       name: gl.cpicName ?? gl.name,
@@ -229,6 +265,7 @@ export function evaluatePgx(k: PgxKnowledge, facts: PatientFacts, order: DraftOr
       recommendationId: outcome.status === 'matched' ? outcome.row.id : 'none',
       population: outcome.population.population,
     };
+    if (pheno.length) pgx.phenoconversion = pheno;
     rec.pgx = pgx;
     return rec;
   };

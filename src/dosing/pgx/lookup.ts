@@ -45,6 +45,8 @@ export interface GeneLookup {
   disagreement?: string;
   /** results on file that could not be interpreted (and are not older than the result used) */
   unreadable: UnreadableResult[];
+  /** an active interacting drug changed the value (src/dosing/pgx/phenoconversion.ts): the genotype's own, and the drug */
+  phenoconverted?: { by: string; genotypePhenotype?: string; genotypeActivityScore?: string };
   /** when current results disagree: what each lookup value stands for, so the finding follows the row chosen */
   byKey?: Record<string, { phenotype: string; activityScore?: string; basis: GeneLookup['basis']; resultText: string; source: SourceRef }>;
 }

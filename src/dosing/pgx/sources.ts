@@ -18,7 +18,7 @@ const LABEL: Record<PgxSource, 'CPIC' | 'DPWG'> = { cpic: 'CPIC', dpwg: 'DPWG' }
 const isRow = (r: Recommendation): boolean => !!r.pgx && ROW_ACTIONS.has(r.pgx.action);
 
 function finding(r: Recommendation): string {
-  return (r.genes ?? []).filter((g) => g.result !== 'No result on file').map((g) => `${g.gene} ${g.phenotype ?? g.result}`).join(' + ');
+  return (r.genes ?? []).filter((g) => g.result !== 'No result on file' || g.phenotype).map((g) => `${g.gene} ${g.phenotype ?? g.result}`).join(' + ');
 }
 
 function sourceRow(r: Recommendation, source: 'CPIC' | 'DPWG', leading: boolean): PgxSourceRow {
