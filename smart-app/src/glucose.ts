@@ -46,8 +46,13 @@ export function stepWords(d: InsulinDetail): string {
   switch (d.step) {
     case 'raise':
       return `Raise ${fmt(d.currentUnits, 2)} → ${fmt(d.proposedUnits ?? NaN, 2)} units: ${mean} above ${range} with no low.`;
-    case 'lower':
-      return `Lower ${fmt(d.currentUnits, 2)} → ${fmt(d.proposedUnits ?? NaN, 2)} units: ${d.lows.length} low${d.lows.length === 1 ? '' : 's'} in the last 3 days (level ${d.lows.some((l) => l.level === 2) ? `2, below ${LEVEL2}` : `1, below ${LEVEL1}`} mg/dL; lowest ${fmt(lowest ?? NaN, 0)} mg/dL).`;
+    case 'lower': {
+      // a level 2 episode is also a level 1 episode (below 70 includes below 54): counted per level
+      const n1 = d.lows.filter((l) => l.level === 1).length;
+      const n2 = d.lows.filter((l) => l.level === 2).length;
+      const episodes = (n: number) => `${n} episode${n === 1 ? '' : 's'}`;
+      return `Lower ${fmt(d.currentUnits, 2)} → ${fmt(d.proposedUnits ?? NaN, 2)} units: hypoglycaemia in the last 3 days — ${episodes(n1)} below ${LEVEL1} mg/dL, ${n2} below ${LEVEL2} mg/dL; lowest ${fmt(lowest ?? NaN, 0)} mg/dL.`;
+    }
     case 'hold':
       return `Do not increase ${fmt(d.currentUnits, 2)} units: ${d.because}.`;
     case 'wait':

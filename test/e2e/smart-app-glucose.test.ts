@@ -9,7 +9,7 @@ import type { FhirResource } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
-import { basalOrder, cgmTrace, device } from '../fixtures/cgm.js';
+import { basalOrder, cgmTrace, device, utcTraceFor, withTimeZone } from '../fixtures/cgm.js';
 import { patient } from '../fixtures/synthetic-patients.js';
 import { startSmartBrowser, type SmartBrowser } from '../support/smart-browser.js';
 
@@ -23,6 +23,8 @@ const week = (p: string, fasting: number, o: Partial<Parameters<typeof cgmTrace>
  * - glu-raise: CGM (Dexcom G7) in mmol/L (LOINC 105272-9), fasting 9.2 mmol/L (165.7 mg/dL) every day → raise 20 → 22
  * - glu-low:   CGM in mg/dL, fasting 150, a level 2 low (50, 48 mg/dL for 2 h) yesterday at 02:00 → lower 20%: 16
  * - glu-sparse: two days of readings → fewer than 3 fasting values → refused
+ * - glu-tz:    readings sent in UTC, 172 mg/dL 04:00–08:00 Chicago time (120 otherwise), the Patient's FHIR timezone
+ *              extension America/Chicago → the fasting values at 04:00 Chicago time → raise
  */
 const resources = (): FhirResource[] => [
   patient('glu-raise', '1964-04-04', 'female'),
@@ -32,6 +34,8 @@ const resources = (): FhirResource[] => [
   ...week('glu-low', 150, { lows: [{ day: 5, at: '02:00', values: [50, 48] }] }),
   patient('glu-sparse', '1970-07-07', 'female'),
   ...cgmTrace('glu-sparse-g', 'glu-sparse', { fasting: [170, 170], lastDate: TODAY, until: now, intervalMin: 60, other: 160, offset: '-05:00' }),
+  withTimeZone(patient('glu-tz', '1961-01-01', 'male'), 'America/Chicago'),
+  ...utcTraceFor('glu-tz-g', 'glu-tz', 'America/Chicago', { fasting: 172, other: 120, days: 7, until: now }),
 ];
 
 beforeAll(async () => {
@@ -125,7 +129,9 @@ test('a level 2 low last night: the low marked on the plot and in the table, "Lo
   expect(lows).toEqual(d.lows.map((l) => ({ cls: `mark low level${l.level}`, mg: String(Math.round(l.lowestMgDl)) })));
   expect(lows.some((l) => l.cls === 'mark low level2' && l.mg === '48')).toBe(true);
   await expect(page.locator('figure.glucose-plot svg.chart circle.mark.fasting').count()).resolves.toBe(d.fasting.length);
-  await expect(page.textContent('[data-testid=glucose-step]')).resolves.toBe(`Lower 20 → 16 units: ${d.lows.length} low${d.lows.length === 1 ? '' : 's'} in the last 3 days (level 2, below 54 mg/dL; lowest 48 mg/dL).`);
+  // one night's low (50, 48 mg/dL for 2 h): one episode below 70 and the same one below 54 (Battelino 2019 levels)
+  expect(d.lows.map((l) => l.level).sort()).toEqual([1, 2]);
+  await expect(page.textContent('[data-testid=glucose-step]')).resolves.toBe('Lower 20 → 16 units: hypoglycaemia in the last 3 days — 1 episode below 70 mg/dL, 1 below 54 mg/dL; lowest 48 mg/dL.');
   const lowRows = await page.locator('[data-testid=glucose-table] tr[data-testid=low-row] td.value').evaluateAll((ts) => ts.map((t) => t.getAttribute('data-mgdl')));
   expect(lowRows).toEqual(d.lows.map((l) => String(Math.round(l.lowestMgDl))));
   // the low's time in the offset its readings were sent in (02:00 at UTC−05:00), not the UTC clock
@@ -148,6 +154,24 @@ test('too sparse (two days of readings): the reason is shown, no plot', async ()
   await expect(page.locator('figure.glucose-plot').count()).resolves.toBe(0);
   await expect(page.locator('[data-testid=glucose-table]').count()).resolves.toBe(0);
   await sb.shoot(page, 'smart-glucose-refused-400px', ['glucose', 'inputs']);
+  await page.close();
+  expect(unexpected()).toEqual([]);
+}, 60000);
+
+test('readings sent in UTC for a patient in America/Chicago: the fasting values at 04:00 Chicago time, the zone named on the plot, beside it and in the inputs', async () => {
+  const { page, rec } = await open('glu-tz', 400);
+  const d = rec.insulin!;
+  expect(d.step).toBe('raise');
+  expect(d.timeZone).toMatchObject({ zone: 'America/Chicago', from: 'patient' });
+  const times = await page.locator('[data-testid=glucose-table] tr[data-testid=fasting-row] td.time').allTextContents();
+  expect(times).toEqual(d.fasting.map(() => '04:00'));
+  await expect(page.locator('figure.glucose-plot svg.chart circle.mark.fasting').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-mgdl')))).resolves.toEqual(d.fasting.map(() => '172'));
+  await expect(page.textContent('[data-testid=glucose-zone]')).resolves.toMatch(/^Local times: America\/Chicago \(the patient's time zone\) for readings sent in UTC/);
+  await expect(page.textContent('figure.glucose-plot svg.chart text.axis-label')).resolves.toBe('date of the fasting reading (MM-DD, America/Chicago)');
+  const zoneRow = page.locator('[data-testid=inputs] tbody tr[data-key=timeZone]');
+  await expect(zoneRow.locator('td.value').textContent()).resolves.toBe('America/Chicago');
+  await expect(zoneRow.locator('td.source').textContent()).resolves.toMatch(/Patient\/glu-tz.*the patient's time zone \(FHIR timezone extension\)/);
+  await sb.shoot(page, 'smart-glucose-timezone-400px', ['glucose', 'inputs']);
   await page.close();
   expect(unexpected()).toEqual([]);
 }, 60000);
