@@ -29,16 +29,38 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The calendar date, clock minutes after midnight and UTC offset ("-05:00") of an instant in an IANA zone. */
-export function zonedClock(ms: number, zone: string): { date: string; minutes: number; offset: string } {
+/** The zone's UTC offset at an instant, minutes (Intl: the zone's wall clock minus UTC). */
+function offsetMinutes(ms: number, zone: string): number {
   const parts = Object.fromEntries(formatter(zone).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
   const [y, mo, d, h, mi, s] = ['year', 'month', 'day', 'hour', 'minute', 'second'].map((k) => Number(parts[k]));
-  const offsetMin = Math.round((Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - Math.floor(ms / 1000) * 1000) / 60_000);
+  return Math.round((Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+// the offset at the start of each UTC hour, per zone: a week of 5-minute CGM readings needs ~170 Intl calls, not 2,000
+const hourOffsets = new Map<string, number>();
+function offsetAtHour(zone: string, hour: number): number {
+  const key = `${zone}|${hour}`;
+  let o = hourOffsets.get(key);
+  if (o === undefined) {
+    o = offsetMinutes(hour * 3600_000, zone);
+    if (hourOffsets.size > 100_000) hourOffsets.clear();
+    hourOffsets.set(key, o);
+  }
+  return o;
+}
+
+/** The calendar date, clock minutes after midnight and UTC offset ("-05:00") of an instant in an IANA zone. */
+export function zonedClock(ms: number, zone: string): { date: string; minutes: number; offset: string } {
+  const hour = Math.floor(ms / 3600_000);
+  const a = offsetAtHour(zone, hour);
+  // the same offset at both ends of the hour: no change inside it (a zone changes its offset at most once an hour)
+  const offsetMin = a === offsetAtHour(zone, hour + 1) ? a : offsetMinutes(ms, zone);
+  const local = new Date(Math.floor(ms / 60_000) * 60_000 + offsetMin * 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);
   return {
-    date: `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
-    minutes: h! * 60 + mi!,
+    date: local.toISOString().slice(0, 10),
+    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
     offset: `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`,
   };
 }

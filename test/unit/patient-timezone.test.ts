@@ -4,7 +4,8 @@
 // 02:00 on the first Sunday of November (US Energy Policy Act 2005; 2026: 8 March, 1 November); Central European UTC+1,
 // summer time UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October (EU
 // Directive 2000/84/EC; 2026: 29 March, 25 October); India UTC+5:30 all year; New Zealand daylight time UTC+13 in
-// December. Zone placement: FHIR extension http://hl7.org/fhir/StructureDefinition/timezone (valueCode, IANA name).
+// December; Lord Howe Island UTC+10:30, +11 from 02:00 local on the first Sunday of October (a half-hour change,
+// inside a UTC hour). Zone placement: FHIR extension http://hl7.org/fhir/StructureDefinition/timezone (valueCode, IANA name).
 import type { FhirResource, Patient } from 'fhir/r4';
 import { toOrder } from '../../src/cds/orders.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
@@ -37,6 +38,8 @@ describe('zonedClock: an instant on the clock of an IANA zone (Intl)', () => {
     ['2026-10-25T03:30:00Z', 'Europe/Berlin', '2026-10-25', '04:30', '+01:00', 'EU summer time ended 2026-10-25 01:00 UTC: CET again'],
     ['2026-12-07T00:00:00Z', 'Asia/Kolkata', '2026-12-07', '05:30', '+05:30', 'India UTC+5:30 (half-hour offset)'],
     ['2026-12-07T18:00:00Z', 'Pacific/Auckland', '2026-12-08', '07:00', '+13:00', 'NZDT UTC+13: the local date is the next day'],
+    ['2026-10-03T15:15:00Z', 'Australia/Lord_Howe', '2026-10-04', '01:45', '+10:30', 'Lord Howe Island: half-hour daylight saving from 02:00 local on 2026-10-04 (15:30Z), before it UTC+10:30'],
+    ['2026-10-03T15:45:00Z', 'Australia/Lord_Howe', '2026-10-04', '02:45', '+11:00', 'after the change within the same UTC hour: UTC+11'],
     ['2026-12-07T23:59:00Z', 'UTC', '2026-12-07', '23:59', '+00:00', 'UTC itself'],
   ])('%s in %s → %s %s (%s) — %s', (instant, zone, date, time, offset) => {
     const c = zonedClock(Date.parse(instant), zone);
