@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isFhirServerAllowed, isServerPrefix } from './fhir/egress.js';
+import { isTimeZone } from './fhir/timezone.js';
 
 /** SMART Backend Services scopes the notification path needs: read the patient's data, create the alert. */
 export const BACKEND_SCOPE = 'system/Patient.rs system/Observation.rs system/MedicationRequest.rs system/MedicationStatement.rs system/Condition.rs system/Procedure.rs system/MedicationAdministration.rs system/Device.rs system/DetectedIssue.c';
@@ -101,6 +102,11 @@ const ConfigSchema = z
           .optional(),
       })
       .strict(),
+    /** IANA time zone for glucose readings sent in UTC when the Patient names none (basal insulin); empty = UTC clock time */
+    patientTimeZoneDefault: z
+      .string()
+      .default('')
+      .refine((z) => z === '' || isTimeZone(z), { message: 'must be an IANA time zone name (e.g. America/New_York) or empty' }),
     /** kidney-function dose bands: a serum creatinine older than this is not used (absent: knowledge/renal-bands.json policy, 30 days) */
     renal: z.object({ creatinineMaxAgeDays: z.number().int().min(1).max(365) }).strict().optional(),
     /** audit trail: retention, patient-id pseudonymization, spooling while the database is unavailable */
@@ -252,6 +258,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'AUDIT_WRITER_THREAD', path: 'audit.writerThread', parse: parseBool, description: 'SQLite store: `false` = write hook audit records on the main thread instead of a worker thread' },
   { env: 'DATABASE_POOL_SIZE', path: 'database.poolSize', parse: Number, description: 'PostgreSQL connections per replica' },
   { env: 'ADMIN_TOKEN', path: 'admin.token', parse: String, description: 'bearer token for `/admin/*` (≥ 16 characters); empty = admin endpoints answer 404' },
+  { env: 'PATIENT_TIME_ZONE_DEFAULT', path: 'patientTimeZoneDefault', parse: String, description: 'IANA time zone (e.g. America/New_York) for CGM/meter glucose readings sent in UTC when the Patient names none (basal insulin fasting window 04:00–08:00 local); empty (default) = their UTC clock time, said on the card' },
   { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },
   { env: 'NOTIFY_TOKEN', path: 'notify.token', parse: String, description: 'secret the FHIR Subscription sends as `Authorization: Bearer …` (its channel.header) to `POST /notifications` (≥ 16 characters); empty (default) = the endpoint answers 404' },
   { env: 'NOTIFY_CLIENT_ISS', path: 'notify.clientIss', parse: String, description: 'the EHR\'s CDS client `iss`: its overrides keep an alert from being written back again; write-backs are audited under it' },

@@ -7,7 +7,7 @@ let seq = 0;
 function labelled(title: string, desc: string, width: number, height: number, ...children: SVGElement[]): SVGElement {
   return labelledAs(title, desc, width, height, undefined, ...children);
 }
-function labelledAs(title: string, desc: string, width: number, height: number, ariaLabel: string | undefined, ...children: SVGElement[]): SVGElement {
+export function labelledAs(title: string, desc: string, width: number, height: number, ariaLabel: string | undefined, ...children: SVGElement[]): SVGElement {
   const id = `chart-${++seq}`;
   const naming = ariaLabel ? { 'aria-label': ariaLabel, 'aria-describedby': `${id}-d` } : { 'aria-labelledby': `${id}-t ${id}-d` };
   return s(
@@ -170,7 +170,7 @@ export interface DoseEvent {
 }
 
 /** Round tick step: 1, 2, 2.5 or 5 × 10^k, about `n` steps over `span`. */
-function niceStep(span: number, n: number): number {
+export function niceStep(span: number, n: number): number {
   const raw = span / Math.max(n, 1);
   const p = 10 ** Math.floor(Math.log10(raw));
   return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= raw) ?? 10 * p);
@@ -180,7 +180,22 @@ function timeStep(span: number, n: number): number {
   const raw = span / Math.max(n, 1);
   return [0.5, 1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 96, 168].find((m) => m >= raw) ?? Math.ceil(raw / 24) * 24;
 }
-const c1 = (v: number) => String(Math.round(v * 10) / 10);
+/**
+ * The value axis of a plot from 0 to `v1` in `step`s: a grid line at each tick above 0 and the tick's value, the top
+ * one with its unit (left-aligned at the chart's edge: "30 mg/L" is wider than the margin). `data-value` = the value.
+ */
+export function valueTicks(o: { L: number; R: number; y: (v: number) => number; v1: number; step: number; unit: string }): SVGElement[] {
+  const out: SVGElement[] = [];
+  for (let v = 0; v <= o.v1 + 1e-9; v += o.step) {
+    if (v > 0) out.push(s('line', { x1: o.L, x2: o.R, y1: c1(o.y(v)), y2: c1(o.y(v)), class: 'grid' }));
+    const top = v + o.step > o.v1 + 1e-9;
+    out.push(s('text', { x: top ? 0 : o.L - 5, y: c1(o.y(v) + 4), class: 'tick', 'text-anchor': top ? 'start' : 'end', 'data-value': fmt(v, 2) }, top ? `${fmt(v, 2)} ${o.unit}` : fmt(v, 2)));
+  }
+  return out;
+}
+
+/** SVG coordinate to 0.1 unit. */
+export const c1 = (v: number) => String(Math.round(v * 10) / 10);
 const pathOf = (pts: [number, number][]) => pts.map(([px, py], i) => `${i ? 'L' : 'M'}${c1(px)} ${c1(py)}`).join(' ');
 const finite = (v: number) => Number.isFinite(v);
 
@@ -230,13 +245,7 @@ export function timePlot(o: {
   const y = (v: number) => B - (Math.max(0, v) / v1) * (B - T);
   const marks: SVGElement[] = [];
   // grid and ticks
-  for (let v = 0; v <= v1 + 1e-9; v += yStep) {
-    if (v > 0) marks.push(s('line', { x1: L, x2: R, y1: c1(y(v)), y2: c1(y(v)), class: 'grid' }));
-    // the top tick carries the unit (the axis caption names it too)
-    const top = v + yStep > v1 + 1e-9;
-    // (left-aligned at the chart's edge: "30 mg/L" is wider than the margin)
-    marks.push(s('text', { x: top ? 0 : L - 5, y: c1(y(v) + 4), class: 'tick', 'text-anchor': top ? 'start' : 'end', 'data-value': fmt(v, 2) }, top ? `${fmt(v, 2)} ${o.unit}` : fmt(v, 2)));
-  }
+  marks.push(...valueTicks({ L, R, y, v1, step: yStep, unit: o.unit }));
   for (let t = t0; t <= t1 + 1e-9; t += xStep) {
     const last = t + xStep > t1 + 1e-9; // the last tick carries the unit, right-aligned to stay in the panel
     marks.push(s('text', { x: c1(x(t)), y: B + 15, class: 'tick', 'text-anchor': last ? 'end' : 'middle', 'data-value': fmt(t, 1) }, last ? `${fmt(t, 1)} ${tu}` : fmt(t, 1)));

@@ -1,9 +1,11 @@
 // Renders one Recommendation (the same object the card and the audit record come from) as the "Dosing details" page.
-// The banner is patient.ts, the genes genes.ts, the inputs inputs.ts, the list list.ts, the charts charts.ts.
+// The banner is patient.ts, the genes genes.ts, the inputs inputs.ts, the list list.ts, the charts charts.ts, the
+// insulin titration's glucose readings glucose.ts.
 import type { Recommendation } from '../../src/domain/recommendation.js';
 import { doseIntervalChart, factorChart, timePlot, type DoseEvent, type DoseMark } from './charts.js';
 import { fmt, h } from './dom.js';
 import { genesSection } from './genes.js';
+import { glucoseSection } from './glucose.js';
 import { gradeText } from './sources.js';
 import { inputsSection } from './inputs.js';
 import { SEVERITY_TEXT } from './list.js';
@@ -223,6 +225,7 @@ export function renderRecommendation(r: Recommendation, createdAt: string, patie
       h('h1', { 'data-testid': 'headline' }, capital(r.headline)),
     ),
     doseSection(r),
+    glucoseSection(r, section),
     renalSection(r),
     tdmSection(r),
     factorsSection(r),

@@ -48,9 +48,14 @@ export interface GlucoseReadingFact {
   sent: { value: number; unit: 'mg/dL' | 'mmol/L' };
   /** instant, ISO 8601 (UTC) */
   time: string;
-  /** calendar date and clock time in the timestamp's own offset (the patient's local time as the device recorded it) */
+  /**
+   * calendar date and clock time in the timestamp's own offset (the patient's local time as the device recorded it);
+   * for a reading sent in UTC (`sentInUtc`) the UTC clock until the titration places it in the patient's time zone
+   */
   localDate: string;
   localMinutes: number;
+  /** the timestamp was sent in UTC (`Z` or `-00:00`): its clock time is not the patient's local time */
+  sentInUtc?: true;
   method: 'cgm' | 'fingerstick';
   loinc: string;
   source: SourceRef;
@@ -220,6 +225,11 @@ export interface PatientFacts {
   glucoseUnread?: { reason: string; time?: string; source: SourceRef }[];
   /** the patient's devices (insulin pump, CGM, meters) */
   devices?: DeviceFact[];
+  /**
+   * the patient's IANA time zone (FHIR extension `timezone` on Patient or Patient.meta, src/fhir/timezone.ts):
+   * `zone` when the runtime knows the name, else `invalid` with the value as sent (ignored, and said)
+   */
+  timeZone?: { zone?: string; invalid?: string; source: SourceRef };
   /** data the service tried to obtain and could not, by kind (e.g. "weight: timeout") */
   unavailable: string[];
   /** values set aside and why (implausible, unknown unit, another patient, future date): PHI-free */

@@ -172,6 +172,12 @@ export interface InsulinDetail {
   tbr?: { below70: number; below54: number; days: number; readings: number; target70: number; target54: number };
   /** glucose readings read in the look-back window */
   readingsUsed: number;
+  /**
+   * the time zone that placed readings sent in UTC on the patient's clock (04:00–08:00 local): the Patient's
+   * (FHIR timezone extension), the configured default (PATIENT_TIME_ZONE_DEFAULT) or none (UTC clock time, a limit);
+   * `utcReadings`: readings of the look-back sent in UTC; `invalid`: the Patient's value that was ignored
+   */
+  timeZone?: { zone?: string; from: 'patient' | 'default' | 'none'; utcReadings: number; invalid?: string };
   /** why this step (shown on the card) */
   because: string;
 }

@@ -21,6 +21,7 @@ import type { GatherResult } from './gather.js';
 import { toCanonical, ucumCode, type Dimension } from './units.js';
 import { deviceFact, deviceIndex, observationDevice } from './devices.js';
 import { readGlucose } from './glucose.js';
+import { patientTimeZone } from './timezone.js';
 
 export const LOINC = 'http://loinc.org';
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -349,6 +350,11 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
         if (race) facts.race = { value: race, source: src };
         const detailed = detailedRaceCodes(r);
         if (detailed.length > 0) facts.raceDetailed = { value: detailed, source: src };
+        const tz = patientTimeZone(r);
+        if (tz) {
+          facts.timeZone = 'zone' in tz ? { zone: tz.zone, source: src } : { invalid: tz.invalid, source: src };
+          if ('invalid' in tz) notes.push('Patient time zone extension ignored: not an IANA time zone name');
+        }
         break;
       }
       case 'Observation': {

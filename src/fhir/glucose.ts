@@ -53,7 +53,7 @@ export function readGlucose(o: Observation, via: SourceRef['via'], device: Devic
   const spec = GLUCOSE_CODES[code]!;
   if (!USABLE.has(String(o.status))) return { ignored: `status ${String(o.status).slice(0, 32)}` };
   const t = typeof o.effectiveDateTime === 'string' ? o.effectiveDateTime : typeof o.effectiveInstant === 'string' ? o.effectiveInstant : undefined;
-  const m = t ? /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})/.exec(t) : null;
+  const m = t ? /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?/.exec(t) : null;
   const ms = t ? Date.parse(t) : Number.NaN;
   if (!m || Number.isNaN(ms)) return { ignored: 'no reading date-time' };
   if (ms > nowMs + 15 * 60_000) return { ignored: 'dated in the future' };
@@ -74,6 +74,8 @@ export function readGlucose(o: Observation, via: SourceRef['via'], device: Devic
       time: new Date(ms).toISOString(),
       localDate: m[1]!,
       localMinutes: Number(m[2]) * 60 + Number(m[3]),
+      // sent in UTC: its clock is not the patient's (RFC 3339: -00:00 = the local offset is unknown); +00:00 is an offset
+      ...(m[4] === 'Z' || m[4] === '-00:00' ? { sentInUtc: true as const } : {}),
       method: spec.method,
       loinc: code,
       source: { ...source, device: dev },

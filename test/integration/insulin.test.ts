@@ -6,7 +6,7 @@
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { orderSelectCall } from '../fixtures/orders.js';
-import { basalOrder, cgmTrace, device } from '../fixtures/cgm.js';
+import { basalOrder, cgmTrace, device, utcTraceFor, withTimeZone } from '../fixtures/cgm.js';
 import { patient, prefetchFrom, searchset } from '../fixtures/synthetic-patients.js';
 import { useFhirAndService } from '../support/service.js';
 
@@ -21,6 +21,10 @@ const week = (p: string, fasting: number, o: { lows?: { day: number; at: string;
  * - ins-rise: CGM (Dexcom G7 Device), fasting 172 mg/dL every day → raise 20 → 22 units
  * - ins-pump: the same readings and an active insulin pump Device → no step (pump)
  * - ins-low:  fasting 150, a level 2 low (50, 48 mg/dL for 2 h) yesterday at 02:00 → lower 20%: 20 → 16 units
+ * - ins-tz:   CGM readings sent in UTC (`Z`), 172 mg/dL 04:00–08:00 New York time and 120 otherwise; the Patient's
+ *             FHIR timezone extension says America/New_York → fasting 172 → raise 20 → 22
+ * - ins-utc:  the same readings, no time zone on the Patient → the UTC clock's 04:00–08:00 (the night in New York,
+ *             120 mg/dL) → at goal, no card
  */
 function resources(): FhirResource[] {
   return [
@@ -32,6 +36,10 @@ function resources(): FhirResource[] {
     ...week('ins-pump', 172),
     patient('ins-low', bornYearsAgo(70), 'male'),
     ...week('ins-low', 150, { lows: [{ day: 5, at: '02:00', values: [50, 48] }] }),
+    withTimeZone(patient('ins-tz', bornYearsAgo(58), 'female'), 'America/New_York'),
+    ...utcTraceFor('ins-tz-g', 'ins-tz', 'America/New_York', { fasting: 172, other: 120, days: 7, until: now }),
+    patient('ins-utc', bornYearsAgo(58), 'female'),
+    ...utcTraceFor('ins-utc-g', 'ins-utc', 'America/New_York', { fasting: 172, other: 120, days: 7, until: now }),
   ];
 }
 
@@ -80,6 +88,29 @@ describe('basal insulin titration through order-select', () => {
       expect(asked.some((u) => /Observation\?.*99504-3/.test(decodeURIComponent(u)))).toBe(true);
       expect(asked.some((u) => /Device\?patient=ins-rise/.test(u))).toBe(true);
     }
+  });
+
+  test.each([true, false])('readings sent in UTC, the Patient in America/New_York → the fasting window in New York time: raise 20 → 22, the zone in the inputs table (prefetch: %s)', async (withPrefetch) => {
+    const r = await env.svc.hook('dosing-order-select', orderSelectCall(env.fhir.url, TOKEN, 'ins-tz', draft('itz1', 'ins-tz'), withPrefetch ? { prefetch: prefetch('ins-tz') } : {}));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    expect(r.json.cards).toHaveLength(1);
+    const c = r.json.cards[0];
+    expect(c.summary).toMatch(/^insulin glargine: raise to 22 units once daily \(fasting mean 172 mg\/dL\)/);
+    expect(c.detail).toMatch(/\| Time zone of the readings \| America\/New\\_York \| Patient\/ins-tz.*the patient's time zone \(FHIR timezone extension\); \d+ reading\(s\) sent in UTC placed in it/);
+    // each fasting value at its New York clock time (the first reading of the window is 04:00 local)
+    expect(c.detail).toMatch(/\| Fasting glucose \d{4}-\d{2}-\d{2} 04:00 \| 172 mg\/dL \|/);
+    const asked = (await env.fhir.admin.requests()).map((q) => q.url);
+    if (withPrefetch) expect(asked).toEqual([]);
+    else expect(asked.some((u) => /\/Patient\/ins-tz$/.test(u))).toBe(true);
+  });
+
+  test.each([true, false])('the same readings, no time zone on the Patient → the UTC clock’s 04:00–08:00 (New York’s night, 120 mg/dL): at goal, no card (prefetch: %s)', async (withPrefetch) => {
+    const r = await env.svc.hook('dosing-order-select', orderSelectCall(env.fhir.url, TOKEN, 'ins-utc', draft('iutc1', 'ins-utc'), withPrefetch ? { prefetch: prefetch('ins-utc') } : {}));
+    expect(r.status).toBe(200);
+    expect(checkCdsResponse(r.json)).toEqual([]);
+    // fasting 120 mg/dL on the UTC clock (New York's night) is within 80–130: keep, which shows no card
+    expect(r.json.cards).toHaveLength(0);
   });
 
   test.each([true, false])('an insulin pump on file → no step, the reason on the card (prefetch: %s)', async (withPrefetch) => {

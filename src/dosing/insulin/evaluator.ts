@@ -5,8 +5,10 @@ import type { DraftOrder } from '../../domain/order.js';
 import type { PatientFacts } from '../../domain/facts.js';
 import type { Recommendation, RecommendationInput, Severity } from '../../domain/recommendation.js';
 import { deviceNote } from '../../fhir/devices.js';
+import { zonedClock } from '../../fhir/timezone.js';
 import type { InsulinKnowledge } from './knowledge.js';
 import { insulinPump, notBasalAlone, readInsulinDose } from './order.js';
+import { readingZone, within, type ReadingZone } from './readings.js';
 import { titrate } from './titrate.js';
 
 export interface InsulinOptions {
@@ -15,6 +17,20 @@ export interface InsulinOptions {
   mode: 'order' | 'monitor';
   /** the ingredient's RxNorm code when one is known (none is invented) */
   rxnorm?: string;
+  /** IANA zone for readings sent in UTC when the Patient names none (config PATIENT_TIME_ZONE_DEFAULT); empty = none */
+  defaultTimeZone?: string;
+}
+
+/** The "time zone of the readings" input: which zone placed the readings sent in UTC, and where it came from. */
+function zoneInput(facts: PatientFacts, z: ReadingZone, utcReadings: number): RecommendationInput {
+  const ignored = z.invalid !== undefined ? `; the Patient's time zone "${z.invalid}" is not an IANA time zone name and was ignored` : '';
+  const placed = utcReadings > 0 ? `${utcReadings} reading(s) sent in UTC placed in it; readings with their own UTC offset keep it` : 'every reading carries its own UTC offset, which is kept';
+  const base = { key: 'timeZone', label: 'Time zone of the readings', fingerprint: 'label' as const };
+  if (z.from === 'patient') return { ...base, value: z.zone!, note: `the patient's time zone (FHIR timezone extension); ${placed}`, ...(facts.timeZone ? { source: facts.timeZone.source } : {}) };
+  if (z.from === 'default') return { ...base, value: z.zone!, note: `configured default (PATIENT_TIME_ZONE_DEFAULT): the patient's record names no usable time zone${ignored}; ${placed}` };
+  if (utcReadings > 0)
+    return { ...base, value: 'UTC (no patient time zone)', note: `${utcReadings} reading(s) sent in UTC are taken at their UTC clock time, so the 04:00–08:00 fasting window may not be the patient's morning: no time zone on the Patient and none configured${ignored}` };
+  return { ...base, value: 'each reading\'s own UTC offset', note: `every reading carries its local offset${ignored}` };
 }
 
 const fmt = (v: number, d = 1) => Number(v.toFixed(d)).toString();
@@ -65,7 +81,9 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
   const oldest = readings[0] ? Date.parse(readings[0].time) : Number.NaN;
   if (glucoseProblem && !(oldest <= o.now.getTime() - a.lookbackDays * 86400_000))
     return refuse(`not all glucose readings of the last ${a.lookbackDays} days could be read (${glucoseProblem.slice(9)}): a low may be among those not read`);
-  const out = titrate({ readings, unread: facts.glucoseUnread ?? [], currentUnits: dose.units, stepUnits, now: o.now, ...(o.mode === 'monitor' && typeof order.resource.authoredOn === 'string' ? { doseSetAt: order.resource.authoredOn } : {}) }, k);
+  const zone = readingZone(facts.timeZone, o.defaultTimeZone);
+  if (readings.length > 0) inputs.push(zoneInput(facts, zone, within(readings, o.now, a.lookbackDays).filter((r) => r.sentInUtc).length));
+  const out = titrate({ readings, zone, unread: facts.glucoseUnread ?? [], currentUnits: dose.units, stepUnits, now: o.now, ...(o.mode === 'monitor' && typeof order.resource.authoredOn === 'string' ? { doseSetAt: order.resource.authoredOn } : {}) }, k);
   if (out.status === 'refused') {
     const unread = facts.glucoseUnread?.[0];
     if (unread) inputs.push({ key: 'glucoseUnread', label: 'Glucose reading not readable', value: unread.reason, source: unread.source });
@@ -74,8 +92,13 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
   const d = out.detail;
   for (const f of d.fasting)
     inputs.push({ key: `fasting:${f.localDate}`, label: `Fasting glucose ${f.localDate} ${f.localTime}`, value: fmt(f.mgDl, 0), unit: 'mg/dL', source: f.source, note: [f.sent.unit === 'mmol/L' ? `sent as ${f.sent.value} mmol/L` : undefined, deviceNote(f.source)].filter(Boolean).join('; ') });
+  const lowAt = (iso: string) => {
+    if (!zone.zone) return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+    const c = zonedClock(Date.parse(iso), zone.zone);
+    return `${c.date} ${String(Math.floor(c.minutes / 60)).padStart(2, '0')}:${String(c.minutes % 60).padStart(2, '0')} ${zone.zone}`;
+  };
   for (const l of d.lows)
-    inputs.push({ key: `low:${l.level}:${l.start}`, label: `Hypoglycaemia level ${l.level} (${l.start.slice(0, 16).replace('T', ' ')} UTC${l.minutes ? `, ${l.minutes} min` : ''})`, value: fmt(l.lowestMgDl, 0), unit: 'mg/dL', source: l.source, ...(deviceNote(l.source) ? { note: deviceNote(l.source)! } : {}) });
+    inputs.push({ key: `low:${l.level}:${l.start}`, label: `Hypoglycaemia level ${l.level} (${lowAt(l.start)}${l.minutes ? `, ${l.minutes} min` : ''})`, value: fmt(l.lowestMgDl, 0), unit: 'mg/dL', source: l.source, ...(deviceNote(l.source) ? { note: deviceNote(l.source)! } : {}) });
   // counted by its label only: every new reading changes the percentages a little, which is not a new fact (a low is
   // its own input, and crossing a target changes the step)
   if (d.tbr) inputs.push({ key: 'tbr', label: `CGM time below range (last ${a.tbrDays} days)`, value: `${d.tbr.below70}% < 70, ${d.tbr.below54}% < 54`, unit: 'mg/dL', note: `${d.tbr.readings} readings over ${d.tbr.days} days; consensus targets < ${d.tbr.target70}% and < ${d.tbr.target54}%`, fingerprint: 'label' });
@@ -83,7 +106,7 @@ export function evaluateBasalInsulin(facts: PatientFacts, order: DraftOrder, ing
 
   const notes = [
     d.because + '.',
-    `Fasting value = the lowest reading between 04:00 and 08:00 local time (as the device recorded it) of each day; last ${a.lookbackDays} days used, ${d.readingsUsed} readings.`,
+    `Fasting value = the lowest reading between 04:00 and 08:00 local time of each day (${zone.zone ? `a reading's own UTC offset, readings sent in UTC in ${zone.zone}` : d.timeZone?.utcReadings ? 'as the device recorded it; readings sent in UTC at their UTC clock time, no patient time zone known' : 'as the device recorded it'}); last ${a.lookbackDays} days used, ${d.readingsUsed} readings.`,
     ...(glucoseProblem ? [`Not every glucose reading on file was read (${glucoseProblem.slice(9)}); the last ${a.lookbackDays} days were, the time below range covers ${d.tbr?.days ?? 0} days.`] : []),
     ...(d.step === 'lower' ? ['If a clear cause explains the low (missed meal, unusual exercise, alcohol, another glucose-lowering drug), the reduction may not be needed: address the cause and override with that reason.'] : []),
     ...(d.step === 'raise' ? ['Stop increasing and review the regimen (overbasalization) when the basal dose exceeds about 0.5 units/kg/day, or with a large bedtime-to-morning glucose fall.'] : []),

@@ -4,6 +4,7 @@
 // (level 2) — for a CGM lasting at least 15 minutes (international consensus, Battelino 2019), any meter reading.
 import type { GlucoseReadingFact } from '../../domain/facts.js';
 import type { FastingValue, LowEpisode } from '../../domain/recommendation.js';
+import { zonedClock } from '../../fhir/timezone.js';
 
 export interface ReadingRules {
   fastingWindow: { fromMinutes: number; toMinutes: number };
@@ -84,4 +85,33 @@ export function timeBelowRange(readings: readonly GlucoseReadingFact[], rules: P
   if (cgm.length === 0) return undefined;
   const pct = (n: number) => Math.round((n / cgm.length) * 1000) / 10;
   return { below70: pct(cgm.filter((r) => r.mgDl < rules.level1MgDl).length), below54: pct(cgm.filter((r) => r.mgDl < rules.level2MgDl).length), readings: cgm.length };
+}
+
+/** Which zone places readings sent in UTC on the patient's clock, and where it came from (shown on the card). */
+export interface ReadingZone {
+  zone?: string;
+  from: 'patient' | 'default' | 'none';
+  /** the Patient's time zone value that is not an IANA name (ignored) */
+  invalid?: string;
+}
+
+/** The patient's own valid zone first, else the configured default (validated at start), else none. */
+export function readingZone(patient: { zone?: string; invalid?: string } | undefined, defaultZone: string | undefined): ReadingZone {
+  const invalid = patient?.invalid !== undefined ? { invalid: patient.invalid } : {};
+  if (patient?.zone) return { zone: patient.zone, from: 'patient' };
+  if (defaultZone) return { zone: defaultZone, from: 'default', ...invalid };
+  return { from: 'none', ...invalid };
+}
+
+/**
+ * Readings sent in UTC (`Z`) get the calendar date and clock time of the zone (the fasting window 04:00–08:00 is the
+ * patient's local time); readings with an explicit offset keep their own. Without a zone nothing changes.
+ */
+export function inZone(readings: readonly GlucoseReadingFact[], zone: string | undefined): GlucoseReadingFact[] {
+  if (!zone) return [...readings];
+  return readings.map((r) => {
+    if (!r.sentInUtc) return r;
+    const c = zonedClock(Date.parse(r.time), zone);
+    return { ...r, localDate: c.date, localMinutes: c.minutes };
+  });
 }

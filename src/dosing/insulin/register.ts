@@ -10,8 +10,11 @@ export function registerInsulinEvaluators(registry: EvaluatorRegistry, deps: Eva
       k ??= loadInsulinKnowledge();
       const rxnorm = c.drugs.ingredient(ingredient)?.rxcui;
       // the clock is read here, at the edge; the evaluator itself is pure
-      return [evaluateBasalInsulin(c.facts, c.order, ingredient, k, { now: new Date(), newId: c.newId, mode: c.mode ?? 'order', ...(rxnorm ? { rxnorm } : {}) })];
-      // glucose readings (CGM, meter) with their devices, and the patient's devices (insulin pump)
+      const defaultTimeZone = c.config.patientTimeZoneDefault;
+      return [evaluateBasalInsulin(c.facts, c.order, ingredient, k, { now: new Date(), newId: c.newId, mode: c.mode ?? 'order', ...(rxnorm ? { rxnorm } : {}), ...(defaultTimeZone ? { defaultTimeZone } : {}) })];
+      // glucose readings (CGM, meter) with their devices, and the patient's devices (insulin pump). The Patient (its
+      // time zone for readings sent in UTC) comes with the shared `patient` key, read for every drug: declaring it
+      // here would make it this evaluator's own and drop it for the others (src/dosing/registry.ts usesPrefetchKey).
     }, ['glucose', 'devices']);
   return registry;
 }

@@ -4,7 +4,7 @@
 import type { GlucoseReadingFact } from '../../domain/facts.js';
 import type { InsulinDetail } from '../../domain/recommendation.js';
 import type { InsulinKnowledge } from './knowledge.js';
-import { fastingValues, lowEpisodes, timeBelowRange, within } from './readings.js';
+import { fastingValues, inZone, lowEpisodes, timeBelowRange, within, type ReadingZone } from './readings.js';
 
 export interface TitrationInput {
   readings: readonly GlucoseReadingFact[];
@@ -15,6 +15,8 @@ export interface TitrationInput {
   now: Date;
   /** when the current dose was set (the active order's authoredOn), to keep "every 3 days" */
   doseSetAt?: string;
+  /** the zone for readings sent in UTC (readings.ts readingZone); absent = their UTC clock time */
+  zone?: ReadingZone;
 }
 
 export type TitrationOutcome = { status: 'titrated'; detail: InsulinDetail } | { status: 'refused'; reason: string; fastingCount?: number };
@@ -34,12 +36,13 @@ export function titrate(i: TitrationInput, k: InsulinKnowledge): TitrationOutcom
   const unreadRecent = i.unread.filter((u) => u.time === undefined || Date.parse(u.time) >= fromMs);
   if (unreadRecent.length > 0)
     return { status: 'refused', reason: `${unreadRecent.length} glucose reading(s) of the last ${a.lookbackDays} days could not be read (${unreadRecent[0]!.reason}): a reading whose unit is unknown could be a low, so no step is proposed` };
-  const recent = within(i.readings, i.now, a.lookbackDays);
+  const placed = inZone(i.readings, i.zone?.zone);
+  const recent = within(placed, i.now, a.lookbackDays);
   const fasting = fastingValues(recent, a).filter((f) => Date.parse(f.source.date ?? '') >= fromMs);
   if (fasting.length < a.minFastingValues)
     return { status: 'refused', reason: `only ${fasting.length} fasting glucose value(s) (lowest reading 04:00–08:00 local time) in the last ${a.lookbackDays} days; at least ${a.minFastingValues} are needed`, fastingCount: fasting.length };
   const lows = [...lowEpisodes(recent, k.tbr.level1MgDl, 1, a.cgmEventMinutes), ...lowEpisodes(recent, k.tbr.level2MgDl, 2, a.cgmEventMinutes)].sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
-  const tbrWindow = within(i.readings, i.now, a.tbrDays);
+  const tbrWindow = within(placed, i.now, a.tbrDays);
   const t = timeBelowRange(tbrWindow, rules);
   // the days the CGM readings read actually cover (at most tbrDays): a search cut short is not called 7 days
   const firstCgm = tbrWindow.find((r) => r.method === 'cgm');
@@ -47,7 +50,9 @@ export function titrate(i: TitrationInput, k: InsulinKnowledge): TitrationOutcom
   const tbr = t ? { ...t, days: covered, target70: k.tbr.targetBelow70Percent, target54: k.tbr.targetBelow54Percent } : undefined;
   const mean = Math.round((fasting.reduce((s, f) => s + f.mgDl, 0) / fasting.length) * 10) / 10;
   const target = { low: a.targetMgDl.low, high: a.targetMgDl.high };
-  const base = { currentUnits: i.currentUnits, stepUnits: i.stepUnits, target, meanFastingMgDl: mean, fasting, lows, ...(tbr ? { tbr } : {}), readingsUsed: recent.length };
+  const z = i.zone ?? { from: 'none' as const };
+  const timeZone = { ...(z.zone ? { zone: z.zone } : {}), from: z.from, utcReadings: recent.filter((r) => r.sentInUtc).length, ...(z.invalid !== undefined ? { invalid: z.invalid } : {}) };
+  const base = { currentUnits: i.currentUnits, stepUnits: i.stepUnits, target, meanFastingMgDl: mean, fasting, lows, ...(tbr ? { tbr } : {}), readingsUsed: recent.length, timeZone };
   const done = (d: Omit<InsulinDetail, keyof typeof base>): TitrationOutcome => ({ status: 'titrated', detail: { ...base, ...d } });
 
   const level2 = lows.some((l) => l.level === 2);
