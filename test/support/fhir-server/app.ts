@@ -84,6 +84,47 @@ export interface FhirTestServerOptions {
    * patient-scoped SMART token.
    */
   jwksUrl?: string;
+  /**
+   * Subscription topics to offer (Subscriptions R5 Backport IG, R4): each is advertised in /metadata
+   * (rest.resource Subscription: supportedProfile backport-subscription, extension
+   * capabilitystatement-subscriptiontopic-canonical); `define` also stores its definition in the IG's R4 shape, a
+   * Basic (code fhir-types#SubscriptionTopic) with the cross-version extensions SubscriptionTopic.url and
+   * .resourceTrigger (kept across /__admin/reset). The server stores Subscriptions; it sends no notifications.
+   */
+  subscriptionTopics?: SubscriptionTopicOffer[];
+}
+
+export interface SubscriptionTopicOffer {
+  /** the topic's canonical URL */
+  url: string;
+  /** the resource type it triggers on, e.g. Observation */
+  resource: string;
+  /** supportedInteraction (default create and update) */
+  interactions?: string[];
+  /** store the Basic definition too (default true) */
+  define?: boolean;
+}
+
+const BACKPORT_SD = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
+
+/** The IG's R4 topic shape (its example Basic-r4-encounter-complete): Basic with cross-version extensions. */
+export function topicBasic(t: SubscriptionTopicOffer, id: string): Resource {
+  return {
+    resourceType: 'Basic',
+    id,
+    code: { coding: [{ system: 'http://hl7.org/fhir/fhir-types', code: 'SubscriptionTopic' }] },
+    extension: [
+      { url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.url', valueUri: t.url },
+      { url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.title', valueString: `${t.resource} created or updated (test server)` },
+      {
+        url: 'http://hl7.org/fhir/4.3/StructureDefinition/extension-SubscriptionTopic.resourceTrigger',
+        extension: [
+          { url: 'resource', valueUri: `http://hl7.org/fhir/StructureDefinition/${t.resource}` },
+          ...(t.interactions ?? ['create', 'update']).map((c) => ({ url: 'supportedInteraction', valueCode: c })),
+        ],
+      },
+    ],
+  } as Resource;
 }
 
 export interface FhirTestServer {
@@ -174,7 +215,7 @@ function seedItems(data: unknown): { bundle?: Bundle; resources: Resource[] } {
   throw new HttpError(400, badRequest('seed must be a FHIR Bundle, a resource or an array of resources'));
 }
 
-function buildCapabilityStatement(smart: SmartOptions | undefined): CapabilityStatement {
+function buildCapabilityStatement(smart: SmartOptions | undefined, topics: SubscriptionTopicOffer[] = []): CapabilityStatement {
   const types = [
     'Patient', 'Observation', 'MedicationRequest', 'MedicationStatement', 'Medication', 'Condition',
     'AllergyIntolerance', 'Encounter', 'Practitioner', 'PractitionerRole', 'Organization', 'Procedure',
@@ -212,14 +253,26 @@ function buildCapabilityStatement(smart: SmartOptions | undefined): CapabilitySt
               },
             }
           : {}),
-        resource: types.map((type) => ({
-          type,
-          interaction: interactions.map((code) => ({ code })),
-          searchParam: [
-            { name: '_id', type: 'token' },
-            { name: '_lastUpdated', type: 'date' },
-          ],
-        })),
+        resource: [
+          ...types.map((type) => ({
+            type,
+            interaction: interactions.map((code) => ({ code })),
+            searchParam: [
+              { name: '_id', type: 'token' as const },
+              { name: '_lastUpdated', type: 'date' as const },
+            ],
+          })),
+          ...(topics.length > 0
+            ? [
+                {
+                  extension: topics.map((t) => ({ url: `${BACKPORT_SD}/capabilitystatement-subscriptiontopic-canonical`, valueCanonical: t.url })),
+                  type: 'Subscription' as const,
+                  supportedProfile: [`${BACKPORT_SD}/backport-subscription`],
+                  interaction: (['read', 'create', 'update', 'delete', 'search-type'] as const).map((code) => ({ code })),
+                },
+              ]
+            : []),
+        ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
       },
     ],
@@ -425,6 +478,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       }
       case 'POST /__admin/reset':
         repo.clear();
+        await defineTopics();
         log = [];
         fault = { mode: 'none' };
         return ok({ reset: true });
@@ -445,7 +499,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const base = baseUrl(req);
 
-    if (method === 'GET' && path === '/metadata') return send(res, 200, buildCapabilityStatement(opts.smart));
+    if (method === 'GET' && path === '/metadata') return send(res, 200, buildCapabilityStatement(opts.smart, opts.subscriptionTopics));
     if (method === 'GET' && path === '/.well-known/smart-configuration') {
       if (!opts.smart) throw new HttpError(404, outcomeOf('error', 'not-found', 'SMART is not configured on this server'));
       return send(res, 200, smartConfiguration(opts.smart), 'application/json; charset=utf-8');
@@ -639,6 +693,11 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   // keepAliveTimeoutThreshold of 2 s from that hint, so it never reused a socket
   server.keepAliveTimeout = 65_000;
 
+  async function defineTopics(): Promise<void> {
+    const defined = (opts.subscriptionTopics ?? []).map((t, i) => ({ t, i })).filter(({ t }) => t.define !== false);
+    if (defined.length > 0) await seed(defined.map(({ t, i }) => topicBasic(t, `subscription-topic-${i + 1}`)));
+  }
+  await defineTopics();
   if (opts.seed !== undefined) await seed(opts.seed);
 
   const port = await new Promise<number>((resolve, reject) => {

@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { FaultConfig, RequestLogEntry } from './app.js';
+import type { FaultConfig, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
 
-export type { FaultConfig, FaultMode, RequestLogEntry } from './app.js';
+export type { FaultConfig, FaultMode, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
 
 export interface StartFhirServerOptions {
   /** Accepted bearer token(s); when set, every request except /metadata needs `Authorization: Bearer <token>`. */
@@ -21,6 +21,8 @@ export interface StartFhirServerOptions {
   jwksUrl?: string;
   /** Page size when the client sends no _count (server default 20). */
   defaultCount?: number;
+  /** Backport IG topics to advertise in /metadata (and define as R4 Basic resources); see app.ts. */
+  subscriptionTopics?: SubscriptionTopicOffer[];
   /** Start-up timeout in ms (default 20000). */
   timeoutMs?: number;
 }
@@ -86,12 +88,14 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
   if (opts.smart) args.push('--smart-authorize', opts.smart.authorizeUrl, '--smart-token', opts.smart.tokenUrl);
   if (opts.defaultCount !== undefined) args.push('--default-count', String(opts.defaultCount));
   if (opts.jwksUrl) args.push('--jwks-url', opts.jwksUrl);
+  if (opts.subscriptionTopics) args.push('--subscription-topics', JSON.stringify(opts.subscriptionTopics));
   const env: NodeJS.ProcessEnv = { ...process.env, FHIR_BEARER_TOKEN: tokens.join(',') };
   // Options meant for the parent (jest's --experimental-vm-modules etc.) must not leak into the child.
   delete env['NODE_OPTIONS'];
   delete env['FHIR_SEED_FILE'];
   delete env['FHIR_PORT'];
   delete env['FHIR_JWKS_URL'];
+  delete env['FHIR_SUBSCRIPTION_TOPICS'];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
