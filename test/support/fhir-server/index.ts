@@ -7,8 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FaultConfig, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
+import type { Delivery } from './delivery.js';
 
 export type { FaultConfig, FaultMode, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
+export type { Delivery } from './delivery.js';
 
 export interface StartFhirServerOptions {
   /** Accepted bearer token(s); when set, every request except /metadata needs `Authorization: Bearer <token>`. */
@@ -23,6 +25,8 @@ export interface StartFhirServerOptions {
   defaultCount?: number;
   /** Backport IG topics to advertise in /metadata (and define as R4 Basic resources); see app.ts. */
   subscriptionTopics?: SubscriptionTopicOffer[];
+  /** Notify matching rest-hook Subscriptions of creates and updates made through the FHIR API (delivery.ts). */
+  deliverNotifications?: boolean;
   /** Start-up timeout in ms (default 20000). */
   timeoutMs?: number;
 }
@@ -35,6 +39,8 @@ export interface FhirAdmin {
   reset(): Promise<void>;
   /** Replaces the accepted bearer tokens ([] = no auth check). */
   setTokens(tokens: string[]): Promise<void>;
+  /** The notifications sent so far (deliverNotifications), once those queued have been sent. */
+  deliveries(): Promise<Delivery[]>;
 }
 
 export interface RunningFhirServer {
@@ -89,6 +95,7 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
   if (opts.defaultCount !== undefined) args.push('--default-count', String(opts.defaultCount));
   if (opts.jwksUrl) args.push('--jwks-url', opts.jwksUrl);
   if (opts.subscriptionTopics) args.push('--subscription-topics', JSON.stringify(opts.subscriptionTopics));
+  if (opts.deliverNotifications) args.push('--deliver-notifications');
   const env: NodeJS.ProcessEnv = { ...process.env, FHIR_BEARER_TOKEN: tokens.join(',') };
   // Options meant for the parent (jest's --experimental-vm-modules etc.) must not leak into the child.
   delete env['NODE_OPTIONS'];
@@ -96,6 +103,7 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
   delete env['FHIR_PORT'];
   delete env['FHIR_JWKS_URL'];
   delete env['FHIR_SUBSCRIPTION_TOPICS'];
+  delete env['FHIR_DELIVER_NOTIFICATIONS'];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
@@ -171,6 +179,7 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
       clearRequests: async () => void (await adminCall(base, 'DELETE', 'requests')),
       reset: async () => void (await adminCall(base, 'POST', 'reset')),
       setTokens: async (t) => void (await adminCall(base, 'PUT', 'tokens', { tokens: t })),
+      deliveries: async () => (await adminCall(base, 'GET', 'deliveries')) as Delivery[],
     },
     stop: kill,
   };

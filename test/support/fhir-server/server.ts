@@ -12,6 +12,7 @@
 //   --default-count N        FHIR_DEFAULT_COUNT     page size when the client sends no _count (default 20)
 //   --jwks-url URL           FHIR_JWKS_URL          also accept JWTs signed by this JWKS (patient claim = that Patient only)
 //   --subscription-topics J  FHIR_SUBSCRIPTION_TOPICS  JSON array of Backport IG topics to offer (app.ts SubscriptionTopicOffer)
+//   --deliver-notifications  FHIR_DELIVER_NOTIFICATIONS=true  notify matching rest-hook Subscriptions (delivery.ts)
 //   --exit-on-stdin-close                          exit when stdin reaches EOF (a parent that dies closes the pipe)
 //
 // When ready it prints exactly one JSON line to stdout:
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
         'default-count': { type: 'string' },
         'jwks-url': { type: 'string' },
         'subscription-topics': { type: 'string' },
+        'deliver-notifications': { type: 'boolean' },
         'exit-on-stdin-close': { type: 'boolean' },
       },
       strict: true,
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
       ...(authorizeUrl && tokenUrl ? { smart: { authorizeUrl, tokenUrl } } : {}),
       ...(jwksUrl ? { jwksUrl } : {}),
       ...(subscriptionTopics ? { subscriptionTopics } : {}),
+      ...(values['deliver-notifications'] || env['FHIR_DELIVER_NOTIFICATIONS'] === 'true' ? { deliverNotifications: true } : {}),
     });
   } catch (err) {
     fail(`cannot start: ${(err as Error).message}`, err);
