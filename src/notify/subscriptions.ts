@@ -137,7 +137,9 @@ export async function createSubscriptions(o: {
   if (mode !== 'criteria') {
     const meta = await get('metadata');
     if (!meta.ok) throw new SubscriptionSetupError(`the CapabilityStatement could not be read (HTTP ${meta.status}): cannot tell whether topic-based subscriptions are supported (--mode criteria skips the check)`);
-    const advertised = advertisedTopics(await meta.json().catch(() => undefined));
+    const capability = (await meta.json().catch(() => undefined)) as { resourceType?: unknown } | undefined;
+    if (capability?.resourceType !== 'CapabilityStatement') throw new SubscriptionSetupError('the server\'s /metadata is not a CapabilityStatement: cannot tell whether topic-based subscriptions are supported (--mode criteria skips the check)');
+    const advertised = advertisedTopics(capability);
     const definitions = advertised.length > 0 ? await topicDefinitions(get) : [];
     choice = chooseTopic(advertised, definitions, o.topic);
     if (!choice.topic && (mode === 'topic' || o.topic !== undefined)) throw new SubscriptionSetupError(`topic-based subscriptions are not possible: ${choice.reason}`);

@@ -106,6 +106,30 @@ test('--mode topic where no topic is advertised: refused, saying why, nothing cr
   expect((await fhir.admin.requests()).filter((r) => r.method === 'POST')).toEqual([]);
 }, 60000);
 
+test.each([
+  ['answers 503', { mode: 'error500', status: 503 }, /the CapabilityStatement could not be read \(HTTP 503\)/],
+  ['answers something that is not a CapabilityStatement', { mode: 'garbage' }, /\/metadata is not a CapabilityStatement/],
+] as const)('auto, the server\'s /metadata %s: refused, saying so, nothing created (--mode criteria would skip it)', async (_label, fault, message) => {
+  await fhir.admin.setFault({ ...fault, match: '/metadata', times: 1 });
+  await fhir.admin.clearRequests();
+  try {
+    await expect(script()).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(message) });
+    expect((await fhir.admin.requests()).filter((r) => r.method === 'POST')).toEqual([]);
+  } finally {
+    await fhir.admin.setFault({ mode: 'none' });
+  }
+}, 60000);
+
+test.each([
+  [['--mode', 'sometimes'], /--mode must be auto, topic or criteria/],
+  [['--heartbeat', 'hourly'], /--heartbeat must be a whole number of seconds/],
+  [['--mode', 'criteria', '--topic', 'http://x.test/t'], /--topic needs --mode topic or auto/],
+])('bad arguments %j: exit 1 naming them, nothing written', async (args, message) => {
+  await fhir.admin.clearRequests();
+  await expect(script({}, args)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(message) });
+  expect((await fhir.admin.requests()).filter((r) => r.method === 'POST')).toEqual([]);
+}, 60000);
+
 describe('a server offering a topic on Observation create/update (Backport IG, R4)', () => {
   // The R4 topic-based Subscription as the Backport IG's profile backport-subscription has it (STU 1.1
   // StructureDefinition-backport-subscription and its R4 example subscription-admission): criteria 1..1 the topic's
