@@ -22,6 +22,7 @@ import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from 
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { createDelivery } from './delivery.js';
+import { subscriptionCapability, topicBasic, type SubscriptionTopicOffer } from './topics.js';
 import { perBaseSearchParameters } from './search-parameters.js';
 
 export type FaultMode = 'none' | 'delay' | 'error500' | 'garbage' | 'close';
@@ -101,38 +102,7 @@ export interface FhirTestServerOptions {
   deliverNotifications?: boolean;
 }
 
-export interface SubscriptionTopicOffer {
-  /** the topic's canonical URL */
-  url: string;
-  /** the resource type it triggers on, e.g. Observation */
-  resource: string;
-  /** supportedInteraction (default create and update) */
-  interactions?: string[];
-  /** store the Basic definition too (default true) */
-  define?: boolean;
-}
-
-const BACKPORT_SD = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
-
-/** The IG's R4 topic shape (its example Basic-r4-encounter-complete): Basic with cross-version extensions. */
-export function topicBasic(t: SubscriptionTopicOffer, id: string): Resource {
-  return {
-    resourceType: 'Basic',
-    id,
-    code: { coding: [{ system: 'http://hl7.org/fhir/fhir-types', code: 'SubscriptionTopic' }] },
-    extension: [
-      { url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.url', valueUri: t.url },
-      { url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.title', valueString: `${t.resource} created or updated (test server)` },
-      {
-        url: 'http://hl7.org/fhir/4.3/StructureDefinition/extension-SubscriptionTopic.resourceTrigger',
-        extension: [
-          { url: 'resource', valueUri: `http://hl7.org/fhir/StructureDefinition/${t.resource}` },
-          ...(t.interactions ?? ['create', 'update']).map((c) => ({ url: 'supportedInteraction', valueCode: c })),
-        ],
-      },
-    ],
-  } as Resource;
-}
+export type { SubscriptionTopicOffer } from './topics.js';
 
 export interface FhirTestServer {
   url: string;
@@ -269,16 +239,7 @@ function buildCapabilityStatement(smart: SmartOptions | undefined, topics: Subsc
               { name: '_lastUpdated', type: 'date' as const },
             ],
           })),
-          ...(topics.length > 0
-            ? [
-                {
-                  extension: topics.map((t) => ({ url: `${BACKPORT_SD}/capabilitystatement-subscriptiontopic-canonical`, valueCanonical: t.url })),
-                  type: 'Subscription' as const,
-                  supportedProfile: [`${BACKPORT_SD}/backport-subscription`],
-                  interaction: (['read', 'create', 'update', 'delete', 'search-type'] as const).map((code) => ({ code })),
-                },
-              ]
-            : []),
+          ...subscriptionCapability(topics),
         ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
       },

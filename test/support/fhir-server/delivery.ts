@@ -10,14 +10,9 @@
 import { matchesSearchRequest, parseSearchRequest } from '@medplum/core';
 import type { MemoryRepository } from '@medplum/fhir-router';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
+import type { SubscriptionTopicOffer } from './topics.js';
 
 const BACKPORT_SD = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
-
-export interface TopicOffer {
-  url: string;
-  resource: string;
-  interactions?: string[];
-}
 
 export interface Delivery {
   subscription: string;
@@ -38,7 +33,7 @@ function matches(resource: Resource, query: string): boolean {
   }
 }
 
-export function createDelivery(repo: MemoryRepository, topics: TopicOffer[]) {
+export function createDelivery(repo: MemoryRepository, topics: SubscriptionTopicOffer[]) {
   const events = new Map<string, number>();
   const sent: Delivery[] = [];
   let chain: Promise<void> = Promise.resolve();
