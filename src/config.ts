@@ -6,6 +6,7 @@ import { isFhirServerAllowed, isServerPrefix } from './fhir/egress.js';
 import { isTimeZone } from './fhir/timezone.js';
 
 /** SMART Backend Services scopes the notification path needs: read the patient's data, create the alert. */
+export const COMMUNICATION_SCOPE = 'system/Communication.c';
 export const BACKEND_SCOPE = 'system/Patient.rs system/Observation.rs system/MedicationRequest.rs system/MedicationStatement.rs system/Condition.rs system/Procedure.rs system/MedicationAdministration.rs system/Device.rs system/DetectedIssue.c';
 
 const ConfigSchema = z
@@ -141,6 +142,8 @@ const ConfigSchema = z
         maxAttempts: z.number().int().min(1).max(50).default(6),
         /** first retry delay; doubled on each try */
         retryBaseMs: z.number().int().min(10).max(3600000).default(2000),
+        /** beside each DetectedIssue, a Communication to the order's requester (src/notify/communication.ts) */
+        communication: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -261,6 +264,7 @@ export const ENV_OVERRIDES: { env: string; path: string; parse: (s: string) => u
   { env: 'PATIENT_TIME_ZONE_DEFAULT', path: 'patientTimeZoneDefault', parse: String, description: 'IANA time zone (e.g. America/New_York) for CGM/meter glucose readings sent in UTC when the Patient names none (basal insulin fasting window 04:00–08:00 local); empty (default) = their UTC clock time, said on the card' },
   { env: 'RENAL_CREATININE_MAX_AGE_DAYS', path: 'renal.creatinineMaxAgeDays', parse: Number, description: 'renal dose bands: a serum creatinine older than this many days is not used (default 30)' },
   { env: 'NOTIFY_TOKEN', path: 'notify.token', parse: String, description: 'secret the FHIR Subscription sends as `Authorization: Bearer …` (its channel.header) to `POST /notifications` (≥ 16 characters); empty (default) = the endpoint answers 404' },
+  { env: 'NOTIFY_COMMUNICATION', path: 'notify.communication', parse: parseBool, description: '`true` = beside each DetectedIssue written back, a Communication (category alert, to the order\'s requester, about the DetectedIssue and the order, written once per facts); an order without a requester gets none (audited). Default `false`; the default `BACKEND_SCOPE` then asks for `system/Communication.c` too' },
   { env: 'NOTIFY_CLIENT_ISS', path: 'notify.clientIss', parse: String, description: 'the EHR\'s CDS client `iss`: its overrides keep an alert from being written back again; write-backs are audited under it' },
   { env: 'BACKEND_FHIR_URL', path: 'backend.fhirUrl', parse: String, description: 'the EHR\'s FHIR base URL the service reads and writes with its own credentials (must be under FHIR_ALLOWED_SERVERS)' },
   { env: 'BACKEND_TOKEN_URL', path: 'backend.tokenUrl', parse: String, description: 'the EHR\'s OAuth2 token endpoint (SMART Backend Services; also the assertion\'s `aud`)' },
@@ -320,5 +324,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     });
     throw new ConfigError(`invalid configuration (${file}):\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const c = parsed.data;
+  // the Communication needs its create scope; an operator's own BACKEND_SCOPE is taken as written
+  if (c.notify.communication && c.backend.scope === BACKEND_SCOPE) c.backend.scope = `${BACKEND_SCOPE} ${COMMUNICATION_SCOPE}`;
+  return c;
 }

@@ -1,7 +1,8 @@
 // One notified patient end to end: read the active orders and the data their evaluators declare from the EHR's FHIR
 // server with the service's own credentials, run the evaluators in monitor mode (the patient-view flow:
 // gatherForActiveOrders + evaluateOrders), drop what the prescriber overrode for the same facts, write a DetectedIssue
-// per remaining result (conditional create on the facts fingerprint), and audit it all.
+// per remaining result (conditional create on the facts fingerprint) — and, with NOTIFY_COMMUNICATION, a Communication
+// to the order's requester beside it (communication.ts) — and audit it all.
 import type { Logger } from 'pino';
 import { MAX_EVALUATED_ORDERS, suppressOverridden, type HookEngine } from '../cds/hookService.js';
 import { evaluateOrders, gatherForActiveOrders } from '../cds/monitoring.js';
@@ -9,17 +10,17 @@ import { activeOrders } from '../cds/orders.js';
 import { renderPrefetchTemplate } from '../cds/services.js';
 import { tenantOf } from '../domain/tenant.js';
 import { defaultRegistry } from '../dosing/registry.js';
-import { isFhirServerAllowed, type FhirServerPolicy } from '../fhir/egress.js';
+import type { FhirServerPolicy } from '../fhir/egress.js';
 import { extractFacts } from '../fhir/facts.js';
 import { gatherData, type GatherResult } from '../fhir/gather.js';
-import { detectedIssuesWritten, observeFhirCall } from '../observability/metrics.js';
+import { communicationsWritten, detectedIssuesWritten, observeFhirCall } from '../observability/metrics.js';
 import type { BackendCredentials } from './backendAuth.js';
-import { detectedIssueFor, ifNoneExist } from './detectedIssue.js';
+import { communicationFor, issueReference } from './communication.js';
+import { detectedIssueFor } from './detectedIssue.js';
+import { conditionalCreate } from './writeBack.js';
 
 /** Background work may take longer than a hook call: the deadline for one patient's FHIR reads. */
 export const NOTIFY_FHIR_DEADLINE_MS = 10_000;
-/** A write that takes longer counts as refused (and is retried). */
-const WRITE_TIMEOUT_MS = 10_000;
 export const NOTIFY_SERVICE_ID = 'dosing-notify';
 
 export interface NotifyEngine extends HookEngine {
@@ -36,6 +37,8 @@ export interface PatientOutcome {
   created: number;
   existing: number;
   suppressed: number;
+  /** NOTIFY_COMMUNICATION: Communications written now, found written before, and not sent for want of a requester */
+  communications: { created: number; existing: number; skipped: number };
 }
 
 export function backendPolicy(e: HookEngine): FhirServerPolicy {
@@ -80,7 +83,7 @@ export async function reevaluatePatient(e: NotifyEngine, patientId: string, log:
   });
   const failed = [...e.catalog.required, 'medicationRequests'].filter((k) => gathered.byKey[k]?.status === 'failed');
   if (ordersUnavailable || failed.length > 0) throw new TransientError(`FHIR read failed (${failed.join(', ')})`);
-  const none: PatientOutcome = { results: 0, created: 0, existing: 0, suppressed: 0 };
+  const none: PatientOutcome = { results: 0, created: 0, existing: 0, suppressed: 0, communications: { created: 0, existing: 0, skipped: 0 } };
   if (orders.length === 0) return none;
 
   const tEval = performance.now();
@@ -95,19 +98,38 @@ export async function reevaluatePatient(e: NotifyEngine, patientId: string, log:
   const kept = shown.filter((x) => records.includes(x.record));
   const evaluateMs = performance.now() - tEval;
 
-  const outcome: PatientOutcome = { results: kept.length, created: 0, existing: 0, suppressed };
+  const outcome: PatientOutcome = { results: kept.length, created: 0, existing: 0, suppressed, communications: { created: 0, existing: 0, skipped: 0 } };
   const written: string[] = [];
   let refused: string | undefined;
   for (const x of kept) {
-    const r = await writeIssue(e, detectedIssueFor(x, patientId, new Date()), x.record.factsFingerprint!);
+    const fingerprint = x.record.factsFingerprint!;
+    const r = await conditionalCreate(e, 'DetectedIssue', detectedIssueFor(x, patientId, new Date()), fingerprint);
     detectedIssuesWritten.inc({ result: r.result });
     if (r.result === 'refused') {
-      refused = r.reason;
+      refused = `DetectedIssue ${r.reason}`;
       written.push(`refused (${r.reason})`);
       continue;
     }
     outcome[r.result === 'created' ? 'created' : 'existing']++;
     written.push(`${r.ref ?? 'DetectedIssue'} ${r.result}`);
+    if (!e.config.notify.communication) continue;
+    // the message follows the alert: only once the DetectedIssue is there (a retry finds it, 200, and sends this)
+    const c = communicationFor(x, patientId, issueReference(r.ref, fingerprint), new Date());
+    if ('missing' in c) {
+      outcome.communications.skipped++;
+      communicationsWritten.inc({ result: 'skipped' });
+      written.push(`Communication not sent (${c.missing})`);
+      continue;
+    }
+    const w = await conditionalCreate(e, 'Communication', c, fingerprint);
+    communicationsWritten.inc({ result: w.result });
+    if (w.result === 'refused') {
+      refused = `Communication ${w.reason}`;
+      written.push(`Communication refused (${w.reason})`);
+      continue;
+    }
+    outcome.communications[w.result === 'created' ? 'created' : 'existing']++;
+    written.push(`${w.ref ?? 'Communication'} ${w.result}`);
   }
   // every write (or attempt) is audited: the results, their fingerprints and what the EHR answered
   try {
@@ -128,38 +150,7 @@ export async function reevaluatePatient(e: NotifyEngine, patientId: string, log:
   } catch (err) {
     log.error({ event: 'store_write_failed', error: (err as Error).name }, 'could not record the notification write-back');
   }
-  log.info({ event: 'notification_patient', results: kept.length, created: outcome.created, existing: outcome.existing, suppressed, refused: refused ?? null, fhirCalls: gathered.fhirCalls });
-  if (refused) throw new TransientError(`DetectedIssue write refused (${refused})`);
+  log.info({ event: 'notification_patient', results: kept.length, created: outcome.created, existing: outcome.existing, suppressed, ...(e.config.notify.communication ? { communications: outcome.communications } : {}), refused: refused ?? null, fhirCalls: gathered.fhirCalls });
+  if (refused) throw new TransientError(`write-back refused (${refused})`);
   return outcome;
-}
-
-type WriteResult = { result: 'created' | 'exists'; ref?: string } | { result: 'refused'; reason: string };
-
-/** Conditional create: 201 = written now, 200 = the same facts were written before; anything else is refused. */
-async function writeIssue(e: NotifyEngine, issue: object, fingerprint: string): Promise<WriteResult> {
-  const base = e.config.backend.fhirUrl;
-  if (!isFhirServerAllowed(base, backendPolicy(e))) return { result: 'refused', reason: 'server not allowed' };
-  let token: string;
-  try {
-    token = await e.credentials.token();
-  } catch {
-    return { result: 'refused', reason: 'no backend token' };
-  }
-  let res: Response;
-  try {
-    res = await fetch(`${new URL(base).href.replace(/\/+$/, '')}/DetectedIssue`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json', 'if-none-exist': ifNoneExist(fingerprint) },
-      body: JSON.stringify(issue),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
-    });
-  } catch (err) {
-    return { result: 'refused', reason: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' };
-  }
-  const body = (await res.json().catch(() => undefined)) as { resourceType?: string; id?: unknown } | undefined;
-  if (res.status === 401) e.credentials.invalidate();
-  if (res.status !== 201 && res.status !== 200) return { result: 'refused', reason: `HTTP ${res.status}` };
-  const ref = body?.resourceType === 'DetectedIssue' && typeof body.id === 'string' ? `DetectedIssue/${body.id}` : undefined;
-  return { result: res.status === 201 ? 'created' : 'exists', ...(ref ? { ref } : {}) };
 }

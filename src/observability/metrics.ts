@@ -133,6 +133,13 @@ export const detectedIssuesWritten = new Counter({
   registers: [registry],
 });
 
+export const communicationsWritten = new Counter({
+  name: 'cds_communications_total',
+  help: 'Communications to the order\'s requester (NOTIFY_COMMUNICATION), per result (created, exists, refused, skipped = the order names no requester)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
 export const notificationQueue = new Gauge({
   name: 'cds_notification_queue_items',
   help: 'Notification queue items per state (pending, working, parked = failed too often, needs attention; done)',

@@ -88,6 +88,39 @@ describe('metadata', () => {
   });
 });
 
+describe('Subscription topics (Subscriptions R5 Backport IG, R4)', () => {
+  const TOPIC = 'http://fhir-server.test/SubscriptionTopic/observation-changed';
+  let topics: RunningFhirServer;
+  beforeAll(async () => {
+    topics = await startFhirServer({ token: TOKEN_A, subscriptionTopics: [{ url: TOPIC, resource: 'Observation' }] });
+  }, 30000);
+  afterAll(async () => topics?.stop());
+
+  test('without the option, /metadata advertises no Subscription topics', async () => {
+    const cs = await (await fetch(`${fhir.url}/metadata`)).json();
+    expect(cs.rest[0].resource.find((r: { type: string }) => r.type === 'Subscription')).toBeUndefined();
+  });
+
+  test('with it: the topic in /metadata (canonical extension, backport-subscription profile) and its R4 Basic definition, kept across a reset', async () => {
+    const cs = await (await fetch(`${topics.url}/metadata`)).json();
+    const sub = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Subscription');
+    expect(sub).toMatchObject({
+      supportedProfile: ['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription'],
+      extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical', valueCanonical: TOPIC }],
+    });
+    const find = async () => (await (await fetch(`${topics.url}/Basic?code=${encodeURIComponent('http://hl7.org/fhir/fhir-types|SubscriptionTopic')}`, { headers: auth() })).json()).entry ?? [];
+    const [basic] = await find();
+    expect(basic.resource.extension).toContainEqual({ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.url', valueUri: TOPIC });
+    expect(basic.resource.extension.find((e: { url: string }) => e.url.endsWith('.resourceTrigger')).extension).toEqual([
+      { url: 'resource', valueUri: 'http://hl7.org/fhir/StructureDefinition/Observation' },
+      { url: 'supportedInteraction', valueCode: 'create' },
+      { url: 'supportedInteraction', valueCode: 'update' },
+    ]);
+    await topics.admin.reset();
+    expect(await find()).toHaveLength(1);
+  });
+});
+
 describe('create, read, update', () => {
   test('create returns 201 with Location and ETag; read returns the stored resource', async () => {
     const client = new Client({ baseUrl: fhir.url, bearerToken: TOKEN_A });

@@ -148,6 +148,25 @@ describe('configuration', () => {
     else expect(loadConfig({}, overrides).notify.token).toBe(on['notify.token']);
     if (error) expect(() => loadConfig({}, overrides)).toThrow(ConfigError);
   });
+
+  // Source: src/config.ts ENV_OVERRIDES NOTIFY_COMMUNICATION (README configuration table): default off; on, the default
+  // scope asks for the Communication create scope too; an operator's own scope is taken as written.
+  test.each<[string, NodeJS.ProcessEnv, boolean, boolean]>([
+    ['unset: off, no Communication scope', {}, false, false],
+    ['true', { NOTIFY_COMMUNICATION: 'true' }, true, true],
+    ['1', { NOTIFY_COMMUNICATION: '1' }, true, true],
+    ['false', { NOTIFY_COMMUNICATION: 'false' }, false, false],
+    ['on with an own BACKEND_SCOPE: kept as written', { NOTIFY_COMMUNICATION: 'true', BACKEND_SCOPE: 'system/*.rs system/DetectedIssue.c' }, true, false],
+  ])('NOTIFY_COMMUNICATION %s', (_l, env, communication, scoped) => {
+    const c = loadConfig(env);
+    expect(c.notify.communication).toBe(communication);
+    expect(c.backend.scope.split(' ').includes('system/Communication.c')).toBe(scoped);
+    if (!scoped && env['BACKEND_SCOPE']) expect(c.backend.scope).toBe(env['BACKEND_SCOPE']);
+  });
+
+  test('NOTIFY_COMMUNICATION that is not a boolean → ConfigError naming it', () => {
+    expect(() => loadConfig({ NOTIFY_COMMUNICATION: 'sometimes' })).toThrow(/notify\.communication \(env NOTIFY_COMMUNICATION\)/);
+  });
 });
 
 test('patientOf: Patient itself, subject or patient references; anything else none', () => {

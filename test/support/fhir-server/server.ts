@@ -11,6 +11,8 @@
 //   --smart-token URL        FHIR_SMART_TOKEN_URL      } /.well-known/smart-configuration
 //   --default-count N        FHIR_DEFAULT_COUNT     page size when the client sends no _count (default 20)
 //   --jwks-url URL           FHIR_JWKS_URL          also accept JWTs signed by this JWKS (patient claim = that Patient only)
+//   --subscription-topics J  FHIR_SUBSCRIPTION_TOPICS  JSON array of Backport IG topics to offer (app.ts SubscriptionTopicOffer)
+//   --deliver-notifications  FHIR_DELIVER_NOTIFICATIONS=true  notify matching rest-hook Subscriptions (delivery.ts)
 //   --exit-on-stdin-close                          exit when stdin reaches EOF (a parent that dies closes the pipe)
 //
 // When ready it prints exactly one JSON line to stdout:
@@ -19,7 +21,7 @@
 // SIGTERM / SIGINT close the server and exit 0.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createFhirTestServer, type FhirTestServer } from './app.js';
+import { createFhirTestServer, type FhirTestServer, type SubscriptionTopicOffer } from './app.js';
 
 function fail(message: string, detail?: unknown): never {
   process.stdout.write(JSON.stringify({ ready: false, error: message }) + '\n');
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
         'smart-token': { type: 'string' },
         'default-count': { type: 'string' },
         'jwks-url': { type: 'string' },
+        'subscription-topics': { type: 'string' },
+        'deliver-notifications': { type: 'boolean' },
         'exit-on-stdin-close': { type: 'boolean' },
       },
       strict: true,
@@ -62,6 +66,18 @@ async function main(): Promise<void> {
   const tokenUrl = values['smart-token'] ?? env['FHIR_SMART_TOKEN_URL'];
   if (!!authorizeUrl !== !!tokenUrl) fail('SMART needs both the authorize URL and the token URL');
   const jwksUrl = values['jwks-url'] ?? env['FHIR_JWKS_URL'];
+  const topicsText = values['subscription-topics'] ?? env['FHIR_SUBSCRIPTION_TOPICS'];
+  let subscriptionTopics: SubscriptionTopicOffer[] | undefined;
+  if (topicsText) {
+    try {
+      subscriptionTopics = JSON.parse(topicsText) as SubscriptionTopicOffer[];
+    } catch (err) {
+      fail(`--subscription-topics is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(subscriptionTopics) || !subscriptionTopics.every((t) => typeof t?.url === 'string' && typeof t?.resource === 'string')) {
+      fail('--subscription-topics must be a JSON array of {"url": …, "resource": …}');
+    }
+  }
 
   const seedFile = values.seed ?? env['FHIR_SEED_FILE'];
   let seed: unknown;
@@ -88,6 +104,8 @@ async function main(): Promise<void> {
       ...(defaultCount !== undefined ? { defaultCount } : {}),
       ...(authorizeUrl && tokenUrl ? { smart: { authorizeUrl, tokenUrl } } : {}),
       ...(jwksUrl ? { jwksUrl } : {}),
+      ...(subscriptionTopics ? { subscriptionTopics } : {}),
+      ...(values['deliver-notifications'] || env['FHIR_DELIVER_NOTIFICATIONS'] === 'true' ? { deliverNotifications: true } : {}),
     });
   } catch (err) {
     fail(`cannot start: ${(err as Error).message}`, err);
