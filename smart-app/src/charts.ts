@@ -2,6 +2,9 @@
 // description for screen readers. Widths are in viewBox units: the SVG scales to the panel.
 import { fmt, h, s, signed } from './dom.js';
 
+/** The frame every plot of the app draws in (SVG units): width, height and the left, top and bottom margins' edges. */
+export const PLOT_FRAME = { W: 400, H: 250, L: 44, T: 24, B: 250 - 44 } as const;
+
 let seq = 0;
 /** An SVG with role="img", a title and a description; `ariaLabel` (a one-sentence summary) replaces the title as name. */
 function labelled(title: string, desc: string, width: number, height: number, ...children: SVGElement[]): SVGElement {
@@ -226,12 +229,8 @@ export function timePlot(o: {
   const band = (o.band ?? []).filter((b) => finite(b.t) && finite(b.low) && finite(b.high));
   const measured = (o.measured ?? []).filter((p) => finite(p.t) && finite(p.value));
   const doses = (o.doses ?? []).filter((d) => finite(d.t) && finite(d.durationH));
-  const W = 400;
-  const H = 250;
-  const L = 44;
+  const { W, H, L, T, B } = PLOT_FRAME;
   const R = W - 12;
-  const T = 24;
-  const B = H - 44;
   const ts = [...predicted.map((p) => p.t), ...measured.map((p) => p.t), ...band.map((b) => b.t), ...doses.flatMap((d) => [d.t, d.t + d.durationH])];
   const vs = [...predicted.map((p) => p.value), ...measured.map((p) => p.value), ...band.map((b) => b.high), ...(o.target ? [o.target.high] : [])];
   const t0 = Math.min(0, ...ts);

@@ -3,7 +3,7 @@
 // its consensus targets, and the same numbers as a table (a screen reader and a printout get them). A refused
 // titration shows its reason instead of an empty plot. See docs/insulin.md ("SMART app").
 import type { InsulinDetail, Recommendation } from '../../src/domain/recommendation.js';
-import { c1, labelledAs, niceStep, valueTicks } from './charts.js';
+import { c1, labelledAs, niceStep, PLOT_FRAME, valueTicks } from './charts.js';
 import { fmt, h, s } from './dom.js';
 
 type Section = (title: string, cls: string, ...children: (Node | string | false | undefined)[]) => HTMLElement;
@@ -87,12 +87,8 @@ function glucosePlot(d: InsulinDetail): SVGElement {
   const zone = d.timeZone?.zone;
   const pts = d.fasting.map((f) => ({ f, t: Date.parse(f.source.date ?? ''), v: f.mgDl })).filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v));
   const lows = d.lows.map((l) => ({ l, t: Date.parse(l.start), v: l.lowestMgDl })).filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v));
-  const W = 400;
-  const H = 250;
-  const L = 44;
+  const { W, H, L, T, B } = PLOT_FRAME;
   const R = W - 14;
-  const T = 24;
-  const B = H - 44;
   const ts = [...pts.map((p) => p.t), ...lows.map((p) => p.t)];
   const t0 = Math.min(...ts) - 12 * 3600_000;
   const t1 = Math.max(...ts) + 12 * 3600_000;

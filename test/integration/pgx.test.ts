@@ -3,16 +3,13 @@
 import type { Condition, FhirResource, MedicationRequest } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype, textGenotype } from '../fixtures/synthetic-patients.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 import { pgxDraft, pgxHookBody, pgxPrefetch } from '../support/pgx-hooks.js';
 import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-pgx';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const UCUM = 'http://unitsofmeasure.org';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 function condition(id: string, patientId: string, icd10: string, display: string): Condition {
   return {
@@ -47,28 +44,18 @@ function resources(): FhirResource[] {
   ];
 }
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-  svc.allowFhirServer(fhir.url);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-beforeEach(async () => {
-  await fhir.admin.setFault({ mode: 'none' });
-  await fhir.admin.clearRequests();
-});
+const env = useFhirAndService(TOKEN, resources);
 
 const prefetchFor = (patientId: string) => pgxPrefetch(resources(), patientId);
 const draft = pgxDraft;
 const hookBody = (hook: 'order-select' | 'order-sign', patientId: string, mr: MedicationRequest, withPrefetch: boolean) =>
-  pgxHookBody({ hook, fhirServer: fhir.url, token: TOKEN, patientId, order: mr, ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}) });
+  pgxHookBody({ hook, fhirServer: env.fhir.url, token: TOKEN, patientId, order: mr, ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}) });
 
 async function call(patientId: string, mr: MedicationRequest, withPrefetch: boolean, hook: 'order-select' | 'order-sign' = 'order-select') {
-  const r = await svc.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', hookBody(hook, patientId, mr, withPrefetch));
+  const r = await env.svc.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', hookBody(hook, patientId, mr, withPrefetch));
   expect(r.status).toBe(200);
   expect(checkCdsResponse(r.json)).toEqual([]);
-  const requests = await fhir.admin.requests();
+  const requests = await env.fhir.admin.requests();
   if (withPrefetch) expect(requests).toHaveLength(0);
   else {
     expect(requests.some((e) => e.url.includes('84413-4'))).toBe(true);
@@ -174,7 +161,7 @@ describe.each([
 
 test('without prefetch a CPIC drug costs the EHR six queries: the patient, its medications, conditions and genomic results (by code and by category) — no vitals or labs', async () => {
   await call('pgx-clop', draft('clop-wire', 'pgx-clop', '32968', 'clopidogrel'), false);
-  const requests = await fhir.admin.requests();
+  const requests = await env.fhir.admin.requests();
   // Source: the CPIC evaluator declares only `genomics` and `genomicsCategory` (src/dosing/pgx/register.ts); the four
   // shared keys are read for every drug
   expect(requests.map((e) => e.path).sort()).toEqual(['/Condition', '/MedicationRequest', '/MedicationStatement', '/Observation', '/Observation', '/Patient/pgx-clop']);

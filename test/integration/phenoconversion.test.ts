@@ -6,15 +6,12 @@
 import type { FhirResource, MedicationRequest, MedicationStatement } from 'fhir/r4';
 import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype } from '../fixtures/synthetic-patients.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useFhirAndService } from '../support/service.js';
 import { pgxDraft, pgxHookBody, pgxPrefetch } from '../support/pgx-hooks.js';
 import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-pheno';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-let fhir: RunningFhirServer;
-let svc: TestService;
 
 // paroxetine: RxNorm ingredient 32937 (../shared/data/cpic/drugs.tsv)
 const paroxetine = { coding: [{ system: RXNORM, code: '32937', display: 'paroxetine' }], text: 'paroxetine 20 mg tablet' };
@@ -39,24 +36,14 @@ function resources(): FhirResource[] {
   ];
 }
 
-beforeAll(async () => {
-  [fhir, svc] = await Promise.all([startFhirServer({ token: TOKEN, seed: resources() }), startTestService({ 'fhir.deadlineMs': 1500, requestDeadlineMs: 3000 })]);
-  svc.allowFhirServer(fhir.url);
-}, 30000);
-afterAll(async () => {
-  await Promise.all([fhir?.stop(), svc?.close()]);
-});
-beforeEach(async () => {
-  await fhir.admin.setFault({ mode: 'none' });
-  await fhir.admin.clearRequests();
-});
+const env = useFhirAndService(TOKEN, resources);
 
 async function sign(patientId: string, order: MedicationRequest, withPrefetch: boolean) {
-  const body = pgxHookBody({ hook: 'order-sign', fhirServer: fhir.url, token: TOKEN, patientId, order, ...(withPrefetch ? { prefetch: pgxPrefetch(resources(), patientId) } : {}) });
-  const r = await svc.hook('dosing-order-sign', body);
+  const body = pgxHookBody({ hook: 'order-sign', fhirServer: env.fhir.url, token: TOKEN, patientId, order, ...(withPrefetch ? { prefetch: pgxPrefetch(resources(), patientId) } : {}) });
+  const r = await env.svc.hook('dosing-order-sign', body);
   expect(r.status).toBe(200);
   expect(checkCdsResponse(r.json)).toEqual([]);
-  const requests = await fhir.admin.requests();
+  const requests = await env.fhir.admin.requests();
   if (withPrefetch) expect(requests).toHaveLength(0);
   else {
     // the medications are read from both resource types, active only
@@ -97,8 +84,8 @@ describe.each([
       const prefetch = pgxPrefetch(resources(), 'pc-stop');
       prefetch['medicationRequests'] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: resources().find((r) => r.id === 'pc-stop-parox-mr') }] };
       prefetch['medicationStatements'] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: resources().find((r) => r.id === 'pc-stop-parox-ms') }] };
-      const body = pgxHookBody({ hook: 'order-sign', fhirServer: fhir.url, token: TOKEN, patientId: 'pc-stop', order: pgxDraft('cod-stop-raw', 'pc-stop', '2670', 'codeine'), prefetch });
-      const r = await svc.hook('dosing-order-sign', body);
+      const body = pgxHookBody({ hook: 'order-sign', fhirServer: env.fhir.url, token: TOKEN, patientId: 'pc-stop', order: pgxDraft('cod-stop-raw', 'pc-stop', '2670', 'codeine'), prefetch });
+      const r = await env.svc.hook('dosing-order-sign', body);
       expect(r.status).toBe(200);
       expect((r.json as { cards: any[] }).cards.filter((x) => /^Codeine:/.test(x.summary))).toEqual([]);
     });
