@@ -28,7 +28,7 @@ export function callsForAction(rec: Recommendation, card: Card): boolean {
 /**
  * What a recommendation was computed from, as a stable hash: the drug, the kind and severity of the result, the order
  * (id and current dose), each input's key, value, unit and source reference (or only its label, for inputs marked
- * `fingerprint: 'label'`), and the proposed dose. Dates, notes and
+ * `fingerprint: 'label'`; inputs marked `fingerprint: 'none'` are left out), and the proposed dose. Dates, notes and
  * wording are left out, so the same facts give the same fingerprint on every chart opening; a new creatinine result,
  * a changed order or a new genotype gives a new one.
  */
@@ -46,6 +46,7 @@ export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefi
     currentDose: order?.currentDose ? [order.currentDose.value, order.currentDose.unit, order.currentDose.frequencyPerDay ?? null] : null,
   });
   const inputs = rec.inputs
+    .filter((i) => i.fingerprint !== 'none')
     .map((i) =>
       JSON.stringify(
         i.fingerprint === 'label'

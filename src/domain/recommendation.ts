@@ -28,9 +28,11 @@ export interface RecommendationInput {
   /**
    * How the input counts in the monitoring facts fingerprint (src/cds/monitoring.ts): by default its value, unit and
    * source; "label": by its label only — for a fact that is re-recorded without changing (e.g. each dialysis session
-   * is a new Procedure, but "on hemodialysis" is the same fact), so an overridden card does not come back each time.
+   * is a new Procedure, but "on hemodialysis" is the same fact), so an overridden card does not come back each time;
+   * "none": not counted — an explanation that did not change the computation (the time zone row of a basal insulin
+   * titration whose readings all carry their own offset), so adding such a row never makes a stored override stale.
    */
-  fingerprint?: 'label';
+  fingerprint?: 'label' | 'none';
 }
 
 export interface Evidence {

@@ -118,6 +118,12 @@ describe('factsFingerprint: same facts → same fingerprint; any change of the f
     expect(factsFingerprint(session('Procedure/crrt-1', 'in-progress', 'Dialysis procedure (continuous renal replacement therapy)'), order)).not.toBe(monday);
     expect(monday).not.toBe(base);
   });
+  test('an input marked fingerprint "none" is not counted: an explanation row added in a later version keeps stored overrides valid', () => {
+    const explained = rec({ inputs: [...rec().inputs, { key: 'timeZone', label: 'Time zone of the readings', value: "each reading's own UTC offset", fingerprint: 'none' as const }] });
+    expect(factsFingerprint(explained, order)).toBe(base);
+    // the same row counted by its label (it placed readings) is a new fact
+    expect(factsFingerprint(rec({ inputs: [...rec().inputs, { key: 'timeZone', label: 'Time zone of the readings', value: 'America/New_York', fingerprint: 'label' as const }] }), order)).not.toBe(base);
+  });
   test.each<[string, Recommendation, DraftOrder]>([
     ['a new creatinine result (another Observation)', rec({ inputs: rec().inputs.map((i) => (i.key === 'creatinine' ? { ...i, source: { reference: 'Observation/cr3' } } : i)) }), order],
     ['a different creatinine value', rec({ inputs: rec().inputs.map((i) => (i.key === 'creatinine' ? { ...i, value: 3 } : i)) }), order],

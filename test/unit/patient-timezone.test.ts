@@ -7,6 +7,7 @@
 // December; Lord Howe Island UTC+10:30, +11 from 02:00 local on the first Sunday of October (a half-hour change,
 // inside a UTC hour). Zone placement: FHIR extension http://hl7.org/fhir/StructureDefinition/timezone (valueCode, IANA name).
 import type { FhirResource, Patient } from 'fhir/r4';
+import { factsFingerprint } from '../../src/cds/monitoring.js';
 import { toOrder } from '../../src/cds/orders.js';
 import { DrugDictionary } from '../../src/domain/drugs.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
@@ -114,6 +115,14 @@ describe('the fasting window 04:00–08:00 in the patient’s time zone (ADA fas
       expect(r.kind).toBe('missing-data');
       expect(r.missing[0]).toMatch(e.missing!);
     }
+  });
+
+  test('the zone row counts in the facts fingerprint only when it placed readings: with every reading on its own offset, the row changes no stored override', () => {
+    const withoutRow = (r: Recommendation) => ({ ...r, inputs: r.inputs.filter((i) => i.key !== 'timeZone') });
+    const own = evaluate(days(dec, '06:30:00-05:00'), '2026-12-07T17:00:00Z', { zone: 'Europe/Berlin' });
+    expect(factsFingerprint(own, toOrder(basalOrder('o1', P, 20), dict))).toBe(factsFingerprint(withoutRow(own), toOrder(basalOrder('o1', P, 20), dict)));
+    const placed = evaluate(days(dec, '11:30:00Z'), '2026-12-07T17:00:00Z', { zone: 'America/New_York' });
+    expect(factsFingerprint(placed, toOrder(basalOrder('o1', P, 20), dict))).not.toBe(factsFingerprint(withoutRow(placed), toOrder(basalOrder('o1', P, 20), dict)));
   });
 
   test('a Patient time zone that is not a string (valueCode 5) is ignored with a note in the facts', () => {

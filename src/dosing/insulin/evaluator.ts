@@ -25,7 +25,9 @@ export interface InsulinOptions {
 function zoneInput(facts: PatientFacts, z: ReadingZone, utcReadings: number): RecommendationInput {
   const ignored = z.invalid !== undefined ? `; the Patient's time zone "${z.invalid}" is not an IANA time zone name and was ignored` : '';
   const placed = utcReadings > 0 ? `${utcReadings} reading(s) sent in UTC placed in it; readings with their own UTC offset keep it` : 'every reading carries its own UTC offset, which is kept';
-  const base = { key: 'timeZone', label: 'Time zone of the readings', fingerprint: 'label' as const };
+  // the zone counts in the facts fingerprint only when it placed readings (a reading with its own offset keeps it):
+  // otherwise the row explains and changes nothing, and must not make a stored override stale
+  const base = { key: 'timeZone', label: 'Time zone of the readings', fingerprint: utcReadings > 0 ? ('label' as const) : ('none' as const) };
   if (z.from === 'patient') return { ...base, value: z.zone!, note: `the patient's time zone (FHIR timezone extension); ${placed}`, ...(facts.timeZone ? { source: facts.timeZone.source } : {}) };
   if (z.from === 'default') return { ...base, value: z.zone!, note: `configured default (PATIENT_TIME_ZONE_DEFAULT): the patient's record names no usable time zone${ignored}; ${placed}` };
   if (utcReadings > 0)
