@@ -23,6 +23,12 @@ export interface NamedAlleleCuration {
   strand?: { value: 'plus' | 'minus'; sources: string[] };
   /** genes read by allele function: allele functions → CPIC lookup value (scripts/knowledge/functions.ts) */
   functionRules?: FunctionRule[];
+  /** a check on `grch37`: every verified GRCh37 position lies at this distance below its GRCh38 position */
+  grch37Offset?: { value: number; note: string };
+  /** transcripts (with version) whose c. numbering `codingNames` use, each with its sources; the first is the default */
+  transcripts?: Record<string, string[]>;
+  /** GRCh38 g. HGVS ("g.154534419G>A") → its c. name on the transcripts above, with two or more sources */
+  codingNames?: Record<string, { name: string; sources: string[] }>;
 }
 
 /** One gene of scripts/pgx-named-alleles.json. */
@@ -145,11 +151,15 @@ function applyCuration(gene: string, g: NamedGeneVariants, c: NamedAlleleCuratio
   }
   if (c.refseq37) g.refseq37 = c.refseq37;
   for (const [rsid, p] of Object.entries(c.grch37 ?? {})) {
-    const v = g.variants.find((x) => x.rsid === rsid);
-    if (!v) throw new Error(`curation: ${gene} ${rsid} is not a defining variant`);
+    // an rsID with several alternate alleles (G6PD rs72554665: Canton, Cosenza) is one position: all get it
+    const vs = g.variants.filter((x) => x.rsid === rsid);
+    if (vs.length === 0) throw new Error(`curation: ${gene} ${rsid} is not a defining variant`);
     if (p.sources.length < 2) throw new Error(`curation: ${gene} ${rsid} GRCh37 position needs two sources`);
-    v.pos37 = p.pos;
+    if (new Set(vs.map((v) => v.pos)).size > 1) throw new Error(`curation: ${gene} ${rsid} has several GRCh38 positions`);
+    if (c.grch37Offset && vs[0]!.pos - p.pos !== c.grch37Offset.value) throw new Error(`curation: ${gene} ${rsid} GRCh37 ${p.pos} is not GRCh38 ${vs[0]!.pos} - ${c.grch37Offset.value}`);
+    for (const v of vs) v.pos37 = p.pos;
   }
+  applyCodingNames(gene, g, c);
   for (const [name, r] of Object.entries(c.rsids ?? {})) {
     const v = g.variants.find((x) => x.name === name);
     if (!v) throw new Error(`curation: ${gene} ${name} is not a defining variant`);
@@ -162,6 +172,57 @@ function applyCuration(gene: string, g: NamedGeneVariants, c: NamedAlleleCuratio
     if (variant < 0 || !g.alleles.some((a) => a.name === p.allele && a.variants.includes(variant))) throw new Error(`curation: ${gene} proxy ${p.rsid} → ${p.allele} does not fit`);
     (g.proxies ??= []).push({ variant, allele: p.allele, note: p.note });
   }
+}
+
+const C_SNV = /^c\.(\d{1,5})([ACGT])>([ACGT])$/;
+
+/**
+ * Curated c. names (G6PD, whose CPIC alleles are not named by c. changes): each must be the change of its GRCh38
+ * variant read on the gene's strand (on the minus strand: the reverse complement of the plus-strand bases), must not
+ * contradict a name the variant already has, and must fit every CPIC allele name that states positions of its
+ * alleles ("A- 680T_376G": c.680 → T, c.376 → G; "202G>A_376A>G_1264C>G": exactly those changes).
+ */
+function applyCodingNames(gene: string, g: NamedGeneVariants, c: NamedAlleleCuration): void {
+  const entries = Object.entries(c.codingNames ?? {});
+  if (entries.length === 0) return;
+  const tx = Object.keys(c.transcripts ?? {});
+  if (tx.length === 0 || tx.some((t) => !/^NM_\d{6,9}\.\d{1,2}$/.test(t))) throw new Error(`curation: ${gene} c. names need the transcript (with version) they are numbered on`);
+  for (const [t, sources] of Object.entries(c.transcripts!)) if (sources.length < 2) throw new Error(`curation: ${gene} transcript ${t} needs two sources`);
+  const used = new Set<string>();
+  for (const [key, e] of entries) {
+    const gm = /^g\.(\d+)([ACGT])>([ACGT])$/.exec(key);
+    const cm = C_SNV.exec(e.name);
+    if (!gm || !cm) throw new Error(`curation: ${gene} c. name ${key} → ${e.name} is not a single-base substitution`);
+    if (e.sources.length < 2) throw new Error(`curation: ${gene} ${e.name} needs two sources`);
+    const v = g.variants.find((x) => x.pos === Number(gm[1]) && x.ref === gm[2] && x.alt === gm[3]);
+    if (!v) throw new Error(`curation: ${gene} ${key} is not a defining variant`);
+    const want = g.strand === 'minus' ? `${COMPLEMENT[v.ref]}>${COMPLEMENT[v.alt]}` : `${v.ref}>${v.alt}`;
+    if (`${cm[2]}>${cm[3]}` !== want) throw new Error(`curation: ${gene} ${e.name} does not fit ${key} read on the ${g.strand} strand (${want})`);
+    if (v.name && v.name !== e.name) throw new Error(`curation: ${gene} ${key} is already named ${v.name}, not ${e.name}`);
+    if (used.has(e.name)) throw new Error(`curation: ${gene} ${e.name} names two variants`);
+    used.add(e.name);
+    v.name = e.name;
+  }
+  // CPIC allele names that state coding positions: "A- 202A_376G" (position + alternate base), "202G>A_376A>G_1264C>G"
+  for (const a of g.alleles) {
+    const named = a.variants.map((i) => g.variants[i]!).filter((v) => v.name && C_SNV.test(v.name));
+    const claims = JOINED_CHANGES.test(a.name)
+      ? a.name.split('_').map((x) => ({ pos: /^\d+/.exec(x)![0], alt: x.slice(-1) }))
+      : [...a.name.matchAll(/(?:^|[\s_])(\d{2,5})([ACGT])(?=_|$)/g)].map((m) => ({ pos: m[1]!, alt: m[2]! }));
+    if (claims.length === 0) continue;
+    const stated = claims.map((cl) => `c.${cl.pos}→${cl.alt}`).join(', ');
+    for (const cl of claims) {
+      const at = g.variants.filter((v) => v.name && C_SNV.exec(v.name)?.[1] === cl.pos);
+      if (at.length === 0) continue; // a position whose c. name is not curated
+      if (!named.some((v) => C_SNV.exec(v.name!)?.[1] === cl.pos && v.name!.endsWith(cl.alt))) throw new Error(`curation: ${gene} ${a.name} states ${stated}, which none of its variants' c. names is`);
+    }
+    // and every c. name of its variants is one of the changes the allele name states
+    for (const v of named) {
+      const m = C_SNV.exec(v.name!)!;
+      if (!claims.some((cl) => cl.pos === m[1] && cl.alt === m[3])) throw new Error(`curation: ${gene} ${a.name} states ${stated}, which ${v.name} is not`);
+    }
+  }
+  g.transcripts = tx;
 }
 
 /** DPYD-style genes from the CPIC allele definition tables. */

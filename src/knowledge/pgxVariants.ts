@@ -37,6 +37,12 @@ export interface NamedGeneVariants {
   refseq: string;
   /** RefSeq chromosome accession of the GRCh37 positions */
   refseq37?: string;
+  /**
+   * transcripts (with version) whose c. numbering the variants' c. names use, where curated (G6PD: NM_001360016.2);
+   * a c. HGVS on another transcript or version is not read. Absent: the c. names are CPIC's own and any accession is
+   * accepted (DPYD, RYR1, CACNA1S).
+   */
+  transcripts?: string[];
   /** strand the gene is read from: c. names are complements of the plus-strand bases on a minus-strand gene */
   strand: 'plus' | 'minus';
   /** name of the reference allele, e.g. "Reference" */

@@ -85,8 +85,13 @@ export function resolveToken(g: NamedGeneVariants, raw: string): Resolved {
     if (accession && !build37 && accession !== g.refseq) return accession.split('.')[0] === g.refseq.split('.')[0] || accession.split('.')[0] === g.refseq37?.split('.')[0] ? { error: `${accession} is a reference sequence version whose positions are not in the knowledge` } : undefined;
     const i = g.variants.findIndex((v) => (build37 ? v.pos37 === pos : v.pos === pos) && v.ref === ref && v.alt === alt);
     if (i >= 0) return { variant: i };
-    return build37 && !g.variants.some((v) => v.pos37 !== undefined) ? { error: 'GRCh37 positions of this gene are not in the knowledge' } : undefined;
+    if (build37 && !g.variants.some((v) => v.pos37 !== undefined)) return { error: 'GRCh37 positions of this gene are not in the knowledge' };
+    // only some GRCh37 positions are verified (G6PD): any other GRCh37 position is not read, and says so
+    if (build37 && g.transcripts) return { error: `${accession}:g.${pos} is not one of the verified GRCh37 positions of this gene` };
+    return undefined;
   }
+  // c. names on a curated transcript (G6PD: NM_001360016.2): another transcript or version numbers differently
+  if (g.transcripts && /^c\./i.test(t)) return codingName(g, accession, t);
   // c. names, m. names and the legacy mitochondrial notation (A1555G, 1555A>G)
   let name = t;
   if (g.kind === 'mitochondrial') {
@@ -98,6 +103,31 @@ export function resolveToken(g: NamedGeneVariants, raw: string): Resolved {
   const nl = name.toLowerCase();
   const i = g.variants.findIndex((v) => v.name?.toLowerCase() === nl);
   return i >= 0 ? { variant: i } : undefined;
+}
+
+/**
+ * A c. HGVS of a gene whose c. names are curated on a transcript (G6PD). Without accession it is read on the first
+ * curated transcript (NM_001360016.2, the numbering of the literature and of CPIC's allele names); with an accession
+ * only on a curated transcript and version (NM_000402.4 numbers the longer isoform: its c.563 is another codon). A
+ * known position with other bases contradicts the knowledge and is an error; an unknown position is not this gene's.
+ */
+function codingName(g: NamedGeneVariants, accession: string | undefined, t: string): Resolved {
+  const tx = g.transcripts ?? [];
+  if (accession && !tx.includes(accession)) {
+    const base = accession.split('.')[0];
+    if (tx.some((x) => x.split('.')[0] === base)) return { error: `${accession} is a transcript version whose c. numbering is not in the knowledge (only ${tx.join(', ')})` };
+    if (/^NM_/.test(accession)) return { error: `${accession} is a transcript whose c. numbering is not in the knowledge (only ${tx.join(', ')})` };
+    return undefined;
+  }
+  const m = /^c\.(\d{1,5})([ACGT])>([ACGT])$/i.exec(t);
+  const name = m ? `c.${m[1]}${m[2]!.toUpperCase()}>${m[3]!.toUpperCase()}` : t;
+  const i = g.variants.findIndex((v) => v.name === name);
+  if (i >= 0) return { variant: i };
+  if (m) {
+    const at = g.variants.filter((v) => v.name && new RegExp(`^c\\.${m[1]}[ACGT]>`).test(v.name)).map((v) => v.name!);
+    if (at.length) return { error: `${name} contradicts the knowledge: at c.${m[1]} it has ${at.join(', ')}` };
+  }
+  return undefined;
 }
 
 function clipName(s: string): string {

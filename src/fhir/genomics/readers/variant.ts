@@ -87,6 +87,12 @@ export function readVariant(e: Entry, ctx: ReadContext): ReadOutcome | NamedCall
   const accGene = [...genomic, ...coding]
     .map((s) => {
       const acc = /^(NC_\d{6})/.exec(s)?.[1];
+      // a c. HGVS on a curated transcript (G6PD NM_001360016.2) names its gene
+      const nm = /^(NM_\d{6,9})/.exec(s)?.[1];
+      if (nm) {
+        const tx = Object.entries(c.genes).filter(([, ng]) => ng.transcripts?.some((t) => t.split('.')[0] === nm));
+        return tx.length === 1 ? tx[0]![0] : undefined;
+      }
       if (!acc) return undefined;
       const hits = Object.entries(c.genes).filter(([, ng]) => (ng.refseq.startsWith(acc) || ng.refseq37?.startsWith(acc)) && resolvesVariant(ng, s));
       return hits.length === 1 ? hits[0]![0] : undefined;
