@@ -48,7 +48,7 @@ export function reportLines(r: Report): string[] {
     '',
     `Closed loop: ${m.warmup} s warm-up then ${m.duration} s measured per level (autocannon, keep-alive). Paired: ${m.pairs} round(s) at 16 connections of (a), (b) and each scenario (c) back to back, ${m.pairSeconds} s each after a 1 s warm-up, median of the ratios; CPU per call read from /proc (main thread, and whole process: all threads — thread pool, GC helpers, the audit writer). Open loop: ${m.rates.join(', ')} calls/s, ${m.openSeconds} s each after 1 s at the same rate (bench/open-loop.ts: requests start on a fixed schedule on up to 64 keep-alive connections; latency from each request's scheduled start to the end of its response).`,
     '',
-    `Service node flags: \`${r.serviceFlags}\`.`,
+    `Service node flags: ${r.serviceFlags}.`,
     ...(r.note ? ['', `Note: ${r.note}`] : []),
     ...(short.length ? ['', `Token pool ran short (tokens signed during a measured run, which understates the process under test): ${short.join('; ')}.`] : []),
     '',

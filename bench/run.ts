@@ -21,7 +21,7 @@ import { freePort } from '../test/support/service.js';
 import { openLoop } from './open-loop.js';
 import { reportLines, type OpenRow, type PairedRow, type Row } from './report.js';
 import { amoxicillin, BENCH_ALGS, clientsJson, clopidogrel, cyp2c19, hookBody, KEYS, type BenchAlg } from './requests.js';
-import { bumpRate, cycledTokens, noteRate, poolFor, stopSigners, type TokenSource } from './tokens.js';
+import { bumpRate, cycledTokens, exactPool, noteRate, poolFor, stopSigners, type TokenSource } from './tokens.js';
 
 const QUICK = process.argv.includes('--quick');
 const DURATION = QUICK ? 2 : Number(process.env['BENCH_DURATION'] ?? 5);
@@ -216,9 +216,10 @@ async function loopDelay(url: string): Promise<{ p50: number; p99: number; max: 
 
 /** Open loop at `rate`: 1 s warm-up at the same rate, then OPEN_SECONDS measured, with CPU per call from /proc. */
 async function openRun(s: Series, rate: number): Promise<OpenRow> {
-  const warm = await tokensFor(s, 1, rate);
+  const aud = `${s.proc.url}${PATH}`;
+  const warm = await exactPool(aud, rate, s.alg);
   await openLoop(s.proc.url, PATH, s.body, rate, 1, () => warm.next());
-  const src = await tokensFor(s, OPEN_SECONDS, rate);
+  const src = await exactPool(aud, rate * OPEN_SECONDS, s.alg);
   if (s.kind === 'c') await loopDelay(s.proc.url);
   const c0 = cpuSec(s.proc.pid);
   const r = await openLoop(s.proc.url, PATH, s.body, rate, OPEN_SECONDS, () => src.next());
@@ -304,7 +305,7 @@ async function main(): Promise<void> {
   const out = reportLines({
     header: `Run: \`npm run bench${QUICK ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, OpenSSL ${process.versions.openssl}; load average (1/5/15 min) at the start ${startLoad}, at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
     method: { duration: DURATION, warmup: WARMUP, pairs: PAIRS, pairSeconds: PAIR_SECONDS, openSeconds: OPEN_SECONDS, rates: RATES },
-    serviceFlags: `${SERVICE_FLAGS}${process.env['BENCH_SERVICE_FLAGS'] === undefined ? ' (the Dockerfile\'s NODE_OPTIONS)' : ' (BENCH_SERVICE_FLAGS)'}`,
+    serviceFlags: `\`${SERVICE_FLAGS}\`${process.env['BENCH_SERVICE_FLAGS'] === undefined ? ' (the Dockerfile\'s NODE_OPTIONS)' : ' (BENCH_SERVICE_FLAGS)'}`,
     ...(process.env['BENCH_NOTE'] ? { note: process.env['BENCH_NOTE'] } : {}),
     rows, paired: pairedRows, open: openRows, soak: soakRow, colds, replayStats,
     fhirScenario: FHIR_SCENARIO, fhirReplayScenario: FHIR_REPLAY_SCENARIO,

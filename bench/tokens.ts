@@ -71,6 +71,12 @@ export async function poolFor(key: string, aud: string, seconds: number, floor: 
   src.aud = aud;
   return src;
 }
+/** Exactly `n` unique tokens (an open-loop run knows how many calls it will send). */
+export async function exactPool(aud: string, n: number, alg: BenchAlg): Promise<TokenSource> {
+  const src = new TokenSource(await signTokens(aud, n, alg), false, alg);
+  src.aud = aud;
+  return src;
+}
 /** A cycled set of 1 000 tokens (for a process that ignores them: the generator does the same work per request). */
 export async function cycledTokens(aud: string, alg: BenchAlg): Promise<TokenSource> {
   const src = new TokenSource(await signTokens(aud, 1000, alg), true, alg);
