@@ -260,8 +260,8 @@ function nodeKey(jwk: PublicJwk): NodeKeyObject | null {
 /**
  * Curves whose verification is handed to libuv's thread pool (node:crypto's callback form) instead of run on the event
  * loop: a P-384 verify costs ~0.5–0.9 ms of CPU with OpenSSL 3.0 (P-521 more), several times a whole hook call's JSON
- * work, against ~0.03 ms for RS384 and ~0.07 ms for ES256, where the hop to the pool would cost more than it saves
- * (bench/jwt-verify.bench.ts, docs/performance.md).
+ * work. RS384 (~0.03 ms) and ES256 (~0.08 ms) stay synchronous: the hop would spare the loop 0.02–0.05 ms per call and
+ * cost the process ~1.5× the verify (bench/jwt-verify.bench.ts, docs/performance.md).
  */
 const POOL_CURVES: ReadonlySet<string> = new Set(['ES384', 'ES512']);
 
