@@ -24,7 +24,7 @@ import { amoxicillin, BENCH_ALGS, clientsJson, clopidogrel, cyp2c19, hookBody, K
 import { bumpRate, cycledTokens, exactPool, noteRate, poolFor, stopSigners, type TokenSource } from './tokens.js';
 
 const QUICK = process.argv.includes('--quick');
-const DURATION = QUICK ? 2 : Number(process.env['BENCH_DURATION'] ?? 5);
+const DURATION = QUICK ? 2 : Number(process.env['BENCH_DURATION'] ?? 4);
 const WARMUP = 1;
 const SOAK = QUICK ? 10 : Number(process.env['BENCH_SOAK'] ?? 60);
 // no 1-connection level any more: the open-loop runs at 50/100/200 calls/s measure latency at low load, steadily
@@ -32,7 +32,7 @@ const LEVELS = QUICK ? [16] : [16, 64];
 const PAIRS = QUICK ? 1 : 3;
 const PAIR_SECONDS = QUICK ? 2 : 3;
 const RATES = QUICK ? [100] : [50, 100, 200];
-const OPEN_SECONDS = QUICK ? 2 : 4;
+const OPEN_SECONDS = QUICK ? 2 : 3;
 const FHIR_SCENARIO = 'service: warfarin, no prefetch (FHIR queries)';
 const FHIR_REPLAY_SCENARIO = 'service: warfarin, no prefetch, cached-answer FHIR stand-in';
 const PATH = '/cds-services/dosing-order-select';
