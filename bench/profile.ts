@@ -2,7 +2,7 @@
 // (`fhir`: warfarin without prefetch, the service querying the cached-answer FHIR stand-in bench/fhir-replay.ts;
 // `fhir-server`: the same calls answered by the test FHIR server itself)
 // (run `npm run build` first). Starts `node --cpu-prof dist/src/server.js` with the bench configuration, sends pre-signed
-// RS384 tokens at 16 connections, stops the service and prints the busy-time shares (self and inclusive) of the parts of
+// RS384 tokens (PROFILE_ALG=ES384: ES384) at 16 connections, stops the service and prints the busy-time shares (self and inclusive) of the parts of
 // a hook call. The .cpuprofile is kept under the printed directory (open it in Chrome DevTools for the flame chart).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -22,7 +22,8 @@ const SECONDS = Number(secs);
 const CONNECTIONS = Number(process.env['PROFILE_CONNECTIONS'] ?? 16);
 const NO_PROF = process.env['PROFILE_OFF'] === '1';
 
-const tokens = (aud: string, n: number): string[] => Array.from({ length: n }, () => token(aud));
+const ALG = process.env['PROFILE_ALG'] === 'ES384' ? 'ES384' : 'RS384';
+const tokens = (aud: string, n: number): string[] => Array.from({ length: n }, () => token(aud, ALG));
 const draft = which === 'clopidogrel' ? clopidogrel : which === 'amoxicillin' ? amoxicillin : draftWarfarin('bench-w', 'pgx-1');
 let body = hookBody('pgx-1', draft, which === 'clopidogrel' ? fullPrefetch('pgx-1', [cyp2c19]) : fullPrefetch('pgx-1'));
 

@@ -18,8 +18,10 @@
 //      turn; if that fetch fails the reason is `jku_fetch_failed` (docs/operations.md "CDS client keys").
 //   6. Signature (jose `compactVerify`, restricted to the header's `alg`). Imported keys are cached per JWK.
 //      Fast path for the common case (RS*/PS*/ES*, header without `crit`/`b64`, RSA keys >= 2048 bits, canonical
-//      base64url signature): the same check with node:crypto's synchronous verify, which costs the event loop a
-//      fraction of jose's WebCrypto job (docs/performance.md). Anything else goes through jose as before.
+//      base64url signature): the same check with node:crypto's verify, which costs the event loop a fraction of
+//      jose's WebCrypto job (docs/performance.md): synchronous for RSA and P-256 (~0.03–0.07 ms), on libuv's thread
+//      pool for P-384 and P-521 (~0.5–0.9 ms each, which would otherwise stall the event loop). Anything else goes
+//      through jose as before.
 //   7. `jti` not seen before for this `iss` (kept until exp + skew).
 // Any failure: 401 `{"error":"unauthorized"}`; the reason code (with iss/kid, never the token) goes to the log.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -256,10 +258,19 @@ function nodeKey(jwk: PublicJwk): NodeKeyObject | null {
 }
 
 /**
- * Synchronous signature check for the common case; undefined when the token or key is not eligible (then jose decides).
+ * Curves whose verification is handed to libuv's thread pool (node:crypto's callback form) instead of run on the event
+ * loop: a P-384 verify costs ~0.5–0.9 ms of CPU with OpenSSL 3.0 (P-521 more), several times a whole hook call's JSON
+ * work. RS384 (~0.03 ms) and ES256 (~0.08 ms) stay synchronous: the hop would spare the loop 0.02–0.05 ms per call and
+ * cost the process ~1.5× the verify (bench/jwt-verify.bench.ts, docs/performance.md).
+ */
+const POOL_CURVES: ReadonlySet<string> = new Set(['ES384', 'ES512']);
+
+/**
+ * Signature check with node:crypto for the common case; undefined when the token or key is not eligible (then jose
+ * decides). Synchronous, or a promise for the curves in POOL_CURVES (the same check on libuv's thread pool).
  * Same rules as jose's compactVerify for these algorithms: PKCS#1 v1.5 / PSS (salt = hash length) / raw r||s ECDSA.
  */
-function fastVerify(h: string, p: string, s: string, header: Record<string, unknown>, jwk: PublicJwk, alg: string): boolean | undefined {
+function fastVerify(h: string, p: string, s: string, header: Record<string, unknown>, jwk: PublicJwk, alg: string): boolean | Promise<boolean> | undefined {
   const hash = FAST_HASH[alg];
   if (hash === undefined || 'crit' in header || 'b64' in header) return undefined;
   const key = nodeKey(jwk);
@@ -270,7 +281,12 @@ function fastVerify(h: string, p: string, s: string, header: Record<string, unkn
   try {
     if (alg.startsWith('RS')) return key.asymmetricKeyType === 'rsa' && nodeVerify(hash, data, key, sig);
     if (alg.startsWith('PS')) return key.asymmetricKeyType === 'rsa' && nodeVerify(hash, data, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST }, sig);
-    return key.asymmetricKeyType === 'ec' && nodeVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+    if (key.asymmetricKeyType !== 'ec') return false;
+    const ecKey = { key, dsaEncoding: 'ieee-p1363' as const };
+    if (!POOL_CURVES.has(alg)) return nodeVerify(hash, data, ecKey, sig);
+    return new Promise<boolean>((resolve) => {
+      nodeVerify(hash, data, ecKey, sig, (err, ok) => resolve(err === null && ok));
+    });
   } catch {
     return false;
   }
@@ -369,7 +385,8 @@ async function verifyInner(token: string, expectedAud: string, ctx: CdsAuthConte
   let verified = false;
   let imported = false;
   for (const jwk of fitting) {
-    const fast = fastVerify(h, p, s, header, jwk, alg);
+    const pending = fastVerify(h, p, s, header, jwk, alg);
+    const fast = typeof pending === 'object' ? await pending : pending;
     if (fast !== undefined) {
       imported = true;
       if (fast) {
