@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     rowsUsed: records.filter((r) => r.stable).length,
     hyperparameters: { ...o, gbm: { ...o.gbm } },
     rounds: final.rounds,
+    blend: final.blend,
     trees: final.spec.trees.length,
     seed: o.gbm.seed,
     evaluation,
