@@ -98,6 +98,13 @@ const INTERACTION_BASES: { base: string; short: string; factor?: string }[] = [
   { base: 'male', short: 'male', factor: 'sex' },
   { base: 'amiodarone', short: 'amiodarone', factor: 'amiodarone' },
   { base: 'enzyme_inducer', short: 'inducer', factor: 'enzymeInducer' },
+  // detailed Asian subgroups (VKORC1 A/A is most common in Japanese, Korean and Chinese patients) and a heart valve
+  { base: 'race_japanese', short: 'japanese' },
+  { base: 'race_korean', short: 'korean' },
+  { base: 'race_chinese', short: 'chinese' },
+  { base: 'race_malay', short: 'malay' },
+  { base: 'race_asian_indian', short: 'asian_indian' },
+  { base: 'ind_valve', short: 'valve', factor: 'indication' },
 ];
 
 const INTERACTIONS: Interaction[] = (['vkorc1', 'cyp2c9'] as const).flatMap((gene) =>

@@ -1,9 +1,10 @@
 // Builds the model card (JSON + Markdown) of the warfarin dose model.
 import { DOSE_BOUNDS, FEATURE_COLUMNS, INPUT_RANGES } from '../features.js';
-import { GENOTYPE_STRATA, STRATUM_LABELS } from '../../domain/genotypeStratum.js';
+import { GENOTYPE_STRATA, STRATUM_LABELS, type GenotypeStratum } from '../../domain/genotypeStratum.js';
 import type { FeatureDoc, ModelCard } from '../modelCard.js';
 import { EQUATION_NAMES, strataMarkdown } from '../strataMetrics.js';
 import type { BlendWeights } from './blend.js';
+import { curveInterval, type WarfarinModelSpec } from '../spec.js';
 
 const cols = (factor: string): string[] => FEATURE_COLUMNS.filter((c) => c.factor === factor).map((c) => c.name);
 
@@ -138,6 +139,8 @@ export interface CardInputs {
   seed: number;
   /** blend with the IWPC equation chosen by the final fit's inner CV (folded into the ONNX model) */
   blend: BlendWeights;
+  /** the final model's interval curves (for the worked examples in the text) */
+  interval: WarfarinModelSpec['interval'];
   evaluation: ModelCard['evaluation'];
   servedBy: ModelCard['servedBy'];
   equationIntervals: ModelCard['equationIntervals'];
@@ -166,7 +169,7 @@ export function buildCard(c: CardInputs): ModelCard {
       unit: 'mg/wk',
       doseBounds: { min: DOSE_BOUNDS.min, max: DOSE_BOUNDS.max },
       interval:
-        '80% prediction interval: asymmetric offsets on the sqrt scale, piecewise linear in the predicted sqrt dose, one curve per genotype stratum (both genotypes, VKORC1 only, CYP2C9 only, none), each calibrated on the inner cross-validation residuals of the validation patients shown in that stratum (bin quantiles of the predicted sqrt dose, one scale factor per side) so that about 80% of doses fall inside in each stratum. The offsets are on the sqrt scale: around a 17.5 mg/week estimate the interval is about 10–28 mg/week with both genotypes and 9–30 with none; with CYP2C9 only it reaches lower (about 6–26 mg/week) because the unknown VKORC1 genotype may be A/A, which needs much less — the lower tail of that stratum\'s residuals. Interval ends are clamped to the dose bounds.',
+        `80% prediction interval: asymmetric offsets on the sqrt scale, piecewise linear in the predicted sqrt dose, one curve per genotype stratum (both genotypes, VKORC1 only, CYP2C9 only, none), each calibrated on the inner cross-validation residuals of the validation patients shown in that stratum (bin quantiles of the predicted sqrt dose, one scale factor per side) so that about 10% of doses fall below and 10% above it in each stratum. The offsets are on the sqrt scale: ${intervalExamples(c.interval)}; without VKORC1 the lower tail is longer (the unknown genotype may be A/A, which needs much less). Interval ends are clamped to the dose bounds.`,
       explanation:
         'Contributions are exact Shapley values against ONE reference patient (60–69 years, 170 cm, 80 kg, White man, CYP2C9 *1/*1, VKORC1 G/G, no interacting drugs, no indication recorded — the wild-type reference of IWPC-style tables), so that "VKORC1 A/G: −x mg/week" means: compared with a VKORC1 G/G patient. Computed on the sqrt(dose) scale (linear terms w·(x − reference), tree leaves by the baseline-Shapley formula, src/model/baselineShap.ts), grouped by factor, then mapped to mg/week by distributing dose − base value proportionally (dose − base = (√dose − √base)(√dose + √base)), so they sum exactly to prediction − base value. Base value = the model output for the reference patient. An unknown genotype shows as its own contribution against the known wild-type reference. When the dose is clamped, the clamp appears as its own contribution.',
     },
@@ -198,7 +201,7 @@ export function buildCard(c: CardInputs): ModelCard {
       command: 'npm run train:warfarin [-- <csv>]',
       procedure: [
         'Linear part: ridge regression (λ = 1) of sqrt(weekly dose) on the IWPC columns (age decade, height, weight, race, VKORC1 and CYP2C9 categories with "unknown", amiodarone, enzyme inducer) plus sex, detailed Asian subgroups, indication and target INR − 2.5; NaN → training mean.',
-        'Linear part: also genotype-unknown × covariate columns (race, age, height, weight, sex, amiodarone, enzyme inducer, each × VKORC1 unknown and × CYP2C9 unknown), so that without a genotype race and the other covariates carry what it would have said; fitted with Huber loss (3 IRLS iterations, δ = 0.3).',
+        'Linear part: also genotype-unknown × covariate columns (race, age, height, weight, sex, amiodarone, enzyme inducer, detailed Asian subgroup, heart valve indication, each × VKORC1 unknown and × CYP2C9 unknown), so that without a genotype race and the other covariates carry what it would have said; fitted with Huber loss (3 IRLS iterations, δ = 0.3).',
         'Genotype-masking augmentation: every training patient is also trained on with VKORC1, CYP2C9 and both set to unknown (only copies that differ from the row; inner folds are drawn over patients so that a patient\'s copies stay together).',
         'Boosted trees (depth ≤ 4, ≥ 30 rows per leaf, learning rate 0.03, L2 leaf penalty λ = 5, 70% row subsampling, Huber loss with δ = 0.3 on the sqrt scale) on the residuals; missing values follow a learned branch.',
         'Sample weights (linear part and trees): 1.05 for actual doses ≤ 21 mg/week, 1.25 for ≥ 49, 1 otherwise — counteracts the shrinkage of predictions towards the middle that makes every IWPC-type model worst in the high-dose tail.',
@@ -234,6 +237,17 @@ export function buildCard(c: CardInputs): ModelCard {
       outputs: ['sqrt_dose [N,1]', 'dose_mg_week [N,1] (unclamped)', 'interval_low [N,1]', 'interval_high [N,1]'],
     },
   };
+}
+
+function intervalExamples(iv: WarfarinModelSpec['interval']): string {
+  const at = (s: GenotypeStratum, dose: number): string => {
+    const i = curveInterval(iv.strata[s], Math.sqrt(dose));
+    return `${Math.round(i.low)}–${Math.round(i.high)}`;
+  };
+  const names: Record<GenotypeStratum, string> = { both: 'with both genotypes', vkorc1Only: 'with VKORC1 only', cyp2c9Only: 'with CYP2C9 only', none: 'with none' };
+  return [17.5, 42]
+    .map((d) => `around a ${d} mg/week estimate the interval is about ${GENOTYPE_STRATA.map((s) => `${at(s, d)} ${names[s]}`).join(', ')} (mg/week)`)
+    .join('; ');
 }
 
 function blendText(b: BlendWeights): string {

@@ -63,6 +63,12 @@ export interface TrainOptions {
   bandCoverageWeight: number;
   /** coordinate descent on each knot's offsets after the per-side scaling (v1: true) */
   perKnotCalibration: boolean;
+  /**
+   * calibrate each side of the interval for (1 − level)/2 misses (v2.1). Without it any pair of side factors with
+   * 80% coverage scores the same, and the first v2.1 fit's intervals came out lopsided (88% of doses ≤ 21 mg/week inside, 45% of
+   * ≥ 49) with lower bounds near a third of the estimate when VKORC1 is unknown.
+   */
+  equalTails: boolean;
   /** blend with the IWPC equation on the sqrt scale (blend.ts), weights chosen by the inner CV; 'off' = none */
   blend: 'off' | BlendObjective;
   /** candidate values of each blend weight */
@@ -89,6 +95,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   maskAugment: true,
   bandCoverageWeight: 0,
   perKnotCalibration: false,
+  equalTails: true,
   blend: 'worstStratum',
   blendGrid: Array.from({ length: 21 }, (_, i) => i / 20),
   blendShift: true,
@@ -241,7 +248,7 @@ function quantile(sorted: number[], q: number): number {
 export function calibrateInterval(
   mu: number[],
   dose: number[],
-  o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration'>,
+  o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration' | 'equalTails'>,
 ): IntervalCurve {
   const n = mu.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mu[a]! - mu[b]! || a - b);
@@ -285,6 +292,8 @@ export function calibrateInterval(
   const objective = (lo: number[], hi: number[]): number => {
     const inside = [0, 0, 0, 0];
     const count = [0, 0, 0, 0];
+    let below = 0;
+    let above = 0;
     let width = 0;
     for (let i = 0; i < n; i++) {
       const k = kIdx[i]!;
@@ -293,6 +302,8 @@ export function calibrateInterval(
       const l = Math.max(m - (a * lo[k]! + (1 - a) * lo[k + 1]!), 0);
       const h = Math.max(m + (a * hi[k]! + (1 - a) * hi[k + 1]!), 0);
       const ok = l <= sq[i]! && sq[i]! <= h ? 1 : 0;
+      if (sq[i]! < l) below++;
+      else if (sq[i]! > h) above++;
       const g = bandIdx[i]! + 1;
       inside[0]! += ok;
       count[0]!++;
@@ -303,6 +314,8 @@ export function calibrateInterval(
     // squared deviation from the target coverage overall, plus (weight o.bandCoverageWeight) per actual dose band;
     // ties → narrower
     let dev = count[0] ? ((100 * inside[0]!) / count[0]! - target) ** 2 : 0;
+    // equal tails: as many doses above the interval as below it ((1 − level)/2 each)
+    if (o.equalTails && count[0]) dev += ((100 * below) / count[0]! - (100 - target) / 2) ** 2 + ((100 * above) / count[0]! - (100 - target) / 2) ** 2;
     for (let g = 1; g < 4; g++) if (count[g]) dev += o.bandCoverageWeight * ((100 * inside[g]!) / count[g]! - target) ** 2;
     return dev + (1e-3 * width) / n;
   };
