@@ -192,7 +192,7 @@ export function buildCard(c: CardInputs): ModelCard {
       rows: c.rows,
       rowsUsed: c.rowsUsed,
       cleaning: [
-        'Derived cleaned columns of the file are used (age_decade, height_cm, weight_kg, race_iwpc, vkorc1_rs9923231, cyp2c9_iwpc, enzyme_inducer, amiodarone, dose_mg_week); "Race (Reported)" for the detailed Asian subgroups; Gender.',
+        'Derived cleaned columns of the file are used (age_decade, height_cm, weight_kg, race_iwpc, vkorc1_rs9923231, cyp2c9_iwpc, enzyme_inducer, amiodarone, target_inr_num, dose_mg_week); "Race (Reported)" for the detailed Asian subgroups; Gender.',
         'Rows without a positive dose are skipped; missing height/weight/age/sex/genotypes are kept as missing (NaN); NA co-medication = not taking.',
         'Never used: identifiers, Project Site, split columns, pred_* columns, INR on the therapeutic dose, other post-dose fields.',
       ],
