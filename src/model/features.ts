@@ -19,6 +19,11 @@ export interface WarfarinModelInput {
   raceDetail?: RaceDetail;
   /** indications for warfarin (Condition / the order's reasonCode); undefined = not recorded */
   indications?: WarfarinIndication[];
+  /**
+   * goal of the target INR range the chart's indications call for (e.g. 3.0 for a mechanical mitral valve);
+   * undefined = no indication on file (2.5, the middle of the usual 2–3 range, assumed — as for IWPC rows without one)
+   */
+  targetInr?: number;
 }
 
 export type WarfarinIndication = 'VTE' | 'AtrialFibrillation' | 'HeartValve' | 'Stroke' | 'PostOrthopedic';
@@ -93,6 +98,13 @@ const INTERACTION_BASES: { base: string; short: string; factor?: string }[] = [
   { base: 'male', short: 'male', factor: 'sex' },
   { base: 'amiodarone', short: 'amiodarone', factor: 'amiodarone' },
   { base: 'enzyme_inducer', short: 'inducer', factor: 'enzymeInducer' },
+  // detailed Asian subgroups (VKORC1 A/A is most common in Japanese, Korean and Chinese patients) and a heart valve
+  { base: 'race_japanese', short: 'japanese' },
+  { base: 'race_korean', short: 'korean' },
+  { base: 'race_chinese', short: 'chinese' },
+  { base: 'race_malay', short: 'malay' },
+  { base: 'race_asian_indian', short: 'asian_indian' },
+  { base: 'ind_valve', short: 'valve', factor: 'indication' },
 ];
 
 const INTERACTIONS: Interaction[] = (['vkorc1', 'cyp2c9'] as const).flatMap((gene) =>
@@ -137,6 +149,9 @@ export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   // coefficients differ from the pharmacogenetic one's). Race terms are reported under the genotype's factor, the
   // others under their covariate's factor.
   ...INTERACTIONS.map((c) => ({ name: c.name, factor: c.factor, linear: true, tree: false })),
+  // target INR − 2.5 (0 when not on file: IWPC recorded it for a quarter of the patients, and "not recorded" must not
+  // become a proxy for the recording sites)
+  { name: 'target_inr_minus_2_5', factor: 'targetInr', linear: true, tree: true },
 ];
 
 export const N_FEATURES = FEATURE_COLUMNS.length;
@@ -151,6 +166,9 @@ export function stratumOfVector(x: ArrayLike<number>): GenotypeStratum {
   const cyp = x[CYP2C9_UNKNOWN_COLUMN] !== 1;
   return vk && cyp ? 'both' : vk ? 'vkorc1Only' : cyp ? 'cyp2c9Only' : 'none';
 }
+
+/** Target INR assumed when none is on file (the middle of the 2.0–3.0 range of most indications). */
+export const DEFAULT_TARGET_INR = 2.5;
 
 /** Allowed ranges of the numeric inputs (the IWPC training data's range, rounded outwards). */
 export const INPUT_RANGES = {
@@ -215,6 +233,7 @@ export function encodeFeatures(i: WarfarinModelInput): number[] {
     b(i.indications?.includes('Stroke')),
     b(i.indications?.includes('PostOrthopedic')),
     ...INTERACTIONS.map(() => 0),
+    (i.targetInr !== undefined && Number.isFinite(i.targetInr) ? i.targetInr : DEFAULT_TARGET_INR) - DEFAULT_TARGET_INR,
   ];
   setInteractions(v);
   if (v.length !== N_FEATURES) throw new Error('feature encoding out of sync with FEATURE_COLUMNS');
@@ -244,6 +263,8 @@ export function factorLabel(factor: string, i: WarfarinModelInput): string {
       return i.enzymeInducer ? 'Enzyme inducer' : 'No enzyme inducer';
     case 'raceDetail':
       return i.raceDetail ? `Race detail: ${i.raceDetail === 'AsianIndian' ? 'Asian Indian' : i.raceDetail}` : 'No Asian subgroup recorded';
+    case 'targetInr':
+      return i.targetInr === undefined ? `Target INR not on file (${DEFAULT_TARGET_INR} assumed)` : `Target INR ${i.targetInr}`;
     case 'indication': {
       const ind = i.indications ?? [];
       return ind.length ? `Indication: ${ind.map((x) => INDICATION_LABELS[x]).join(', ')}` : 'Indication not recorded';

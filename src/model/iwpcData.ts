@@ -95,6 +95,7 @@ export function recordFromRow(r: CsvRow): IwpcRecord | undefined {
     enzymeInducer: r['enzyme_inducer'] === '1',
     raceDetail: raceDetailFromReported(r['Race (Reported)']),
     indications: indicationsFromIwpc(r['Indication for Warfarin Treatment']),
+    ...(num(r['target_inr_num']) !== undefined ? { targetInr: num(r['target_inr_num']) } : {}),
   };
   const iwpc: IwpcInputs | undefined =
     decade !== undefined && heightCm !== undefined && weightKg !== undefined

@@ -61,6 +61,8 @@ export interface ModelCard {
     command: string;
     procedure: string[];
     hyperparameters: Record<string, unknown>;
+    /** blend with the IWPC equation (src/model/train/blend.ts), already folded into the ONNX model */
+    blend?: { wLinear: number; wTrees: number; shift: { all: number; vkorc1Unknown: number; cyp2c9Unknown: number } };
     rounds: number;
     trees: number;
     seed: number;

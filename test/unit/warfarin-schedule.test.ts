@@ -1,8 +1,9 @@
 // Weekly tablet schedules (one strength, whole/half tablets) and the FHIR → model input mapping for indications.
 import type { MedicationRequest } from 'fhir/r4';
 import { tabletSchedule, WARFARIN_TABLETS_MG } from '../../src/dosing/warfarin/schedule.js';
-import { warfarinIndications } from '../../src/dosing/warfarin/modelInput.js';
-import type { ConditionFact } from '../../src/domain/facts.js';
+import { warfarinIndications, warfarinModelInput } from '../../src/dosing/warfarin/modelInput.js';
+import type { ConditionFact, PatientFacts } from '../../src/domain/facts.js';
+import { encodeFeatures, FEATURE_COLUMNS } from '../../src/model/features.js';
 
 describe('tabletSchedule', () => {
   // Worked examples: a weekly dose that one daily dose of whole tablets reaches exactly must be chosen as such.
@@ -61,5 +62,27 @@ describe('warfarinIndications (model input; codes from SNOMED CT and ICD-10-CM)'
   test('the order reasonCode counts too, and several indications are all kept (sorted)', () => {
     const o = order([{ coding: [{ system: 'http://snomed.info/sct', code: '128053003', display: 'Deep venous thrombosis' }] }]);
     expect(warfarinIndications([cond('http://snomed.info/sct', '49436004', 'Atrial fibrillation')], o as never)).toEqual(['AtrialFibrillation', 'VTE']);
+  });
+});
+
+describe('warfarinModelInput: target INR from the chart (the goal the card states; 2020 ACC/AHA valve guideline, CHEST 2012)', () => {
+  const cond = (ref: string, text: string, codes: ConditionFact['codes'] = []): ConditionFact => ({ codes, text, source: { reference: `Condition/${ref}` } });
+  const facts = (conditions: ConditionFact[]): PatientFacts => ({ patientId: 'p', genes: [], medications: [], conditions, unavailable: [] }) as unknown as PatientFacts;
+  const order = { resource: { resourceType: 'MedicationRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/p' } }, drugs: [] };
+  const basis = { amiodarone: false, enzymeInducer: false };
+  test.each([
+    ['mechanical mitral valve → 3.0 (2.5–3.5)', [cond('mv', 'Mechanical mitral valve replacement (St. Jude)')], 3.0],
+    ['mechanical aortic valve, no risk factor → 2.5', [cond('av', 'Mechanical aortic valve prosthesis')], 2.5],
+    ['atrial fibrillation → 2.5 (2.0–3.0)', [cond('af', 'Atrial fibrillation', [{ system: 'http://snomed.info/sct', code: '49436004' }])], 2.5],
+    ['no indication on file → not set (the model assumes 2.5)', [cond('htn', 'Hypertension', [{ system: 'http://snomed.info/sct', code: '38341003' }])], undefined],
+  ])('%s', (_n, conditions, expected) => {
+    const i = warfarinModelInput(facts(conditions), order as never, basis);
+    expect(i.targetInr).toBe(expected);
+  });
+  test('the model column is target INR − 2.5, 0 when not on file', () => {
+    const col = FEATURE_COLUMNS.findIndex((c) => c.name === 'target_inr_minus_2_5');
+    const base = { amiodarone: false, enzymeInducer: false };
+    expect(encodeFeatures({ ...base, targetInr: 3 })[col]).toBeCloseTo(0.5, 12);
+    expect(encodeFeatures(base)[col]).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import type { Coding } from 'fhir/r4';
 import type { DraftOrder } from '../../cds/orders.js';
 import type { ConditionFact, PatientFacts } from '../../domain/facts.js';
 import { raceDetailFromCdcCodes, type WarfarinIndication, type WarfarinModelInput } from '../../model/features.js';
+import { targetInr } from '../anticoagulation/indications.js';
 import type { Cyp2c9IwpcGenotype, Vkorc1Genotype } from './iwpc.js';
 
 const SNOMED = 'http://snomed.info/sct';
@@ -54,6 +55,8 @@ export function warfarinModelInput(facts: PatientFacts, order: DraftOrder, b: Mo
   const raceDetail = facts.raceDetailed ? raceDetailFromCdcCodes(facts.raceDetailed.value) : undefined;
   const indications = warfarinIndications(facts.conditions, order);
   const sex = facts.sex?.value;
+  // the target INR the card states (from the chart's Conditions); none on file → the model assumes 2.5
+  const target = targetInr(facts.conditions);
   return {
     ...(facts.ageYears ? { ageYears: facts.ageYears.value } : {}),
     ...(sex === 'male' || sex === 'female' ? { sex } : {}),
@@ -62,6 +65,7 @@ export function warfarinModelInput(facts: PatientFacts, order: DraftOrder, b: Mo
     race: facts.race?.value ?? 'MissingOrMixed',
     ...(raceDetail ? { raceDetail } : {}),
     ...(indications.length > 0 ? { indications } : {}),
+    ...(target.because.length > 0 ? { targetInr: target.row.goal } : {}),
     ...(b.vkorc1 ? { vkorc1: b.vkorc1 } : {}),
     ...(b.cyp2c9 ? { cyp2c9: b.cyp2c9 } : {}),
     amiodarone: b.amiodarone,

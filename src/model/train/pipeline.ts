@@ -27,6 +27,7 @@ import {
 } from '../spec.js';
 import { DEFAULT_GBM, fitGbm, mulberry32, type GbmParams } from './gbm.js';
 import { fitRidge } from './linear.js';
+import { blendedSqrt, blendSpec, chooseBlend, equationSqrt, NO_BLEND, type BlendObjective, type BlendRow, type BlendWeights } from './blend.js';
 
 export interface TrainOptions {
   gbm: GbmParams;
@@ -62,6 +63,20 @@ export interface TrainOptions {
   bandCoverageWeight: number;
   /** coordinate descent on each knot's offsets after the per-side scaling (v1: true) */
   perKnotCalibration: boolean;
+  /**
+   * calibrate each side of the interval for (1 − level)/2 misses (v2.1). Without it any pair of side factors with
+   * 80% coverage scores the same, and the first v2.1 fit's intervals came out lopsided (88% of doses ≤ 21 mg/week inside, 45% of
+   * ≥ 49) with lower bounds near a third of the estimate when VKORC1 is unknown.
+   */
+  equalTails: boolean;
+  /** blend with the IWPC equation on the sqrt scale (blend.ts), weights chosen by the inner CV; 'off' = none */
+  blend: 'off' | BlendObjective;
+  /** candidate values of each blend weight */
+  blendGrid: number[];
+  /** training weight of the rows shown in each genotype stratum (masked copies included) */
+  stratumWeight: Record<GenotypeStratum, number>;
+  /** after the blend, sqrt-scale shifts per genotype availability for the lowest inner-CV MAE (blend.ts chooseShift) */
+  blendShift: boolean;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
@@ -80,7 +95,12 @@ export const DEFAULT_TRAIN: TrainOptions = {
   maskAugment: true,
   bandCoverageWeight: 0,
   perKnotCalibration: false,
-  version: '2.0.0',
+  equalTails: true,
+  blend: 'worstStratum',
+  blendGrid: Array.from({ length: 21 }, (_, i) => i / 20),
+  blendShift: true,
+  stratumWeight: { both: 1, vkorc1Only: 1, cyp2c9Only: 1, none: 1 },
+  version: '2.1.0',
 };
 
 export interface TrainData {
@@ -88,6 +108,8 @@ export interface TrainData {
   dose: number[];
   /** false = evaluate on this row but do not train on it (dose not confirmed stable) */
   trainable?: boolean[];
+  /** genotype stratum each row is shown in (masked copies), for per-stratum training weights */
+  stratum?: GenotypeStratum[];
 }
 
 export function toTrainData(records: IwpcRecord[]): TrainData {
@@ -172,7 +194,7 @@ function fitPoint(d: TrainData, rounds: number, o: TrainOptions): WarfarinModelS
   }
   const Xi = d.X.map((x) => x.map((v, j) => (Number.isNaN(v) ? fill[j]! : v)));
   const y = d.dose.map(Math.sqrt);
-  const w = weights(d.dose, o);
+  const w = weights(d.dose, o).map((v, i) => (d.stratum ? v * o.stratumWeight[d.stratum[i]!] : v));
   const linCols = columnsUsed(o, 'linear');
   let ridge = fitRidge(Xi, y, w, linCols, o.ridgeLambda);
   // Huber loss for the linear part too (iteratively reweighted least squares, same δ as the trees)
@@ -226,7 +248,7 @@ function quantile(sorted: number[], q: number): number {
 export function calibrateInterval(
   mu: number[],
   dose: number[],
-  o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration'>,
+  o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration' | 'equalTails'>,
 ): IntervalCurve {
   const n = mu.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mu[a]! - mu[b]! || a - b);
@@ -270,6 +292,8 @@ export function calibrateInterval(
   const objective = (lo: number[], hi: number[]): number => {
     const inside = [0, 0, 0, 0];
     const count = [0, 0, 0, 0];
+    let below = 0;
+    let above = 0;
     let width = 0;
     for (let i = 0; i < n; i++) {
       const k = kIdx[i]!;
@@ -278,6 +302,8 @@ export function calibrateInterval(
       const l = Math.max(m - (a * lo[k]! + (1 - a) * lo[k + 1]!), 0);
       const h = Math.max(m + (a * hi[k]! + (1 - a) * hi[k + 1]!), 0);
       const ok = l <= sq[i]! && sq[i]! <= h ? 1 : 0;
+      if (sq[i]! < l) below++;
+      else if (sq[i]! > h) above++;
       const g = bandIdx[i]! + 1;
       inside[0]! += ok;
       count[0]!++;
@@ -288,6 +314,8 @@ export function calibrateInterval(
     // squared deviation from the target coverage overall, plus (weight o.bandCoverageWeight) per actual dose band;
     // ties → narrower
     let dev = count[0] ? ((100 * inside[0]!) / count[0]! - target) ** 2 : 0;
+    // equal tails: as many doses above the interval as below it ((1 − level)/2 each)
+    if (o.equalTails && count[0]) dev += ((100 * below) / count[0]! - (100 - target) / 2) ** 2 + ((100 * above) / count[0]! - (100 - target) / 2) ** 2;
     for (let g = 1; g < 4; g++) if (count[g]) dev += o.bandCoverageWeight * ((100 * inside[g]!) / count[g]! - target) ** 2;
     return dev + (1e-3 * width) / n;
   };
@@ -328,6 +356,8 @@ export interface TrainResult {
   rounds: number;
   /** inner-CV MAE (mg/week) at the chosen round */
   innerMae: number;
+  /** blend with the IWPC equation chosen by the inner CV (folded into spec) */
+  blend: BlendWeights;
 }
 
 /** The full training procedure on one data set: inner CV → rounds + calibration residuals → final fit. */
@@ -337,7 +367,7 @@ export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?
   const folds = foldLabels(n, o.innerFolds, o.gbm.seed + 1);
   const R = o.gbm.maxRounds;
   const curve = new Float64Array(R + 1);
-  const cum: { v: Variants; mus: Float64Array[] }[] = [];
+  const cum: { v: Variants; mus: Float64Array[]; eq: number[] }[] = [];
   let nv = 0;
   for (let k = 0; k < o.innerFolds; k++) {
     const tr: number[] = [];
@@ -347,6 +377,7 @@ export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?
     // validation patients in every stratum they can be masked to: sqrt predictions after each round
     const v = variants(d, va, true);
     const mus: Float64Array[] = [];
+    const eq = v.X.map((x) => equationSqrt(spec.linear.fill, x));
     v.X.forEach((x, j) => {
       const m = new Float64Array(R + 1);
       let s = linearValue(spec, x);
@@ -363,25 +394,37 @@ export function trainModel(all: TrainData, o: TrainOptions = DEFAULT_TRAIN, log?
       }
     });
     nv += v.X.length;
-    cum.push({ v, mus });
+    cum.push({ v, mus, eq });
   }
   let rounds = o.minRounds;
   for (let r = o.minRounds; r <= R; r++) if (curve[r]! < curve[rounds]!) rounds = r;
   const innerMae = curve[rounds]! / nv;
   log?.(`  inner CV: rounds=${rounds} MAE=${innerMae.toFixed(3)} (linear only ${(curve[0]! / nv).toFixed(3)}; ${nv} patient-strata)`);
-  const spec = fitPoint(variants(d, d.X.map((_, i) => i), o.maskAugment), rounds, o);
+  const rows: BlendRow[] = cum.flatMap((c) =>
+    c.v.stratum.map((s, j) => ({
+      linear: c.mus[j]![0]!,
+      trees: c.mus[j]![rounds]! - c.mus[j]![0]!,
+      equation: c.eq[j]!,
+      dose: c.v.dose[j]!,
+      stratum: s,
+    })),
+  );
+  let blend = NO_BLEND;
+  if (o.blend !== 'off') {
+    const b = chooseBlend(rows, o.blendGrid, o.blend, o.blendShift);
+    blend = { wLinear: b.wLinear, wTrees: b.wTrees, shift: b.shift };
+    log?.(`  inner CV blend with the IWPC equation (${o.blend}): wLinear=${blend.wLinear} wTrees=${blend.wTrees} shift=${JSON.stringify(blend.shift)} score=${b.score.toFixed(4)}`);
+  }
+  const spec = blendSpec(fitPoint(variants(d, d.X.map((_, i) => i), o.maskAugment), rounds, o), blend);
   const strata = {} as Record<GenotypeStratum, IntervalCurve>;
   for (const st of GENOTYPE_STRATA) {
     const mu: number[] = [];
     const dose: number[] = [];
-    for (const c of cum)
-      c.v.stratum.forEach((s, j) => {
-        if (s === st) mu.push(c.mus[j]![rounds]!), dose.push(c.v.dose[j]!);
-      });
+    for (const r of rows) if (r.stratum === st) mu.push(blendedSqrt(r, blend)), dose.push(r.dose);
     strata[st] = calibrateInterval(mu, dose, o);
   }
   spec.interval = { level: o.level, strata };
-  return { spec, rounds, innerMae };
+  return { spec, rounds, innerMae, blend };
 }
 
 export interface CvResult {

@@ -22,7 +22,7 @@ function equationSqrt(r: IwpcRecord, s: GenotypeStratum): number | undefined {
 }
 
 /** 80% interval of the IWPC equation in each stratum, from its residuals on the given (trainable) records. */
-export function calibrateEquationIntervals(records: IwpcRecord[], o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration'>,
+export function calibrateEquationIntervals(records: IwpcRecord[], o: Pick<TrainOptions, 'level' | 'intervalBins' | 'bandCoverageWeight' | 'perKnotCalibration' | 'equalTails'>,
 ): Record<GenotypeStratum, IntervalCurve> {
   const out = {} as Record<GenotypeStratum, IntervalCurve>;
   for (const s of GENOTYPE_STRATA) {
