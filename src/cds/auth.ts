@@ -17,6 +17,7 @@
 //      matches is a key set fetched: the token's (allowlisted) `jku`, or without `jku` each allowlisted set in
 //      turn; if that fetch fails the reason is `jku_fetch_failed` (docs/operations.md "CDS client keys").
 //   6. Signature (jose `compactVerify`, restricted to the header's `alg`). Imported keys are cached per JWK.
+//      (The node:crypto fast path lives in src/cds/signature.ts.)
 //      Fast path for the common case (RS*/PS*/ES*, header without `crit`/`b64`, RSA keys >= 2048 bits, canonical
 //      base64url signature): the same check with node:crypto's verify, which costs the event loop a fraction of
 //      jose's WebCrypto job (docs/performance.md): synchronous for RSA and P-256 (~0.03–0.07 ms), on libuv's thread
@@ -25,10 +26,10 @@
 //   7. `jti` not seen before for this `iss` (kept until exp + skew).
 // Any failure: 401 `{"error":"unauthorized"}`; the reason code (with iss/kid, never the token) goes to the log.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { constants as cryptoConstants, createPublicKey, verify as nodeVerify, type KeyObject as NodeKeyObject } from 'node:crypto';
 import { compactVerify, importJWK, type CryptoKey, type KeyObject } from 'jose';
 import { indexByKid, RemoteJwksCache, type RemoteJwksOptions } from './jwksCache.js';
 import { InMemoryReplayCache, type ReplayStore } from './replayCache.js';
+import { fastVerify } from './signature.js';
 import { normalizeJku, type PublicJwk, type TrustedClient, type TrustedClients } from './trustedClients.js';
 
 /** Identity of an authenticated CDS client, stored in `res.locals.cdsClient`. */
@@ -233,64 +234,6 @@ function importKey(ctx: CdsAuthContext, jwk: PublicJwk, alg: string): Promise<Cr
 }
 
 type Fail = { ok: false; reason: AuthFailureReason; iss?: string; kid?: string };
-
-const FAST_HASH: Record<string, string> = {
-  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512',
-  PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
-  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512',
-};
-/** node:crypto public keys per JWK (null: not usable on the fast path, e.g. RSA under 2048 bits as jose refuses). */
-const nodeKeys = new WeakMap<PublicJwk, NodeKeyObject | null>();
-
-function nodeKey(jwk: PublicJwk): NodeKeyObject | null {
-  let k = nodeKeys.get(jwk);
-  if (k === undefined) {
-    try {
-      k = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
-      if (k.asymmetricKeyType === 'rsa' && (k.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) k = null;
-      else if (k.asymmetricKeyType !== 'rsa' && k.asymmetricKeyType !== 'ec') k = null;
-    } catch {
-      k = null;
-    }
-    nodeKeys.set(jwk, k);
-  }
-  return k;
-}
-
-/**
- * Curves whose verification is handed to libuv's thread pool (node:crypto's callback form) instead of run on the event
- * loop: a P-384 verify costs ~0.5–0.9 ms of CPU with OpenSSL 3.0 (P-521 more), several times a whole hook call's JSON
- * work. RS384 (~0.03 ms) and ES256 (~0.08 ms) stay synchronous: the hop would spare the loop 0.02–0.05 ms per call and
- * cost the process ~1.5× the verify (bench/jwt-verify.bench.ts, docs/performance.md).
- */
-const POOL_CURVES: ReadonlySet<string> = new Set(['ES384', 'ES512']);
-
-/**
- * Signature check with node:crypto for the common case; undefined when the token or key is not eligible (then jose
- * decides). Synchronous, or a promise for the curves in POOL_CURVES (the same check on libuv's thread pool).
- * Same rules as jose's compactVerify for these algorithms: PKCS#1 v1.5 / PSS (salt = hash length) / raw r||s ECDSA.
- */
-function fastVerify(h: string, p: string, s: string, header: Record<string, unknown>, jwk: PublicJwk, alg: string): boolean | Promise<boolean> | undefined {
-  const hash = FAST_HASH[alg];
-  if (hash === undefined || 'crit' in header || 'b64' in header) return undefined;
-  const key = nodeKey(jwk);
-  if (!key) return undefined;
-  const sig = Buffer.from(s, 'base64url');
-  if (sig.toString('base64url') !== s) return false; // not canonical base64url: jose refuses it too
-  const data = Buffer.from(`${h}.${p}`, 'ascii');
-  try {
-    if (alg.startsWith('RS')) return key.asymmetricKeyType === 'rsa' && nodeVerify(hash, data, key, sig);
-    if (alg.startsWith('PS')) return key.asymmetricKeyType === 'rsa' && nodeVerify(hash, data, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST }, sig);
-    if (key.asymmetricKeyType !== 'ec') return false;
-    const ecKey = { key, dsaEncoding: 'ieee-p1363' as const };
-    if (!POOL_CURVES.has(alg)) return nodeVerify(hash, data, ecKey, sig);
-    return new Promise<boolean>((resolve) => {
-      nodeVerify(hash, data, ecKey, sig, (err, ok) => resolve(err === null && ok));
-    });
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Verifies a CDS client JWT for a call to `expectedAud` (the exact endpoint URL). Never throws.
