@@ -1,6 +1,6 @@
 // Feature schema of the warfarin dose model: how a WarfarinModelInput (what the service can read from FHIR at
 // prescribing time) becomes the numeric vector the ONNX graph takes. Missing values are NaN; the model handles them.
-import type { Cyp2c9IwpcGenotype, Vkorc1Genotype } from '../dosing/warfarin/iwpc.js';
+import type { Cyp2c9IwpcGenotype, IwpcInputs, Vkorc1Genotype } from '../dosing/warfarin/iwpc.js';
 import { iwpcAgeDecade } from '../dosing/warfarin/iwpc.js';
 import type { IwpcRace } from '../domain/facts.js';
 import type { GenotypeStratum } from '../domain/genotypeStratum.js';
@@ -314,4 +314,19 @@ export function maskVector(x: readonly number[], s: GenotypeStratum): number[] {
 /** The strata an input can be shown in by removing genotypes (its own stratum and the ones with fewer genotypes). */
 export function reachableStrata(s: GenotypeStratum): GenotypeStratum[] {
   return s === 'both' ? ['both', 'vkorc1Only', 'cyp2c9Only', 'none'] : s === 'none' ? ['none'] : [s, 'none'];
+}
+
+/** The IWPC equation's inputs for a model input; undefined when age, height or weight is missing (the equation needs them). */
+export function iwpcInputsOf(i: WarfarinModelInput): IwpcInputs | undefined {
+  if (i.ageYears === undefined || i.heightCm === undefined || i.weightKg === undefined) return undefined;
+  return {
+    ageDecade: iwpcAgeDecade(i.ageYears),
+    heightCm: i.heightCm,
+    weightKg: i.weightKg,
+    race: i.race ?? 'MissingOrMixed',
+    amiodarone: i.amiodarone,
+    enzymeInducer: i.enzymeInducer,
+    ...(i.vkorc1 ? { vkorc1: i.vkorc1 } : {}),
+    ...(i.cyp2c9 ? { cyp2c9: i.cyp2c9 } : {}),
+  };
 }

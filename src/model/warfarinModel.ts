@@ -15,12 +15,13 @@ import {
   encodeFeatures,
   factorLabel,
   FEATURE_COLUMNS,
+  iwpcInputsOf,
   N_FEATURES,
   REFERENCE_PATIENT,
   type WarfarinModelInput,
 } from './features.js';
 import { genotypeStratum, STRATUM_LABELS, type GenotypeStratum } from '../domain/genotypeStratum.js';
-import { iwpcAgeDecade, iwpcForStratum } from '../dosing/warfarin/iwpc.js';
+import { iwpcForStratum } from '../dosing/warfarin/iwpc.js';
 import type { ModelCard } from './modelCard.js';
 import { readOnnxMetadata } from './onnxMetadata.js';
 import { baselineContributions } from './baselineShap.js';
@@ -105,17 +106,9 @@ function equationServed(card: ModelCard, i: WarfarinModelInput): WarfarinEquatio
   const stratum = genotypeStratum(i);
   if (card.servedBy[stratum] !== 'equation') return undefined;
   const reason = `genotype on file: ${STRATUM_LABELS[stratum]} — the dose model did not beat the IWPC equation in cross-validation for these patients (model card ${card.name}), so the equation is used`;
-  if (i.ageYears === undefined || i.heightCm === undefined || i.weightKg === undefined) return { servedBy: 'equation', stratum, reason };
-  const eq = iwpcForStratum({
-    ageDecade: iwpcAgeDecade(i.ageYears),
-    heightCm: i.heightCm,
-    weightKg: i.weightKg,
-    race: i.race ?? 'MissingOrMixed',
-    amiodarone: i.amiodarone,
-    enzymeInducer: i.enzymeInducer,
-    ...(i.vkorc1 ? { vkorc1: i.vkorc1 } : {}),
-    ...(i.cyp2c9 ? { cyp2c9: i.cyp2c9 } : {}),
-  });
+  const inputs = iwpcInputsOf(i);
+  if (!inputs) return { servedBy: 'equation', stratum, reason };
+  const eq = iwpcForStratum(inputs);
   const iv = curveInterval(card.equationIntervals[stratum], eq.sqrtDose);
   return { servedBy: 'equation', stratum, reason, interval80: { low: Math.min(clampDose(iv.low), eq.weeklyDoseMg), high: Math.max(clampDose(iv.high), eq.weeklyDoseMg) } };
 }

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GENOTYPE_STRATA, maskToStratum, type GenotypeStratum } from '../../src/domain/genotypeStratum.js';
-import { iwpcAgeDecade, iwpcClinical, iwpcForStratum, iwpcPharmacogenetic, type IwpcInputs } from '../../src/dosing/warfarin/iwpc.js';
-import { encodeFeatures, maskVector, N_FEATURES, stratumOfVector, type WarfarinModelInput } from '../../src/model/features.js';
+import { iwpcClinical, iwpcForStratum, iwpcPharmacogenetic, type IwpcInputs } from '../../src/dosing/warfarin/iwpc.js';
+import { encodeFeatures, iwpcInputsOf, maskVector, N_FEATURES, stratumOfVector, type WarfarinModelInput } from '../../src/model/features.js';
 import { linearValue, predictRaw, treeValue } from '../../src/model/spec.js';
 import {
   blendedSqrt,
@@ -29,16 +29,8 @@ const PATIENTS: WarfarinModelInput[] = [
   { ageYears: 88, sex: 'male', heightCm: 175, weightKg: 66, race: 'White', vkorc1: 'A/A', cyp2c9: '*3/*3', amiodarone: true, enzymeInducer: true, indications: ['AtrialFibrillation'], raceDetail: 'Japanese' },
 ];
 
-const iwpcInputs = (p: WarfarinModelInput): IwpcInputs => ({
-  ageDecade: iwpcAgeDecade(p.ageYears!),
-  heightCm: p.heightCm!,
-  weightKg: p.weightKg!,
-  race: p.race!,
-  enzymeInducer: p.enzymeInducer,
-  amiodarone: p.amiodarone,
-  vkorc1: p.vkorc1,
-  cyp2c9: p.cyp2c9,
-});
+/** every test patient has age, height and weight: the equation's inputs exist */
+const iwpcInputs = (p: WarfarinModelInput): IwpcInputs => iwpcInputsOf(p)!;
 
 const noFill = new Array<number>(N_FEATURES).fill(0);
 
