@@ -26,8 +26,11 @@ export interface PhenoconversionRow {
   enzyme: PhenoEnzyme;
   /** ingredient, lower case */
   drug: string;
-  /** RxNorm ingredient CUI */
-  rxcui: string;
+  /**
+   * RxNorm ingredient CUI; absent when no local RxNorm table holds the ingredient (the row then matches by ingredient
+   * name and synonyms only: an unverified code would risk matching another drug)
+   */
+  rxcui?: string;
   /** lower-case names matched in a medication's text when no code is recognised */
   synonyms: string[];
   strength: PerpetratorStrength;

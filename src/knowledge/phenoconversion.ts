@@ -14,7 +14,7 @@ function rowProblem(r: PhenoconversionRow, sourceIds: ReadonlySet<string>): stri
   if (!(PHENO_ENZYMES as readonly string[]).includes(r.enzyme)) return `unknown enzyme "${String(r.enzyme)}"`;
   if (!(PERPETRATOR_STRENGTHS as readonly string[]).includes(r.strength)) return `unknown strength "${String(r.strength)}"`;
   if (typeof r.drug !== 'string' || !/^[a-z][a-z -]*$/.test(r.drug)) return 'drug must be a lower-case ingredient name';
-  if (typeof r.rxcui !== 'string' || !/^\d+$/.test(r.rxcui)) return 'rxcui must be an RxNorm ingredient CUI';
+  if (r.rxcui !== undefined && (typeof r.rxcui !== 'string' || !/^\d+$/.test(r.rxcui))) return 'rxcui must be an RxNorm ingredient CUI';
   if (!Array.isArray(r.synonyms) || !r.synonyms.includes(r.drug) || r.synonyms.some((s) => typeof s !== 'string' || s !== s.toLowerCase())) return 'synonyms must be lower case and include the drug name';
   if (typeof r.effectReason !== 'string' || !r.effectReason.trim()) return 'effectReason is required';
   if (!Array.isArray(r.sources) || r.sources.length === 0) return 'at least one source is required';

@@ -60,6 +60,19 @@ function statement(drug: string, code: string, status: MedicationStatement['stat
   };
 }
 
+/** a co-medication sent without an RxNorm code: text only, or a local code system with its display */
+function uncoded(text: string, local?: string): MedicationRequest {
+  return {
+    resourceType: 'MedicationRequest',
+    id: `m${++n}`,
+    status: 'active',
+    intent: 'order',
+    subject: { reference: 'Patient/p1' },
+    authoredOn: '2026-10-01',
+    medicationCodeableConcept: local ? { coding: [{ system: 'urn:oid:1.2.840.114350.1.13.0.1.7.2.698288', code: local, display: text }] } : { text },
+  };
+}
+
 const g = (resources: FhirResource[]): GatherResult => ({ byKey: { x: { resources, status: 'query' } }, fhirCalls: 1, fhirMs: 1 });
 function factsOf(resources: FhirResource[]): PatientFacts {
   return extractFacts(g([{ resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01', gender: 'female' }, ...resources]), { patientId: 'p1', now: NOW });
@@ -159,6 +172,16 @@ describe('moderate CYP2D6 inhibitors: activity score x 0.5, rounded down to a 0.
     expect(cards.length).toBeGreaterThan(0);
     expect(visibleText(cards[0]!.detail!)).toContain(`treated as CYP2D6 ${phenotype} (activity score ${to})`);
   });
+
+  test.each([
+    // matched by name (no local RxNorm code): moderate CYP2D6 inhibitors in the FDA table, as EHRs send them uncoded
+    ['mirabegron', 'Myrbetriq 25 mg extended-release tablet'],
+    ['cinacalcet', 'Sensipar 30 mg tablet'],
+  ])('codeine, CYP2D6 *1/*1 (AS 2.0) with %s sent as text ("%s") → AS 1.0, IM row PA166297596', (drug, text) => {
+    const { main } = run('codeine', [genotype('CYP2D6', '*1/*1'), uncoded(text)]);
+    expect(main.pgx!.phenoconversion![0]).toMatchObject({ drug, strength: 'moderate', genotypeActivityScore: '2.0', resultingActivityScore: '1.0', resultingPhenotype: 'Intermediate Metabolizer' });
+    expect(main.guideline?.recommendationId).toBe('PA166297596');
+  });
 });
 
 describe('CYP2C19 (no activity score): strong inhibitor → Poor Metabolizer; moderate and inducers: a caution only', () => {
@@ -166,6 +189,24 @@ describe('CYP2C19 (no activity score): strong inhibitor → Poor Metabolizer; mo
     const { main } = run('clopidogrel', [genotype('CYP2C19', '*1/*1'), request('fluvoxamine', '42355')]);
     expect(main.guideline?.recommendationId).toBe('PA166297572');
     expect(main.pgx!.phenoconversion![0]).toMatchObject({ gene: 'CYP2C19', effect: 'poor-metabolizer', genotypePhenotype: 'Normal Metabolizer', resultingPhenotype: 'Poor Metabolizer' });
+  });
+
+  test.each<[string, MedicationRequest]>([
+    ['text only, brand name', uncoded('Diflucan 150 mg tablet')],
+    ['a local code with its display', uncoded('FLUCONAZOLE 200 MG PO TABS', 'FLU200')],
+    // 197698: an RxNorm product code openFDA lists for Diflucan; the product is not in the local tables, its display is read
+    ['an RxNorm product code with its display', request('fluconazole (Diflucan)', '197698')],
+  ])('clopidogrel, CYP2C19 *1/*1, fluconazole (strong CYP2C19, FDA; matched by name: %s) → PM row PA166297572', (_label, med) => {
+    const { main } = run('clopidogrel', [genotype('CYP2C19', '*1/*1'), med]);
+    expect(main.guideline?.recommendationId).toBe('PA166297572');
+    expect(main.pgx!.phenoconversion![0]).toMatchObject({ gene: 'CYP2C19', drug: 'fluconazole', strength: 'strong', effect: 'poor-metabolizer', resultingPhenotype: 'Poor Metabolizer' });
+  });
+
+  test('fluconazole sent as an RxNorm code with no text or display is not recognised (a known limit: no local code to check)', () => {
+    const med: MedicationRequest = { ...request('x', '197698'), medicationCodeableConcept: { coding: [{ system: RXNORM, code: '197698' }] } };
+    const { main } = run('clopidogrel', [genotype('CYP2C19', '*1/*1'), med]);
+    expect(main.guideline?.recommendationId).toBe('PA166297567');
+    expect(main.pgx!.phenoconversion ?? []).toEqual([]);
   });
 
   test.each([

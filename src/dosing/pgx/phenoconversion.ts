@@ -77,7 +77,7 @@ function mentions(text: string, word: string): boolean {
 
 function matches(row: PhenoconversionRow, m: MedicationOnFile): boolean {
   if (m.ingredients.includes(row.drug)) return true;
-  if (m.rxnorm?.includes(row.rxcui)) return true;
+  if (row.rxcui !== undefined && m.rxnorm?.includes(row.rxcui)) return true;
   const t = (m.text ?? '').toLowerCase().slice(0, 1000);
   return t !== '' && row.synonyms.some((s) => mentions(t, s));
 }
