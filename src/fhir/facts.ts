@@ -1,20 +1,7 @@
 // PatientFacts from gathered FHIR resources: newest valid value per fact, units converted, sources kept.
-import type {
-  Coding,
-  Condition,
-  Extension,
-  FhirResource,
-  MedicationAdministration,
-  MedicationRequest,
-  MedicationStatement,
-  Observation,
-  Patient,
-  Procedure,
-  Reference,
-} from 'fhir/r4';
-import type { AdministrationFact, AdministrativeSex, ConditionFact, DialysisKind, DialysisProcedureFact, Fact, IwpcRace, MedicationFact, PatientFacts, SourceRef } from '../domain/facts.js';
+import type { Condition, FhirResource, Observation, Reference } from 'fhir/r4';
+import type { AdministrativeSex, ConditionFact, DialysisProcedureFact, Fact, PatientFacts, SourceRef } from '../domain/facts.js';
 import type { Quantity } from '../domain/units.js';
-import { encodeToken } from './genomics/codes.js';
 import { readGeneResults } from './genomics/index.js';
 import { patientReferenceProblem, referenceOf } from './references.js';
 import type { GatherResult } from './gather.js';
@@ -22,9 +9,13 @@ import { toCanonical, ucumCode, type Dimension } from './units.js';
 import { deviceFact, deviceIndex, observationDevice } from './devices.js';
 import { readGlucose } from './glucose.js';
 import { patientTimeZone } from './timezone.js';
+import { ageInYears, detailedRaceCodes, iwpcRaceOf } from './demographics.js';
+import { dialysisProcedureFact } from './dialysis.js';
+import { administrationFact, medicationFact } from './medications.js';
+import { codingsOf, FUTURE_TOLERANCE_MS, round } from './resourceValues.js';
 
 export const LOINC = 'http://loinc.org';
-export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+export { RXNORM } from './medications.js';
 
 /** LOINC codes per measured fact, with the dimension and the plausible range (canonical units) for adults and children. */
 export const MEASUREMENTS = {
@@ -44,250 +35,18 @@ export const DRUG_LEVELS: Record<string, { drug: string; label: string }> = {
 /** plausible vancomycin concentrations, mg/L (anything above is a unit or entry error) */
 const DRUG_LEVEL_MAX_MGL = 200;
 
-/**
- * Monitored drugs whose administrations are read: RxNorm ingredient (and product) CUIs, name fragments, the statuses
- * that count as given, the route, and the largest plausible single dose (mg; above: an entry error).
- * - vancomycin: IV infusions (start and end); an infusion in progress counts.
- * - warfarin: oral doses (one point in time); completed administrations are doses given; not-done is a documented
- *   0 mg that day (a held dose); stopped, in-progress, on-hold, unknown and entered-in-error are not read. Product codes are knowledge/drug-codes.json's warfarin products (a unit test
- *   checks they match).
- */
-export const MONITORED_ADMINISTRATIONS: { drug: string; rxnorm: string[]; text: RegExp; statuses: ReadonlySet<string>; heldStatuses?: ReadonlySet<string>; route: 'iv' | 'oral'; maxMg: number }[] = [
-  { drug: 'vancomycin', rxnorm: ['11124'], text: /vancomycin|vancocin/i, statuses: new Set(['completed', 'in-progress']), route: 'iv', maxMg: 10000 },
-  {
-    drug: 'warfarin',
-    rxnorm: ['11289', '855288', '855296', '855302', '855312', '855318', '855324', '855332', '855338', '855344', '202421', '114979'],
-    text: /warfarin|coumadin|jantoven/i,
-    statuses: new Set(['completed']),
-    // recorded as not given (a held or refused dose): a documented 0 mg for that day
-    heldStatuses: new Set(['not-done']),
-    route: 'oral',
-    maxMg: 50,
-  },
-];
-
-export const SNOMED = 'http://snomed.info/sct';
-export const CPT = 'http://www.ama-assn.org/go/cpt';
-export const ICD10_PCS = 'http://www.cms.gov/Medicare/Coding/ICD10';
-
-/**
- * Dialysis Procedure codes: the one list read by extractFacts and queried by the `dialysis` prefetch template in
- * config/services.json (a unit test checks the template lists exactly these). Meanings checked from the SNOMED CT
- * International release, CPT 2024 and ICD-10-PCS (FY2017+ 5A1D codes) as recalled, not against a terminology server.
- * Kinds: CPT 90945/90947 ("dialysis procedure other than hemodialysis", e.g. peritoneal dialysis, hemofiltration or
- * other CRRT) and SNOMED "renal dialysis" do not name the modality → `dialysis`; ICD-10-PCS prolonged intermittent
- * (6–18 h/day, e.g. SLED) is grouped with CRRT, which the label tables do not cover either.
- */
-export const DIALYSIS_PROCEDURES: readonly { system: string; code: string; display: string; kind: DialysisKind }[] = [
-  { system: SNOMED, code: '302497006', display: 'Hemodialysis', kind: 'hemodialysis' },
-  { system: SNOMED, code: '233575001', display: 'Intermittent hemodialysis', kind: 'hemodialysis' },
-  { system: SNOMED, code: '71192002', display: 'Peritoneal dialysis', kind: 'peritoneal' },
-  { system: SNOMED, code: '225230008', display: 'Chronic peritoneal dialysis', kind: 'peritoneal' },
-  { system: SNOMED, code: '238318009', display: 'Continuous ambulatory peritoneal dialysis', kind: 'peritoneal' },
-  { system: SNOMED, code: '428648006', display: 'Automated peritoneal dialysis', kind: 'peritoneal' },
-  { system: SNOMED, code: '265764009', display: 'Renal dialysis', kind: 'dialysis' },
-  { system: SNOMED, code: '714749008', display: 'Continuous renal replacement therapy', kind: 'crrt' },
-  { system: CPT, code: '90935', display: 'Hemodialysis procedure with single evaluation', kind: 'hemodialysis' },
-  { system: CPT, code: '90937', display: 'Hemodialysis procedure requiring repeated evaluation', kind: 'hemodialysis' },
-  { system: CPT, code: '90945', display: 'Dialysis procedure other than hemodialysis, single evaluation', kind: 'dialysis' },
-  { system: CPT, code: '90947', display: 'Dialysis procedure other than hemodialysis, repeated evaluations', kind: 'dialysis' },
-  { system: ICD10_PCS, code: '5A1D70Z', display: 'Performance of urinary filtration, intermittent, less than 6 hours per day', kind: 'hemodialysis' },
-  { system: ICD10_PCS, code: '5A1D80Z', display: 'Performance of urinary filtration, prolonged intermittent, 6-18 hours per day', kind: 'crrt' },
-  { system: ICD10_PCS, code: '5A1D90Z', display: 'Performance of urinary filtration, continuous, greater than 18 hours per day', kind: 'crrt' },
-];
-/** Procedure statuses that mean the procedure was performed (FHIR: "stopped" = ended after the main activity began). */
-export const DIALYSIS_PROCEDURE_STATUSES: ReadonlySet<string> = new Set(['completed', 'in-progress', 'stopped']);
-
-/** The `code` search parameter value of the dialysis prefetch/query: "system|code,…". */
-export function dialysisProcedureCodeParam(): string {
-  return DIALYSIS_PROCEDURES.map((c) => encodeToken(c.system, c.code)).join(',');
-}
-
-function validDate(d: unknown): string | undefined {
-  return typeof d === 'string' && d.length > 0 && !Number.isNaN(Date.parse(d)) ? d : undefined;
-}
-
-/** A Procedure with a dialysis code → DialysisProcedureFact, the reason it is not usable, or undefined (not dialysis). */
-function dialysisProcedureFact(r: Procedure, via: SourceRef['via'], nowMs: number): DialysisProcedureFact | { ignored: string } | undefined {
-  let match: (typeof DIALYSIS_PROCEDURES)[number] | undefined;
-  for (const c of codingsOf(r.code)) {
-    match = DIALYSIS_PROCEDURES.find((d) => d.system === c.system && d.code === (typeof c.code === 'string' ? c.code.trim().toUpperCase() : undefined));
-    if (match) break;
-  }
-  if (!match) return undefined;
-  const status = String(r.status);
-  if (!DIALYSIS_PROCEDURE_STATUSES.has(status)) return { ignored: `status ${String(status).slice(0, 32)}` };
-  const start = validDate(r.performedPeriod?.start);
-  const end = validDate(r.performedPeriod?.end);
-  const at = validDate(r.performedDateTime);
-  const ongoing = status === 'in-progress';
-  // in progress: shown with its start; done: dated by its end (or the one date-time recorded)
-  const date = ongoing ? start ?? at : end ?? at ?? start;
-  if (!date && !ongoing) return { ignored: 'no performed date' };
-  for (const d of [start, end, at]) if (d && Date.parse(d) > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
-  return {
-    kind: match.kind,
-    code: { system: match.system, code: match.code, display: match.display },
-    status: status as DialysisProcedureFact['status'],
-    ...(date ? { date } : {}),
-    ongoing,
-    source: { reference: referenceOf(r), ...(date ? { date } : {}), via },
-  };
-}
-
 type MeasurementKey = keyof typeof MEASUREMENTS;
 const CODE_TO_MEASUREMENT = new Map<string, MeasurementKey>(
   (Object.keys(MEASUREMENTS) as MeasurementKey[]).flatMap((k) => MEASUREMENTS[k].codes.map((c) => [c, k] as [string, MeasurementKey])),
 );
 
 const USABLE_OBSERVATION_STATUS = new Set(['final', 'amended', 'corrected']);
-/** allow small clock differences between EHR and service; anything later is a data error */
-const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 
 export { referenceOf, refersToPatient } from './references.js';
 
 function observationDate(o: Observation): string | undefined {
   const d = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.end ?? o.effectivePeriod?.start ?? o.issued;
   return typeof d === 'string' && !Number.isNaN(Date.parse(d)) ? d : undefined;
-}
-
-function codingsOf(cc: { coding?: Coding[] } | undefined): Coding[] {
-  return Array.isArray(cc?.coding) ? cc!.coding.filter((c) => typeof c === 'object' && c !== null) : [];
-}
-
-/** Age in whole years on `now`; partial dates (YYYY or YYYY-MM) use the earliest possible birthday. */
-export function ageInYears(birthDate: string, now: Date): number | undefined {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(birthDate);
-  if (!m) return undefined;
-  const y = Number(m[1]);
-  const mo = m[2] ? Number(m[2]) : 1;
-  const d = m[3] ? Number(m[3]) : 1;
-  let age = now.getUTCFullYear() - y;
-  if (now.getUTCMonth() + 1 < mo || (now.getUTCMonth() + 1 === mo && now.getUTCDate() < d)) age--;
-  return age >= 0 && age < 130 ? age : undefined;
-}
-
-const US_CORE_RACE = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race';
-const OMB_TO_IWPC: Record<string, IwpcRace> = { '2106-3': 'White', '2028-9': 'Asian', '2054-5': 'Black' };
-
-/** IWPC race group from the US Core race extension (OMB categories); several categories count as mixed. */
-export function iwpcRaceOf(p: Patient): IwpcRace | undefined {
-  const ext = (Array.isArray(p.extension) ? p.extension : []).find((e: Extension) => e?.url === US_CORE_RACE);
-  if (!ext) return undefined;
-  const omb = (Array.isArray(ext.extension) ? ext.extension : [])
-    .filter((e) => e?.url === 'ombCategory' && typeof e.valueCoding?.code === 'string')
-    .map((e) => e.valueCoding!.code!);
-  if (omb.length === 0) return undefined;
-  if (omb.length > 1) return 'MissingOrMixed';
-  return OMB_TO_IWPC[omb[0]!] ?? 'MissingOrMixed';
-}
-
-/** Detailed race codes (CDC Race & Ethnicity code system) from the US Core race extension. */
-export function detailedRaceCodes(p: Patient): string[] {
-  const ext = (Array.isArray(p.extension) ? p.extension : []).find((e: Extension) => e?.url === US_CORE_RACE);
-  return (Array.isArray(ext?.extension) ? ext!.extension : [])
-    .filter((e) => e?.url === 'detailed' && typeof e.valueCoding?.code === 'string')
-    .map((e) => e.valueCoding!.code!)
-    .slice(0, 20);
-}
-
-function medicationFact(r: MedicationRequest | MedicationStatement, via: SourceRef['via']): MedicationFact | undefined {
-  let cc = r.medicationCodeableConcept;
-  if (!cc && r.medicationReference?.reference?.startsWith('#')) {
-    const id = r.medicationReference.reference.slice(1);
-    const contained = (Array.isArray(r.contained) ? r.contained : []).find((c) => c.resourceType === 'Medication' && c.id === id);
-    if (contained && contained.resourceType === 'Medication') cc = contained.code;
-  }
-  const codings = codingsOf(cc);
-  const rxnorm = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
-  const text = [cc?.text, ...codings.map((c) => c.display), r.medicationReference?.display]
-    .filter((s): s is string => typeof s === 'string' && s.length > 0)
-    .join(' | ')
-    .slice(0, 500);
-  if (rxnorm.length === 0 && !text) return undefined;
-  const date: unknown = r.resourceType === 'MedicationRequest' ? r.authoredOn : r.dateAsserted ?? r.effectiveDateTime;
-  const fact: MedicationFact = { rxnorm, text, source: { reference: referenceOf(r), ...(typeof date === 'string' && date ? { date } : {}), via } };
-  const end: unknown = r.resourceType === 'MedicationStatement' ? r.effectivePeriod?.end : undefined;
-  if (typeof end === 'string' && end) fact.end = end;
-  return fact;
-}
-
-/** Infusion rate in mg/h from dosage.rateQuantity (mg/h, g/h, mg/min) or dosage.rateRatio (mg|g per h|min). */
-function rateMgPerHour(d: MedicationAdministration['dosage']): number | undefined {
-  if (!d) return undefined;
-  const perHour: Record<string, number> = { h: 1, min: 60 };
-  const rq = d.rateQuantity;
-  if (rq && typeof rq.value === 'number' && rq.value > 0) {
-    const m = /^(mg|g)\/(h|min)$/.exec(String(rq.code ?? rq.unit ?? ''));
-    if (m) return rq.value * (m[1] === 'g' ? 1000 : 1) * perHour[m[2]!]!;
-  }
-  const rr = d.rateRatio;
-  const num = toCanonical(rr?.numerator, 'doseMass');
-  const den = rr?.denominator;
-  if (num && den && typeof den.value === 'number' && den.value > 0) {
-    const f = perHour[String(den.code ?? den.unit ?? '')];
-    if (f !== undefined) return (num.value / den.value) * f;
-  }
-  return undefined;
-}
-
-/** A MedicationAdministration of a monitored drug → AdministrationFact, or the reason it is not usable. */
-function administrationFact(r: MedicationAdministration, via: SourceRef['via'], nowMs: number): AdministrationFact | { ignored: string } | undefined {
-  const cc = r.medicationCodeableConcept;
-  const codings = codingsOf(cc);
-  const text = [cc?.text, ...codings.map((c) => c.display), r.medicationReference?.display].filter((x): x is string => typeof x === 'string').join(' ');
-  const codes = codings.filter((c) => c.system === RXNORM && typeof c.code === 'string').map((c) => c.code!);
-  const m = MONITORED_ADMINISTRATIONS.find((x) => codes.some((c) => x.rxnorm.includes(c)) || x.text.test(text));
-  if (!m) return undefined;
-  const held = m.heldStatuses?.has(String(r.status)) === true;
-  if (!held && !m.statuses.has(String(r.status))) return { ignored: `status ${String(r.status).slice(0, 32)}` };
-  const startIso = r.effectivePeriod?.start ?? r.effectiveDateTime;
-  const startMs = typeof startIso === 'string' ? Date.parse(startIso) : Number.NaN;
-  const amount = toCanonical(r.dosage?.dose, 'doseMass');
-  const amountProblem = !amount || amount.value <= 0 ? 'no dose in mg or g' : amount.value > m.maxMg ? `dose above ${m.maxMg} mg (implausible for ${m.drug})` : undefined;
-  if (m.route === 'oral') {
-    if (Number.isNaN(startMs)) return { ignored: 'no date-time' };
-    if (startMs > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
-    // an oral dose is one point in time; its calendar date as recorded (the source's timezone) counts the days of
-    // therapy. A dose given without a usable amount still marks its day (amountMg 0 + amountUnusable: never summed).
-    const at = new Date(startMs).toISOString();
-    const localDate = /^\d{4}-\d{2}-\d{2}/.exec(startIso as string)?.[0];
-    return {
-      drug: m.drug,
-      amountMg: held || amountProblem ? 0 : amount!.value,
-      ...(held ? { held: true as const } : amountProblem ? { amountUnusable: amountProblem } : {}),
-      start: at,
-      end: at,
-      route: 'oral',
-      ...(localDate ? { localDate } : {}),
-      source: { reference: referenceOf(r), date: startIso as string, via },
-    };
-  }
-  if (amountProblem || !amount) return { ignored: amountProblem ?? 'no dose in mg or g' };
-  if (Number.isNaN(startMs)) return { ignored: 'no start time' };
-  if (startMs > nowMs + FUTURE_TOLERANCE_MS) return { ignored: 'dated in the future' };
-  let endMs = typeof r.effectivePeriod?.end === 'string' ? Date.parse(r.effectivePeriod.end) : Number.NaN;
-  let endNote: string | undefined;
-  if (!Number.isNaN(endMs) && endMs <= startMs) return { ignored: 'infusion end not after its start' };
-  if (Number.isNaN(endMs)) {
-    const rate = rateMgPerHour(r.dosage);
-    if (rate) {
-      endMs = startMs + (amount.value / rate) * 3600_000;
-      endNote = `end inferred from the infusion rate (${round(rate)} mg/h)`;
-    } else {
-      endMs = startMs + Math.max(1, amount.value / 1000) * 3600_000;
-      endNote = 'no end or rate recorded: infusion assumed to last 1 h per g (at least 1 h)';
-    }
-  }
-  return {
-    drug: m.drug,
-    amountMg: amount.value,
-    start: new Date(startMs).toISOString(),
-    end: new Date(endMs).toISOString(),
-    ...(endNote ? { endNote } : {}),
-    route: 'iv',
-    source: { reference: referenceOf(r), date: new Date(startMs).toISOString(), via },
-  };
 }
 
 export interface ExtractOptions {
@@ -509,8 +268,4 @@ export function extractFacts(g: GatherResult, o: ExtractOptions): PatientFacts {
   if (genomics.unread.length) facts.unreadGenes = genomics.unread;
   for (const ig of genomics.ignored) if (!/not a pharmacogenomic/i.test(ig.reason)) notes.push(`${ig.reference} ignored: ${ig.reason}`);
   return facts;
-}
-
-function round(v: number): number {
-  return Math.round(v * 100) / 100;
 }

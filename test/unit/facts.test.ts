@@ -1,6 +1,7 @@
 // PatientFacts from gathered FHIR resources (src/fhir/facts.ts): newest valid value, UCUM units, patient safety checks.
 import type { Extension, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4';
-import { ageInYears, extractFacts, iwpcRaceOf, referenceOf, refersToPatient } from '../../src/fhir/facts.js';
+import { ageInYears, iwpcRaceOf } from '../../src/fhir/demographics.js';
+import { extractFacts, referenceOf, refersToPatient } from '../../src/fhir/facts.js';
 import type { GatheredKey, GatherResult } from '../../src/fhir/gather.js';
 
 const LOINC = 'http://loinc.org';
@@ -433,7 +434,7 @@ describe('unavailable data', () => {
 
 describe('warfarin administrations (MONITORED_ADMINISTRATIONS)', () => {
   test('the warfarin codes read are the RxNorm ingredient and the products of knowledge/drug-codes.json', async () => {
-    const { MONITORED_ADMINISTRATIONS } = await import('../../src/fhir/facts.js');
+    const { MONITORED_ADMINISTRATIONS } = await import('../../src/fhir/medications.js');
     const { readFileSync } = await import('node:fs');
     const codes = JSON.parse(readFileSync('knowledge/drug-codes.json', 'utf8')) as { ingredients: { name: string; rxcui: string }[]; products: { rxcui: string; ingredient: string }[] };
     const w = MONITORED_ADMINISTRATIONS.find((m) => m.drug === 'warfarin')!;
@@ -486,7 +487,7 @@ describe('dialysis Procedures (DIALYSIS_PROCEDURES, the `dialysis` prefetch key)
 
   test('the prefetch template in config/services.json queries exactly the codes the reader reads', async () => {
     const { readFileSync } = await import('node:fs');
-    const { DIALYSIS_PROCEDURES, dialysisProcedureCodeParam } = await import('../../src/fhir/facts.js');
+    const { DIALYSIS_PROCEDURES, dialysisProcedureCodeParam } = await import('../../src/fhir/dialysis.js');
     const tpl = (JSON.parse(readFileSync('config/services.json', 'utf8')) as { prefetch: Record<string, string> }).prefetch['dialysis']!;
     const m = /^Procedure\?patient=\{\{context\.patientId\}\}&code=([^&]+)&_sort=-date&_count=20$/.exec(tpl);
     expect(m).not.toBeNull();
