@@ -247,7 +247,7 @@ export function notifyLines(rs: PeerResult[]): string[] {
     `| POST /notifications answered (p50 / p99) ${cell((r) => `${ms(pct(r.postMs, 50))} / ${ms(pct(r.postMs, 99))}`)}`,
     `| all ${n} accepted after ${cell((r) => ms(r.acceptedMs))}`,
     `| notification → DetectedIssue written, burst of ${n} (p50 / p95 / max; queueing: one worker, in order) ${cell((r) => `${ms(pct(r.toWriteMs, 50))} / ${ms(pct(r.toWriteMs, 95))} / ${ms(Math.max(...r.toWriteMs))}`)}`,
-    `| CPU per notification, bench process (the service, the sender's POST, the token server; /proc via process.cpuUsage) — and the same process idle ${cell((r) => `${r.cpuMs.toFixed(1)} ms — idle ${r.idleCpuMsPerS.toFixed(0)} ms per s`)}`,
+    `| CPU per notification, bench process (the service, the sender's POST, the token server; process.cpuUsage) — and the same process idle for 1 s before ${cell((r) => `${r.cpuMs.toFixed(1)} ms — idle ${r.idleCpuMsPerS.toFixed(0)} ms per s`)}`,
     `| patients with exactly one DetectedIssue ${cell((r) => `${r.exactlyOne} of ${r.n}`)}`,
     `| notes ${cell((r) => r.note)}`,
     '',
