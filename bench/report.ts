@@ -20,6 +20,8 @@ export interface Report {
   soak: Soak;
   colds: number[];
   replayStats: { hits: number; misses: number };
+  /** the notification path's section (bench/notify.ts notifyLines) */
+  notify: string[];
   fhirScenario: string;
   fhirReplayScenario: string;
   minutes: number;
@@ -88,6 +90,7 @@ export function reportLines(r: Report): string[] {
     '',
     `Cold start (process start → /readyz 200, model and knowledge loaded): ${r.colds.map((c) => `${c.toFixed(0)} ms`).join(', ')}.`,
     '',
+    ...r.notify,
     `Whole bench: ${r.minutes.toFixed(1)} min.`,
     '',
   ];

@@ -7,18 +7,21 @@
 //       the local FHIR test server, and from a cached-answer stand-in (bench/fhir-replay.ts).
 // Closed loop at 16/64 connections (saturation); paired rounds at 16 connections ((a), (b), then the scenarios (c)
 // back to back: (c)/(b), (c)/(a) and CPU per call per process from /proc); open loop at 50/100/200 calls/s
-// (bench/open-loop.ts: a steady rate, latency from each request's scheduled start); a 60 s soak for RSS; cold start.
+// (bench/open-loop.ts: a steady rate, latency from each request's scheduled start); a 60 s soak for RSS; cold start;
+// last, the notification path against the test FHIR server and the stand-in, with same-run baselines (bench/notify.ts).
 // Every request carries a JWT in `Authorization` (the baseline (a) gets the same header and ignores it); for (b) and (c)
 // each token is unique (fresh jti) and all are signed before each run (bench/tokens.ts).
 import autocannon from 'autocannon';
-import { spawn, execSync, type ChildProcess } from 'node:child_process';
+import { spawn, execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { draftWarfarin, fullPrefetch, syntheticResources } from '../test/fixtures/synthetic-patients.js';
 import { startFhirServer } from '../test/support/fhir-server/index.js';
 import { freePort } from '../test/support/service.js';
+import { notifyBench, notifyLines } from './notify.js';
 import { openLoop } from './open-loop.js';
+import { startFhirReplay, waitLine, type Proc } from './procs.js';
 import { reportLines, type OpenRow, type PairedRow, type Row } from './report.js';
 import { amoxicillin, BENCH_ALGS, clientsJson, clopidogrel, cyp2c19, hookBody, KEYS, type BenchAlg } from './requests.js';
 import { bumpRate, cycledTokens, exactPool, noteRate, poolFor, stopSigners, type TokenSource } from './tokens.js';
@@ -36,25 +39,10 @@ const OPEN_SECONDS = QUICK ? 2 : 3;
 const FHIR_SCENARIO = 'service: warfarin, no prefetch (FHIR queries)';
 const FHIR_REPLAY_SCENARIO = 'service: warfarin, no prefetch, cached-answer FHIR stand-in';
 const PATH = '/cds-services/dosing-order-select';
+// the notification path (bench/notify.ts): notifications per FHIR peer (test server, stand-in), ~40 s in all at 200
+const NOTIFY_N = QUICK ? 50 : Number(process.env['BENCH_NOTIFY_N'] ?? 200);
 
 // ---- processes ----
-interface Proc { child: ChildProcess; url: string; pid: number }
-function waitLine(child: ChildProcess, re: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${buf.slice(-500)}`)), ms);
-    const on = (d: Buffer) => {
-      buf += String(d);
-      const m = re.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-  });
-}
 async function waitReady(url: string, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -91,13 +79,6 @@ async function startService(dir: string, clientsFile: string, fhirServers: strin
 async function startBaseline(verify?: BenchAlg): Promise<Proc> {
   const env = { ...process.env, NODE_OPTIONS: '', ...(verify ? { BASELINE_VERIFY: verify, BASELINE_JWKS: JSON.stringify({ keys: [KEYS[verify].jwk] }) } : {}) };
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const line = await waitLine(child, /\{"ready":true,"port":\d+\}/, 20000);
-  const port = (JSON.parse(line) as { port: number }).port;
-  return { child, url: `http://127.0.0.1:${port}`, pid: child.pid! };
-}
-/** The cached-answer FHIR stand-in (bench/fhir-replay.ts) in front of `upstream`. */
-async function startFhirReplay(upstream: string, bearer: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/fhir-replay.ts', upstream, bearer], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const line = await waitLine(child, /\{"ready":true,"port":\d+\}/, 20000);
   const port = (JSON.parse(line) as { port: number }).port;
   return { child, url: `http://127.0.0.1:${port}`, pid: child.pid! };
@@ -300,6 +281,9 @@ async function main(): Promise<void> {
     s.child.kill('SIGTERM');
   }
 
+  // the notification path, last: every process of the sections above has stopped
+  const notify = notifyLines(await notifyBench(NOTIFY_N, (s) => console.log(s)));
+
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const dirty = execSync('git status --porcelain --untracked-files=no').toString().trim() !== '' ? ' (with uncommitted changes)' : '';
   const out = reportLines({
@@ -307,7 +291,7 @@ async function main(): Promise<void> {
     method: { duration: DURATION, warmup: WARMUP, pairs: PAIRS, pairSeconds: PAIR_SECONDS, openSeconds: OPEN_SECONDS, rates: RATES },
     serviceFlags: `\`${SERVICE_FLAGS}\`${process.env['BENCH_SERVICE_FLAGS'] === undefined ? ' (the Dockerfile\'s NODE_OPTIONS)' : ' (BENCH_SERVICE_FLAGS)'}`,
     ...(process.env['BENCH_NOTE'] ? { note: process.env['BENCH_NOTE'] } : {}),
-    rows, paired: pairedRows, open: openRows, soak: soakRow, colds, replayStats,
+    rows, paired: pairedRows, open: openRows, soak: soakRow, colds, replayStats, notify,
     fhirScenario: FHIR_SCENARIO, fhirReplayScenario: FHIR_REPLAY_SCENARIO,
     minutes: (Date.now() - t0) / 60000,
   }).join('\n');
