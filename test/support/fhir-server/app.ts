@@ -6,7 +6,7 @@
 // subscription topics (advertised, defined: topics.ts) and notifications to matching Subscriptions (delivery.ts).
 // This file holds the options and wires the parts together.
 //
-// Node 20 needs `--experimental-websocket` to load Medplum 5 (see test-peers.md).
+// Node 20 needs `--experimental-websocket` to load Medplum 5 (index.ts starts server.ts with it).
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { badRequest, getStatus, normalizeOperationOutcome, OperationOutcomeError } from '@medplum/core';
