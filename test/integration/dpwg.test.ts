@@ -5,11 +5,10 @@
 // DPWG_voriconazole_and_CYP2C19.json (PA166299276, Poor Metabolizer: 50% of the standard dose) against the CPIC
 // voriconazole row (choose an alternative), DPWG_acenocoumarol_and_VKORC1.json (PA166299301, -1639 AA).
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
-import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype, textGenotype } from '../fixtures/synthetic-patients.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { pgxDraft, pgxHookBody, pgxPrefetch } from '../support/pgx-hooks.js';
+import { pgxCall, pgxDraft } from '../support/pgx-hooks.js';
 
 const TOKEN = 'ehr-access-token-dpwg';
 let fhir: RunningFhirServer;
@@ -47,23 +46,9 @@ beforeEach(async () => {
   await fhir.admin.clearRequests();
 });
 
-const prefetchFor = (patientId: string) => pgxPrefetch(resources(), patientId);
 const draft = pgxDraft;
-const hookBody = (hook: 'order-select' | 'order-sign', patientId: string, mr: MedicationRequest, withPrefetch: boolean) =>
-  pgxHookBody({ hook, fhirServer: fhir.url, token: TOKEN, patientId, order: mr, ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}) });
-
-async function call(patientId: string, mr: MedicationRequest, withPrefetch: boolean, service: TestService = svc, hook: 'order-select' | 'order-sign' = 'order-select') {
-  const r = await service.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', hookBody(hook, patientId, mr, withPrefetch));
-  expect(r.status).toBe(200);
-  expect(checkCdsResponse(r.json)).toEqual([]);
-  const requests = await fhir.admin.requests();
-  if (withPrefetch) expect(requests).toHaveLength(0);
-  else {
-    expect(requests.some((e) => e.url.includes('84413-4'))).toBe(true);
-    expect(requests.every((e) => e.bearer)).toBe(true);
-  }
-  return r.json as { cards: any[] };
-}
+const call = (patientId: string, mr: MedicationRequest, withPrefetch: boolean, service: TestService = svc, hook: 'order-select' | 'order-sign' = 'order-select') =>
+  pgxCall({ svc: service, fhir: fhir, token: TOKEN, resources: resources(), patientId, order: mr, withPrefetch, hook });
 
 describe.each([
   ['with prefetch', true],

@@ -5,17 +5,15 @@
 // category alert, priority per request-priority, recipient = MedicationRequest.requester, about = the DetectedIssue and
 // the order, payload = the card summary and proposed dose), written once per facts, retried like the DetectedIssue;
 // none when the setting is off; none, audited, when the order names no requester.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FhirResource, MedicationRequest, Observation } from 'fhir/r4';
 import { FINGERPRINT_SYSTEM } from '../../src/notify/detectedIssue.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { creatinine, metformin, metforminPatient, notificationBundle } from '../fixtures/notifications.js';
-import { startBackendTokenServer, type BackendTokenServer } from '../support/backend-token-server.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { makeTestClient, type TestClient } from '../support/jwt.js';
-import { BACKEND_CLIENT_ID, NOTIFY_SECRET, startNotifyService, writeBackendKey, type NotifyService } from '../support/notify-service.js';
+import type { BackendTokenServer } from '../support/backend-token-server.js';
+import type { RunningFhirServer } from '../support/fhir-server/index.js';
+import { NOTIFY_SECRET, type NotifyService } from '../support/notify-service.js';
+import { startNotifyEhr, type NotifyEhr } from '../support/notify-ehr.js';
 
 const EHR_TOKEN = 'ehr-access-token-communication';
 const EHR_BASE = 'https://ehr.communication.test/fhir';
@@ -26,18 +24,16 @@ function patientWithOrder(p: string, requester: MedicationRequest['requester'] |
   return metforminPatient(p).map((r) => (r.resourceType === 'MedicationRequest' ? { ...metformin(`${p}-met`, p), ...(requester ? { requester } : {}) } : r));
 }
 
+let env: NotifyEhr;
 let fhir: RunningFhirServer;
 let tokens: BackendTokenServer;
-let ehr: TestClient;
-let dir: string;
 let on: NotifyService;
 let off: NotifyService;
 
 beforeAll(async () => {
-  tokens = await startBackendTokenServer();
-  fhir = await startFhirServer({
-    token: EHR_TOKEN,
-    jwksUrl: tokens.jwksUrl,
+  env = await startNotifyEhr({
+    name: 'communication',
+    ehrToken: EHR_TOKEN,
     seed: [
       { resourceType: 'Practitioner', id: 'comm-dr', name: [{ family: 'Requester' }] },
       ...patientWithOrder('cm-req', DOCTOR),
@@ -47,20 +43,17 @@ beforeAll(async () => {
       ...patientWithOrder('cm-off', DOCTOR),
     ],
   });
-  ehr = await makeTestClient({ alg: 'ES384', iss: 'https://ehr.communication.test' });
-  dir = mkdtempSync(path.join(tmpdir(), 'notify-comm-'));
-  const keyFile = await writeBackendKey(dir);
+  ({ fhir, tokens } = env);
   const start = (file: string, communication: boolean) =>
-    startNotifyService({ store: new SqliteStore(path.join(dir, file)), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile, overrides: { 'notify.communication': communication } });
+    env.service({ store: new SqliteStore(path.join(env.dir, file)), overrides: { 'notify.communication': communication } });
   [on, off] = await Promise.all([start('on.sqlite', true), start('off.sqlite', false)]);
   // one key file: the JWKS either service publishes is the same
-  tokens.registerClient(BACKEND_CLIENT_ID, `${on.url}/.well-known/jwks.json`);
+  env.trust(on);
 }, 60000);
 
 afterAll(async () => {
   await Promise.all([on?.stop(true), off?.stop(true)]);
-  await Promise.all([fhir?.stop(), tokens?.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 afterEach(async () => {
@@ -75,12 +68,7 @@ async function newResult(s: NotifyService, obs: Observation): Promise<void> {
   await s.idle();
 }
 
-async function search(type: 'DetectedIssue' | 'Communication', p: string): Promise<any[]> {
-  const param = type === 'DetectedIssue' ? 'patient' : 'subject';
-  const res = await fetch(`${fhir.url}/${type}?${param}=Patient/${p}&_count=50`, { headers: { authorization: `Bearer ${EHR_TOKEN}` } });
-  expect(res.status).toBe(200);
-  return (((await res.json()) as { entry?: { resource: unknown }[] }).entry ?? []).map((e) => e.resource);
-}
+const search = (type: 'DetectedIssue' | 'Communication', p: string): Promise<any[]> => env.search(type, p);
 
 /** The audit detail of the service's notification record(s) for a patient (what the EHR answered per write). */
 async function auditDetails(s: NotifyService, p: string): Promise<string[]> {

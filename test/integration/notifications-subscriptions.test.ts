@@ -5,13 +5,12 @@
 // backport-filter-criteria) where the server advertises a topic on Observation create/update in its
 // CapabilityStatement (extension capabilitystatement-subscriptiontopic-canonical) and defines it (the IG's R4 Basic
 // shape); R4 criteria-based where it does not.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { loadServiceCatalog } from '../../src/cds/services.js';
 import { observationFilters } from '../../src/notify/subscriptions.js';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
+import { searchResources } from '../support/fhir-search.js';
+import { createSubscriptions } from '../support/subscriptions-script.js';
 
-const run = promisify(execFile);
 const TOKEN = 'backend-static-token-subscriptions';
 const SECRET = 'notify-secret-subscriptions-0123';
 const OBS_TOPIC = 'http://ehr.subscriptions.test/SubscriptionTopic/observation-changed';
@@ -43,24 +42,12 @@ interface Out {
 }
 
 async function subscriptionsOn(server: RunningFhirServer): Promise<any[]> {
-  const res = await fetch(`${server.url}/Subscription?_count=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return (((await res.json()) as { entry?: { resource: any }[] }).entry ?? []).map((e) => e.resource);
+  return searchResources(server.url, TOKEN, 'Subscription?_count=100');
 }
 
 async function script(extraEnv: Record<string, string> = {}, args: string[] = [], server: RunningFhirServer = fhir) {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    BACKEND_FHIR_URL: server.url,
-    BACKEND_FHIR_TOKEN: TOKEN,
-    NOTIFY_TOKEN: SECRET,
-    NOTIFY_CLIENT_ISS: 'https://ehr.subscriptions.test',
-    FHIR_ALLOWED_SERVERS: server.url,
-    FHIR_ALLOW_INSECURE_LOOPBACK: 'true',
-    PUBLIC_BASE_URL: 'https://cds.example.org',
-    ...extraEnv,
-  };
-  return run(process.execPath, ['--import', 'tsx', 'scripts/create-subscriptions.ts', ...args], { env, cwd: process.cwd(), timeout: 60000 });
+  const env = { fhirUrl: server.url, fhirToken: TOKEN, notifyToken: SECRET, clientIss: 'https://ehr.subscriptions.test', publicBaseUrl: 'https://cds.example.org' };
+  return createSubscriptions(env, extraEnv, args);
 }
 
 test('the filters are those of the prefetch templates (one definition of the codes)', () => {

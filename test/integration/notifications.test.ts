@@ -3,8 +3,7 @@
 // PostgreSQL. A Subscriptions R5 Backport IG notification (R4: Bundle type history, Parameters SubscriptionStatus,
 // notification-event with event-number and focus) about a new result → the patient's active orders re-checked in
 // monitor mode → exactly one DetectedIssue written back on the EHR's server, with the data behind it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import type { Observation } from 'fhir/r4';
 import { BackendAuthError, BackendTokenClient, loadSigningKey } from '../../src/notify/backendAuth.js';
@@ -15,29 +14,28 @@ import { bornYearsAgo, creatinine, daysAgo, metforminPatient, notificationBundle
 import { patient } from '../fixtures/synthetic-patients.js';
 import { activeWarfarin, inrObservation } from '../fixtures/warfarin-history.js';
 import { basalOrder, cgmReading, cgmTrace, device } from '../fixtures/cgm.js';
-import { startBackendTokenServer, type BackendTokenServer } from '../support/backend-token-server.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { makeTestClient, type TestClient } from '../support/jwt.js';
-import { BACKEND_CLIENT_ID, NOTIFY_SECRET, startNotifyService, writeBackendKey, type NotifyService } from '../support/notify-service.js';
+import type { BackendTokenServer } from '../support/backend-token-server.js';
+import type { RunningFhirServer } from '../support/fhir-server/index.js';
+import { BACKEND_CLIENT_ID, NOTIFY_SECRET, writeBackendKey, type NotifyService } from '../support/notify-service.js';
+import { startNotifyEhr, type NotifyEhr } from '../support/notify-ehr.js';
 import { createPgSchema, type PgSchema } from '../store/helpers.js';
 import { startTestService } from '../support/service.js';
 
 const EHR_TOKEN = 'ehr-access-token-notifications';
 
 const PATIENTS = ['nt-full', 'nt-id', 'nt-empty', 'nt-rep', 'nt-ovr', 'nt-park', 'nt-retry', 'nt-restart', 'nt-pg', 'nt-gap'];
+let env: NotifyEhr;
 let fhir: RunningFhirServer;
 let tokens: BackendTokenServer;
-let ehr: TestClient;
 let dir: string;
 let keyFile: string;
 let svc: NotifyService;
 let sqliteFile: string;
 
 beforeAll(async () => {
-  tokens = await startBackendTokenServer();
-  fhir = await startFhirServer({
-    token: EHR_TOKEN,
-    jwksUrl: tokens.jwksUrl,
+  env = await startNotifyEhr({
+    name: 'notify',
+    ehrToken: EHR_TOKEN,
     seed: [
       ...PATIENTS.flatMap(metforminPatient),
       // home INR on warfarin: a woman of 72 on warfarin 5 mg daily for months, INR 2.4 three days ago
@@ -46,19 +44,16 @@ beforeAll(async () => {
       inrObservation('nt-inr-1', 'nt-inr', 2.4, `${daysAgo(3)}T08:00:00Z`),
     ],
   });
-  ehr = await makeTestClient({ alg: 'ES384', iss: 'https://ehr.notify.test' });
-  dir = mkdtempSync(path.join(tmpdir(), 'notify-test-'));
-  keyFile = await writeBackendKey(dir);
+  ({ fhir, tokens, dir, keyFile } = env);
   sqliteFile = path.join(dir, 'svc.sqlite');
-  svc = await startNotifyService({ store: new SqliteStore(sqliteFile), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile });
+  svc = await env.service({ store: new SqliteStore(sqliteFile) });
   // the EHR registers the service's backend client with the JWKS the service publishes
-  tokens.registerClient(BACKEND_CLIENT_ID, `${svc.url}/.well-known/jwks.json`);
+  env.trust(svc);
 }, 60000);
 
 afterAll(async () => {
   await svc?.stop(true);
-  await Promise.all([fhir?.stop(), tokens?.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 let eventNo = 0;
@@ -71,20 +66,8 @@ function notification(o: { events: { n: number; focus?: Observation; payload: No
   return notificationBundle({ ehrBase: EHR_BASE, sub: o.sub ?? SUB(), events: o.events, ...(o.type !== undefined ? { type: o.type } : {}), ...(o.since !== undefined ? { since: o.since } : {}) });
 }
 
-async function issuesOf(p: string): Promise<any[]> {
-  const res = await fetch(`${fhir.url}/DetectedIssue?patient=Patient/${p}&_count=50`, { headers: { authorization: `Bearer ${EHR_TOKEN}` } });
-  expect(res.status).toBe(200);
-  return (((await res.json()) as { entry?: { resource: unknown }[] }).entry ?? []).map((e) => e.resource);
-}
-
-async function waitForIssues(p: string, n = 1, timeoutMs = 15000): Promise<any[]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await issuesOf(p);
-    if (list.length >= n || Date.now() > until) return list;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const issuesOf = (p: string): Promise<any[]> => env.search('DetectedIssue', p);
+const waitForIssues = (p: string, n?: number, timeoutMs?: number): Promise<any[]> => env.waitForIssues(p, n, timeoutMs);
 
 /** A new result arrives in the EHR (seeded on the FHIR server) and the EHR notifies the service. */
 async function newResult(obs: Observation, payload: 'full-resource' | 'id-only' | 'empty', s = svc) {
@@ -400,14 +383,14 @@ describe('restart in the middle of a queue: nothing lost', () => {
   test('SQLite: a service stopped with an item queued; a new one on the same store writes the DetectedIssue', async () => {
     // a second service on its own SQLite file, without a worker: it only queues
     const file = path.join(dir, 'restart.sqlite');
-    const a = await startNotifyService({ store: new SqliteStore(file), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile, worker: false });
-    tokens.registerClient(BACKEND_CLIENT_ID, `${svc.url}/.well-known/jwks.json`);
+    const a = await env.service({ store: new SqliteStore(file), worker: false });
+    env.trust(svc);
     await newResult(creatinine('nt-restart-cr2', 'nt-restart', 2.1, 0), 'id-only', a);
     expect(await a.queue.counts()).toMatchObject({ pending: 1 });
     await a.stop(true);
     expect(await issuesOf('nt-restart')).toEqual([]);
     // the same key file: the JWKS the token server knows stays valid
-    const b = await startNotifyService({ store: new SqliteStore(file), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile });
+    const b = await env.service({ store: new SqliteStore(file) });
     try {
       expect(await waitForIssues('nt-restart')).toHaveLength(1);
       await b.idle();
@@ -430,12 +413,12 @@ describe('restart in the middle of a queue: nothing lost', () => {
         await s.init();
         return s;
       };
-      const a = await startNotifyService({ store: await open(), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile, worker: false });
+      const a = await env.service({ store: await open(), worker: false });
       await newResult(creatinine('nt-pg-cr2', 'nt-pg', 2.1, 0), 'full-resource', a);
       // the dying process: it claimed the item (lease 1 s) and never finished
       expect(await a.queue.claim(1000)).toMatchObject({ kind: 'event', focus: 'Observation/nt-pg-cr2' });
       await a.stop(true);
-      const b = await startNotifyService({ store: await open(), ehr, fhirUrl: fhir.url, tokenUrl: tokens.tokenUrl, keyFile });
+      const b = await env.service({ store: await open() });
       try {
         expect(await waitForIssues('nt-pg')).toHaveLength(1);
         await b.idle();

@@ -1,10 +1,9 @@
 // Pharmacogenomic (CPIC) guidance end to end: real FHIR server process + real service with signed JWTs.
 // Each case runs with a full prefetch (no FHIR query) and without prefetch (the service queries FHIR itself).
 import type { Condition, FhirResource, MedicationRequest } from 'fhir/r4';
-import { checkCdsResponse } from '../../src/cds/protocol.js';
 import { patient, pharmvarGenotype, textGenotype } from '../fixtures/synthetic-patients.js';
 import { useFhirAndService } from '../support/service.js';
-import { pgxDraft, pgxHookBody, pgxPrefetch } from '../support/pgx-hooks.js';
+import { pgxCall, pgxDraft } from '../support/pgx-hooks.js';
 import { visibleText } from '../support/markdown.js';
 
 const TOKEN = 'ehr-access-token-pgx';
@@ -46,23 +45,9 @@ function resources(): FhirResource[] {
 
 const env = useFhirAndService(TOKEN, resources);
 
-const prefetchFor = (patientId: string) => pgxPrefetch(resources(), patientId);
 const draft = pgxDraft;
-const hookBody = (hook: 'order-select' | 'order-sign', patientId: string, mr: MedicationRequest, withPrefetch: boolean) =>
-  pgxHookBody({ hook, fhirServer: env.fhir.url, token: TOKEN, patientId, order: mr, ...(withPrefetch ? { prefetch: prefetchFor(patientId) } : {}) });
-
-async function call(patientId: string, mr: MedicationRequest, withPrefetch: boolean, hook: 'order-select' | 'order-sign' = 'order-select') {
-  const r = await env.svc.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', hookBody(hook, patientId, mr, withPrefetch));
-  expect(r.status).toBe(200);
-  expect(checkCdsResponse(r.json)).toEqual([]);
-  const requests = await env.fhir.admin.requests();
-  if (withPrefetch) expect(requests).toHaveLength(0);
-  else {
-    expect(requests.some((e) => e.url.includes('84413-4'))).toBe(true);
-    expect(requests.every((e) => e.bearer)).toBe(true);
-  }
-  return r.json as { cards: any[] };
-}
+const call = (patientId: string, mr: MedicationRequest, withPrefetch: boolean, hook: 'order-select' | 'order-sign' = 'order-select') =>
+  pgxCall({ svc: env.svc, fhir: env.fhir, token: TOKEN, resources: resources(), patientId, order: mr, withPrefetch, hook });
 
 describe.each([
   ['with prefetch', true],

@@ -1,7 +1,11 @@
 // Hook calls for the pharmacogenomic integration tests (CPIC: test/integration/pgx.test.ts, DPWG: dpwg.test.ts): the
-// prefetch an EHR would send for one patient of a seeded resource list, a drafted order, and the hook body.
+// prefetch an EHR would send for one patient of a seeded resource list, a drafted order, the hook body, and the call
+// with the checks both make.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource, MedicationRequest, Observation } from 'fhir/r4';
+import { checkCdsResponse } from '../../src/cds/protocol.js';
+import type { RunningFhirServer } from './fhir-server/index.js';
+import type { TestService } from './service.js';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const UCUM = 'http://unitsofmeasure.org';
@@ -59,4 +63,33 @@ export function pgxHookBody(o: { hook: 'order-select' | 'order-sign'; fhirServer
     },
     ...(o.prefetch ? { prefetch: o.prefetch } : {}),
   };
+}
+
+/**
+ * An order-select (default) or order-sign call to `svc` for a patient of `resources` (seeded on `fhir`), with the full
+ * prefetch or none; checks the answer (200, a valid CDS Hooks response) and the FHIR traffic: none with the prefetch,
+ * otherwise the genotype query (LOINC 84413-4) and only requests with the bearer token. Clears no request log.
+ */
+export async function pgxCall(o: {
+  svc: TestService;
+  fhir: RunningFhirServer;
+  token: string;
+  resources: FhirResource[];
+  patientId: string;
+  order: MedicationRequest;
+  withPrefetch: boolean;
+  hook?: 'order-select' | 'order-sign';
+}): Promise<{ cards: any[] }> {
+  const hook = o.hook ?? 'order-select';
+  const body = pgxHookBody({ hook, fhirServer: o.fhir.url, token: o.token, patientId: o.patientId, order: o.order, ...(o.withPrefetch ? { prefetch: pgxPrefetch(o.resources, o.patientId) } : {}) });
+  const r = await o.svc.hook(hook === 'order-select' ? 'dosing-order-select' : 'dosing-order-sign', body);
+  expect(r.status).toBe(200);
+  expect(checkCdsResponse(r.json)).toEqual([]);
+  const requests = await o.fhir.admin.requests();
+  if (o.withPrefetch) expect(requests).toHaveLength(0);
+  else {
+    expect(requests.some((e) => e.url.includes('84413-4'))).toBe(true);
+    expect(requests.every((e) => e.bearer)).toBe(true);
+  }
+  return r.json as { cards: any[] };
 }

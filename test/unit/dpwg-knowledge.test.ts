@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Observation } from 'fhir/r4';
 import type { GeneResult, PatientFacts } from '../../src/domain/facts.js';
 import { evaluateDpwg } from '../../src/dosing/pgx/dpwg.js';
 import { DEFAULT_PGX_SETTINGS } from '../../src/dosing/pgx/evaluator.js';
@@ -16,11 +15,11 @@ import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { loadDpwgKnowledge, type DpwgRow } from '../../src/knowledge/dpwg.js';
 import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
 import { htmlToText } from '../../scripts/build-dpwg.js';
+import { cpicDiplotypes, genomicObservations } from '../support/cpic-genotypes.js';
 
 const cpic = loadPgxKnowledge();
 const dk = loadDpwgKnowledge(undefined, cpic);
 const DPWG = path.resolve(process.cwd(), '../shared/data/dpwg');
-const LOINC = 'http://loinc.org';
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 test('build-dpwg is reproducible: a fresh build equals the committed knowledge/dpwg-recommendations.json byte for byte', () => {
@@ -71,29 +70,9 @@ test('no stored DPWG text keeps a tag or an HTML entity', () => {
 
 // ---- every row reached ----
 
-const diplotypes = new Map<string, Map<string, string[]>>();
-for (const l of readFileSync(path.resolve('../shared/data/cpic/diplotype_phenotypes.tsv'), 'utf8').split('\n').slice(1)) {
-  const [gene, diplotype, , , key] = l.split('\t');
-  if (!gene || !diplotype || !key) continue;
-  const byKey = diplotypes.get(gene) ?? diplotypes.set(gene, new Map()).get(gene)!;
-  (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(diplotype);
-}
-for (const m of diplotypes.values()) for (const l of m.values()) l.sort((a, b) => a.length - b.length || a.localeCompare(b));
-
+const diplotypes = cpicDiplotypes();
 let seq = 0;
-function observation(gene: string, code: string, text: string): Observation {
-  const hgnc = cpic.genes[gene]?.hgnc;
-  return {
-    resourceType: 'Observation',
-    id: `dpwg-${++seq}`,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/dpwg' },
-    effectiveDateTime: '2025-01-01',
-    valueCodeableConcept: { text },
-    component: [{ code: { coding: [{ system: LOINC, code: '48018-6', display: 'Gene studied [ID]' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.genenames.org', code: hgnc!, display: gene }] } }],
-  };
-}
+const observation = genomicObservations('dpwg', (gene) => cpic.genes[gene]?.hgnc);
 
 function facts(genes: GeneResult[]): PatientFacts {
   return { patientId: 'dpwg', genes, medications: [], conditions: [], unavailable: [], notes: [], ageYears: { value: 50, source: { reference: 'Patient/dpwg' } } } as PatientFacts;

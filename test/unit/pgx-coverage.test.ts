@@ -2,8 +2,6 @@
 // its population) are built, read by the real genomics reader, and the engine must return exactly that row.
 // Source of the rows: knowledge/pgx-recommendations.json (built from ../shared/data/cpic); diplotypes are picked
 // from ../shared/data/cpic/diplotype_phenotypes.tsv.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Observation } from 'fhir/r4';
 import type { ConditionFact } from '../../src/domain/facts.js';
 import { evaluatePgxGuidance, type MedicationUse } from '../../src/dosing/pgx/engine.js';
@@ -11,40 +9,15 @@ import { readGeneResults } from '../../src/fhir/genomics/index.js';
 import { loadPgxKnowledge, type PopulationRule, type RecommendationRow } from '../../src/knowledge/pgx.js';
 import { alleleAlias } from '../../src/dosing/pgx/alleles.js';
 import { defaultVariantCatalogue } from '../../src/knowledge/pgxVariants.js';
+import { cpicDiplotypes, genomicObservations } from '../support/cpic-genotypes.js';
 
 const k = loadPgxKnowledge();
 const VARIANTS = defaultVariantCatalogue();
-const CPIC = path.resolve(process.cwd(), '../shared/data/cpic');
-const LOINC = 'http://loinc.org';
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 /** table rows: gene → lookup key → diplotypes (shortest first) */
-const diplotypes = new Map<string, Map<string, string[]>>();
-{
-  const lines = readFileSync(path.join(CPIC, 'diplotype_phenotypes.tsv'), 'utf8').split('\n').slice(1);
-  for (const l of lines) {
-    const [gene, diplotype, , , key] = l.split('\t');
-    if (!gene || !diplotype || !key) continue;
-    const byKey = diplotypes.get(gene) ?? diplotypes.set(gene, new Map()).get(gene)!;
-    (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(diplotype);
-  }
-  for (const m of diplotypes.values()) for (const l of m.values()) l.sort((a, b) => a.length - b.length || a.localeCompare(b));
-}
-
-let seq = 0;
-function observation(gene: string, code: string, text: string): Observation {
-  const hgnc = k.genes[gene]?.hgnc;
-  return {
-    resourceType: 'Observation',
-    id: `cov-${++seq}`,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/cov' },
-    effectiveDateTime: '2025-01-01',
-    valueCodeableConcept: { text },
-    component: [{ code: { coding: [{ system: LOINC, code: '48018-6', display: 'Gene studied [ID]' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.genenames.org', code: hgnc!, display: gene }] } }],
-  };
-}
+const diplotypes = cpicDiplotypes();
+const observation = genomicObservations('cov', (gene) => k.genes[gene]?.hgnc);
 
 /** The lab's spelling of a table diplotype: named alleles without their star alias in brackets. */
 function asReported(gene: string, d: string): string {
