@@ -33,6 +33,11 @@ const INLINE_SPECIAL = /[\\`*_[\]<>~|]|&(?=#?[0-9A-Za-z]+;)/g;
 /** A block marker at the start of a line: heading, quote, list item, setext underline, thematic break. */
 const BLOCK_START = /^( ?)([#+=-])/;
 const ORDERED_START = /^( ?\d{1,9})([.)])(?=\s|$)/;
+/**
+ * Anything escapeMarkdown would change: a character INLINE_SPECIAL escapes (or any "&"), whitespace other than one
+ * space, a line start BLOCK_START matches, and ORDERED_START itself.
+ */
+const NEEDS_ESCAPING = /[\\`*_[\]<>~|&]|[^\S ]| {2}|^ ?[#+=-]|^ ?\d{1,9}[.)](?=\s|$)/;
 
 /**
  * THE escaping function for text that is not the service's own template (guideline text, drug and product names,
@@ -43,8 +48,11 @@ const ORDERED_START = /^( ?\d{1,9})([.)])(?=\s|$)/;
  * character itself.
  */
 export function escapeMarkdown(v: unknown): string {
+  const raw = typeof v === 'string' ? v : String(v);
+  // most values (numbers, units, names, ids) need nothing: one test instead of four replaces
+  if (!NEEDS_ESCAPING.test(raw)) return raw;
   // one line; an edge space is kept (template fragments such as " yet" are passed as values), data is trimmed by literal()
-  const s = (typeof v === 'string' ? v : String(v)).replace(/\s+/g, ' ');
+  const s = raw.replace(/\s+/g, ' ');
   const inline = s.replace(INLINE_SPECIAL, (c) => `\\${c}`);
   // "1. x", "# x", "- x" at the start of a template line would become a list or heading: escape the marker
   return inline.replace(BLOCK_START, '$1\\$2').replace(ORDERED_START, '$1\\$2');

@@ -4,16 +4,18 @@
 import type { MedicationRequest } from 'fhir/r4';
 import type { IntendedOrder, OrderSnapshot } from '../domain/applied.js';
 import { RXNORM_SYSTEM, type DrugDictionary } from '../domain/drugs.js';
-import { toOrder } from './orders.js';
+import { toOrder, type DraftOrder } from './orders.js';
 import type { Card, HookRequest } from './protocol.js';
 
 function isMedicationRequest(r: unknown): r is MedicationRequest {
   return typeof r === 'object' && r !== null && (r as { resourceType?: unknown }).resourceType === 'MedicationRequest';
 }
 
-/** Order ref, RxNorm codes of medicationCodeableConcept and dose per administration; undefined without a valid id. */
-export function orderSnapshot(resource: MedicationRequest, dict: DrugDictionary): OrderSnapshot | undefined {
-  const order = toOrder(resource, dict);
+/**
+ * Order ref, RxNorm codes of medicationCodeableConcept and dose per administration; undefined without a valid id.
+ * `order` is the resource as toOrder reads it, when the caller has it already.
+ */
+export function orderSnapshot(resource: MedicationRequest, dict: DrugDictionary, order: DraftOrder = toOrder(resource, dict)): OrderSnapshot | undefined {
   if (!order.ref) return undefined;
   const codings = Array.isArray(resource.medicationCodeableConcept?.coding) ? resource.medicationCodeableConcept.coding : [];
   const rxnorm = [...new Set(codings.filter((c) => c?.system === RXNORM_SYSTEM && typeof c.code === 'string').map((c) => c.code!))].sort();
@@ -41,15 +43,18 @@ export function intendedOrdersOf(card: Card, dict: DrugDictionary): IntendedOrde
 
 /**
  * The drafts the call shows as they are now: every draft of order-select (selected or not) and order-sign, the
- * medications of medication-prescribe; other hooks show none. One per order ref (the first).
+ * medications of medication-prescribe; other hooks show none. One per order ref (the first). `known`: drafts of this
+ * request already read by toOrder (the orders in scope), not read a second time.
  */
-export function seenOrdersOf(req: HookRequest, dict: DrugDictionary): OrderSnapshot[] {
+export function seenOrdersOf(req: HookRequest, dict: DrugDictionary, known: readonly DraftOrder[] = []): OrderSnapshot[] {
   const bundle = req.hook === 'order-select' || req.hook === 'order-sign' ? req.context.draftOrders : req.hook === 'medication-prescribe' ? req.context.medications : undefined;
   const entries = Array.isArray(bundle?.entry) ? bundle.entry : [];
+  const read = new Map<unknown, DraftOrder>();
+  for (const o of known) read.set(o.resource, o);
   const out = new Map<string, OrderSnapshot>();
   for (const e of entries) {
     if (!isMedicationRequest(e?.resource)) continue;
-    const snap = orderSnapshot(e.resource, dict);
+    const snap = orderSnapshot(e.resource, dict, read.get(e.resource));
     if (snap && !out.has(snap.orderRef)) out.set(snap.orderRef, snap);
   }
   return [...out.values()];

@@ -163,7 +163,7 @@ async function handleHookCall(serviceId: string, body: unknown, client: CdsClien
   const failedRequired = e.catalog.required.filter((k) => gathered.byKey[k]?.status === 'failed');
   const orderedDrugs = [...ingredientsOf(orders)];
   // the drafts as this call shows them: writing the record resolves earlier accepted update suggestions (applied.ts)
-  const seenOrders = monitor ? [] : bestEffort(log, () => seenOrdersOf(req, e.drugs));
+  const seenOrders = monitor ? [] : bestEffort(log, () => seenOrdersOf(req, e.drugs, orders));
   const base = {
     hookInstance: req.hookInstance, serviceId, hook: req.hook, clientIss: client.iss, ...(req.fhirServer ? { fhirServer: req.fhirServer } : {}),
     patientId: req.context.patientId, orderedDrugs, ...(seenOrders.length ? { seenOrders } : {}),

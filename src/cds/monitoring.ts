@@ -1,6 +1,6 @@
 // Monitoring (patient-view): which evaluated results call for action, how their cards differ from order-time cards,
 // and the facts fingerprint that keeps an overridden card from being repeated while nothing has changed.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { renderCard, type CardTemplates } from '../cards/render.js';
 import { smartLaunchUrl, type AppConfig } from '../config.js';
 import type { IntendedOrder } from '../domain/applied.js';
@@ -60,7 +60,8 @@ export function factsFingerprint(rec: Recommendation, order: DraftOrder | undefi
     proposed: rec.proposedDose ? [rec.proposedDose.perDose.value, rec.proposedDose.perDose.unit, rec.proposedDose.timing.frequency, rec.proposedDose.timing.period, rec.proposedDose.timing.periodUnit] : null,
   });
   const canonical = `${head.slice(0, -1)},"inputs":[${inputs.join(',')}],${tail.slice(1)}`;
-  return createHash('sha256').update(canonical).digest('hex');
+  // one-shot: the same digest as createHash().update().digest(), without the Hash object (~6 → ~2.5 µs per card)
+  return hash('sha256', canonical, 'hex');
 }
 
 /** Order-time wording that does not fit an active order; each replaced or removed in monitoring cards. */

@@ -64,15 +64,17 @@ export function toOrder(resource: MedicationRequest, dict: DrugDictionary): Draf
   const drugs = dict.identifyConcept(concept);
   // the strength of a product only counts for a single-ingredient order
   const reading = readDraftDose(resource, concept, containedMedication(resource), dict.products, drugs.length === 1 ? drugs[0]!.ingredient : undefined);
-  return {
-    // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
-    ...(typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? { ref: `MedicationRequest/${resource.id}` } : {}),
-    resource,
-    drugs,
-    ...(reading.dose ? { currentDose: reading.dose } : {}),
-    ...(reading.problem ? { doseProblem: reading.problem } : {}),
-    ...(reading.product ? { product: reading.product } : {}),
-  };
+  // fields assigned in the order the spread form had them ({ ref?, resource, drugs, currentDose?, doseProblem?, product? }):
+  // conditional spreads allocate an object each, and this runs for every draft and every suggestion of every call
+  const order = {} as DraftOrder;
+  // only a valid FHIR id can be referenced by a suggestion's update/delete action (CDS Hooks resourceId "Type/id")
+  if (typeof resource.id === 'string' && FHIR_ID.test(resource.id)) order.ref = `MedicationRequest/${resource.id}`;
+  order.resource = resource;
+  order.drugs = drugs;
+  if (reading.dose) order.currentDose = reading.dose;
+  if (reading.problem) order.doseProblem = reading.problem;
+  if (reading.product) order.product = reading.product;
+  return order;
 }
 
 /** Intents that are an actual order (not a plan or a proposal). */

@@ -21,12 +21,32 @@ export function stripControls(s: string): string {
  * Where in `v` the first string value or object key holding a control character is ("context.patientId",
  * "prefetch.patient.name[0].family"), or undefined. Never says what the string was.
  */
-export function findControl(v: unknown, at = '', depth = 0): string | undefined {
+export function findControl(v: unknown): string | undefined {
+  // nearly every body holds none: one walk that builds no path strings, and the path only for a body that does
+  return holdsControl(v, 0) ? controlPath(v, '', 0) : undefined;
+}
+
+/** Whether controlPath would find something: the same nodes, the same depth bound, no strings built. */
+function holdsControl(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return CONTROL.test(v);
+  if (v === null || typeof v !== 'object' || depth > 64) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (holdsControl(v[i], depth + 1)) return true;
+    return false;
+  }
+  for (const k in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    if (CONTROL.test(k) || holdsControl((v as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
+}
+
+function controlPath(v: unknown, at: string, depth: number): string | undefined {
   if (typeof v === 'string') return hasControl(v) ? at || '(body)' : undefined;
   if (v === null || typeof v !== 'object' || depth > 64) return undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const p = findControl(v[i], `${at}[${i}]`, depth + 1);
+      const p = controlPath(v[i], `${at}[${i}]`, depth + 1);
       if (p) return p;
     }
     return undefined;
@@ -34,7 +54,7 @@ export function findControl(v: unknown, at = '', depth = 0): string | undefined 
   for (const [k, x] of Object.entries(v)) {
     const here = at ? `${at}.${hasControl(k) ? '(key)' : k}` : hasControl(k) ? '(key)' : k;
     if (hasControl(k)) return here;
-    const p = findControl(x, here, depth + 1);
+    const p = controlPath(x, here, depth + 1);
     if (p) return p;
   }
   return undefined;
