@@ -86,7 +86,7 @@ export function reportLines(r: Report): string[] {
     '',
     `Soak: ${r.soak.seconds} s at 16 connections (warfarin, full prefetch, RS384): ${r.soak.requests} requests, ${r.soak.errors} errors, ${r.soak.non2xx} non-2xx; RSS ${r.soak.rssFirstThird.toFixed(0)} MB (first third) → ${r.soak.rssLastThird.toFixed(0)} MB (last third), max ${r.soak.rssMax.toFixed(0)} MB.`,
     '',
-    `FHIR-fetch path (RS384): "${r.fhirScenario}" queries the local test FHIR server (Medplum's router and in-memory repository in one process, on the same 2 cores as the service and the load generator); "${r.fhirReplayScenario}" sends the same calls to bench/fhir-replay.ts, which answers each query with the test server's own answer, fetched once and then served from memory (${r.replayStats.misses} queries went to the test server, ${r.replayStats.hits} were served from memory). At 64 connections the FHIR-fetch p99 is the load generator's (docs/performance.md, fifth round).`,
+    `FHIR-fetch path (RS384): "${r.fhirScenario}" queries the local test FHIR server (Medplum's router and in-memory repository in one process, on the same 2 cores as the service and the load generator); "${r.fhirReplayScenario}" sends the same calls to bench/fhir-replay.ts, which answers each query with the test server's own answer, fetched once and then served from memory (${r.replayStats.misses} queries went to the test server, ${r.replayStats.hits} were served from memory). At 64 connections the FHIR-fetch p99 is the load generator's (docs/performance-history.md, fifth round).`,
     '',
     `Cold start (process start → /readyz 200, model and knowledge loaded): ${r.colds.map((c) => `${c.toFixed(0)} ms`).join(', ')}.`,
     '',
