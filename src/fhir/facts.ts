@@ -15,7 +15,6 @@ import { administrationFact, medicationFact } from './medications.js';
 import { codingsOf, FUTURE_TOLERANCE_MS, round } from './resourceValues.js';
 
 export const LOINC = 'http://loinc.org';
-export { RXNORM } from './medications.js';
 
 /** LOINC codes per measured fact, with the dimension and the plausible range (canonical units) for adults and children. */
 export const MEASUREMENTS = {

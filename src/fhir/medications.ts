@@ -2,11 +2,10 @@
 // drugs' MedicationAdministrations (vancomycin infusions, warfarin doses) → AdministrationFact.
 import type { MedicationAdministration, MedicationRequest, MedicationStatement } from 'fhir/r4';
 import type { AdministrationFact, MedicationFact, SourceRef } from '../domain/facts.js';
+import { RXNORM_SYSTEM as RXNORM } from '../domain/drugs.js';
 import { referenceOf } from './references.js';
 import { codingsOf, FUTURE_TOLERANCE_MS, round } from './resourceValues.js';
 import { toCanonical } from './units.js';
-
-export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 /**
  * Monitored drugs whose administrations are read: RxNorm ingredient (and product) CUIs, name fragments, the statuses
