@@ -12,14 +12,16 @@ import { startSmartBrowser, type SmartBrowser } from '../support/smart-browser.j
 
 let sb: SmartBrowser;
 let model: WarfarinModel;
-const now = new Date();
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
-/** 40 years ago tomorrow: the patient is still 39 today (the birthday has not come yet) */
-const BIRTH_39 = ymd(new Date(Date.UTC(now.getUTCFullYear() - 40, now.getUTCMonth(), now.getUTCDate() + 1)));
+/** The browser runs in Europe/Berlin: the app counts age by the clinician's local date, so "today" is Berlin's. */
+const TZ = 'Europe/Berlin';
+const [ty, tm, td] = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date()).split('-').map(Number) as [number, number, number];
+/** 40 years ago tomorrow (Berlin): the patient is still 39 today (the birthday has not come yet), at any UTC hour */
+const BIRTH_39 = ymd(new Date(Date.UTC(ty - 40, tm - 1, td + 1)));
 
 beforeAll(async () => {
   model = await loadWarfarinModel();
-  sb = await startSmartBrowser({ deps: { warfarinModel: model }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
+  sb = await startSmartBrowser({ deps: { warfarinModel: model }, timezoneId: TZ, locale: 'en-GB' });
   const withMrn: Patient = {
     resourceType: 'Patient',
     id: 'mrn-1',
@@ -109,7 +111,7 @@ test('banner: name, age in years from birthDate (birthday tomorrow → 39), sex,
   await page.close();
   // pgx-1: born 1960-05-01, male, no identifier
   const p2 = await launch(chart, 'pgx-1', 400, '[data-testid=patient]');
-  const age = now.getFullYear() - 1960 - (now.getMonth() + 1 < 5 ? 1 : 0);
+  const age = ty - 1960 - (tm < 5 ? 1 : 0);
   await expect(p2.textContent('[data-testid=patient-age]')).resolves.toBe(`${age} years (born 1960-05-01)`);
   await expect(p2.textContent('[data-testid=patient-sex]')).resolves.toBe('male');
   await expect(p2.textContent('[data-testid=patient-mrn]')).resolves.toBe('MRN not on file');
