@@ -9,6 +9,20 @@ export const PHENOCONVERSION_FILE = 'knowledge/phenoconversion.json';
 /** Genes with a CPIC activity score among the phenoconversion enzymes (an activity factor needs one). */
 const ACTIVITY_ENZYMES: ReadonlySet<string> = new Set(['CYP2D6', 'CYP2C9']);
 
+/**
+ * A table version: the curation date (YYYY-MM-DD, a real calendar date), or a later revision the same day
+ * (YYYY-MM-DD.N, N = 2, 3, …: the first edition of a day has no suffix, so ".1" and leading zeros are refused). An
+ * audit record that names the version then tells which rows applied.
+ */
+export function isTableVersion(v: unknown): v is string {
+  const m = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:\.([1-9]\d*))?$/.exec(v) : null;
+  if (!m) return false;
+  const [, y, mo, d, n] = m;
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)) return false;
+  return n === undefined || Number(n) >= 2;
+}
+
 /** The rule broken by one row, or undefined. */
 function rowProblem(r: PhenoconversionRow, sourceIds: ReadonlySet<string>): string | undefined {
   if (!(PHENO_ENZYMES as readonly string[]).includes(r.enzyme)) return `unknown enzyme "${String(r.enzyme)}"`;
@@ -37,7 +51,7 @@ function rowProblem(r: PhenoconversionRow, sourceIds: ReadonlySet<string>): stri
 /** Check a parsed table; throws with every problem found. */
 export function validatePhenoconversion(t: PhenoconversionTable, file = PHENOCONVERSION_FILE): PhenoconversionTable {
   const problems: string[] = [];
-  if (typeof t.version !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(t.version)) problems.push('version must be a date (YYYY-MM-DD)');
+  if (!isTableVersion(t.version)) problems.push('version must be a date (YYYY-MM-DD) or a same-day revision (YYYY-MM-DD.N, N from 2)');
   if (!Array.isArray(t.sources) || t.sources.length === 0) problems.push('sources must be a non-empty list');
   const ids = new Set<string>();
   for (const s of Array.isArray(t.sources) ? t.sources : []) {

@@ -18,14 +18,18 @@ export function serviceVersion(): string {
 }
 
 let knowledgeCache: Record<string, string> | undefined;
-/** Provenance version of every knowledge/*.json file (read once). */
+/**
+ * Provenance version of every knowledge/*.json file (read once): `provenance.version`, or a top-level string `version`
+ * (the phenoconversion table's, a date or a same-day revision such as 2026-12-07.2, kept as written).
+ */
 export function knowledgeVersions(dir = path.resolve(process.cwd(), 'knowledge')): Record<string, string> {
   if (knowledgeCache) return knowledgeCache;
   const out: Record<string, string> = {};
   if (existsSync(dir)) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
       try {
-        const v = (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { provenance?: { version?: unknown } }).provenance?.version;
+        const j = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { provenance?: { version?: unknown }; version?: unknown };
+        const v = j.provenance?.version ?? (typeof j.version === 'string' ? j.version : undefined);
         if (v !== undefined) out[f] = String(v);
       } catch {
         // a knowledge file that cannot be parsed is reported by its loader, not here

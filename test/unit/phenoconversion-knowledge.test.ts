@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PERPETRATOR_STRENGTHS, PHENO_ENZYMES, type PhenoconversionTable } from '../../src/domain/phenoconversion.js';
-import { loadPhenoconversion, validatePhenoconversion } from '../../src/knowledge/phenoconversion.js';
+import { isTableVersion, loadPhenoconversion, validatePhenoconversion } from '../../src/knowledge/phenoconversion.js';
+import { knowledgeVersions } from '../../src/store/audit.js';
 
 const table = loadPhenoconversion();
 const raw = JSON.parse(readFileSync('knowledge/phenoconversion.json', 'utf8')) as PhenoconversionTable;
@@ -32,9 +33,15 @@ describe('knowledge/phenoconversion.json', () => {
   const sourceIds = new Set(table.sources.map((s) => s.id));
 
   test('is versioned and lists its sources, each with an https URL', () => {
-    expect(table.version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(isTableVersion(table.version)).toBe(true);
+    // rows were added after the first 2026-12-07 edition: the same-day revision names them
+    expect(table.version).toBe('2026-12-07.2');
     expect(table.sources.length).toBeGreaterThan(0);
     for (const s of table.sources) expect(s.url).toMatch(/^https:\/\/\S+$/);
+  });
+
+  test('every audit record names the table version, suffix included (src/store/audit.ts knowledgeVersions)', () => {
+    expect(knowledgeVersions()['phenoconversion.json']).toBe(table.version);
   });
 
   test.each(raw.rows.map((r) => [`${r.enzyme} ${r.drug} (${r.strength})`, r] as const))('%s: known enzyme and strength, a source, an RxNorm code of that ingredient', (_label, r) => {
@@ -79,6 +86,27 @@ describe('knowledge/phenoconversion.json', () => {
     expect(doc.split('\n').filter((l) => /^\| CYP2(D6|C19|C9) \| /.test(l))).toHaveLength(table.rows.length);
   });
 
+  test.each([
+    // [version, accepted] — YYYY-MM-DD or a same-day revision YYYY-MM-DD.N with N ≥ 2 (docs/pgx.md, The table)
+    ['2026-12-07', true],
+    ['2026-12-07.2', true],
+    ['2026-12-07.10', true],
+    ['2026-12-07.1', false],
+    ['2026-12-07.02', false],
+    ['2026-12-07.0', false],
+    ['2026-12-7', false],
+    ['2026-12-07.x', false],
+    ['2026-12-07.', false],
+    ['2026-02-30', false],
+    ['2026-13-01', false],
+    [' 2026-12-07', false],
+  ])('version %s accepted: %s', (version, ok) => {
+    expect(isTableVersion(version)).toBe(ok);
+    const check = () => validatePhenoconversion({ ...raw, version } as PhenoconversionTable);
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(/version must be a date \(YYYY-MM-DD\) or a same-day revision/);
+  });
+
   const row = raw.rows[0]!;
   test.each<[string, Partial<PhenoconversionTable>, RegExp]>([
     ['unknown enzyme', { rows: [{ ...row, enzyme: 'CYP3A4' as never }] }, /unknown enzyme "CYP3A4"/],
@@ -92,6 +120,9 @@ describe('knowledge/phenoconversion.json', () => {
     ['a row listed twice', { rows: [row, row] }, /listed twice/],
     ['a source with an http URL', { sources: [{ ...raw.sources[0]!, url: 'http://example.org' }] }, /url must be an https URL/],
     ['no version', { version: '' }, /version must be a date/],
+    ['a revision numbered 1 (the first edition of a day has no suffix)', { version: '2026-12-07.1' }, /version must be a date/],
+    ['a one-digit day', { version: '2026-12-7' }, /version must be a date/],
+    ['a non-numeric revision', { version: '2026-12-07.x' }, /version must be a date/],
   ])('a table with %s is refused', (_label, change, message) => {
     expect(() => validatePhenoconversion({ ...raw, ...change } as PhenoconversionTable)).toThrow(message);
   });
