@@ -6,58 +6,41 @@
 import fc from 'fast-check';
 import { draftWarfarin, pharmvarGenotype } from '../fixtures/synthetic-patients.js';
 import { assertInvariant, callHook, ENDPOINT, fcParams, MAX_MS, SEED, useHostileInputServices } from '../support/hostile-input.js';
-import { applyMutations, asHook, describeMutation, HOOKS, hostileValue, mutationOf } from '../support/hostile-mutations.js';
+import { applyMutations, asHook, describeMutation, HOOKS, hostileValue, mutationOf, type Mutation } from '../support/hostile-mutations.js';
 import { invariantViolations, orderSelectBody, writeJson } from '../support/robustness.js';
 
 const env = useHostileInputServices();
 
 const mutation = mutationOf(orderSelectBody('http://127.0.0.1:1'));
 
+/** fast-check: each generated list of mutations, applied to `make(stub URL)` and sent to `path`, keeps the invariant; a failure names them. */
+async function assertMutationsHold(mutations: fc.Arbitrary<Mutation[]>, make: (fhirServer: string) => Record<string, unknown>, numRuns: number, path = ENDPOINT): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(mutations, async (ms) => {
+      const body = writeJson(applyMutations(make(env.stub.url), ms));
+      const r = await callHook(env.svc, body, path);
+      try {
+        assertInvariant(r, body);
+      } catch (e) {
+        throw new Error(`${ms.map(describeMutation).join(' | ')}\n${(e as Error).message}`);
+      }
+    }),
+    fcParams(numRuns),
+  );
+}
+
 describe(`mutated hook bodies (fast-check seed ${SEED})`, () => {
   test('one mutation anywhere in a valid order-select call', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutation, async (m) => {
-        const body = writeJson(applyMutations(orderSelectBody(env.stub.url), [m]));
-        const r = await callHook(env.svc, body);
-        try {
-          assertInvariant(r, body);
-        } catch (e) {
-          throw new Error(`${describeMutation(m)}\n${(e as Error).message}`);
-        }
-      }),
-      fcParams(150),
-    );
+    await assertMutationsHold(mutation.map((m) => [m]), (fhirServer) => orderSelectBody(fhirServer), 150);
   }, 120000);
 
   test('two to five mutations at once', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 2, maxLength: 5 }), async (ms) => {
-        const body = writeJson(applyMutations(orderSelectBody(env.stub.url), ms));
-        const r = await callHook(env.svc, body);
-        try {
-          assertInvariant(r, body);
-        } catch (e) {
-          throw new Error(`${ms.map(describeMutation).join(' | ')}\n${(e as Error).message}`);
-        }
-      }),
-      fcParams(60),
-    );
+    await assertMutationsHold(fc.array(mutation, { minLength: 2, maxLength: 5 }), (fhirServer) => orderSelectBody(fhirServer), 60);
   }, 120000);
 
   test.each(['order-sign', 'medication-prescribe', 'patient-view'] as const)('one to three mutations of a valid %s call', async (hook) => {
     const m = mutationOf(asHook(orderSelectBody('http://127.0.0.1:1'), hook));
-    await fc.assert(
-      fc.asyncProperty(fc.array(m, { minLength: 1, maxLength: 3 }), async (ms) => {
-        const body = writeJson(applyMutations(asHook(orderSelectBody(env.stub.url), hook), ms));
-        const r = await callHook(env.svc, body, HOOKS[hook]);
-        try {
-          assertInvariant(r, body);
-        } catch (e) {
-          throw new Error(`${ms.map(describeMutation).join(' | ')}\n${(e as Error).message}`);
-        }
-      }),
-      fcParams(40),
-    );
+    await assertMutationsHold(fc.array(m, { minLength: 1, maxLength: 3 }), (fhirServer) => asHook(orderSelectBody(fhirServer), hook), 40, HOOKS[hook]);
   }, 120000);
 
   test('one to three mutations of an order-sign call with warfarin, clopidogrel and codeine drafts (CPIC guidance path)', async () => {
@@ -77,18 +60,7 @@ describe(`mutated hook bodies (fast-check seed ${SEED})`, () => {
     assertInvariant(base, 'unmutated order-sign with three drafts');
     expect(base.json.cards.length).toBeGreaterThanOrEqual(2); // warfarin dose + at least one CPIC card
     const m = mutationOf(make('http://127.0.0.1:1'));
-    await fc.assert(
-      fc.asyncProperty(fc.array(m, { minLength: 1, maxLength: 3 }), async (ms) => {
-        const body = writeJson(applyMutations(make(env.stub.url), ms));
-        const r = await callHook(env.svc, body, HOOKS['order-sign']);
-        try {
-          assertInvariant(r, body);
-        } catch (e) {
-          throw new Error(`${ms.map(describeMutation).join(' | ')}\n${(e as Error).message}`);
-        }
-      }),
-      fcParams(60),
-    );
+    await assertMutationsHold(fc.array(m, { minLength: 1, maxLength: 3 }), make, 60, HOOKS['order-sign']);
   }, 120000);
 
   test('random JSON documents as the whole body and on every service endpoint', async () => {
