@@ -5,8 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource, MedicationRequest } from 'fhir/r4';
 import { activeMed, patient, pharmvarGenotype } from '../fixtures/synthetic-patients.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTwoTenantService, type Ehr, type StoreKind, type TwoTenantService } from '../support/two-tenants.js';
+import { describeEachStore, type Ehr } from '../support/two-tenants.js';
 
 const TOKEN = 'ehr-access-token-tenancy';
 
@@ -25,25 +24,9 @@ const pool: FhirResource[] = [
   activeClopidogrel('ten-1-clop', 'ten-1'),
 ];
 
-let fhir: RunningFhirServer;
-beforeAll(async () => {
-  fhir = await startFhirServer({ token: TOKEN, seed: pool });
-}, 30000);
-afterAll(async () => {
-  await fhir?.stop();
-});
-
-describe.each(['sqlite', 'postgres'] as StoreKind[])('%s', (kind) => {
-  let svc: TwoTenantService;
-  beforeAll(async () => {
-    svc = await startTwoTenantService(kind, fhir.url);
-  }, 30000);
-  afterAll(async () => {
-    await svc?.stop();
-  });
-
+describeEachStore({ token: TOKEN, seed: pool }, (env) => {
   const open = async (ehr: Ehr, patientId = 'ten-1'): Promise<any[]> => {
-    const r = await svc.post(ehr, '/cds-services/dosing-monitor', {
+    const r = await env.svc.post(ehr, '/cds-services/dosing-monitor', {
       hook: 'patient-view',
       hookInstance: randomUUID(),
       fhirServer: ehr.fhirServer,
@@ -54,47 +37,47 @@ describe.each(['sqlite', 'postgres'] as StoreKind[])('%s', (kind) => {
     return r.json.cards;
   };
   const feedback = (ehr: Ehr, card: string, outcome: 'overridden' | 'accepted' = 'overridden') =>
-    svc.post(ehr, '/cds-services/dosing-monitor/feedback', {
+    env.svc.post(ehr, '/cds-services/dosing-monitor/feedback', {
       feedback: [{ card, outcome, ...(outcome === 'overridden' ? { overrideReason: { userComment: 'reviewed' } } : {}), outcomeTimestamp: new Date().toISOString() }],
     });
   const recIdOf = (card: any): string => (JSON.parse(card.links[0].appContext) as { recommendationId: string }).recommendationId;
-  const smart = (ehr: Ehr, pathname: string) => svc.get(pathname, { authorization: `Bearer ${TOKEN}`, 'x-fhir-server': ehr.fhirServer, 'x-patient-id': 'ten-1' });
+  const smart = (ehr: Ehr, pathname: string) => env.svc.get(pathname, { authorization: `Bearer ${TOKEN}`, 'x-fhir-server': ehr.fhirServer, 'x-patient-id': 'ten-1' });
 
   test('overrides, feedback on the other EHR’s card uuid and SMART listings stay with their own EHR', async () => {
-    const [cardA] = await open(svc.a);
-    const [cardC] = await open(svc.c);
+    const [cardA] = await open(env.svc.a);
+    const [cardC] = await open(env.svc.c);
     expect(cardA?.indicator).toBe('critical');
     expect(cardC?.indicator).toBe('critical');
 
     // C overrides its own card (sent at once: the feedback waits for the card's audit record)
-    expect((await feedback(svc.c, cardC.uuid)).json).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
-    expect(await open(svc.c)).toEqual([]); // C's override holds for C
-    const againA = await open(svc.a);
+    expect((await feedback(env.svc.c, cardC.uuid)).json).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
+    expect(await open(env.svc.c)).toEqual([]); // C's override holds for C
+    const againA = await open(env.svc.a);
     expect(againA).toHaveLength(1); // ...and hides nothing of A's
 
     // C answers A's card uuid: the same answer as for a card that was never issued, and nothing changes for A
-    const foreign = await feedback(svc.c, againA[0].uuid);
-    const never = await feedback(svc.c, randomUUID());
+    const foreign = await feedback(env.svc.c, againA[0].uuid);
+    const never = await feedback(env.svc.c, randomUUID());
     expect(foreign.status).toBe(200);
     expect(foreign.json).toEqual(never.json);
     expect(foreign.json).toEqual({ stored: 1, duplicates: 0, unknownCards: 1 });
-    const thirdA = await open(svc.a);
+    const thirdA = await open(env.svc.a);
     expect(thirdA).toHaveLength(1);
-    await svc.store.settle();
-    const audit = (await svc.store.cardAudit(againA[0].uuid))!;
-    expect(audit.card).toMatchObject({ clientIss: svc.a.client.iss, fhirServer: svc.a.fhirServer });
-    expect(audit.feedback).toEqual([expect.objectContaining({ clientIss: svc.c.client.iss, knownCard: false })]);
-    expect((await svc.store.reportRows()).find((r) => r.cardUuid === againA[0].uuid)!.outcome).toBeUndefined();
+    await env.svc.store.settle();
+    const audit = (await env.svc.store.cardAudit(againA[0].uuid))!;
+    expect(audit.card).toMatchObject({ clientIss: env.svc.a.client.iss, fhirServer: env.svc.a.fhirServer });
+    expect(audit.feedback).toEqual([expect.objectContaining({ clientIss: env.svc.c.client.iss, knownCard: false })]);
+    expect((await env.svc.store.reportRows()).find((r) => r.cardUuid === againA[0].uuid)!.outcome).toBeUndefined();
 
     // A's own override still works for A (and only A)
-    expect((await feedback(svc.a, thirdA[0].uuid)).json).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
-    expect(await open(svc.a)).toEqual([]);
+    expect((await feedback(env.svc.a, thirdA[0].uuid)).json).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
+    expect(await open(env.svc.a)).toEqual([]);
 
     // SMART: each EHR's app lists only its own server's recommendations for the same patient id
     const idsA = [cardA, againA[0], thirdA[0]].map(recIdOf);
     const idsC = [cardC].map(recIdOf);
-    const listA = await smart(svc.a, '/api/recommendations');
-    const listC = await smart(svc.c, '/api/recommendations');
+    const listA = await smart(env.svc.a, '/api/recommendations');
+    const listC = await smart(env.svc.c, '/api/recommendations');
     expect(listA.status).toBe(200);
     expect(listC.status).toBe(200);
     const listed = (r: { json: any }) => (r.json.recommendations as { id: string }[]).map((x) => x.id).sort();
@@ -104,11 +87,11 @@ describe.each(['sqlite', 'postgres'] as StoreKind[])('%s', (kind) => {
     expect(listed(listC)).toEqual(expect.arrayContaining(idsC));
     expect(listed(listC).some((id) => idsA.includes(id))).toBe(false);
     // by id: the other server's recommendation answers as an unknown one
-    expect((await smart(svc.a, `/api/recommendations/${idsA[0]}`)).status).toBe(200);
-    const cross = await smart(svc.a, `/api/recommendations/${idsC[0]}`);
-    const unknown = await smart(svc.a, `/api/recommendations/${randomUUID()}`);
+    expect((await smart(env.svc.a, `/api/recommendations/${idsA[0]}`)).status).toBe(200);
+    const cross = await smart(env.svc.a, `/api/recommendations/${idsC[0]}`);
+    const unknown = await smart(env.svc.a, `/api/recommendations/${randomUUID()}`);
     expect(cross.status).toBe(404);
     expect(cross.json).toEqual(unknown.json);
-    expect((await svc.readyz()).json.store).toBe('ok');
+    expect((await env.svc.readyz()).json.store).toBe('ok');
   }, 60000);
 });

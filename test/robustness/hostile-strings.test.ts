@@ -8,8 +8,7 @@ import path from 'node:path';
 import { PgStore } from '../../src/store/postgres.js';
 import { AuditedStore, StoreInputError } from '../../src/store/resilient.js';
 import { createPgSchema, hookRecord, orderSelectBody, recommendation, tempDir } from '../store/helpers.js';
-import { startFhirServer, type RunningFhirServer } from '../support/fhir-server/index.js';
-import { startTwoTenantService, type StoreKind, type TwoTenantService } from '../support/two-tenants.js';
+import { describeEachStore } from '../support/two-tenants.js';
 
 /** NUL, other C0 controls, ESC, vertical tab, unit separator */
 const CONTROLS = ['\u0000', '\u0001', '\u001b', '\u000b', '\u001f'];
@@ -45,67 +44,51 @@ const FEEDBACK_FIELDS: (string | number)[][] = [
   ['feedback', 0, 'extension'],
 ];
 
-let fhir: RunningFhirServer;
-beforeAll(async () => {
-  fhir = await startFhirServer({ token: 'unused', seed: [] });
-}, 30000);
-afterAll(async () => {
-  await fhir?.stop();
-});
-
-describe.each(['sqlite', 'postgres'] as StoreKind[])('%s', (kind) => {
-  let svc: TwoTenantService;
-  beforeAll(async () => {
-    svc = await startTwoTenantService(kind, fhir.url);
-  }, 30000);
-  afterAll(async () => {
-    await svc?.stop();
-  });
-
+describeEachStore({ token: 'unused', seed: [] }, (env) => {
   const expectHealthy = async () => {
-    await svc.store.settle();
-    const r = await svc.readyz();
+    await env.svc.store.settle();
+    const r = await env.svc.readyz();
     expect(r.json).toMatchObject({ store: 'ok', auditBacklog: 0 });
-    expect(existsSync(path.join(svc.config.dataDir, 'audit-spool.rejected.jsonl'))).toBe(false);
-    expect(existsSync(path.join(svc.config.dataDir, 'audit-spool.jsonl'))).toBe(false);
+    expect(existsSync(path.join(env.svc.config.dataDir, 'audit-spool.rejected.jsonl'))).toBe(false);
+    expect(existsSync(path.join(env.svc.config.dataDir, 'audit-spool.jsonl'))).toBe(false);
   };
 
   test('a control character in any hook string → 400 naming the field, and the store stays healthy', async () => {
-    const base = { ...orderSelectBody('pgx-1'), fhirServer: svc.a.fhirServer };
-    const ok = await svc.post(svc.a, '/cds-services/dosing-order-select', { ...base, hookInstance: randomUUID() });
+    const base = { ...orderSelectBody('pgx-1'), fhirServer: env.svc.a.fhirServer };
+    const ok = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select', { ...base, hookInstance: randomUUID() });
     expect(ok.status).toBe(200);
     for (const field of HOOK_FIELDS) {
       for (const ch of CONTROLS) {
         const body = withValue({ ...base, hookInstance: randomUUID() }, field, poison(ch));
-        const r = await svc.post(svc.a, '/cds-services/dosing-order-select', body);
+        const r = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select', body);
         expect({ field, ch: ch.charCodeAt(0), status: r.status }).toEqual({ field, ch: ch.charCodeAt(0), status: 400 });
         expect(r.json.details[0]).toContain('control characters are not allowed');
         expect(JSON.stringify(r.json)).not.toContain('ZZMARK');
       }
     }
     // a control character in an object key, too
-    const key = await svc.post(svc.a, '/cds-services/dosing-order-select', { ...base, hookInstance: randomUUID(), prefetch: { ...base.prefetch, ['k\u0000']: {} } });
+    const key = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select', { ...base, hookInstance: randomUUID(), prefetch: { ...base.prefetch, ['k\u0000']: {} } });
     expect(key.status).toBe(400);
     await expectHealthy();
   }, 60000);
 
   test('feedback: control characters in structural fields → 400; typed text is stored without them (tab, LF, CR kept)', async () => {
-    const hook = await svc.post(svc.a, '/cds-services/dosing-order-select', { ...orderSelectBody('pgx-1'), fhirServer: svc.a.fhirServer });
+    const hook = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select', { ...orderSelectBody('pgx-1'), fhirServer: env.svc.a.fhirServer });
     const card = hook.json.cards[0].uuid as string;
     const item = { card, outcome: 'overridden', outcomeTimestamp: new Date().toISOString(), overrideReason: { reason: { system: 'http://example.org/o', code: 'c', display: 'd' }, userComment: 'ok' }, extension: 'x' };
     for (const field of FEEDBACK_FIELDS) {
       for (const ch of CONTROLS) {
-        const r = await svc.post(svc.a, '/cds-services/dosing-order-select/feedback', withValue({ feedback: [item] }, field, poison(ch)));
+        const r = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select/feedback', withValue({ feedback: [item] }, field, poison(ch)));
         expect({ field, ch: ch.charCodeAt(0), status: r.status }).toEqual({ field, ch: ch.charCodeAt(0), status: 400 });
         expect(r.headers.get('retry-after')).toBeNull();
       }
     }
-    const typed = await svc.post(svc.a, '/cds-services/dosing-order-select/feedback', {
+    const typed = await env.svc.post(env.svc.a, '/cds-services/dosing-order-select/feedback', {
       feedback: [{ ...item, overrideReason: { ...item.overrideReason, userComment: 'dose\u0000 too\u001b high\tfor\nher\r' } }],
     });
     expect(typed.status).toBe(200);
     expect(typed.json).toEqual({ stored: 1, duplicates: 0, unknownCards: 0 });
-    const audit = (await svc.store.cardAudit(card))!;
+    const audit = (await env.svc.store.cardAudit(card))!;
     expect(audit.feedback.map((f) => f.userComment)).toEqual(['dose too high\tfor\nher\r']);
     await expectHealthy();
   }, 60000);

@@ -6,18 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MedicationRequest } from 'fhir/r4';
 import pg from 'pg';
-import { createApp } from '../../src/app.js';
-import { loadServiceCatalog } from '../../src/cds/services.js';
-import { CardTemplates } from '../../src/cards/render.js';
-import { loadConfig, type AppConfig } from '../../src/config.js';
-import { DrugDictionary } from '../../src/domain/drugs.js';
+import type { AppConfig } from '../../src/config.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
-import { createLogger } from '../../src/observability/logger.js';
 import type { HookRecord, Store } from '../../src/store/store.js';
 import { draftWarfarin, fullPrefetch } from '../fixtures/synthetic-patients.js';
 export { fullPrefetch };
-import { makeTestClient, type TestClient, trustedClientsFor } from '../support/jwt.js';
-import { freePort } from '../support/service.js';
+import type { TestClient } from '../support/jwt.js';
+import { startApp, testEhr } from '../support/start-app.js';
 
 export const PG_BASE = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -200,8 +195,6 @@ export async function seedReportData(store: Store): Promise<Record<'A' | 'B' | '
 
 // ---- hook harness (in-process service with a chosen store) ----
 
-
-
 export function orderSelectBody(patientId = 'pgx-1', draft: MedicationRequest = draftWarfarin(`mr-${randomUUID().slice(0, 8)}`, patientId, 5)) {
   return {
     hook: 'order-select',
@@ -227,30 +220,17 @@ export interface Harness {
 }
 
 export async function startHarness(store: Store, overrides: Record<string, unknown> = {}, ehr?: TestClient): Promise<Harness> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const client = ehr ?? (await makeTestClient({ alg: 'ES384', iss: 'https://ehr.test.local' }));
-  const config = loadConfig({}, { port, publicBaseUrl: url, logLevel: 'silent', ...overrides });
-  const app = createApp({
-    config,
-    logger: createLogger(config.logLevel),
-    catalog: loadServiceCatalog(),
-    drugs: DrugDictionary.load(),
-    templates: CardTemplates.load(),
-    store,
-    clients: trustedClientsFor(client),
-  });
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
+  const client = ehr ?? (await testEhr());
+  // the caller's store, left open on close; no data directory (the store is given)
+  const s = await startApp({ config: overrides, store, clients: [client] });
   const post = async (pathname: string, body: unknown) => {
-    const auth: Record<string, string> = config.auth.mode === 'disabled' ? {} : { authorization: await client.bearer(`${url}${pathname}`) };
-    const res = await fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+    const as = s.config.auth.mode === 'disabled' ? undefined : client;
+    const { status, text } = await s.request(pathname, { body: JSON.stringify(body), ...(as ? { as } : {}) });
+    return { status, json: text ? JSON.parse(text) : undefined };
   };
   return {
-    url,
-    config,
+    url: s.url,
+    config: s.config,
     ehr: client,
     async hook(body = orderSelectBody(), serviceId = 'dosing-order-select') {
       const t0 = performance.now();
@@ -259,21 +239,9 @@ export async function startHarness(store: Store, overrides: Record<string, unkno
     },
     post,
     async get(pathname, token) {
-      const res = await fetch(`${url}${pathname}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
+      const { status, json, text } = await s.request(pathname, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      return { status, json, text };
     },
-    async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
-    },
+    close: () => s.close(),
   };
 }

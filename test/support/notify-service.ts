@@ -1,22 +1,15 @@
 // The real service with notifications on, for integration tests: real auth for the EHR's CDS client, a real store
 // (SQLite file or PostgreSQL schema, given so that a second service can open the same one: a restart), the backend
 // token flow against a real token server (backend-token-server.ts) with the service's own ES384 key in a key file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createApp, type AppBackground } from '../../src/app.js';
-import { loadServiceCatalog } from '../../src/cds/services.js';
-import { CardTemplates } from '../../src/cards/render.js';
-import { loadConfig, type AppConfig } from '../../src/config.js';
-import { DrugDictionary } from '../../src/domain/drugs.js';
+import type { AppBackground } from '../../src/app.js';
+import type { AppConfig } from '../../src/config.js';
 import { defaultRegistry } from '../../src/dosing/registry.js';
-import { createLogger } from '../../src/observability/logger.js';
 import type { NotificationQueue, Store } from '../../src/store/store.js';
 import type { TestClient } from './jwt.js';
-import { trustedClientsFor } from './jwt.js';
-import { freePort } from './service.js';
+import { startApp } from './start-app.js';
 
 export const NOTIFY_SECRET = 'notify-secret-0123456789abcdef';
 export const BACKEND_CLIENT_ID = 'pgx-dosing-backend';
@@ -56,16 +49,11 @@ export async function startNotifyService(o: {
   worker?: boolean;
   overrides?: Record<string, unknown>;
 }): Promise<NotifyService> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const dir = mkdtempSync(path.join(tmpdir(), 'notify-svc-'));
-  const config = loadConfig(
-    {},
-    {
-      port,
-      publicBaseUrl: url,
-      dataDir: dir,
-      logLevel: 'silent',
+  o.ehr.trusted.fhirServers = [o.fhirUrl];
+  const s = await startApp({
+    // the data directory is left for the suite's own clean-up of its temp area
+    tempDir: { prefix: 'notify-svc-', keep: true },
+    config: {
       'fhir.allowInsecureLoopback': true,
       'fhir.allowedServers': [o.fhirUrl],
       'notify.token': NOTIFY_SECRET,
@@ -80,44 +68,27 @@ export async function startNotifyService(o: {
       'backend.keyFile': o.keyFile,
       ...(o.overrides ?? {}),
     },
-  );
-  o.ehr.trusted.fhirServers = [o.fhirUrl];
-  const app = createApp({
-    config,
-    logger: createLogger(config.logLevel),
-    catalog: loadServiceCatalog(),
-    drugs: DrugDictionary.load(),
-    templates: CardTemplates.load(),
     store: o.store,
-    clients: trustedClientsFor(o.ehr),
-    evaluators: defaultRegistry({}),
-    notificationWorker: o.worker ?? true,
+    closeStore: (store) => store.close(),
+    clients: [o.ehr],
+    deps: { evaluators: defaultRegistry({}), notificationWorker: o.worker ?? true },
   });
-  const background = app.locals['background'] as AppBackground;
-  const server: Server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
   const queue = o.store.notifications!()!;
-  const send = async (pathname: string, body: string, headers: Record<string, string>) => {
-    const res = await fetch(`${url}${pathname}`, { method: 'POST', headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json };
+  const signed = async (pathname: string, body: unknown) => {
+    const { status, json } = await s.request(pathname, { body: JSON.stringify(body), as: o.ehr });
+    return { status, json };
   };
-  const signed = async (pathname: string, body: unknown) =>
-    send(pathname, JSON.stringify(body), { 'content-type': 'application/json', authorization: await o.ehr.bearer(`${url}${pathname}`) });
   return {
-    url,
-    config,
+    url: s.url,
+    config: s.config,
     store: o.store,
     queue,
-    background,
-    notify: (body, secret = NOTIFY_SECRET, contentType = 'application/fhir+json') =>
-      send('/notifications', typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': contentType, ...(secret === null ? {} : { authorization: `Bearer ${secret}` }) }),
+    background: s.background,
+    async notify(body, secret = NOTIFY_SECRET, contentType = 'application/fhir+json') {
+      const headers = { 'content-type': contentType, ...(secret === null ? {} : { authorization: `Bearer ${secret}` }) };
+      const { status, json } = await s.request('/notifications', { body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+      return { status, json };
+    },
     hook: (id, body) => signed(`/cds-services/${id}`, body),
     feedback: (id, body) => signed(`/cds-services/${id}/feedback`, body),
     async idle(timeoutMs = 15000) {
@@ -129,13 +100,6 @@ export async function startNotifyService(o: {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async stop(closeStore = false) {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
-      await background.stop();
-      if (closeStore) await o.store.close();
-    },
+    stop: (closeStore = false) => s.close({ store: closeStore }),
   };
 }

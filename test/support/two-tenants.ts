@@ -3,19 +3,16 @@
 // and concurrency suites. Both "FHIR servers" are the same FHIR test server process reached by two base URLs
 // (127.0.0.1 and localhost): to the service they are two servers (src/domain/tenant.ts), with the same patient ids.
 import path from 'node:path';
-import { createApp } from '../../src/app.js';
-import { loadServiceCatalog } from '../../src/cds/services.js';
-import { CardTemplates } from '../../src/cards/render.js';
-import { loadConfig, type AppConfig } from '../../src/config.js';
-import { DrugDictionary } from '../../src/domain/drugs.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { FhirResource } from 'fhir/r4';
+import type { AppConfig } from '../../src/config.js';
 import { SqliteWorkerWriter } from '../../src/store/auditWriter.js';
 import { PgStore } from '../../src/store/postgres.js';
 import { AuditedStore } from '../../src/store/resilient.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { createPgSchema, tempDir, type PgSchema } from '../store/helpers.js';
-import { makeTestClient, trustedClientsFor, type TestClient } from './jwt.js';
-import { freePort } from './service.js';
+import { createPgSchema, type PgSchema } from '../store/helpers.js';
+import { startFhirServer, type RunningFhirServer } from './fhir-server/index.js';
+import { makeTestClient, type TestClient } from './jwt.js';
+import { startApp } from './start-app.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -39,9 +36,6 @@ export interface TwoTenantService {
 }
 
 export async function startTwoTenantService(kind: StoreKind, fhirUrl: string, overrides: Record<string, unknown> = {}): Promise<TwoTenantService> {
-  const t = tempDir('pgx-tenancy-');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const fhirPort = new URL(fhirUrl).port;
   const a: Ehr = { client: await makeTestClient({ iss: 'https://ehr-a.test.local' }), fhirServer: `http://127.0.0.1:${fhirPort}` };
   const c: Ehr = { client: await makeTestClient({ iss: 'https://ehr-c.test.local' }), fhirServer: `http://localhost:${fhirPort}` };
@@ -49,61 +43,76 @@ export async function startTwoTenantService(kind: StoreKind, fhirUrl: string, ov
   a.client.trusted.fhirServers = [a.fhirServer];
   c.client.trusted.fhirServers = [c.fhirServer];
   let schema: PgSchema | undefined;
-  let backend;
-  const file = path.join(t.dir, 'pgx-dosing.sqlite');
-  if (kind === 'sqlite') backend = new SqliteStore(file);
-  else {
-    schema = await createPgSchema();
-    backend = new PgStore({ connectionString: schema.url });
-  }
-  const config = loadConfig({}, {
-    port, publicBaseUrl: url, dataDir: t.dir, logLevel: 'silent',
-    'fhir.deadlineMs': 1500, requestDeadlineMs: 3000, 'fhir.allowInsecureLoopback': true,
-    'smart.allowedFhirServers': [a.fhirServer, c.fhirServer],
-    ...overrides,
-  });
-  const store = new AuditedStore({ backend, spoolDir: t.dir, retryIntervalMs: 200 });
-  await store.init();
-  if (kind === 'sqlite') store.useWriter(await SqliteWorkerWriter.start(file, (r) => store.backend.recordHook(r)));
-  const app = createApp({
-    config, logger: createLogger(config.logLevel), catalog: loadServiceCatalog(), drugs: DrugDictionary.load(), templates: CardTemplates.load(),
-    store, clients: trustedClientsFor(a.client, c.client),
-  });
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const parse = (text: string) => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-  };
-  return {
-    url, config, store, a, c,
-    async post(as, pathname, body, raw) {
-      const res = await fetch(`${url}${pathname}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: await as.client.bearer(`${url}${pathname}`) },
-        body: raw ?? JSON.stringify(body),
-      });
-      return { status: res.status, json: parse(await res.text()), headers: res.headers };
+  const s = await startApp({
+    tempDir: { prefix: 'pgx-tenancy-' },
+    config: {
+      'fhir.deadlineMs': 1500, requestDeadlineMs: 3000, 'fhir.allowInsecureLoopback': true,
+      'smart.allowedFhirServers': [a.fhirServer, c.fhirServer],
+      ...overrides,
     },
-    async get(pathname, headers) {
-      const res = await fetch(`${url}${pathname}`, { headers });
-      return { status: res.status, json: parse(await res.text()) };
+    async store({ dir }) {
+      const file = path.join(dir!, 'pgx-dosing.sqlite');
+      let backend;
+      if (kind === 'sqlite') backend = new SqliteStore(file);
+      else {
+        schema = await createPgSchema();
+        backend = new PgStore({ connectionString: schema.url });
+      }
+      const store = new AuditedStore({ backend, spoolDir: dir!, retryIntervalMs: 200 });
+      await store.init();
+      if (kind === 'sqlite') store.useWriter(await SqliteWorkerWriter.start(file, (r) => store.backend.recordHook(r)));
+      return store;
     },
-    async readyz() {
-      const res = await fetch(`${url}/readyz`);
-      return { status: res.status, json: parse(await res.text()) };
-    },
-    async stop() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
+    async closeStore(store) {
       await store.close();
       await schema?.drop();
-      t.remove();
     },
+    clients: [a.client, c.client],
+  });
+  return {
+    url: s.url, config: s.config, store: s.store, a, c,
+    async post(as, pathname, body, raw) {
+      const { status, json, headers } = await s.request(pathname, { body: raw ?? JSON.stringify(body), as: as.client });
+      return { status, json, headers };
+    },
+    async get(pathname, headers) {
+      const { status, json } = await s.request(pathname, { headers });
+      return { status, json };
+    },
+    async readyz() {
+      const { status, json } = await s.request('/readyz');
+      return { status, json };
+    },
+    stop: () => s.close(),
   };
+}
+
+/**
+ * Jest hooks for a file that runs its tests on each store: one FHIR test server process for the file (accepting `token`,
+ * seeded with `seed`), and a describe block per store kind with the two-tenant service started on it before its tests
+ * and stopped after. `body` declares the tests; `env.svc` is the service of its block, `env.kind` its store.
+ */
+export function describeEachStore(fhirOpts: { token: string; seed: FhirResource[] }, body: (env: { readonly kind: StoreKind; readonly svc: TwoTenantService }) => void): void {
+  let fhir: RunningFhirServer | undefined;
+  beforeAll(async () => {
+    fhir = await startFhirServer(fhirOpts);
+  }, 30000);
+  afterAll(async () => {
+    await fhir?.stop();
+  });
+  describe.each(['sqlite', 'postgres'] as StoreKind[])('%s', (kind) => {
+    let svc: TwoTenantService | undefined;
+    beforeAll(async () => {
+      svc = await startTwoTenantService(kind, fhir!.url);
+    }, 30000);
+    afterAll(async () => {
+      await svc?.stop();
+    });
+    body({
+      kind,
+      get svc() {
+        return svc!;
+      },
+    });
+  });
 }
