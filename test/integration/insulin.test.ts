@@ -71,7 +71,9 @@ describe('basal insulin titration through order-select', () => {
     // the readings that decided it, with their device
     expect(c.detail).toMatch(/\| Fasting glucose \d{4}-\d{2}-\d{2} 04:00 \| 172 mg\/dL \| Observation\/ins-rise-g-\d-240, .*measured by CGM \(Dexcom G7\) — point-of-care/);
     expect(c.detail).toMatch(/ADA|Standards of Care/);
-    expect(c.detail).toMatch(/time below range over 6(\.\d)? days .*0% below 70 mg\/dL/i);
+    // the trace starts at 00:00 UTC six days ago and runs to now: 6.0 days just after midnight UTC, 7 (rounded to 0.1)
+    // just before it
+    expect(c.detail).toMatch(/time below range over (6(\.\d)?|7) days .*0% below 70 mg\/dL/i);
     const action = c.suggestions[0].actions[0];
     expect(c.suggestions[0].label).toBe('Change to insulin glargine 22 units once daily');
     expect(action.type).toBe('update');
