@@ -1,6 +1,6 @@
 // Signature check of a CDS client JWT with node:crypto for the common case (step 6 of src/cds/auth.ts): RS*/PS*/ES*
 // with imported KeyObjects, cached per JWK; synchronous for RSA and P-256, on libuv's thread pool for P-384 and P-521.
-// Returns undefined when the token or key is not eligible, and auth.ts then lets jose decide.
+// Returns undefined when the token or key is not eligible, and auth/verify.ts then lets jose decide.
 import { constants as cryptoConstants, createPublicKey, verify as nodeVerify, type KeyObject as NodeKeyObject } from 'node:crypto';
 import type { PublicJwk } from './trustedClients.js';
 
