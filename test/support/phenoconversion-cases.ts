@@ -55,11 +55,11 @@ export const asBareLocalCode = (code: string) => medication({ coding: [{ system:
 export const asRxnorm = (display: string, code: string) => medication({ coding: [{ system: RXNORM, code, display }], text: display });
 
 const g = (resources: FhirResource[]): GatherResult => ({ byKey: { x: { resources, status: 'query' } }, fhirCalls: 1, fhirMs: 1 });
-function factsOf(resources: FhirResource[]): PatientFacts {
+export function factsOf(resources: FhirResource[]): PatientFacts {
   return extractFacts(g([{ resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01', gender: 'female' }, ...resources]), { patientId: 'p1', now: NOW });
 }
 
-function draft(drug: string, rxcui: string): DraftOrder {
+export function draft(drug: string, rxcui: string): DraftOrder {
   const resource: MedicationRequest = { resourceType: 'MedicationRequest', id: 'mr1', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' }, medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: drug }], text: drug } };
   return { ref: 'MedicationRequest/mr1', resource, drugs: [{ ingredient: drug, rxcui, matchedBy: 'ingredient-code' }] };
 }

@@ -3,46 +3,24 @@
 // guideline text, UF Health calculator) that converts it. Medications go through the real chain: FHIR resources →
 // extractFacts (active only) → the drug dictionary → the engine and the evaluator → the card.
 import { randomUUID } from 'node:crypto';
-import type { FhirResource, MedicationRequest, MedicationStatement, Observation } from 'fhir/r4';
-import { renderCard, CardTemplates } from '../../src/cards/render.js';
-import type { DraftOrder } from '../../src/cds/orders.js';
-import { checkCdsResponse, type Card } from '../../src/cds/protocol.js';
+import type { FhirResource, MedicationRequest, MedicationStatement } from 'fhir/r4';
 import { DrugDictionary } from '../../src/domain/drugs.js';
-import type { PatientFacts } from '../../src/domain/facts.js';
-import type { PhenoconversionTable } from '../../src/domain/phenoconversion.js';
 import type { Recommendation } from '../../src/domain/recommendation.js';
 import { evaluateDpwg } from '../../src/dosing/pgx/dpwg.js';
 import { DEFAULT_PGX_SETTINGS, evaluatePgx, medicationUses } from '../../src/dosing/pgx/evaluator.js';
 import { phenoconvert } from '../../src/dosing/pgx/phenoconversion.js';
-import { extractFacts } from '../../src/fhir/facts.js';
-import type { GatherResult } from '../../src/fhir/gather.js';
 import { defaultDpwgKnowledge } from '../../src/knowledge/dpwg.js';
 import { loadPgxKnowledge } from '../../src/knowledge/pgx.js';
 import { loadPhenoconversion } from '../../src/knowledge/phenoconversion.js';
 import { visibleText } from '../support/markdown.js';
+import { draft, factsOf, genotype, runOrder as run } from '../support/phenoconversion-cases.js';
 
 const k = loadPgxKnowledge();
 const table = loadPhenoconversion();
 const drugs = DrugDictionary.load();
-const templates = CardTemplates.load();
-const LOINC = 'http://loinc.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const NOW = new Date('2026-11-25T12:00:00Z');
-const HGNC: Record<string, string> = { CYP2C19: 'HGNC:2621', CYP2D6: 'HGNC:2625', CYP2C9: 'HGNC:2623' };
-
 let n = 0;
-function genotype(gene: string, text: string): Observation {
-  return {
-    resourceType: 'Observation',
-    id: `g${++n}`,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: '84413-4' }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: '2025-03-01',
-    valueCodeableConcept: { text },
-    component: [{ code: { coding: [{ system: LOINC, code: '48018-6' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.genenames.org', code: HGNC[gene]!, display: gene }] } }],
-  };
-}
 
 /** A co-medication as an EHR sends it: an RxNorm code (ingredient or product) and its display. */
 function request(drug: string, code: string, status: MedicationRequest['status'] = 'active'): MedicationRequest {
@@ -73,26 +51,6 @@ function uncoded(text: string, local?: string): MedicationRequest {
   };
 }
 
-const g = (resources: FhirResource[]): GatherResult => ({ byKey: { x: { resources, status: 'query' } }, fhirCalls: 1, fhirMs: 1 });
-function factsOf(resources: FhirResource[]): PatientFacts {
-  return extractFacts(g([{ resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01', gender: 'female' }, ...resources]), { patientId: 'p1', now: NOW });
-}
-
-function draft(drug: string, rxcui: string): DraftOrder {
-  const resource: MedicationRequest = { resourceType: 'MedicationRequest', id: 'mr1', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' }, medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxcui, display: drug }], text: drug } };
-  return { ref: 'MedicationRequest/mr1', resource, drugs: [{ ingredient: drug, rxcui, matchedBy: 'ingredient-code' }] };
-}
-
-function run(drug: string, resources: FhirResource[], pheno: PhenoconversionTable | null = table): { recs: Recommendation[]; cards: Card[]; main: Recommendation } {
-  const rx = k.drugs[drug]!.rxcui!;
-  const order = draft(drug, rx);
-  const f = factsOf(resources);
-  const recs = evaluatePgx(k, f, order, { ingredient: drug, rxcui: rx }, medicationUses(f, drugs), { settings: DEFAULT_PGX_SETTINGS, newId: randomUUID, now: NOW, ...(pheno ? { phenoconversion: pheno } : {}) });
-  const cards = recs.map((r) => renderCard(r, order, { templates, newId: randomUUID })).flatMap((c) => (c ? [c.card] : []));
-  expect(checkCdsResponse({ cards })).toEqual([]);
-  const main = recs.find((r) => r.pgx && !['test', 'unreadable'].includes(r.pgx.action))!;
-  return { recs, cards, main };
-}
 
 // RxNorm codes: ingredient CUIs of ../shared/data/cpic/drugs.tsv; 993503 is a bupropion product code unknown to the
 // drug dictionary (recognised by the table's name)
